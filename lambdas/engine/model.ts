@@ -1,0 +1,83 @@
+/** The shared vocabulary of Buildwatch: severities, modes, stages, questions and findings. */
+import { z } from 'zod';
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export const severitySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof severitySchema>;
+
+/** Numeric rank, so severities can be compared and bumped. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return severityRank(a) >= severityRank(b) ? a : b;
+}
+
+/** alert: notify now; attest: record evidence only; off: do not evaluate at all. */
+export const modeSchema = z.enum(['alert', 'attest', 'off']);
+export type Mode = z.infer<typeof modeSchema>;
+export type FindingMode = Exclude<Mode, 'off'>;
+
+export const STAGES = ['source', 'dependencies', 'build', 'artifact', 'monitor'] as const;
+export const stageSchema = z.enum(STAGES);
+export type Stage = z.infer<typeof stageSchema>;
+
+/** The stable monitoring questions (ARCHITECTURE.md). Ids never change meaning. */
+export const QUESTIONS = {
+  'source.new-contributor': 'Was a brand-new, unexpected contributor added to (or pushing to) a repository?',
+  'source.no-mfa': 'Did a commit/push come from a principal not authenticated with MFA?',
+  'source.review-bypass': 'Was code review bypassed or an approval rule weakened?',
+  'source.protection-change': 'Was a repository protection (default branch, triggers, encryption, the repository itself) changed or removed?',
+  'dependencies.sbom': 'Did this build produce a valid SBOM?',
+  'dependencies.library-change': 'Did the quantity or quality of open-source libraries change significantly?',
+  'build.server-change': 'Did anything about the build server/project change from its last known state?',
+  'build.signing-key-change': 'Was the certificate or signing key used by the build modified?',
+  'artifact.hash-mismatch': "Does the artifact repository's hash differ from the pipeline's output hash?",
+  'artifact.new-accessor': 'Did a principal/account access the artifact repository that never did before?',
+  'monitor.tamper': 'Was logging or the monitor itself tampered with?',
+  'monitor.health': 'Has the monitor gone blind (no events, dead-letter queue filling, errors)?',
+} as const;
+export type QuestionId = keyof typeof QUESTIONS;
+export const questionIdSchema = z.enum(Object.keys(QUESTIONS) as [QuestionId, ...QuestionId[]]);
+
+/** Who acted, normalised across CloudTrail identity types and native events. */
+export interface Principal {
+  /** Stable key for baselines (see principal.ts for the rules). */
+  readonly key: string;
+  readonly type: string;
+  readonly accountId?: string;
+  /** The ARN as AWS printed it, when there is one. */
+  readonly arn?: string;
+  /** True for AWS services acting on their own (userIdentity.type AWSService). */
+  readonly isAwsService: boolean;
+  /** MFA as IAM saw it: the session says true/false; impossible for IAM users' Git credentials; unknown otherwise. */
+  readonly mfa: 'true' | 'false' | 'impossible' | 'unknown';
+}
+
+/** One stored finding or attestation: the unit of the findings ledger and of `replay --json`. */
+export interface Finding {
+  readonly id: string;
+  readonly useCase: string;
+  readonly answers: QuestionId;
+  readonly stage: Stage;
+  readonly severity: Severity;
+  readonly mode: FindingMode;
+  readonly title: string;
+  readonly summary: string;
+  readonly eventId: string;
+  readonly eventTime: string;
+  /** yyyy-mm-dd of eventTime: the partition of the by-day index. */
+  readonly day: string;
+  readonly principal: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly resource?: string;
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+  readonly dedupKey: string;
+  readonly evidence: Record<string, unknown>;
+  readonly runbook: string;
+  readonly team?: string;
+  readonly recordedAt: string;
+}

@@ -1,0 +1,156 @@
+/**
+ * The use-case contract. One use case = one folder: metadata, an EventBridge pattern, logic of one
+ * of four kinds, and labelled cases. The engine, not the use case, applies mode, severity overrides,
+ * exclusions, suppressions and storage, so tuning is configuration and the logic stays small.
+ */
+import { z } from 'zod';
+import type { BuildwatchConfig } from '../config/config.js';
+import type { Lookups } from '../lookups/lookups.js';
+import type { EventPattern } from './event-pattern.js';
+import { modeSchema, questionIdSchema, severitySchema, stageSchema, type Severity } from './model.js';
+import type { PipelineEvent } from './pipeline-event.js';
+
+export const useCaseMetadataSchema = z.strictObject({
+  /** Dotted, named by behaviour: `source.new-pusher`. Equals the folder path `<stage>/<name>`. */
+  id: z.string().regex(/^[a-z]+\.[a-z0-9]+(-[a-z0-9]+)*$/, 'dotted lower-case id like source.new-pusher'),
+  answers: questionIdSchema,
+  title: z.string().min(5).max(100),
+  stage: stageSchema,
+  description: z.string().min(10),
+  severity: severitySchema,
+  defaultMode: modeSchema,
+  /** 1-5: how much risk the use case removes, and how much it costs to run and tune. */
+  riskReduction: z.number().int().min(1).max(5),
+  effort: z.number().int().min(1).max(5),
+  mitre: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, 'ATT&CK technique id like T1562.008')).min(1),
+  falsePositives: z.array(z.string().min(3)).min(1),
+  runbook: z.string().min(10),
+  references: z.array(z.url()).default([]),
+  /** Evaluate failed API calls (errorCode set) too; by default the engine drops them. */
+  includeFailedCalls: z.boolean().default(false),
+  /** Evaluate calls made by AWS services themselves (userIdentity.type AWSService); dropped by default. */
+  includeAwsServiceCalls: z.boolean().default(false),
+  /**
+   * The rule needs read-only CloudTrail management events, which EventBridge delivers only to rules in
+   * the state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EVENTS.md 2). The local router honours it too.
+   */
+  readOnlyEvents: z.boolean().default(false),
+});
+export type UseCaseMetadata = z.input<typeof useCaseMetadataSchema>;
+export type ResolvedMetadata = z.output<typeof useCaseMetadataSchema>;
+
+/** What a use case reports; the engine turns it into a finding. */
+export interface Observation {
+  readonly summary: string;
+  /** Defaults to the use case's title. */
+  readonly title?: string;
+  /** Defaults to the use case's severity; a configured override replaces both. */
+  readonly severity?: Severity;
+  /** The resource acted on (name or ARN): routing to teams matches on it. */
+  readonly resource?: string;
+  /** Same key for the same incident; the finding id is hash(use case, event id, key). Defaults to the resource. */
+  readonly dedupKey?: string;
+  /** Evidence for the finding; secrets are masked by the engine before storage. */
+  readonly evidence?: Record<string, unknown>;
+  /** Evidence only: an attestation, whatever the use case's mode. */
+  readonly attestation?: boolean;
+}
+
+export interface UseCaseContext {
+  readonly config: BuildwatchConfig;
+  readonly lookups: Lookups;
+}
+
+/** Stateless: a predicate over one event. */
+export interface MatchLogic {
+  readonly kind: 'match';
+  evaluate(event: PipelineEvent, ctx: UseCaseContext): Observation | readonly Observation[] | undefined | Promise<Observation | readonly Observation[] | undefined>;
+}
+
+/** A (scope, value) pair an event shows, e.g. repository × principal. */
+export interface Sighting {
+  readonly scope: string;
+  readonly value: string;
+  readonly resource?: string;
+  /** Recorded but never a finding (automation principals, for instance). */
+  readonly expected?: boolean;
+}
+
+export interface FirstSeenFacts {
+  readonly sighting: Sighting;
+  /** When the engine started watching the scope (start of its learning period). */
+  readonly scopeWatchedSince: string;
+  /** Values known in the scope before this one (forgotten ones excluded). */
+  readonly knownValues: number;
+}
+
+/** Stateful: alert on a value never seen in its scope, after the scope's learning period. */
+export interface FirstSeenLogic {
+  readonly kind: 'firstSeen';
+  sightings(event: PipelineEvent, ctx: UseCaseContext): readonly Sighting[];
+  describe(facts: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Observation;
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface StateReport {
+  /** The thing whose state is tracked, e.g. `codebuild:project/payments-service-build`. */
+  readonly key: string;
+  readonly resource?: string;
+  /** Normalised state, or the part of it the event carries (with partial: true). */
+  readonly state: JsonObject;
+  /** The event carries only the fields the caller sent (UpdateProject): merge them into the known state. */
+  readonly partial: boolean;
+}
+
+export interface DiffEntry {
+  /** Dotted path, e.g. `environment.image`. */
+  readonly path: string;
+  readonly change: 'added' | 'removed' | 'changed';
+  readonly before?: JsonValue;
+  readonly after?: JsonValue;
+}
+
+export interface DriftFacts {
+  readonly report: StateReport;
+  readonly before: JsonObject;
+  readonly after: JsonObject;
+  readonly diff: readonly DiffEntry[];
+  /** When the previous state was recorded. */
+  readonly since: string;
+}
+
+/** Stateful: a change from the last known state of a thing is a finding carrying the diff. */
+export interface DriftLogic {
+  readonly kind: 'drift';
+  report(event: PipelineEvent, ctx: UseCaseContext): StateReport | undefined;
+  /** The state to start from when none is stored yet (e.g. BatchGetProjects through the look-ups). */
+  initialState?(report: StateReport, ctx: UseCaseContext): Promise<JsonObject | undefined>;
+  assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined;
+}
+
+/**
+ * Two events joined on a key (a build's output hash and the repository's asset hash for the same
+ * package version). Reserved: the engine rejects it until the first correlate use case lands.
+ */
+export interface CorrelateLogic {
+  readonly kind: 'correlate';
+}
+
+export type UseCaseLogic = MatchLogic | FirstSeenLogic | DriftLogic | CorrelateLogic;
+
+export interface UseCase {
+  readonly metadata: ResolvedMetadata;
+  readonly pattern: EventPattern;
+  readonly logic: UseCaseLogic;
+}
+
+/** Validates the metadata once, at definition time, so a malformed use case fails at import. */
+export function defineUseCase(definition: { metadata: UseCaseMetadata; pattern: EventPattern; logic: UseCaseLogic }): UseCase {
+  const parsed = useCaseMetadataSchema.safeParse(definition.metadata);
+  if (!parsed.success) {
+    throw new Error(`use case ${definition.metadata.id}: invalid metadata: ${z.prettifyError(parsed.error)}`);
+  }
+  return { metadata: parsed.data, pattern: definition.pattern, logic: definition.logic };
+}

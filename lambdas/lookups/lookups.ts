@@ -1,0 +1,55 @@
+/**
+ * The one small interface through which use cases ask AWS about the world (ARCHITECTURE.md, "AWS
+ * look-ups"). Two implementations: the AWS SDK (cloud) and a recorded-responses directory (offline).
+ * A missing object or a failed call is an outcome, never a throw.
+ */
+
+export type LookupResult<T> =
+  | { readonly status: 'found'; readonly value: T }
+  /** The thing does not exist (S3 NoSuchKey, CodeArtifact ResourceNotFound, project absent). */
+  | { readonly status: 'missing' }
+  /** Could not ask (no recorded directory offline, throttling, access denied): retry or report. */
+  | { readonly status: 'unavailable'; readonly reason: string };
+
+export interface PackageVersionRef {
+  readonly domain: string;
+  readonly domainOwner?: string;
+  readonly repository: string;
+  readonly format: string;
+  /** Absent or empty for packages without a namespace (npm without a scope). */
+  readonly namespace?: string | null;
+  readonly package: string;
+  readonly version: string;
+}
+
+export interface PackageVersionAsset {
+  readonly name: string;
+  readonly size?: number;
+  /** Keys as the API returns them: "MD5", "SHA-1", "SHA-256", "SHA-512". */
+  readonly hashes: Readonly<Record<string, string>>;
+}
+
+export interface PackageVersionAssets {
+  readonly format?: string;
+  readonly namespace?: string;
+  readonly package?: string;
+  readonly version?: string;
+  readonly versionRevision?: string;
+  readonly assets: readonly PackageVersionAsset[];
+}
+
+/** The project as CodeBuild's BatchGetProjects returns it (a JSON object; fields vary by project). */
+export type CodeBuildProject = Readonly<Record<string, unknown>>;
+
+export interface Lookups {
+  s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>>;
+  packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>>;
+  codeBuildProject(name: string): Promise<LookupResult<CodeBuildProject>>;
+}
+
+/** Offline without --recorded: every look-up is unavailable, said plainly. */
+export const noLookups: Lookups = {
+  s3Object: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  packageVersionAssets: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  codeBuildProject: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+};
