@@ -1,0 +1,151 @@
+/**
+ * Look-ups answered by the AWS SDK (ARCHITECTURE.md, "AWS look-ups"). "Does not exist" becomes
+ * `missing`; any other failure (throttling, access denied, network) becomes `unavailable` so the
+ * caller can retry or report it. Nothing here throws.
+ */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  ListPackageVersionAssetsCommand,
+  type CodeartifactClient,
+  type ListPackageVersionAssetsCommandOutput,
+  type PackageFormat,
+} from '@aws-sdk/client-codeartifact';
+import { BatchGetProjectsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type {
+  CodeBuildProject,
+  LookupResult,
+  Lookups,
+  PackageVersionAsset,
+  PackageVersionAssets,
+  PackageVersionRef,
+} from './lookups.js';
+
+export interface AwsLookupClients {
+  readonly s3: S3Client;
+  readonly codeartifact: CodeartifactClient;
+  readonly codebuild: CodeBuildClient;
+}
+
+/** SBOMs and manifests are small; a larger object is more likely a mistake than worth the memory. */
+export const MAX_S3_OBJECT_BYTES = 10 * 1024 * 1024;
+
+/** A package version has a handful of assets; this only stops a token loop from running forever. */
+const MAX_ASSET_PAGES = 100;
+
+function unavailable(error: unknown): { status: 'unavailable'; reason: string } {
+  return { status: 'unavailable', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+/** Releases the HTTP connection of a body we decided not to read (Node streams only). */
+function discard(body: unknown): void {
+  if (typeof body === 'object' && body !== null && 'destroy' in body && typeof body.destroy === 'function') {
+    body.destroy();
+  }
+}
+
+export function createAwsLookups(clients: AwsLookupClients): Lookups {
+  return {
+    async s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>> {
+      const tooLarge = (size: number): LookupResult<Uint8Array> => ({
+        status: 'unavailable',
+        reason: `s3://${bucket}/${key} is ${size} bytes, over the ${MAX_S3_OBJECT_BYTES}-byte limit`,
+      });
+      try {
+        const output = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if (output.ContentLength !== undefined && output.ContentLength > MAX_S3_OBJECT_BYTES) {
+          discard(output.Body);
+          return tooLarge(output.ContentLength);
+        }
+        if (output.Body === undefined) return { status: 'unavailable', reason: `s3://${bucket}/${key}: response had no body` };
+        const bytes = await output.Body.transformToByteArray();
+        // ContentLength can be absent (e.g. chunked responses), so check what actually arrived too.
+        if (bytes.byteLength > MAX_S3_OBJECT_BYTES) return tooLarge(bytes.byteLength);
+        return { status: 'found', value: bytes };
+      } catch (error) {
+        const name = errorName(error);
+        if (name === 'NoSuchKey' || name === 'NotFound') return { status: 'missing' };
+        return unavailable(error);
+      }
+    },
+
+    async packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>> {
+      try {
+        const pages: ListPackageVersionAssetsCommandOutput[] = [];
+        let nextToken: string | undefined;
+        do {
+          if (pages.length >= MAX_ASSET_PAGES) {
+            return { status: 'unavailable', reason: `ListPackageVersionAssets returned more than ${MAX_ASSET_PAGES} pages` };
+          }
+          const page = await clients.codeartifact.send(
+            new ListPackageVersionAssetsCommand({
+              domain: ref.domain,
+              ...(ref.domainOwner ? { domainOwner: ref.domainOwner } : {}),
+              repository: ref.repository,
+              // The SDK's enum is a closed union; pass through whatever format the event named.
+              format: ref.format as PackageFormat,
+              // The API rejects an empty namespace; npm without a scope has none.
+              ...(ref.namespace ? { namespace: ref.namespace } : {}),
+              package: ref.package,
+              packageVersion: ref.version,
+              ...(nextToken !== undefined ? { nextToken } : {}),
+            }),
+          );
+          pages.push(page);
+          nextToken = page.nextToken || undefined;
+        } while (nextToken !== undefined);
+
+        const first = pages[0];
+        const assets: PackageVersionAsset[] = pages.flatMap((page) =>
+          (page.assets ?? []).flatMap((asset) =>
+            // The API always names assets; the SDK types it optional, so skip rather than invent one.
+            asset.name === undefined
+              ? []
+              : [
+                  {
+                    name: asset.name,
+                    size: asset.size,
+                    // Keys stay as the API sends them ("SHA-256"); drop the SDK's optional undefineds.
+                    hashes: Object.fromEntries(
+                      Object.entries(asset.hashes ?? {}).filter(
+                        (entry): entry is [string, string] => typeof entry[1] === 'string',
+                      ),
+                    ),
+                  },
+                ],
+          ),
+        );
+        return {
+          status: 'found',
+          value: {
+            format: first?.format,
+            namespace: first?.namespace || undefined,
+            package: first?.package,
+            version: first?.version,
+            versionRevision: first?.versionRevision,
+            assets,
+          },
+        };
+      } catch (error) {
+        if (errorName(error) === 'ResourceNotFoundException') return { status: 'missing' };
+        return unavailable(error);
+      }
+    },
+
+    async codeBuildProject(name: string): Promise<LookupResult<CodeBuildProject>> {
+      try {
+        const output = await clients.codebuild.send(new BatchGetProjectsCommand({ names: [name] }));
+        // BatchGetProjects accepts a name or an ARN; anything else returned is not what we asked for.
+        const project = (output.projects ?? []).find((p) => p.name === name || p.arn === name);
+        if (project === undefined) return { status: 'missing' };
+        // Plain JSON (Dates become ISO strings) so it matches a recorded response and can be stored.
+        return { status: 'found', value: JSON.parse(JSON.stringify(project)) as CodeBuildProject };
+      } catch (error) {
+        return unavailable(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * Look-ups answered from a recorded-responses directory (ARCHITECTURE.md, "AWS look-ups"), for
+ * offline replay and tests. Layout under `dir`:
+ *   s3/<bucket>/<key>
+ *   codeartifact/ListPackageVersionAssets/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json
+ *   codebuild/BatchGetProjects/<project>.json
+ * Like the AWS implementation, every failure is an outcome, never a throw.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import type {
+  CodeBuildProject,
+  LookupResult,
+  Lookups,
+  PackageVersionAssets,
+  PackageVersionRef,
+} from './lookups.js';
+
+/** Same cap as the AWS implementation, so offline replay refuses what the cloud would refuse. */
+const MAX_OBJECT_BYTES = 10 * 1024 * 1024;
+
+const assetSchema = z.looseObject({
+  name: z.string().min(1),
+  size: z.number().optional(),
+  hashes: z.record(z.string(), z.string()).default({}),
+});
+
+const assetsResponseSchema = z.looseObject({
+  format: z.string().optional(),
+  namespace: z.string().nullish(),
+  package: z.string().optional(),
+  version: z.string().optional(),
+  versionRevision: z.string().optional(),
+  assets: z.array(assetSchema),
+});
+
+const projectSchema = z.looseObject({ name: z.string().min(1), arn: z.string().optional() });
+
+const batchGetProjectsSchema = z.looseObject({
+  projects: z.array(projectSchema).default([]),
+  projectsNotFound: z.array(z.string()).default([]),
+});
+
+type Failure = { readonly status: 'missing' } | { readonly status: 'unavailable'; readonly reason: string };
+
+const unavailable = (reason: string): Failure => ({ status: 'unavailable', reason });
+
+/**
+ * Refuses a path part that could leave `dir` or that the file system would silently rewrite
+ * ("a//b" and "a/./b" both become "a/b", so two S3 keys would share one file).
+ */
+function badPathPart(label: string, value: string, allowSlashes: boolean): string | undefined {
+  if (value === '') return `${label} is empty`;
+  if (value.includes('\0')) return `${label} contains a NUL byte`;
+  if (isAbsolute(value) || value.startsWith('\\')) return `${label} ${JSON.stringify(value)} is an absolute path`;
+  // Backslash too: it is a separator on Windows, where a recorded directory may be prepared.
+  const segments = value.split(/[/\\]/);
+  if (!allowSlashes && segments.length > 1) return `${label} ${JSON.stringify(value)} contains a path separator`;
+  if (segments.some((s) => s === '..' || s === '.' || s === '')) {
+    return `${label} ${JSON.stringify(value)} contains an empty, "." or ".." path segment`;
+  }
+  return undefined;
+}
+
+function isNodeError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && 'code' in error;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function summariseIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export function createRecordedLookups(dir: string): Lookups {
+  const root = resolve(dir);
+
+  /** Joins checked parts under the root; the final containment check is defence in depth. */
+  function locate(parts: readonly string[]): { file: string } | Failure {
+    const file = resolve(root, ...parts);
+    const rel = relative(root, file);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      return unavailable(`recorded path ${file} is outside ${root}`);
+    }
+    return { file };
+  }
+
+  /** Reads a recorded file; absent (or a directory where a file was expected) means missing. */
+  async function readRecorded(file: string): Promise<{ bytes: Buffer } | Failure> {
+    try {
+      const info = await stat(file);
+      if (info.isDirectory()) return { status: 'missing' };
+      if (info.size > MAX_OBJECT_BYTES) {
+        return unavailable(`recorded file ${file} is ${info.size} bytes, over the ${MAX_OBJECT_BYTES}-byte limit`);
+      }
+      return { bytes: await readFile(file) };
+    } catch (error) {
+      if (isNodeError(error) && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) {
+        // Without the root itself every answer would be a misleading "missing": say so instead.
+        const rootExists = await stat(root).then((s) => s.isDirectory(), () => false);
+        return rootExists ? { status: 'missing' } : unavailable(`recorded look-ups directory ${root} does not exist`);
+      }
+      return unavailable(`cannot read recorded file ${file}: ${describe(error)}`);
+    }
+  }
+
+  async function readJson(parts: readonly string[]): Promise<{ file: string; json: unknown } | Failure> {
+    const located = locate(parts);
+    if ('status' in located) return located;
+    const read = await readRecorded(located.file);
+    if ('status' in read) return read;
+    try {
+      return { file: located.file, json: JSON.parse(read.bytes.toString('utf8')) as unknown };
+    } catch (error) {
+      return unavailable(`recorded file ${located.file} is not valid JSON: ${describe(error)}`);
+    }
+  }
+
+  return {
+    async s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>> {
+      const bad = badPathPart('bucket', bucket, false) ?? badPathPart('key', key, true);
+      if (bad !== undefined) return unavailable(`cannot look up s3://${bucket}/${key} offline: ${bad}`);
+      const located = locate(['s3', bucket, ...key.split('/')]);
+      if ('status' in located) return located;
+      const read = await readRecorded(located.file);
+      if ('status' in read) return read;
+      // A plain Uint8Array, as the SDK returns, so results compare equal across implementations.
+      return { status: 'found', value: new Uint8Array(read.bytes) };
+    },
+
+    async packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>> {
+      // npm without a scope has no namespace (null in the native event, empty in the package ARN).
+      const namespace = ref.namespace ? ref.namespace : '_';
+      const parts: Array<[string, string]> = [
+        ['domain', ref.domain],
+        ['repository', ref.repository],
+        ['format', ref.format],
+        ['namespace', namespace],
+        ['package', ref.package],
+        ['version', ref.version],
+      ];
+      for (const [label, value] of parts) {
+        const bad = badPathPart(label, value, false);
+        if (bad !== undefined) return unavailable(`cannot look up package version assets offline: ${bad}`);
+      }
+      const read = await readJson([
+        'codeartifact',
+        'ListPackageVersionAssets',
+        ref.domain,
+        ref.repository,
+        ref.format,
+        namespace,
+        ref.package,
+        `${ref.version}.json`,
+      ]);
+      if ('status' in read) return read;
+      const parsed = assetsResponseSchema.safeParse(read.json);
+      if (!parsed.success) {
+        return unavailable(`recorded file ${read.file} is not a ListPackageVersionAssets response: ${summariseIssues(parsed.error)}`);
+      }
+      const response = parsed.data;
+      return {
+        status: 'found',
+        value: {
+          format: response.format,
+          namespace: response.namespace ?? undefined,
+          package: response.package,
+          version: response.version,
+          versionRevision: response.versionRevision,
+          assets: response.assets.map((a) => ({ name: a.name, size: a.size, hashes: a.hashes })),
+        },
+      };
+    },
+
+    async codeBuildProject(name: string): Promise<LookupResult<CodeBuildProject>> {
+      // BatchGetProjects also takes ARNs (UpdateProjectVisibility only names the project by ARN).
+      const fileName = name.startsWith('arn:') ? name.slice(name.lastIndexOf('/') + 1) : name;
+      const bad = badPathPart('project name', fileName, false);
+      if (bad !== undefined) return unavailable(`cannot look up CodeBuild project offline: ${bad}`);
+      const read = await readJson(['codebuild', 'BatchGetProjects', `${fileName}.json`]);
+      if ('status' in read) return read;
+
+      // Either the whole API response or just the project object.
+      const isResponse =
+        typeof read.json === 'object' && read.json !== null && ('projects' in read.json || 'projectsNotFound' in read.json);
+      const parsed = isResponse
+        ? batchGetProjectsSchema.safeParse(read.json)
+        : projectSchema.transform((project) => ({ projects: [project], projectsNotFound: [] })).safeParse(read.json);
+      if (!parsed.success) {
+        return unavailable(`recorded file ${read.file} is not a BatchGetProjects response: ${summariseIssues(parsed.error)}`);
+      }
+      const project = parsed.data.projects.find((p) => p.name === name || p.arn === name);
+      return project === undefined ? { status: 'missing' } : { status: 'found', value: project };
+    },
+  };
+}
