@@ -1,0 +1,84 @@
+/**
+ * The policy layer: what configuration does to a use case's observations. Mode, severity override,
+ * exclusions and suppressions live here, so tuning a noisy use case never touches its code.
+ */
+import type { BuildwatchConfig, UseCaseSettings } from '../config/config.js';
+import type { FindingMode, Mode, Principal, Severity } from './model.js';
+import type { PipelineEvent } from './pipeline-event.js';
+import { principalMatches } from './principal.js';
+import type { ResolvedMetadata } from './use-case.js';
+
+export interface EffectivePolicy {
+  readonly mode: Mode;
+  readonly severityOverride?: Severity;
+  readonly learningDays: number;
+  readonly forgetAfterDays: number;
+  readonly excludePrincipals: readonly string[];
+}
+
+const NO_SETTINGS: UseCaseSettings = { excludePrincipals: [] };
+
+export function policyFor(metadata: ResolvedMetadata, config: BuildwatchConfig): EffectivePolicy {
+  const settings = config.useCases[metadata.id] ?? NO_SETTINGS;
+  return {
+    mode: settings.mode ?? metadata.defaultMode,
+    ...(settings.severity ? { severityOverride: settings.severity } : {}),
+    learningDays: settings.learningDays ?? config.defaults.learningDays,
+    forgetAfterDays: settings.forgetAfterDays ?? config.defaults.forgetAfterDays,
+    excludePrincipals: settings.excludePrincipals,
+  };
+}
+
+/** Why an event is not evaluated at all, or undefined when it is. */
+export function exclusionReason(metadata: ResolvedMetadata, policy: EffectivePolicy, event: PipelineEvent): string | undefined {
+  if (policy.mode === 'off') return 'use case is off';
+  if (!event.succeeded && !metadata.includeFailedCalls) return `failed call (${event.cloudTrail?.errorCode ?? 'error'})`;
+  if (event.principal?.isAwsService && !metadata.includeAwsServiceCalls) return `AWS service principal (${event.principal.key})`;
+  const principal = event.principal;
+  if (principal && policy.excludePrincipals.some((entry) => principalMatches(entry, principal))) return 'principal excluded by configuration';
+  return undefined;
+}
+
+/** CI/CD principals named in the configuration: known contributors by definition. */
+export function isAutomationPrincipal(config: BuildwatchConfig, principal: Principal | undefined): boolean {
+  return Boolean(principal && config.automationPrincipals.some((entry) => principalMatches(entry, principal)));
+}
+
+/** The configured suppression that silences this finding at its event time, if any. */
+export function activeSuppression(
+  config: BuildwatchConfig,
+  useCase: string,
+  principal: Principal | undefined,
+  resource: string | undefined,
+  eventTime: string,
+): BuildwatchConfig['suppressions'][number] | undefined {
+  const day = eventTime.slice(0, 10);
+  return config.suppressions.find(
+    (suppression) =>
+      (suppression.useCase === useCase || suppression.useCase === '*') &&
+      suppression.expires >= day &&
+      (!suppression.principal || (principal !== undefined && principalMatches(suppression.principal, principal))) &&
+      (!suppression.resource || globMatches(suppression.resource, resource)),
+  );
+}
+
+function globMatches(pattern: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return regex.test(value);
+}
+
+export function findingMode(mode: Mode, attestation: boolean | undefined): FindingMode {
+  return attestation || mode === 'attest' ? 'attest' : 'alert';
+}
+
+/** The team that owns a resource (a repository, build project or package name, or an ARN ending in one). */
+export function teamFor(config: BuildwatchConfig, resource: string | undefined): string | undefined {
+  if (!resource) return undefined;
+  const name = resource.split(/[:/]/).pop() ?? resource;
+  for (const [team, owned] of Object.entries(config.routing.teams)) {
+    const all = [...owned.repositories, ...owned.buildProjects, ...owned.packages];
+    if (all.includes(resource) || all.includes(name)) return team;
+  }
+  return undefined;
+}

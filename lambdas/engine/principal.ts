@@ -1,0 +1,127 @@
+/**
+ * Who acted, as one stable key per human or workload (EVENTS.md 1.3).
+ *
+ * - AssumedRole: the STS session ARN `arn:aws:sts::<acct>:assumed-role/<role>/<session>`, so two humans
+ *   behind one SSO permission set stay two principals. Session names that are machine-generated
+ *   (uuids, long hex, digits, botocore-session-N, i-0abc…) would make every CI run "new", so they
+ *   collapse to `…/<role>/*`.
+ * - IAMUser, Root, FederatedUser: the ARN.
+ * - IdentityCenterUser: `<identityStoreArn>/<userId>` (it has no ARN).
+ * - AWSService: `service:<invokedBy>`.
+ * Native events carry only an ARN (`callerUserArn`); principalFromArn gives the same key for it.
+ */
+import type { Principal } from './model.js';
+import type { UserIdentity } from './events.js';
+
+const MACHINE_SESSION = [
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  /^(?=.*\d)[0-9a-f]{16,}$/i,
+  /^\d{6,}$/,
+  /^botocore-session-\d+$/,
+  /^i-[0-9a-f]{8,17}$/,
+  /^(AWSCodeBuild|codepipeline|AWSCloudFormation|aws-go-sdk|aws-sdk-js|awslambda)[-_].*$/i,
+  /^[A-Za-z]+-?\d{10,}$/,
+];
+
+/** True for session names that identify a run, not a person. */
+export function isMachineSessionName(session: string): boolean {
+  return MACHINE_SESSION.some((pattern) => pattern.test(session));
+}
+
+const STS_ASSUMED_ROLE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/;
+const ACCOUNT_IN_ARN = /^arn:[a-z-]+:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):/;
+
+function mfaOf(value: string | boolean | undefined): Principal['mfa'] {
+  if (value === true || value === 'true') return 'true';
+  if (value === false || value === 'false') return 'false';
+  return 'unknown';
+}
+
+/** The principal behind an ARN alone (native events' `callerUserArn`). */
+export function principalFromArn(arn: string): Principal {
+  const accountId = ACCOUNT_IN_ARN.exec(arn)?.[1];
+  const assumed = STS_ASSUMED_ROLE.exec(arn);
+  if (assumed) {
+    const [, partition, account, role, session] = assumed as unknown as [string, string, string, string, string];
+    return {
+      key: assumedRoleKey(partition, account, role, session),
+      type: 'AssumedRole',
+      accountId: account,
+      arn,
+      isAwsService: false,
+      mfa: 'unknown',
+    };
+  }
+  const type = /:root$/.test(arn) ? 'Root' : /:user\//.test(arn) ? 'IAMUser' : /:federated-user\//.test(arn) ? 'FederatedUser' : 'Unknown';
+  // An IAM user has no session, so IAM never sees MFA for its Git credentials or SSH keys.
+  return { key: arn, type, ...(accountId ? { accountId } : {}), arn, isAwsService: false, mfa: type === 'IAMUser' ? 'impossible' : 'unknown' };
+}
+
+function assumedRoleKey(partition: string, account: string, role: string, session: string): string {
+  const sessionPart = isMachineSessionName(session) ? '*' : session;
+  return `arn:${partition}:sts::${account}:assumed-role/${role}/${sessionPart}`;
+}
+
+/** The principal of a CloudTrail record's userIdentity. */
+export function principalFromIdentity(identity: UserIdentity | undefined): Principal {
+  if (!identity) return { key: 'unknown', type: 'Unknown', isAwsService: false, mfa: 'unknown' };
+  const type = identity.type ?? 'Unknown';
+  const accountId = identity.accountId;
+  const base = { type, ...(accountId ? { accountId } : {}), ...(identity.arn ? { arn: identity.arn } : {}) };
+  const mfa = mfaOf(identity.sessionContext?.attributes?.mfaAuthenticated);
+
+  switch (type) {
+    case 'AWSService':
+      return { ...base, key: `service:${identity.invokedBy ?? 'unknown'}`, isAwsService: true, mfa: 'unknown' };
+    case 'AssumedRole': {
+      if (identity.arn) return { ...principalFromArn(identity.arn), ...base, mfa };
+      const issuer = identity.sessionContext?.sessionIssuer?.arn;
+      const session = identity.principalId?.split(':')[1];
+      return { ...base, key: issuer ? `${issuer}/${session ?? '*'}` : identity.principalId ?? 'unknown', isAwsService: false, mfa };
+    }
+    case 'IdentityCenterUser': {
+      const store = identity.onBehalfOf?.identityStoreArn;
+      const user = identity.onBehalfOf?.userId;
+      return { ...base, key: store && user ? `${store}/${user}` : `identity-center:${user ?? identity.principalId ?? 'unknown'}`, isAwsService: false, mfa: 'unknown' };
+    }
+    case 'IAMUser':
+      return { ...base, key: identity.arn ?? `iam-user:${accountId ?? ''}:${identity.userName ?? identity.principalId ?? 'unknown'}`, isAwsService: false, mfa: 'impossible' };
+    default:
+      return {
+        ...base,
+        key: identity.arn ?? (identity.userName ? `${type}:${identity.userName}` : identity.principalId ? `${type}:${identity.principalId}` : type),
+        isAwsService: false,
+        mfa,
+      };
+  }
+}
+
+/** The role ARN behind an assumed-role key or ARN, for matching configured automation roles. */
+export function roleArnOf(principal: Principal): string | undefined {
+  const source = principal.arn ?? principal.key;
+  const assumed = STS_ASSUMED_ROLE.exec(source);
+  if (!assumed) return undefined;
+  return `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}`;
+}
+
+/**
+ * Does a configured entry (an ARN, an ARN glob with *, or a principal key) name this principal?
+ * A role ARN names every session of that role (path-insensitive, since STS ARNs drop the path).
+ */
+export function principalMatches(entry: string, principal: Principal): boolean {
+  const candidates = [principal.key, principal.arn, roleArnOf(principal)].filter((v): v is string => Boolean(v));
+  const roleEntry = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(entry);
+  if (roleEntry) {
+    const role = roleArnOf(principal);
+    if (role && role.endsWith(`:${roleEntry[1]}:role/${roleEntry[2]}`)) return true;
+  }
+  if (entry.includes('*')) {
+    const regex = new RegExp(`^${entry.split('*').map(escapeRegex).join('.*')}$`);
+    return candidates.some((candidate) => regex.test(candidate));
+  }
+  return candidates.includes(entry);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,28 @@
+/**
+ * Table layouts shared by the stores, the local table bootstrap and the CDK constructs, so the
+ * cloud tables and the embedded ones cannot drift apart.
+ */
+
+/** state table: baselines, scope metadata, drift snapshots, build records. */
+export const STATE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds (a number: TTL ignores strings). Also checked on read, as TTL deletes up to 48 h late. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** findings table: the ledger. One item per finding; the id makes a repeat delivery a no-op. */
+export const FINDINGS_TABLE = {
+  partitionKey: 'id',
+  byDayIndex: 'byDay',
+  byDayPartitionKey: 'day',
+  byDaySortKey: 'eventTime',
+} as const;
+
+/** Environment variables the Lambdas read (set by the stack). */
+export const ENV = {
+  stateTable: 'STATE_TABLE_NAME',
+  findingsTable: 'FINDINGS_TABLE_NAME',
+  alertsTopicArn: 'ALERTS_TOPIC_ARN',
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+} as const;

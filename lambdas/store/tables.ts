@@ -1,0 +1,60 @@
+/** Creates the two tables locally (embedded store or any --endpoint) with the cloud layout. */
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FINDINGS_TABLE, STATE_TABLE } from './schema.js';
+
+export interface TableNames {
+  readonly state: string;
+  readonly findings: string;
+}
+
+export const LOCAL_TABLE_NAMES: TableNames = { state: 'buildwatch-state', findings: 'buildwatch-findings' };
+
+export async function ensureTables(client: DynamoDBClient, names: TableNames = LOCAL_TABLE_NAMES): Promise<void> {
+  await createIfAbsent(client, {
+    TableName: names.state,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+    ],
+  });
+  await createIfAbsent(client, {
+    TableName: names.findings,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: FINDINGS_TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: FINDINGS_TABLE.byDayPartitionKey, AttributeType: 'S' },
+      { AttributeName: FINDINGS_TABLE.byDaySortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: FINDINGS_TABLE.partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: FINDINGS_TABLE.byDayIndex,
+        KeySchema: [
+          { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' },
+          { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  });
+}
+
+async function createIfAbsent(client: DynamoDBClient, input: ConstructorParameters<typeof CreateTableCommand>[0]): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(input));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  // dynalite creates instantly; a real endpoint may take a moment.
+  for (let attempt = 0; attempt < 60; attempt += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`table ${input.TableName} did not become ACTIVE`);
+}

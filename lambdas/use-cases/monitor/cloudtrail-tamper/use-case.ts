@@ -1,0 +1,145 @@
+/**
+ * monitor.cloudtrail-tamper: CloudTrail stopped, deleted, or narrowed so that it stops recording
+ * management or write events. EventBridge only sees CloudTrail events while a trail logs, so this is
+ * the attacker's first move against the monitor (EVENTS.md 2 and 7).
+ */
+import { defineUseCase, type Observation } from '../../../engine/use-case.js';
+import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
+
+/** UpdateTrail parameters that, when set this way, record less than before. */
+const NARROWING_FLAGS: ReadonlyArray<readonly [string, boolean]> = [
+  ['isMultiRegionTrail', false],
+  ['includeGlobalServiceEvents', false],
+  ['enableLogFileValidation', false],
+  ['isOrganizationTrail', false],
+];
+/** UpdateTrail parameters that send the logs somewhere else. */
+const REDIRECTING_FIELDS = ['s3BucketName', 's3KeyPrefix', 'kmsKeyId', 'cloudWatchLogsLogGroupArn', 'cloudWatchLogsRoleArn', 'snsTopicName'];
+
+function trailName(event: PipelineEvent): string {
+  const params = event.cloudTrail?.requestParameters;
+  return stringAt(params, 'name') ?? stringAt(params, 'trailName') ?? 'unknown trail';
+}
+
+/** What a PutEventSelectors / PutAdvancedEventSelectors call stops recording, if anything. */
+function selectorProblems(params: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const basic = valueAt(params, 'eventSelectors');
+  if (Array.isArray(basic)) {
+    const selectors = basic.filter(isRecord);
+    const management = selectors.filter((s) => s['includeManagementEvents'] !== false);
+    if (management.length === 0) problems.push('management events are no longer recorded (includeManagementEvents: false)');
+    else if (management.every((s) => s['readWriteType'] === 'ReadOnly')) problems.push('write (mutating) management events are no longer recorded (readWriteType: ReadOnly)');
+    const excluded = management.flatMap((s) => (Array.isArray(s['excludeManagementEventSources']) ? s['excludeManagementEventSources'] : []));
+    if (excluded.length > 0) problems.push(`management events of ${excluded.join(', ')} are excluded`);
+  }
+  const advanced = valueAt(params, 'advancedEventSelectors');
+  if (Array.isArray(advanced)) {
+    const selectors = advanced.filter(isRecord);
+    const management = selectors.filter((selector) => fieldSelector(selector, 'eventCategory')?.some((f) => includes(f['equals'], 'Management')));
+    if (management.length === 0) problems.push('no advanced selector records management events any more');
+    else {
+      const onlyReads = management.every((s) => fieldSelector(s, 'readOnly')?.some((f) => includes(f['equals'], 'true')));
+      if (onlyReads) problems.push('write (mutating) management events are no longer recorded (readOnly = true)');
+      const narrowed = management.filter((s) => fieldSelector(s, 'eventSource')?.some((f) => f['notEquals'] !== undefined || f['equals'] !== undefined));
+      if (narrowed.length > 0) problems.push('management events are limited or excluded by event source');
+    }
+  }
+  return problems;
+}
+
+function fieldSelector(selector: Record<string, unknown>, field: string): Record<string, unknown>[] | undefined {
+  const fields = selector['fieldSelectors'];
+  if (!Array.isArray(fields)) return undefined;
+  const matching = fields.filter(isRecord).filter((f) => f['field'] === field);
+  return matching.length > 0 ? matching : undefined;
+}
+
+function includes(list: unknown, value: string): boolean {
+  return Array.isArray(list) && list.includes(value);
+}
+
+function observe(event: PipelineEvent): Observation | undefined {
+  const record = event.cloudTrail;
+  if (!record) return undefined;
+  const trail = trailName(event);
+  const params = record.requestParameters ?? {};
+  const failed = !event.succeeded;
+  const who = event.principal?.arn ?? event.principal?.key ?? 'unknown principal';
+  const base = { resource: trail, dedupKey: `${trail}|${record.eventName}` };
+  const evidence = { eventName: record.eventName, trail, requestParameters: params, ...(failed ? { errorCode: record.errorCode, errorMessage: record.errorMessage } : {}) };
+  const attempt = (what: string): Observation => ({
+    ...base,
+    severity: 'medium',
+    title: `Failed attempt to ${what}`,
+    summary: `${who} tried to ${what} ${trail} and was refused (${record.errorCode ?? 'error'})`,
+    evidence,
+  });
+
+  switch (record.eventName) {
+    case 'StopLogging':
+      return failed ? attempt('stop CloudTrail logging on') : { ...base, severity: 'critical', title: 'CloudTrail logging stopped', summary: `${who} stopped logging on trail ${trail}`, evidence };
+    case 'DeleteTrail':
+      return failed ? attempt('delete the trail') : { ...base, severity: 'critical', title: 'CloudTrail trail deleted', summary: `${who} deleted trail ${trail}`, evidence };
+    case 'UpdateTrail': {
+      const narrowed = NARROWING_FLAGS.filter(([field, value]) => params[field] === value).map(([field]) => `${field} set to false`);
+      const redirected = REDIRECTING_FIELDS.filter((field) => params[field] !== undefined).map((field) => `${field} changed to ${String(params[field])}`);
+      const changes = [...narrowed, ...redirected];
+      if (changes.length === 0) return undefined;
+      if (failed) return attempt('narrow or redirect');
+      return { ...base, severity: 'high', title: 'CloudTrail trail narrowed or redirected', summary: `${who} updated trail ${trail}: ${changes.join('; ')}`, evidence: { ...evidence, changes } };
+    }
+    case 'PutEventSelectors':
+    case 'PutAdvancedEventSelectors': {
+      const problems = selectorProblems(params);
+      if (problems.length === 0) return undefined;
+      if (failed) return attempt('stop recording events on');
+      const stopsRecording = problems.some((p) => p.includes('no longer recorded') || p.includes('no advanced selector'));
+      return {
+        ...base,
+        severity: stopsRecording ? 'critical' : 'high',
+        title: 'CloudTrail event selectors stop recording',
+        summary: `${who} changed the event selectors of ${trail}: ${problems.join('; ')}`,
+        evidence: { ...evidence, problems },
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+export default defineUseCase({
+  metadata: {
+    id: 'monitor.cloudtrail-tamper',
+    answers: 'monitor.tamper',
+    title: 'CloudTrail logging stopped, deleted or narrowed',
+    stage: 'monitor',
+    description:
+      'Detects StopLogging, DeleteTrail, UpdateTrail that narrows or redirects a trail, and event selectors that stop recording management or write events. Without a logging trail EventBridge receives no CloudTrail events, so every other use case goes blind.',
+    severity: 'critical',
+    defaultMode: 'alert',
+    riskReduction: 5,
+    effort: 1,
+    mitre: ['T1562.008'],
+    falsePositives: [
+      'A planned trail migration (new bucket or organisation trail); suppress with an expiry for the change window.',
+      'Test accounts where trails are torn down on purpose.',
+    ],
+    runbook:
+      'Confirm with the principal\'s owner whether the change was planned. If not: restart logging (StartLogging) or restore the selectors, revoke the principal\'s sessions, and review its other actions since the change (CloudTrail event history still has 90 days).',
+    references: [
+      'https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-turning-off-logging.html',
+      'https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.cloudtrail-event-selectors/',
+    ],
+    includeFailedCalls: true,
+  },
+  pattern: {
+    source: ['aws.cloudtrail'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: ['cloudtrail.amazonaws.com'],
+      eventName: ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutAdvancedEventSelectors'],
+    },
+  },
+  logic: { kind: 'match', evaluate: observe },
+});
