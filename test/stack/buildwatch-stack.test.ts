@@ -1,0 +1,515 @@
+/**
+ * The Buildwatch stack: targeted template checks (aws-cdk-lib/assertions) and cdk-nag AwsSolutions.
+ * Bundling is skipped (context aws:cdk:bundling-stacks = []), so no esbuild run and no handler code is
+ * needed; until the lead's handlers exist, this file stands in as the (never bundled) entry.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig, type BuildwatchConfig, type BuildwatchConfigInput } from '../../lambdas/config/config.js';
+import type { EventPattern } from '../../lambdas/engine/event-pattern.js';
+import { defineUseCase, type UseCase, type UseCaseMetadata } from '../../lambdas/engine/use-case.js';
+import { ENV, FINDINGS_TABLE, STATE_TABLE } from '../../lambdas/store/schema.js';
+import { useCases as registry } from '../../lambdas/use-cases/index.js';
+import { BuildwatchStack } from '../../lib/buildwatch-stack.js';
+import { ALL_MANAGEMENT_EVENTS_STATE, enabledUseCases } from '../../lib/constructs/detection-rules.js';
+import { CONFIG_DEFINE, PROJECT_ROOT, bundlingOptions, handlerEntry } from '../../lib/constructs/handler-function.js';
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown; Sid?: string };
+
+const cdkContext = (JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+const standIn = fileURLToPath(import.meta.url);
+const entries = {
+  detect: existsSync(handlerEntry('detect')) ? handlerEntry('detect') : standIn,
+  notify: existsSync(handlerEntry('notify')) ? handlerEntry('notify') : standIn,
+};
+
+function useCase(id: string, metadata: Partial<UseCaseMetadata>, pattern: EventPattern): UseCase {
+  return defineUseCase({
+    metadata: {
+      id,
+      answers: 'monitor.tamper',
+      title: `Test use case ${id}`,
+      stage: id.split('.')[0] as UseCaseMetadata['stage'],
+      description: 'A use case defined inline for the stack tests.',
+      severity: 'high',
+      defaultMode: 'alert',
+      riskReduction: 3,
+      effort: 2,
+      mitre: ['T1562.008'],
+      falsePositives: ['test'],
+      runbook: 'Nothing to do: a test fixture.',
+      ...metadata,
+    },
+    pattern,
+    logic: { kind: 'match', evaluate: () => undefined },
+  });
+}
+
+const pushPattern = {
+  source: ['aws.codecommit'],
+  'detail-type': ['AWS API Call via CloudTrail'],
+  detail: { eventSource: ['codecommit.amazonaws.com'], eventName: ['GitPush'], errorCode: [{ exists: false }] },
+};
+const tamperPattern = {
+  source: ['aws.cloudtrail', 'aws.events'],
+  'detail-type': ['AWS API Call via CloudTrail'],
+  detail: { eventName: ['StopLogging', 'DeleteTrail', { prefix: 'PutEventSelectors' }] },
+};
+const driftPattern = {
+  source: ['aws.codebuild'],
+  $or: [{ 'detail-type': ['CodeBuild Build State Change'] }, { detail: { eventName: ['UpdateProject'] } }],
+};
+const testUseCases: readonly UseCase[] = [
+  useCase('source.test-pusher', { readOnlyEvents: true }, pushPattern),
+  useCase('monitor.test-tamper', { defaultMode: 'attest' }, tamperPattern),
+  useCase('build.test-drift', { defaultMode: 'off' }, driftPattern),
+];
+
+interface Synth {
+  app: App;
+  stack: BuildwatchStack;
+  template: Template;
+  json: { Resources: Record<string, Resource>; Outputs?: Record<string, unknown> };
+}
+
+function synth(options: { config?: BuildwatchConfigInput | BuildwatchConfig; useCases?: readonly UseCase[]; nag?: boolean; tweak?: (stack: BuildwatchStack) => void } = {}): Synth {
+  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const config = parseConfig(options.config ?? {});
+  const stack = new BuildwatchStack(app, 'Buildwatch', { config, useCases: options.useCases ?? testUseCases, entries });
+  options.tweak?.(stack);
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  const template = Template.fromStack(stack);
+  return { app, stack, template, json: template.toJSON() as Synth['json'] };
+}
+
+let defaultSynth: Synth | undefined;
+const base = (): Synth => (defaultSynth ??= synth());
+
+function resourcesOf(s: Synth, type: string): Array<[string, Resource]> {
+  return Object.entries(s.json.Resources).filter(([, r]) => r.Type === type);
+}
+function only(s: Synth, type: string, predicate: (r: Resource) => boolean = () => true): [string, Resource] {
+  const matches = resourcesOf(s, type).filter(([, r]) => predicate(r));
+  expect(matches, `exactly one ${type}`).toHaveLength(1);
+  return matches[0]!;
+}
+const logicalIdOf = (s: Synth, type: string, predicate: (r: Resource) => boolean): string => only(s, type, predicate)[0];
+const getAtt = (logicalId: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalId, attribute] });
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+function rulesByName(s: Synth): Map<string, Resource> {
+  return new Map(resourcesOf(s, 'AWS::Events::Rule').map(([, r]) => [r.Properties.Name as string, r]));
+}
+
+/** Every statement of every identity policy (AWS::IAM::Policy, inline role policies, managed policies). */
+function identityStatements(s: Synth): Array<{ policy: string; statement: Statement }> {
+  const out: Array<{ policy: string; statement: Statement }> = [];
+  for (const [id, r] of Object.entries(s.json.Resources)) {
+    const documents: unknown[] = [];
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') documents.push(r.Properties.PolicyDocument);
+    if (r.Type === 'AWS::IAM::Role') for (const p of asArray(r.Properties.Policies as Array<{ PolicyDocument: unknown }>)) documents.push(p.PolicyDocument);
+    for (const document of documents) {
+      for (const statement of (document as { Statement: Statement[] }).Statement) out.push({ policy: id, statement });
+    }
+  }
+  return out;
+}
+function resourcePolicyStatements(s: Synth): Array<{ policy: string; statement: Statement }> {
+  const out: Array<{ policy: string; statement: Statement }> = [];
+  for (const [id, r] of Object.entries(s.json.Resources)) {
+    if (r.Type === 'AWS::SQS::QueuePolicy' || r.Type === 'AWS::SNS::TopicPolicy') {
+      for (const statement of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement) out.push({ policy: id, statement });
+    }
+  }
+  return out;
+}
+
+const isDetectFunction = (r: Resource) => r.Properties.FunctionName === 'buildwatch-detect';
+const isNotifyFunction = (r: Resource) => r.Properties.FunctionName === 'buildwatch-notify';
+const roleOf = (s: Synth, isFunction: (r: Resource) => boolean) => (only(s, 'AWS::Lambda::Function', isFunction)[1].Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+function statementsOfRole(s: Synth, roleId: string): Statement[] {
+  return resourcesOf(s, 'AWS::IAM::Policy')
+    .filter(([, r]) => (r.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId))
+    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+describe('detection rules', () => {
+  it('creates one rule per enabled use case, named after the id, with the pattern passed through unchanged', () => {
+    const s = base();
+    const rules = rulesByName(s);
+    expect([...rules.keys()].sort()).toEqual(['buildwatch-monitor-test-tamper', 'buildwatch-source-test-pusher']);
+    expect(rules.get('buildwatch-source-test-pusher')!.Properties.EventPattern).toEqual(pushPattern);
+    expect(rules.get('buildwatch-monitor-test-tamper')!.Properties.EventPattern).toEqual(tamperPattern);
+    for (const rule of rules.values()) expect(rule.Properties.EventBusName).toBeUndefined(); // default bus
+  });
+
+  it('sets ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS exactly when the use case needs read-only events', () => {
+    const rules = rulesByName(base());
+    expect(rules.get('buildwatch-source-test-pusher')!.Properties.State).toBe(ALL_MANAGEMENT_EVENTS_STATE);
+    expect(rules.get('buildwatch-monitor-test-tamper')!.Properties.State).toBe('ENABLED');
+  });
+
+  it('delivers {"useCase": id, "event": <the whole event, detail included>} to the detect queue, with a DLQ and retries', () => {
+    const s = base();
+    const detectQueue = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-detect');
+    const deadLetter = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
+    for (const [name, id] of [['buildwatch-source-test-pusher', 'source.test-pusher'], ['buildwatch-monitor-test-tamper', 'monitor.test-tamper']] as const) {
+      const targets = rulesByName(s).get(name)!.Properties.Targets as Array<Record<string, any>>;
+      expect(targets).toHaveLength(1);
+      const [target] = targets;
+      expect(target!.Arn).toEqual(getAtt(detectQueue));
+      expect(target!.DeadLetterConfig).toEqual({ Arn: getAtt(deadLetter) });
+      expect(target!.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
+      // "$" is the whole event. (The predefined <aws.events.event> would drop `detail`.)
+      expect(target!.InputTransformer).toEqual({ InputPathsMap: { f1: '$' }, InputTemplate: `{"useCase":"${id}","event":<f1>}` });
+      const event = { version: '0', id: 'e1', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.codecommit', detail: { eventName: 'GitPush' } };
+      const delivered = JSON.parse((target!.InputTransformer.InputTemplate as string).replace('<f1>', JSON.stringify(event)));
+      expect(delivered).toEqual({ useCase: id, event });
+    }
+  });
+
+  it('lets only its own rules send to the detect queue, and each rule send to the dead-letter queue', () => {
+    const s = base();
+    const ruleIds = resourcesOf(s, 'AWS::Events::Rule').map(([id]) => id);
+    const statements = resourcePolicyStatements(s).map((x) => x.statement);
+    const deny = statements.find((st) => st.Sid === 'OnlyBuildwatchRulesMaySend')!;
+    expect(deny.Effect).toBe('Deny');
+    expect((deny.Condition as any).ArnNotEquals['aws:SourceArn']).toEqual(expect.arrayContaining(ruleIds.map((id) => getAtt(id))));
+    for (const id of ruleIds) {
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id) } } }),
+      );
+    }
+  });
+
+  it("follows the configuration: mode 'off' removes a rule, another mode enables a default-off use case", () => {
+    const s = synth({ config: { useCases: { 'source.test-pusher': { mode: 'off' }, 'build.test-drift': { mode: 'attest' } } } });
+    const rules = rulesByName(s);
+    expect([...rules.keys()].sort()).toEqual(['buildwatch-build-test-drift', 'buildwatch-monitor-test-tamper']);
+    expect(rules.get('buildwatch-build-test-drift')!.Properties.EventPattern).toEqual(driftPattern);
+  });
+
+  it('names rules with the configured resource prefix and never mutates the use-case pattern', () => {
+    const frozen = useCase('source.frozen', {}, deepFreeze(structuredClone(pushPattern)));
+    const s = synth({ config: { monitor: { resourcePrefix: 'bw2-' } }, useCases: [frozen] });
+    expect([...rulesByName(s).keys()]).toEqual(['bw2-source-frozen']);
+    expect(frozen.pattern).toEqual(pushPattern);
+  });
+
+  it('has one rule per enabled use case of the real registry and configuration', () => {
+    const config = loadConfig(resolve(PROJECT_ROOT, 'buildwatch.config.json'));
+    const s = synth({ config, useCases: registry });
+    const rules = rulesByName(s);
+    const enabled = enabledUseCases(registry, config);
+    expect(rules.size).toBe(enabled.length);
+    for (const uc of enabled) {
+      const rule = rules.get(`${config.monitor.resourcePrefix}${uc.metadata.id.replaceAll('.', '-')}`);
+      expect(rule, uc.metadata.id).toBeDefined();
+      expect(rule!.Properties.EventPattern).toEqual(uc.pattern);
+      expect(rule!.Properties.State).toBe(uc.metadata.readOnlyEvents ? ALL_MANAGEMENT_EVENTS_STATE : 'ENABLED');
+    }
+  });
+});
+
+describe('tables', () => {
+  it('state table: pk/sk strings, TTL, on-demand, PITR, customer-managed key', () => {
+    const s = base();
+    const keyId = only(s, 'AWS::KMS::Key')[0];
+    s.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        TableName: 'buildwatch-state',
+        KeySchema: [
+          { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+        ],
+        TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(keyId) },
+      },
+    });
+  });
+
+  it('findings table: id key, byDay index, PITR, deletion protection, retained, NEW_IMAGE stream, customer-managed key', () => {
+    const s = base();
+    const keyId = only(s, 'AWS::KMS::Key')[0];
+    const [, findings] = only(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings');
+    expect(findings.DeletionPolicy).toBe('Retain');
+    expect(findings.UpdateReplacePolicy).toBe('Retain');
+    expect(findings.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: FINDINGS_TABLE.partitionKey, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(keyId) },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: FINDINGS_TABLE.byDayIndex,
+          KeySchema: [
+            { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' },
+            { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+    expect(findings.Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: FINDINGS_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: FINDINGS_TABLE.byDayPartitionKey, AttributeType: 'S' },
+        { AttributeName: FINDINGS_TABLE.byDaySortKey, AttributeType: 'S' },
+      ]),
+    );
+  });
+
+  it('the key rotates and is retained (the retained ledger is encrypted with it)', () => {
+    const [, key] = only(base(), 'AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('queues', () => {
+  it('detect queue: KMS, visibility ≥ 6 × the detect timeout, redrive after 6 receives; DLQ kept 14 days; SSL only', () => {
+    const s = base();
+    const keyId = only(s, 'AWS::KMS::Key')[0];
+    const [deadLetterId, deadLetter] = only(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
+    const [detectId, detect] = only(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-detect');
+    const [, detectFn] = only(s, 'AWS::Lambda::Function', isDetectFunction);
+    expect(detect.Properties.KmsMasterKeyId).toEqual(getAtt(keyId));
+    expect(deadLetter.Properties.KmsMasterKeyId).toEqual(getAtt(keyId));
+    expect(detect.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (detectFn.Properties.Timeout as number));
+    expect(detect.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(deadLetterId), maxReceiveCount: 6 });
+    expect(deadLetter.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    for (const queueId of [detectId, deadLetterId]) {
+      s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('EventBridge may use the key (delivery to the encrypted detect and dead-letter queues)', () => {
+    const [, key] = only(base(), 'AWS::KMS::Key');
+    const statements = key.Properties.KeyPolicy.Statement as Statement[];
+    const events = statements.find((st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }));
+    expect(events).toBeDefined();
+    expect(asArray(events!.Action)).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+  });
+});
+
+describe('functions', () => {
+  it('detect: Node 22 on arm64, 512 MB, 60 s, environment, SQS batches with partial failures', () => {
+    const s = base();
+    const [detectId, detect] = only(s, 'AWS::Lambda::Function', isDetectFunction);
+    expect(detect.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 512, Timeout: 60, Handler: 'index.handler' });
+    const variables = detect.Properties.Environment.Variables as Record<string, unknown>;
+    expect(variables).toMatchObject({
+      [ENV.stateTable]: { Ref: logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-state') },
+      [ENV.findingsTable]: { Ref: logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings') },
+      [ENV.deadLetterQueueUrl]: { Ref: logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter') },
+      POWERTOOLS_SERVICE_NAME: expect.any(String),
+    });
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: detectId },
+      EventSourceArn: getAtt(logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-detect')),
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('notify: Node 22 on arm64, the alerts topic ARN, and a filtered findings stream with retries and a DLQ', () => {
+    const s = base();
+    const [notifyId, notify] = only(s, 'AWS::Lambda::Function', isNotifyFunction);
+    const alerts = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-alerts');
+    expect(notify.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    expect(notify.Properties.Environment.Variables).toMatchObject({ [ENV.alertsTopicArn]: { Ref: alerts } });
+    const findings = logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings');
+    const deadLetter = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
+    const [, mapping] = only(s, 'AWS::Lambda::EventSourceMapping', (r) => JSON.stringify(r.Properties.FunctionName) === JSON.stringify({ Ref: notifyId }));
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: getAtt(findings, 'StreamArn'),
+      StartingPosition: expect.stringMatching(/^(TRIM_HORIZON|LATEST)$/),
+      BatchSize: 10,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: getAtt(deadLetter) } },
+    });
+    const filters = mapping.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { mode: { S: ['alert'] } } } }]);
+  });
+
+  it('each function has its own encrypted log group with a retention, and a role with no managed policy', () => {
+    const s = base();
+    const keyId = only(s, 'AWS::KMS::Key')[0];
+    for (const isFunction of [isDetectFunction, isNotifyFunction]) {
+      const [, fn] = only(s, 'AWS::Lambda::Function', isFunction);
+      const logGroupId = (fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
+      const logGroup = s.json.Resources[logGroupId]!;
+      expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup.Properties.RetentionInDays).toBeGreaterThanOrEqual(365);
+      expect(logGroup.Properties.KmsKeyId).toEqual(getAtt(keyId));
+      const role = s.json.Resources[roleOf(s, isFunction)]!;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(statementsOfRole(s, roleOf(s, isFunction))).toContainEqual(
+        expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(logGroupId) }),
+      );
+    }
+  });
+
+  it('bundles ESM for node22, minified with source maps, a require shim, and the validated config inlined', () => {
+    const config = parseConfig({ monitor: { resourcePrefix: 'x-' }, automationPrincipals: ["arn:aws:iam::1:role/a'b$c\"d"] });
+    const options = bundlingOptions(config);
+    expect(options).toMatchObject({ format: 'esm', target: 'node22', minify: true, sourceMap: true });
+    expect(options.banner).toMatch(/createRequire.*import\.meta\.url/);
+    expect(options.banner).toMatch(/const require\s*=/);
+    // define takes JavaScript source: a string literal whose value is the configuration's JSON.
+    expect(JSON.parse(JSON.parse(options.define![CONFIG_DEFINE]!))).toEqual(config);
+  });
+});
+
+describe('least privilege', () => {
+  it('the detector writes findings with PutItem/GetItem only, on the findings table only', () => {
+    const s = base();
+    const findings = logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings');
+    const state = logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-state');
+    const statements = statementsOfRole(s, roleOf(s, isDetectFunction));
+    const onFindings = statements.filter((st) => JSON.stringify(asArray(st.Resource)).includes(findings));
+    expect(onFindings).toHaveLength(1);
+    expect(asArray(onFindings[0]!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(asArray(onFindings[0]!.Resource)).toEqual([getAtt(findings)]);
+    const onState = statements.filter((st) => JSON.stringify(asArray(st.Resource)).includes(state));
+    expect(onState).toHaveLength(1);
+    expect(asArray(onState[0]!.Action)).not.toContain('dynamodb:Scan');
+    expect(asArray(onState[0]!.Action).every((a) => a.startsWith('dynamodb:') && !a.includes('*'))).toBe(true);
+    expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']), Resource: getAtt(logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter')) }));
+  });
+
+  it('the notifier publishes to the alerts topic only', () => {
+    const s = base();
+    const alerts = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-alerts');
+    const publish = statementsOfRole(s, roleOf(s, isNotifyFunction)).filter((st) => asArray(st.Action).includes('sns:Publish'));
+    expect(publish).toEqual([expect.objectContaining({ Resource: { Ref: alerts } })]);
+    expect(statementsOfRole(s, roleOf(s, isDetectFunction)).some((st) => asArray(st.Action).some((a) => a.startsWith('sns:')))).toBe(false);
+  });
+
+  it('no identity-policy statement grants Resource "*" except the listed ones; no action wildcard beyond the KMS data-key families', () => {
+    /** Allowed Resource "*" statements, with the reason. */
+    const allowedStar: Record<string, string> = {
+      'dynamodb:ListStreams': 'ListStreams has no resource-level permissions; needed by the stream event source mapping',
+    };
+    const allowedActionWildcards = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
+    const statements = identityStatements(synth({ config: {}, useCases: [...testUseCases, ...registry] }));
+    expect(statements.length).toBeGreaterThan(0);
+    for (const { policy, statement } of statements) {
+      const actions = asArray(statement.Action);
+      if (asArray(statement.Resource).includes('*')) {
+        expect(actions.every((a) => a in allowedStar), `${policy}: ${actions.join(',')} on "*"`).toBe(true);
+      }
+      for (const action of actions.filter((a) => a.includes('*'))) expect(allowedActionWildcards, `${policy}: ${action}`).toContain(action);
+    }
+  });
+
+  it('resource policies never allow a wildcard principal', () => {
+    for (const { policy, statement } of resourcePolicyStatements(base())) {
+      if (statement.Effect === 'Allow') expect(JSON.stringify(statement.Principal), policy).not.toMatch(/"\*"/);
+    }
+  });
+});
+
+describe('topics, alarms and outputs', () => {
+  it('alerts and ops topics are encrypted with the key and SSL-only; alarms may publish to ops', () => {
+    const s = base();
+    const keyId = only(s, 'AWS::KMS::Key')[0];
+    const topics = resourcesOf(s, 'AWS::SNS::Topic');
+    expect(topics.map(([, t]) => t.Properties.TopicName).sort()).toEqual(['buildwatch-alerts', 'buildwatch-ops']);
+    for (const [topicId, topic] of topics) {
+      expect(topic.Properties.KmsMasterKeyId).toEqual(getAtt(keyId));
+      s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topicId }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    }
+    const ops = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-ops');
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: ops }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' })]) },
+    });
+    const [, key] = only(s, 'AWS::KMS::Key');
+    expect((key.Properties.KeyPolicy.Statement as Statement[]).some((st) => JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com'))).toBe(true);
+  });
+
+  it('alarms on the dead-letter queue, errors and throttles of both functions go to the ops topic', () => {
+    const s = base();
+    const ops = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-ops');
+    const deadLetter = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
+    const detect = logicalIdOf(s, 'AWS::Lambda::Function', isDetectFunction);
+    const notify = logicalIdOf(s, 'AWS::Lambda::Function', isNotifyFunction);
+    const alarms = resourcesOf(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: ops }]);
+    const find = (namespace: string, metric: string, dimension: unknown) =>
+      alarms.find((a) => a.Namespace === namespace && a.MetricName === metric && JSON.stringify(a.Dimensions).includes(JSON.stringify(dimension)));
+    const dlq = find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', getAtt(deadLetter, 'QueueName'));
+    expect(dlq).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    for (const fn of [detect, notify]) {
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(find('AWS/Lambda', metric, { Ref: fn }), `${fn} ${metric}`).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+      }
+    }
+  });
+
+  it('outputs the table names and topic ARNs', () => {
+    const outputs = Object.keys(base().json.Outputs ?? {});
+    expect(outputs).toEqual(expect.arrayContaining(['StateTableName', 'FindingsTableName', 'AlertsTopicArn', 'OpsTopicArn']));
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  const violationsOf = (app: App) => new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(app).violations;
+
+  it('has no unacknowledged error or warning, and no CDK warning or error annotation (test use cases)', () => {
+    const s = synth({ nag: true }); // the plugin fails this synthesis on any violation
+    expect(violationsOf(s.app).map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    const annotations = Annotations.fromStack(s.stack);
+    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('has no unacknowledged finding with the real registry and configuration', () => {
+    const s = synth({ nag: true, config: loadConfig(resolve(PROJECT_ROOT, 'buildwatch.config.json')), useCases: registry });
+    expect(violationsOf(s.app)).toEqual([]);
+  });
+
+  it('fails the synthesis on an unacknowledged finding', () => {
+    const addUnencryptedQueue = (stack: BuildwatchStack) => {
+      new sqs.Queue(stack, 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    };
+    expect(() => synth({ nag: true, tweak: addUnencryptedQueue })).toThrow(/AwsSolutions-SQS4/);
+  });
+});
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
