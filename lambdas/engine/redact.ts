@@ -1,0 +1,253 @@
+/**
+ * Secret masking for evidence, applied before a finding is stored or sent. CodeBuild events carry
+ * PLAINTEXT environment variable values verbatim (EVENTS.md 4.1), and attacker-controlled strings
+ * can carry anything, so masking works on structure (env var lists, secret-looking keys) and on
+ * content (known token formats) at once.
+ *
+ * Input is JSON-like data. Other objects are walked by their own enumerable properties, `toJSON` is
+ * honoured as in JSON.stringify, cycles become "[Circular]" and nesting deeper than MAX_DEPTH becomes
+ * "[Truncated]". `redact` never throws and never returns its input unmasked.
+ */
+import { createHash } from 'node:crypto';
+
+export const MASK = '****';
+const HIDDEN_BY_AWS = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+const MAX_DEPTH = 64;
+/** CodeBuild env var types whose value is a reference (a parameter or secret name), not the secret. */
+const REFERENCE_TYPES = new Set(['PARAMETER_STORE', 'SECRETS_MANAGER']);
+/** Keys holding env var lists or maps, compared without case, dashes or underscores. */
+const ENV_KEYS = new Set(['environmentvariables', 'environmentvariablesoverride']);
+const SECRET_KEY = /(secret|password|passwd|token|api[_-]?key|private.?key|credential|sessionToken|authorization)/i;
+/** Last word of a secret-looking key that makes it metadata about a secret, not the secret. */
+const METADATA_WORDS = new Set([
+  'arn', 'id', 'ids', 'type', 'types', 'name', 'names', 'count', 'length', 'expiration', 'expires',
+  'expiry', 'time', 'date', 'at', 'policy', 'provider', 'enabled', 'status', 'required', 'used',
+  'duration', 'ttl', 'version', 'format', 'location', 'region', 'kind',
+]);
+const ALREADY_MASKED = /^\*{4}(\(sha256:[0-9a-f]{8}\))?$/;
+const ARN = /^arn:aws[a-z-]*:/;
+
+type Mode = 'plain' | 'secret' | 'env' | 'fingerprint';
+
+export function redact<T>(value: T): T {
+  try {
+    return walk(value, 'plain', undefined, 0, new Set()) as T;
+  } catch {
+    // A hostile getter or proxy: give up on this value rather than risk passing it through.
+    return '[Unredactable]' as T;
+  }
+}
+
+/** Masks secret-looking substrings of free text (token formats, URL passwords, key=value pairs). */
+export function redactText(text: string): string {
+  let out = text;
+  for (const [pattern, replace] of TEXT_RULES) out = out.replace(pattern, replace);
+  return out;
+}
+
+/**
+ * True when a PLAINTEXT variable probably holds a secret, by its name or its value.
+ * Empty values, AWS's own placeholder and ARNs (references) are not secrets.
+ */
+export function looksLikeSecret(name: string, value: string): boolean {
+  if (value === '' || value === HIDDEN_BY_AWS || ARN.test(value)) return false;
+  return secretName(name) || redactText(value) !== value || highEntropy(value);
+}
+
+/** `****(sha256:ab12cd34)`: hides the value but lets a diff tell that it changed. */
+export function fingerprint(value: string): string {
+  if (ALREADY_MASKED.test(value)) return value;
+  return `${MASK}(sha256:${createHash('sha256').update(value).digest('hex').slice(0, 8)})`;
+}
+
+function walk(value: unknown, mode: Mode, parentKey: string | undefined, depth: number, ancestors: Set<object>): unknown {
+  if (typeof value === 'string') return maskString(value, mode);
+  if (typeof value === 'number') return mode === 'secret' ? MASK : mode === 'fingerprint' ? fingerprint(String(value)) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (ancestors.has(value)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return '[Truncated]';
+  const toJSON = read(value as Record<string, unknown>, 'toJSON');
+  if (typeof toJSON === 'function') return walk(callToJSON(toJSON as () => unknown, value), mode, parentKey, depth + 1, ancestors);
+
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      return value.map((item) => (isEnvVar(item) && mode !== 'secret' ? envVar(item, depth + 1, ancestors) : walk(item, mode, parentKey, depth + 1, ancestors)));
+    }
+    return walkObject(value as Record<string, unknown>, mode, parentKey, depth, ancestors);
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+function walkObject(obj: Record<string, unknown>, mode: Mode, parentKey: string | undefined, depth: number, ancestors: Set<object>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const diffMode = mode === 'plain' ? diffEntryMode(obj) : undefined;
+  for (const key of Object.keys(obj)) {
+    const child = read(obj, key);
+    let childMode: Mode = mode;
+    if (mode === 'env') {
+      // A map of NAME -> value: NAME is not secret, its value is.
+      set(out, key, isRecord(child) && 'value' in child ? envVar(child, depth + 1, ancestors) : walk(child, 'fingerprint', key, depth + 1, ancestors));
+      continue;
+    }
+    if (mode === 'plain') {
+      if (diffMode && (key === 'before' || key === 'after')) childMode = diffMode;
+      else if (isEnvKey(key, parentKey)) childMode = 'env';
+      else if (secretKey(key)) childMode = 'secret';
+    }
+    set(out, mode === 'plain' ? redactText(key) : key, walk(child, childMode, key, depth + 1, ancestors));
+  }
+  return out;
+}
+
+/** A drift diff entry ({path, before, after}) carries its key in `path`, so mask by the path. */
+function diffEntryMode(obj: Record<string, unknown>): Mode | undefined {
+  const path = obj['path'];
+  if (typeof path !== 'string' || !('before' in obj || 'after' in obj)) return undefined;
+  const segments = path.split('.');
+  const envAt = segments.findIndex((segment, i) => isEnvKey(segment, segments[i - 1]));
+  if (envAt >= 0) return envAt === segments.length - 1 ? 'env' : 'fingerprint';
+  return segments.some(secretKey) ? 'secret' : undefined;
+}
+
+/** `{name, value, type?}`: the shape of CodeBuild, ECS and Kubernetes environment variables. */
+function isEnvVar(item: unknown): item is Record<string, unknown> {
+  return isRecord(item) && typeof item['name'] === 'string' && 'value' in item;
+}
+
+function envVar(item: Record<string, unknown>, depth: number, ancestors: Set<object>): Record<string, unknown> {
+  const type = typeof item['type'] === 'string' ? item['type'].toUpperCase() : 'PLAINTEXT';
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(item)) {
+    const child = read(item, key);
+    const keep = key !== 'value' || REFERENCE_TYPES.has(type);
+    set(out, key, walk(child, keep ? 'plain' : 'fingerprint', key, depth + 1, ancestors));
+  }
+  return out;
+}
+
+function maskString(value: string, mode: Mode): string {
+  if (mode === 'plain') return redactText(value);
+  if (mode === 'env') {
+    // Docker-style "NAME=value" entries keep the name.
+    const pair = /^([A-Za-z_][A-Za-z0-9_.-]{0,255})=([\s\S]*)$/.exec(value);
+    return pair ? `${pair[1]}=${maskValue(pair[2] ?? '', 'fingerprint')}` : maskValue(value, 'fingerprint');
+  }
+  return maskValue(value, mode);
+}
+
+/** Empty values, AWS's placeholder, ARNs (references) and masks reveal nothing and stay readable. */
+function maskValue(value: string, mode: 'secret' | 'fingerprint'): string {
+  if (value === '' || value === HIDDEN_BY_AWS || ARN.test(value) || ALREADY_MASKED.test(value)) return value;
+  return mode === 'secret' ? MASK : fingerprint(value);
+}
+
+function callToJSON(toJSON: () => unknown, value: object): unknown {
+  try {
+    return toJSON.call(value);
+  } catch {
+    return '[Unreadable]';
+  }
+}
+
+function isEnvKey(key: string, parentKey: string | undefined): boolean {
+  const k = normaliseKey(key);
+  // Lambda and CloudFormation spell it environment.variables.
+  return ENV_KEYS.has(k) || (k === 'variables' && parentKey !== undefined && normaliseKey(parentKey) === 'environment');
+}
+
+function normaliseKey(key: string): string {
+  return key.replace(/[-_]/g, '').toLowerCase();
+}
+
+function words(name: string): string[] {
+  return name
+    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/)
+    .filter((w) => w !== '')
+    .map((w) => w.toLowerCase());
+}
+
+function secretKey(key: string): boolean {
+  if (!SECRET_KEY.test(key)) return false;
+  const last = words(key).at(-1);
+  return last === undefined || !METADATA_WORDS.has(last);
+}
+
+/** Env var names: the key rule plus the short forms people use for variables (DB_PASS, NPM_AUTH, STRIPE_API_KEY). */
+function secretName(name: string): boolean {
+  if (secretKey(name)) return true;
+  const w = words(name);
+  if (w.length === 0 || METADATA_WORDS.has(w.at(-1) ?? '')) return false;
+  return w.some((word, i) =>
+    SECRET_NAME_WORDS.has(word)
+    // A bare PWD is the shell's working directory.
+    || (word === 'pwd' && w.length > 1)
+    || (word === 'key' && KEY_QUALIFIERS.has(w[i - 1] ?? '')));
+}
+const SECRET_NAME_WORDS = new Set(['pass', 'pat', 'dsn', 'auth', 'passphrase']);
+const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'ssh', 'signing', 'license', 'master', 'client', 'encryption', 'auth', 'app', 'deploy']);
+
+/** Random-looking tokens: long, no spaces, mixed character classes, high Shannon entropy. */
+function highEntropy(value: string): boolean {
+  if (value.length < 32 || value.length > 4096 || !/^[A-Za-z0-9+/=_-]+$/.test(value)) return false;
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/].filter((re) => re.test(value)).length;
+  if (classes < 3) return false;
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let entropy = 0;
+  for (const n of counts.values()) entropy -= (n / value.length) * Math.log2(n / value.length);
+  return entropy >= 4;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function read(obj: Record<string, unknown>, key: string): unknown {
+  try {
+    return obj[key];
+  } catch {
+    return '[Unreadable]';
+  }
+}
+
+/** defineProperty, so a `__proto__` key from JSON.parse stays data instead of changing the prototype. */
+function set(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+// Text rules. Every quantifier is bounded or anchored by a lookbehind, so a 1 MB string stays linear.
+const SECRET_WORDS = 'secret|password|passwd|token|api[_-]?key|private[_-]?key|credential|authorization';
+const TEXT_RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string[]) => string]> = [
+  // PEM private keys, also when JSON-escaped or cut off before the END line.
+  [
+    /-----BEGIN ([A-Z0-9 ]{0,40}?)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?-----|$)/g,
+    (_m, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----${MASK}-----END ${label}PRIVATE KEY${block}-----`,
+  ],
+  // https://user:password@host -> https://user:****@host
+  [
+    /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s/?#@:]{1,256}):([^\s/?#@]{1,1024})@/g,
+    (_m, scheme = '', user = '') => `${scheme}${user}:${MASK}@`,
+  ],
+  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8192}\.eyJ[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g, () => `${MASK}(jwt)`],
+  [/(?<![A-Za-z0-9_])(gh[pousr]_)[A-Za-z0-9]{20,255}(?![A-Za-z0-9])/g, (_m, prefix = '') => `${prefix}${MASK}`],
+  [/(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,255}/g, () => `github_pat_${MASK}`],
+  [/(?<![A-Za-z0-9])(xox[abprs]-)[A-Za-z0-9-]{8,255}/g, (_m, prefix = '') => `${prefix}${MASK}`],
+  [/(hooks\.slack\.com\/services\/)[A-Za-z0-9/]{8,255}/g, (_m, prefix = '') => `${prefix}${MASK}`],
+  // Access key ids: the prefix says long-term (AKIA) or session (ASIA); the last 4 help find the key.
+  [/(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{12}([A-Z0-9]{4})(?![A-Z0-9])/g, (_m, prefix = '', last = '') => `${prefix}${'*'.repeat(12)}${last}`],
+  // Secret access keys only next to a key-like word: bare 40-char strings are usually commit ids.
+  [
+    /((?<![A-Za-z0-9])(?:aws[_-]?)?secret[_-]?(?:access[_-]?)?key["']?(?:\s{0,8}[:=]\s{0,8}|\s{1,8})["']?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/gi,
+    (_m, context = '') => `${context}${MASK}`,
+  ],
+  [/\b(Bearer|Basic)(\s{1,8})[A-Za-z0-9._~+/=-]{8,4096}/g, (_m, scheme = '', space = '') => `${scheme}${space}${MASK}`],
+  // name=value / "name": "value" pairs inside text (query strings, buildspecs, JSON kept as a string).
+  [
+    // Not after ':' or '/', where the word is part of an ARN or a path (arn:…:secret:name).
+    new RegExp(`(?<![A-Za-z0-9_.:/-])([A-Za-z0-9_.-]{0,64}?(?:${SECRET_WORDS})[A-Za-z0-9_.-]{0,64})(["']?\\s{0,8}[:=]\\s{0,8})(["']?)([^\\s"',;&}\\]]{1,4096})`, 'gi'),
+    (m, name = '', sep = '', quote = '', value = '') =>
+      !secretKey(name) || value === HIDDEN_BY_AWS || ARN.test(value) || value.startsWith(MASK) ? m : `${name}${sep}${quote}${MASK}`,
+  ],
+];
