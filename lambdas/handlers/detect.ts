@@ -1,0 +1,125 @@
+/**
+ * detect Lambda: SQS batch of {useCase, event} messages (one EventBridge rule per use case puts them
+ * there) → engine → findings table. Thin: parsing, wiring and failure routing only.
+ * Poison messages and messages that failed too often go to the dead-letter queue with their reason;
+ * transient failures are reported as partial batch failures and retried by SQS.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { Engine } from '../engine/engine.js';
+import { eventBridgeEventSchema } from '../engine/events.js';
+import { toPipelineEvent } from '../engine/pipeline-event.js';
+import { createAwsLookups } from '../lookups/aws-lookups.js';
+import { documentClient } from '../store/dynamo-clients.js';
+import { FindingsStore } from '../store/findings-store.js';
+import { ENV } from '../store/schema.js';
+import { StateStore } from '../store/state-store.js';
+import { useCaseById } from '../use-cases/index.js';
+import { bundledConfig, logger, requireEnv } from './runtime.js';
+
+/** Attempts before a failing message is sent to the dead-letter queue with its reason. */
+export const MAX_ATTEMPTS = 5;
+
+const messageSchema = z.object({ useCase: z.string().min(1), event: eventBridgeEventSchema });
+
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+export interface DetectDeps {
+  readonly engine: Engine;
+  readonly sqs: SQSClient;
+  readonly deadLetterQueueUrl: string;
+}
+
+let cached: DetectDeps | undefined;
+
+function defaultDeps(): DetectDeps {
+  cached ??= {
+    engine: new Engine({
+      config: bundledConfig(),
+      lookups: createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}) }),
+      state: new StateStore(documentClient(new DynamoDBClient({})), requireEnv(ENV.stateTable)),
+      findings: new FindingsStore(documentClient(new DynamoDBClient({})), requireEnv(ENV.findingsTable)),
+    }),
+    sqs: new SQSClient({}),
+    deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
+  };
+  return cached;
+}
+
+/** Parses a message; anything unparseable will never succeed, so it is poison, not a retry. */
+export function parseMessage(body: string): z.infer<typeof messageSchema> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (error) {
+    throw new PoisonMessageError(`message body is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = messageSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PoisonMessageError(`message is not {useCase, event}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+async function toDeadLetterQueue(deps: DetectDeps, record: SQSRecord, reason: string): Promise<void> {
+  await deps.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deps.deadLetterQueueUrl,
+      MessageBody: record.body,
+      MessageAttributes: {
+        reason: { DataType: 'String', StringValue: reason.slice(0, 1000) },
+        sourceMessageId: { DataType: 'String', StringValue: record.messageId },
+      },
+    }),
+  );
+  logger.error('message sent to the dead-letter queue', { messageId: record.messageId, reason });
+}
+
+export function recordHandler(deps: DetectDeps) {
+  return async (record: SQSRecord): Promise<void> => {
+    let message: z.infer<typeof messageSchema>;
+    try {
+      message = parseMessage(record.body);
+    } catch (error) {
+      await toDeadLetterQueue(deps, record, (error as Error).message);
+      return;
+    }
+    const useCase = useCaseById(message.useCase);
+    if (!useCase) {
+      // A rule names a use case this code does not have: a wiring bug, retrying cannot help.
+      await toDeadLetterQueue(deps, record, `unknown use case ${message.useCase}`);
+      return;
+    }
+    try {
+      const outcomes = await deps.engine.evaluate(useCase, toPipelineEvent(message.event));
+      for (const outcome of outcomes) {
+        if (outcome.status === 'finding') logger.info('finding', { id: outcome.finding.id, useCase: useCase.metadata.id, severity: outcome.finding.severity, created: outcome.created });
+      }
+    } catch (error) {
+      const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
+      const reason = `use case ${useCase.metadata.id} failed on event ${message.event.id}: ${(error as Error).name}: ${(error as Error).message}`;
+      if (attempts >= MAX_ATTEMPTS) {
+        await toDeadLetterQueue(deps, record, `${reason} (after ${attempts} attempts)`);
+        return;
+      }
+      logger.warn('evaluation failed; SQS will retry', { messageId: record.messageId, attempts, reason });
+      throw error;
+    }
+  };
+}
+
+export async function handleBatch(event: SQSEvent, context: Context | undefined, deps: DetectDeps): Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.SQS);
+  // A batch where every record failed is still reported record by record, not as a Lambda error.
+  return processPartialResponse(event, recordHandler(deps), processor, { ...(context ? { context } : {}), throwOnFullBatchFailure: false });
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => handleBatch(event, context, defaultDeps());

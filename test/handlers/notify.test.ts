@@ -1,0 +1,62 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Finding } from '../../lambdas/engine/model.js';
+import { handleStream } from '../../lambdas/handlers/notify.js';
+import { SnsNotifier } from '../../lambdas/notify/sns-notifier.js';
+
+const snsMock = mockClient(SNSClient);
+const topic = 'arn:aws:sns:eu-west-1:111122223333:buildwatch-alerts';
+
+const finding = (id: string, mode: 'alert' | 'attest'): Finding => ({
+  id,
+  useCase: 'source.new-pusher',
+  answers: 'source.new-contributor',
+  stage: 'source',
+  severity: 'high',
+  mode,
+  title: 'New principal pushed to a repository',
+  summary: 'svc-legacy-deploy pushed to payments-service for the first time',
+  eventId: `evt-${id}`,
+  eventTime: '2026-10-25T02:13:00Z',
+  day: '2026-10-25',
+  principal: 'arn:aws:iam::111122223333:user/svc-legacy-deploy',
+  resource: 'payments-service',
+  dedupKey: 'payments-service|x',
+  evidence: {},
+  runbook: 'ask the owners',
+  team: 'payments',
+  recordedAt: '2026-10-25T02:14:00Z',
+});
+
+function streamRecord(f: Finding, sequence: string, eventName: 'INSERT' | 'MODIFY' = 'INSERT'): DynamoDBRecord {
+  return { eventName, dynamodb: { SequenceNumber: sequence, NewImage: marshall(f) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'] } };
+}
+
+describe('notify handler', () => {
+  beforeEach(() => snsMock.reset());
+
+  it('publishes inserted alert findings with routing attributes, and nothing for attestations or updates', async () => {
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+    const event: DynamoDBStreamEvent = {
+      Records: [streamRecord(finding('a', 'alert'), '1'), streamRecord(finding('b', 'attest'), '2'), streamRecord(finding('c', 'alert'), '3', 'MODIFY')],
+    };
+    const result = await handleStream(event, { notifier: new SnsNotifier(new SNSClient({ region: 'eu-west-1' }), topic) });
+    expect(result).toEqual({ batchItemFailures: [] });
+    const calls = snsMock.commandCalls(PublishCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]?.args[0].input;
+    expect(input?.TopicArn).toBe(topic);
+    expect(input?.MessageAttributes?.['severity']?.StringValue).toBe('high');
+    expect(input?.MessageAttributes?.['team']?.StringValue).toBe('payments');
+  });
+
+  it('reports the first failed record so the stream retries from there, not before', async () => {
+    snsMock.on(PublishCommand).resolvesOnce({ MessageId: 'm' }).rejects(new Error('Throttling'));
+    const event: DynamoDBStreamEvent = { Records: [streamRecord(finding('a', 'alert'), '10'), streamRecord(finding('b', 'alert'), '11'), streamRecord(finding('c', 'alert'), '12')] };
+    const result = await handleStream(event, { notifier: new SnsNotifier(new SNSClient({ region: 'eu-west-1' }), topic) });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '11' }] });
+  });
+});
