@@ -92,17 +92,13 @@ export async function readInputFile(path: string, options: NormaliseOptions = {}
 /**
  * Expands the CLI's paths into files. A directory becomes its input files (recursively, skipping
  * dotfiles, in lexical order of relative path, which for CloudTrail's S3 layout is time order);
- * an explicitly named file is kept in the order given whatever its extension. A file reached
- * twice is listed once, at its first position, so events are not replayed twice.
+ * an explicitly named file is kept in the order given whatever its extension. Paths are processed
+ * as given, repeats included: replaying an input twice is how users check idempotency.
  */
 export async function expandInputPaths(paths: string[]): Promise<{ files: string[]; problems: InputProblem[] }> {
   const files: string[] = [];
   const problems: InputProblem[] = [];
-  const seen = new Set<string>();
   const add = (file: string): void => {
-    const key = resolve(file);
-    if (seen.has(key)) return;
-    seen.add(key);
     files.push(file);
   };
 

@@ -409,13 +409,13 @@ describe('readInputFile and expandInputPaths', () => {
     expect(files).toEqual(['A.JSON', 'a-b.jsonl', 'a/b/c.ndjson', 'a/z.json.gz', 'b.json'].map((rel) => join(dir, rel)));
   });
 
-  it('keeps explicit files in the given order, whatever their extension, and lists each file once', async () => {
+  it('keeps paths in the given order, whatever their extension, repeats included', async () => {
     const second = await put('logs/2.json');
     const first = await put('logs/1.json');
     const text = await put('events.txt', '{}');
     const { files, problems } = await expandInputPaths([text, second, join(dir, 'logs'), first]);
     expect(problems).toEqual([]);
-    expect(files).toEqual([text, second, first]);
+    expect(files).toEqual([text, second, first, second, first]);
   });
 
   it('reports missing paths and empty directories but keeps going', async () => {

@@ -1,0 +1,34 @@
+/**
+ * CDK app entry (`cdk synth` / `cdk deploy`, see cdk.json): the validated configuration and the
+ * use-case list make the Buildwatch stack; cdk-nag's AwsSolutions pack runs as a CDK validation
+ * plugin, so any unacknowledged finding (error or warning) fails the synthesis.
+ *
+ * BUILDWATCH_CONFIG names the configuration file (default: buildwatch.config.json, optional).
+ * Context `buildwatch:stackName` overrides the stack name (default Buildwatch).
+ */
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError, loadConfig, type BuildwatchConfig } from '../lambdas/config/config.js';
+import { useCases } from '../lambdas/use-cases/index.js';
+import { BuildwatchStack } from '../lib/buildwatch-stack.js';
+
+let config: BuildwatchConfig;
+try {
+  config = loadConfig(process.env.BUILDWATCH_CONFIG);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const app = new App();
+const stackName = (app.node.tryGetContext('buildwatch:stackName') as string | undefined) ?? 'Buildwatch';
+
+new BuildwatchStack(app, stackName, { config, useCases });
+Tags.of(app).add('application', 'buildwatch');
+
+// cdk-nag v3 is a policy-validation plugin: violations are reported after synthesis, and any
+// violation makes the synthesis fail (in-process: an exception; under the CLI: exit code 1).
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

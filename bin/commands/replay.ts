@@ -1,0 +1,127 @@
+/**
+ * `buildwatch replay PATH…`: the cloud path, locally. Files are read in the order given (directories
+ * in lexical order), each event is routed to the use cases whose rules would receive it, and the
+ * same engine, stores and notifiers run against the embedded store (or --endpoint).
+ */
+import { SingleBar } from 'cli-progress';
+import { loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
+import { Engine } from '../../lambdas/engine/engine.js';
+import type { Finding } from '../../lambdas/engine/model.js';
+import { expandInputPaths, readInputFile, type InputProblem } from '../../lambdas/engine/normalise-input.js';
+import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
+import { route } from '../../lambdas/engine/router.js';
+import type { UseCase } from '../../lambdas/engine/use-case.js';
+import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
+import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
+import { ConsoleNotifier } from '../../lambdas/notify/console-notifier.js';
+import { JsonLinesNotifier } from '../../lambdas/notify/jsonl-notifier.js';
+import type { Notifier } from '../../lambdas/notify/notifier.js';
+import { useCases as registry } from '../../lambdas/use-cases/index.js';
+import { openLocalStores } from './local-stores.js';
+
+export interface ReplayOptions {
+  readonly config?: string;
+  readonly recorded?: string;
+  readonly endpoint?: string;
+  readonly json?: boolean;
+  readonly progress?: boolean;
+}
+
+export interface ReplayIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export interface ReplayStats {
+  files: number;
+  events: number;
+  alerts: number;
+  attestations: number;
+  duplicates: number;
+  problems: InputProblem[];
+}
+
+/** Checks the configuration against the catalogue: a typo in a use-case id must not silently do nothing. */
+export function checkConfigAgainstCatalogue(config: BuildwatchConfig, useCases: readonly UseCase[]): void {
+  const known = new Set(useCases.map((useCase) => useCase.metadata.id));
+  const unknown = [...Object.keys(config.useCases), ...config.suppressions.map((s) => s.useCase).filter((id) => id !== '*')].filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new Error(`configuration names unknown use case(s): ${[...new Set(unknown)].join(', ')}`);
+}
+
+export async function runReplay(paths: readonly string[], options: ReplayOptions, io: ReplayIo, useCases: readonly UseCase[] = registry): Promise<{ exitCode: number; stats: ReplayStats }> {
+  const stats: ReplayStats = { files: 0, events: 0, alerts: 0, attestations: 0, duplicates: 0, problems: [] };
+  let config: BuildwatchConfig;
+  try {
+    config = loadConfig(options.config);
+    checkConfigAgainstCatalogue(config, useCases);
+  } catch (error) {
+    io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
+    return { exitCode: 2, stats };
+  }
+
+  const { files, problems } = await expandInputPaths([...paths]);
+  const report = (problem: InputProblem): void => {
+    stats.problems.push(problem);
+    io.stderr.write(`buildwatch: ${problem.reason}\n`);
+  };
+  problems.forEach(report);
+
+  const lookups: Lookups = options.recorded ? createRecordedLookups(options.recorded) : noLookups;
+  let stores;
+  try {
+    stores = await openLocalStores(options.endpoint);
+  } catch (error) {
+    io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
+    return { exitCode: 2, stats };
+  }
+  const engine = new Engine({ config, lookups, state: stores.state, findings: stores.findings });
+  // --json: every new finding on stdout; people read alerts on stderr either way.
+  const jsonl: Notifier | undefined = options.json ? new JsonLinesNotifier(io.stdout) : undefined;
+  const human: Notifier = new ConsoleNotifier(io.stderr);
+  const bar = options.progress ? new SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts', hideCursor: true }) : undefined;
+  bar?.start(files.length, 0, { events: 0, alerts: 0 });
+
+  try {
+    for (const file of files) {
+      const input = await readInputFile(file);
+      stats.files += 1;
+      input.problems.forEach(report);
+      for (const envelope of input.events) {
+        stats.events += 1;
+        const event = toPipelineEvent(envelope);
+        for (const useCase of route(useCases, envelope)) {
+          try {
+            for (const outcome of await engine.evaluate(useCase, event)) {
+              if (outcome.status !== 'finding') continue;
+              if (!outcome.created) {
+                stats.duplicates += 1;
+                continue;
+              }
+              await deliver(outcome.finding, stats, jsonl, human);
+            }
+          } catch (error) {
+            report({ file, reason: `${file}: event ${envelope.id}: use case ${useCase.metadata.id} failed: ${(error as Error).message}` });
+          }
+        }
+      }
+      bar?.increment(1, { events: stats.events, alerts: stats.alerts });
+    }
+  } finally {
+    bar?.stop();
+    await stores.close();
+  }
+  io.stderr.write(
+    `buildwatch: replayed ${stats.events} events from ${stats.files} files: ${stats.alerts} alerts, ${stats.attestations} attestations, ${stats.duplicates} repeats ignored${stats.problems.length ? `, ${stats.problems.length} input problems` : ''}\n`,
+  );
+  return { exitCode: stats.problems.length > 0 ? 1 : 0, stats };
+}
+
+async function deliver(finding: Finding, stats: ReplayStats, jsonl: Notifier | undefined, human: Notifier): Promise<void> {
+  if (finding.mode === 'alert') {
+    stats.alerts += 1;
+    await human.notify(finding);
+  } else {
+    stats.attestations += 1;
+  }
+  await jsonl?.notify(finding);
+}

@@ -1,0 +1,146 @@
+/**
+ * Buildwatch in the cloud (ARCHITECTURE.md, data flow): EventBridge rules (one per enabled use case)
+ * → detect queue → detect Lambda → findings table → stream → notify Lambda → alerts topic, plus
+ * alarms on the monitor's own health. Composed from a validated configuration and the use-case list.
+ */
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct, IConstruct } from 'constructs';
+import type { BuildwatchConfig } from '../lambdas/config/config.js';
+import type { UseCase } from '../lambdas/engine/use-case.js';
+import { Alarms } from './constructs/alarms.js';
+import { DetectionRules } from './constructs/detection-rules.js';
+import { DETECT_QUEUE_VISIBILITY, Detector } from './constructs/detector.js';
+import { handlerEntry } from './constructs/handler-function.js';
+import { Notifier } from './constructs/notifier.js';
+import { Queues } from './constructs/queues.js';
+import { Tables } from './constructs/tables.js';
+
+export interface BuildwatchStackProps extends StackProps {
+  readonly config: BuildwatchConfig;
+  readonly useCases: readonly UseCase[];
+  /** Lambda entry files; default lambdas/handlers/{detect,notify}.ts. */
+  readonly entries?: { readonly detect?: string; readonly notify?: string };
+}
+
+export class BuildwatchStack extends Stack {
+  readonly key: kms.Key;
+  readonly tables: Tables;
+  readonly queues: Queues;
+  readonly rules: DetectionRules;
+  readonly detector: Detector;
+  readonly notifier: Notifier;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: BuildwatchStackProps) {
+    super(scope, id, {
+      description: 'Buildwatch: security monitor for build pipelines (CodeCommit, CodeBuild, CodeArtifact, KMS)',
+      ...props,
+    });
+    const { config } = props;
+    const prefix = config.monitor.resourcePrefix;
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Buildwatch: encrypts its tables, queues, topics and logs',
+      enableKeyRotation: true,
+      // The retained findings table is encrypted with it: deleting the key would make the ledger unreadable.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.allowServicesToUseKey();
+
+    this.tables = new Tables(this, 'Tables', { key: this.key, resourcePrefix: prefix });
+    this.queues = new Queues(this, 'Queues', { key: this.key, resourcePrefix: prefix, visibilityTimeout: DETECT_QUEUE_VISIBILITY });
+
+    this.rules = new DetectionRules(this, 'Rules', {
+      useCases: props.useCases,
+      config,
+      detectQueue: this.queues.detect,
+      deadLetterQueue: this.queues.deadLetter,
+    });
+
+    this.detector = new Detector(this, 'Detect', {
+      config,
+      entry: props.entries?.detect ?? handlerEntry('detect'),
+      key: this.key,
+      stateTable: this.tables.state,
+      findingsTable: this.tables.findings,
+      detectQueue: this.queues.detect,
+      deadLetterQueue: this.queues.deadLetter,
+    });
+
+    this.notifier = new Notifier(this, 'Notify', {
+      config,
+      entry: props.entries?.notify ?? handlerEntry('notify'),
+      key: this.key,
+      findingsTable: this.tables.findings,
+      deadLetterQueue: this.queues.deadLetter,
+    });
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      key: this.key,
+      resourcePrefix: prefix,
+      deadLetterQueue: this.queues.deadLetter,
+      detectQueue: this.queues.detect,
+      detectFunction: this.detector.function,
+      notifyFunction: this.notifier.function,
+    });
+
+    new CfnOutput(this, 'StateTableName', { value: this.tables.state.tableName, description: 'state table (baselines, snapshots)' });
+    new CfnOutput(this, 'FindingsTableName', { value: this.tables.findings.tableName, description: 'findings ledger' });
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.notifier.alertsTopic.topicArn, description: 'subscribe the security team / chat here' });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.alarms.opsTopic.topicArn, description: 'monitor health alarms' });
+    new CfnOutput(this, 'DetectQueueUrl', { value: this.queues.detect.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetter.queueUrl });
+
+    this.acknowledgeNagFindings();
+  }
+
+  /**
+   * Key-policy statements for the AWS services that encrypt with the key on our behalf. (EventBridge's
+   * statement, for delivering to the encrypted queues, is added by the SQS target itself.)
+   */
+  private allowServicesToUseKey(): void {
+    const { account, region, partition } = this;
+    // CloudWatch alarms publish to the encrypted ops topic.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    // CloudWatch Logs encrypts the functions' log groups (only log groups of this account and region).
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForThisAccountsLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` } },
+      }),
+    );
+  }
+
+  /**
+   * cdk-nag AwsSolutions findings that are accepted by design, each acknowledged on the narrowest
+   * construct and, for wildcards, the exact finding (RuleId[Action::…] / RuleId[Resource::…]).
+   */
+  private acknowledgeNagFindings(): void {
+    const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
+
+    for (const handler of [this.detector.handler, this.notifier.handler]) {
+      ack(handler.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime the handlers are built and tested for (bundle target node22); moving to a newer runtime is a deliberate upgrade.');
+    }
+    // CDK's customer-managed-key grants for DynamoDB and SQS/SNS; scoped to the one Buildwatch key ARN.
+    const detectPolicy = this.detector.handler.role.node.findChild('DefaultPolicy');
+    ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'Data-key generation for the Buildwatch key only (DynamoDB tables, dead-letter queue SSE); resource is the key ARN.');
+    ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'DynamoDB customer-managed-key usage for the Buildwatch key only (as CDK table grants); resource is the key ARN.');
+    const notifyPolicy = this.notifier.handler.role.node.findChild('DefaultPolicy');
+    ack(notifyPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'SNS SSE publish and dead-letter SSE send with the Buildwatch key only; resource is the key ARN.');
+    ack(notifyPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', "Part of CDK's SNS/SQS customer-managed-key grant for the Buildwatch key only; resource is the key ARN.");
+    ack(notifyPolicy, 'AwsSolutions-IAM5[Resource::*]', 'dynamodb:ListStreams supports no resource-level permission; the stream-read actions are scoped to the findings stream ARN.');
+  }
+}

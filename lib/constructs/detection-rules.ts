@@ -1,0 +1,109 @@
+/**
+ * One EventBridge rule per enabled use case, on the default bus, delivering
+ * `{"useCase": "<id>", "event": <the whole event>}` to the detect queue. The rule's pattern is the use
+ * case's own pattern object (the same data the local router matches with), passed through unchanged.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { BuildwatchConfig } from '../../lambdas/config/config.js';
+import type { EventPattern as RawEventPattern } from '../../lambdas/engine/event-pattern.js';
+import type { Mode } from '../../lambdas/engine/model.js';
+import type { UseCase } from '../../lambdas/engine/use-case.js';
+
+/** The rule state that also delivers read-only CloudTrail management events (EVENTS.md section 2). */
+export const ALL_MANAGEMENT_EVENTS_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+
+/** The effective mode of a use case: the configuration's override, else the use case's default. */
+export function effectiveMode(useCase: UseCase, config: BuildwatchConfig): Mode {
+  return config.useCases[useCase.metadata.id]?.mode ?? useCase.metadata.defaultMode;
+}
+
+/** The use cases that get a rule: every one whose effective mode is not 'off'. */
+export function enabledUseCases(useCases: readonly UseCase[], config: BuildwatchConfig): UseCase[] {
+  return useCases.filter((useCase) => effectiveMode(useCase, config) !== 'off');
+}
+
+/** `source.new-pusher` → `source-new-pusher`: construct id and (with the prefix) the rule name. */
+export function ruleSlug(useCaseId: string): string {
+  return useCaseId.replaceAll('.', '-');
+}
+
+/**
+ * The L2 `EventPattern` spells the one dashed top-level key `detail-type` as `detailType` and renders it
+ * back; every other key (including `detail` and EventBridge operators) passes through as is. The
+ * pattern is cloned so the shared use-case object is never mutated by CDK's pattern merging.
+ */
+export function toCdkEventPattern(raw: RawEventPattern): events.EventPattern {
+  const cloned = structuredClone(raw) as Record<string, unknown>;
+  const mapped: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(cloned)) {
+    mapped[key === 'detail-type' ? 'detailType' : key] = value;
+  }
+  return mapped as events.EventPattern;
+}
+
+/** The target input: exactly `{"useCase": "<id>", "event": <aws.events.event>}`. */
+export function detectInput(useCaseId: string): events.RuleTargetInput {
+  return events.RuleTargetInput.fromObject({ useCase: useCaseId, event: events.EventField.fromPath('$') });
+}
+
+export interface DetectionRulesProps {
+  readonly useCases: readonly UseCase[];
+  readonly config: BuildwatchConfig;
+  readonly detectQueue: sqs.IQueue;
+  /** Receives events EventBridge could not deliver to the detect queue after its retries. */
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+export class DetectionRules extends Construct {
+  /** Rules by use-case id (enabled use cases only). */
+  readonly rules = new Map<string, events.Rule>();
+
+  constructor(scope: Construct, id: string, props: DetectionRulesProps) {
+    super(scope, id);
+    const prefix = props.config.monitor.resourcePrefix;
+
+    for (const useCase of enabledUseCases(props.useCases, props.config)) {
+      const { metadata } = useCase;
+      const slug = ruleSlug(metadata.id);
+      const rule = new events.Rule(this, slug, {
+        ruleName: `${prefix}${slug}`,
+        description: `Buildwatch ${metadata.id}: ${metadata.title}`.slice(0, 512),
+        eventPattern: toCdkEventPattern(useCase.pattern),
+        targets: [
+          new targets.SqsQueue(props.detectQueue, {
+            message: detectInput(metadata.id),
+            deadLetterQueue: props.deadLetterQueue,
+            retryAttempts: 185,
+            maxEventAge: Duration.hours(24),
+          }),
+        ],
+      });
+      if (metadata.readOnlyEvents) {
+        // The L2 Rule only knows ENABLED/DISABLED; the L1 property accepts the CloudTrail state.
+        (rule.node.defaultChild as events.CfnRule).state = ALL_MANAGEMENT_EVENTS_STATE;
+      }
+      this.rules.set(metadata.id, rule);
+    }
+
+    // The SQS target lets any rule of this account send to the (KMS-encrypted) queue (aws:SourceAccount).
+    // Only Buildwatch's own rules may: a foreign rule with a constant input could forge pipeline events.
+    const ruleArns = [...this.rules.values()].map((rule) => rule.ruleArn);
+    if (ruleArns.length > 0) {
+      props.detectQueue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OnlyBuildwatchRulesMaySend',
+          effect: iam.Effect.DENY,
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [props.detectQueue.queueArn],
+          conditions: { ArnNotEquals: { 'aws:SourceArn': ruleArns } },
+        }),
+      );
+    }
+  }
+}

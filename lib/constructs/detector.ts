@@ -1,0 +1,97 @@
+/**
+ * The detect Lambda: consumes the detect queue in batches (partial-batch failures reported), runs the
+ * engine, reads/writes the state table, writes findings (conditional put) and forwards poison
+ * messages to the dead-letter queue itself with a reason.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { BuildwatchConfig } from '../../lambdas/config/config.js';
+import { ENV } from '../../lambdas/store/schema.js';
+import { HandlerFunction } from './handler-function.js';
+
+export const DETECT_TIMEOUT = Duration.seconds(60);
+export const DETECT_BATCH_SIZE = 10;
+export const DETECT_BATCHING_WINDOW = Duration.seconds(5);
+/** AWS: queue visibility timeout ≥ 6 × function timeout (+ batching window) for SQS event sources. */
+export const DETECT_QUEUE_VISIBILITY = Duration.seconds(6 * DETECT_TIMEOUT.toSeconds() + DETECT_BATCHING_WINDOW.toSeconds());
+
+/**
+ * What the state store calls (lambdas/store/state-store.ts: Get, Query, Put, Update, all conditional
+ * where it matters); no Scan, no Delete (TTL expires items), no batch or table-level actions.
+ */
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/** The findings ledger is append-only for the detector: a conditional put, and a get to read back a duplicate. */
+export const FINDINGS_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem'] as const;
+
+/** What DynamoDB needs from the caller for a table encrypted with a customer-managed key (as CDK's table grants). */
+export const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'] as const;
+
+export interface DetectorProps {
+  readonly config: BuildwatchConfig;
+  readonly entry: string;
+  readonly key: kms.IKey;
+  readonly stateTable: dynamodb.ITable;
+  readonly findingsTable: dynamodb.ITable;
+  readonly detectQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+export class Detector extends Construct {
+  readonly function: lambda.IFunction;
+  readonly handler: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: DetectorProps) {
+    super(scope, id);
+    const prefix = props.config.monitor.resourcePrefix;
+
+    this.handler = new HandlerFunction(this, 'Handler', {
+      entry: props.entry,
+      config: props.config,
+      functionName: `${prefix}detect`,
+      description: 'Buildwatch: evaluates pipeline events against the use cases and records findings',
+      memorySize: 512,
+      timeout: DETECT_TIMEOUT,
+      key: props.key,
+      environment: {
+        [ENV.stateTable]: props.stateTable.tableName,
+        [ENV.findingsTable]: props.findingsTable.tableName,
+        [ENV.deadLetterQueueUrl]: props.deadLetterQueue.queueUrl,
+        POWERTOOLS_SERVICE_NAME: `${prefix}detect`,
+      },
+    });
+    this.function = this.handler.function;
+    const role = this.handler.role;
+
+    this.handler.function.addEventSource(
+      new SqsEventSource(props.detectQueue, {
+        batchSize: DETECT_BATCH_SIZE,
+        maxBatchingWindow: DETECT_BATCHING_WINDOW,
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StateTableItems',
+        actions: [...STATE_TABLE_ACTIONS],
+        resources: [props.stateTable.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FindingsTablePutGet',
+        actions: [...FINDINGS_TABLE_ACTIONS],
+        resources: [props.findingsTable.tableArn],
+      }),
+    );
+    props.key.grant(role, ...TABLE_KEY_ACTIONS);
+    props.deadLetterQueue.grantSendMessages(role);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The notifier: the findings table is the outbox; its stream (new images, INSERT of alert-mode
+ * findings only) drives the notify Lambda, which publishes to the alerts topic. A batch that still
+ * fails after the retries is recorded on the dead-letter queue (stream position metadata).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { BuildwatchConfig } from '../../lambdas/config/config.js';
+import { ENV } from '../../lambdas/store/schema.js';
+import { HandlerFunction } from './handler-function.js';
+
+export const NOTIFY_TIMEOUT = Duration.seconds(30);
+
+/** Only new findings in alert mode reach the notifier; attestations are evidence, not alerts. */
+export function alertInsertFilter(): Record<string, unknown> {
+  return lambda.FilterCriteria.filter({
+    eventName: lambda.FilterRule.isEqual('INSERT'),
+    dynamodb: { NewImage: { mode: { S: lambda.FilterRule.isEqual('alert') } } },
+  });
+}
+
+export interface NotifierProps {
+  readonly config: BuildwatchConfig;
+  readonly entry: string;
+  readonly key: kms.IKey;
+  readonly findingsTable: dynamodb.ITable;
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+export class Notifier extends Construct {
+  readonly alertsTopic: sns.Topic;
+  readonly function: lambda.IFunction;
+  readonly handler: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: NotifierProps) {
+    super(scope, id);
+    const prefix = props.config.monitor.resourcePrefix;
+
+    this.alertsTopic = new sns.Topic(this, 'Alerts', {
+      topicName: `${prefix}alerts`,
+      displayName: 'Buildwatch alerts',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+
+    this.handler = new HandlerFunction(this, 'Handler', {
+      entry: props.entry,
+      config: props.config,
+      functionName: `${prefix}notify`,
+      description: 'Buildwatch: publishes new alert-mode findings to the alerts topic',
+      memorySize: 256,
+      timeout: NOTIFY_TIMEOUT,
+      key: props.key,
+      environment: {
+        [ENV.alertsTopicArn]: this.alertsTopic.topicArn,
+        POWERTOOLS_SERVICE_NAME: `${prefix}notify`,
+      },
+    });
+    this.function = this.handler.function;
+
+    this.handler.function.addEventSource(
+      new DynamoEventSource(props.findingsTable, {
+        // An alert is never lost: a replaced mapping re-reads the last 24 h rather than skipping.
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        bisectBatchOnError: true,
+        retryAttempts: 5,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(props.deadLetterQueue),
+        filters: [alertInsertFilter()],
+      }),
+    );
+    this.alertsTopic.grantPublish(this.handler.role);
+  }
+}

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { runReplay } from '../../bin/commands/replay.js';
+
+const CASES = join(import.meta.dirname, '..', '..', 'lambdas', 'use-cases');
+const stopLoggingCase = JSON.parse(readFileSync(join(CASES, 'monitor/cloudtrail-tamper/cases/stop-logging.json'), 'utf8')) as { events: { detail: Record<string, unknown> }[] };
+const pushCase = JSON.parse(readFileSync(join(CASES, 'source/new-pusher/cases/new-principal-after-learning.json'), 'utf8')) as { history: unknown[]; events: unknown[] };
+
+function capture() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  return { io: { stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
+}
+
+function workdir(): string {
+  return mkdtempSync(join(tmpdir(), 'buildwatch-replay-'));
+}
+
+const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('buildwatch replay', () => {
+  it('prints one finding per line with the contract fields; a bare CloudTrail record keeps its eventID', async () => {
+    const dir = workdir();
+    // A CloudTrail S3 log file with the bare record, gzipped, as trails deliver them.
+    const record = stopLoggingCase.events[0]!.detail;
+    writeFileSync(join(dir, 'trail.json.gz'), gzipSync(JSON.stringify({ Records: [record] })));
+    const { io, out, err } = capture();
+    const { exitCode } = await runReplay([dir], { json: true, config: join(dir, 'nonexistent.json') }, io);
+    // A missing explicit config is an error: exit 2, nothing processed.
+    expect(exitCode).toBe(2);
+    expect(err()).toMatch(/configuration file not found/);
+    expect(out()).toBe('');
+
+    const second = capture();
+    const result = await runReplay([dir], { json: true }, second.io);
+    expect(result.exitCode).toBe(0);
+    const findings = jsonLines(second.out());
+    expect(findings).toHaveLength(1);
+    const finding = findings[0]!;
+    for (const field of ['id', 'useCase', 'answers', 'stage', 'severity', 'mode', 'eventId', 'eventTime', 'principal', 'summary']) expect(finding).toHaveProperty(field);
+    expect(finding).toMatchObject({ useCase: 'monitor.cloudtrail-tamper', answers: 'monitor.tamper', stage: 'monitor', severity: 'critical', mode: 'alert', eventId: record['eventID'] });
+    expect(second.err()).toContain('CloudTrail logging stopped');
+  });
+
+  it('adds no finding when the same input is replayed twice in one run', async () => {
+    const dir = workdir();
+    const file = join(dir, 'pushes.json');
+    writeFileSync(file, JSON.stringify([...pushCase.history, ...pushCase.events, ...stopLoggingCase.events]));
+    const { io, out, err } = capture();
+    const { exitCode, stats } = await runReplay([file, file], { json: true }, io);
+    expect(exitCode).toBe(0);
+    // Both findings are rebuilt on the second pass (same ids) and stopped by the ledger's conditional put.
+    expect(jsonLines(out())).toHaveLength(2);
+    expect(stats.duplicates).toBe(2);
+    expect(err()).toMatch(/2 alerts/);
+  });
+
+  it('names a malformed or truncated file in one line and still processes the other inputs', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'a-broken.json'), '{"Records": [');
+    writeFileSync(join(dir, 'b-truncated.json.gz'), gzipSync(JSON.stringify({ Records: [] })).subarray(0, 12));
+    writeFileSync(join(dir, 'c-unknown.json'), JSON.stringify({ hello: 'world' }));
+    writeFileSync(join(dir, 'd-good.json'), JSON.stringify(stopLoggingCase.events));
+    const { io, out, err } = capture();
+    const { exitCode } = await runReplay([dir], { json: true }, io);
+    expect(exitCode).toBe(1);
+    expect(jsonLines(out())).toHaveLength(1);
+    const reasons = err().split('\n').filter((line) => line.startsWith('buildwatch: ') && !line.includes('replayed'));
+    expect(reasons).toHaveLength(3);
+    expect(reasons[0]).toContain('a-broken.json');
+    expect(reasons[1]).toContain('b-truncated.json.gz');
+    expect(reasons[2]).toContain('c-unknown.json');
+  });
+
+  it('rejects a configuration naming an unknown use case, naming it', async () => {
+    const dir = workdir();
+    const config = join(dir, 'buildwatch.config.json');
+    writeFileSync(config, JSON.stringify({ useCases: { 'source.new-pushr': { mode: 'off' } } }));
+    const { io, err } = capture();
+    const { exitCode } = await runReplay([dir], { config }, io);
+    expect(exitCode).toBe(2);
+    expect(err().trim()).toBe('buildwatch: configuration names unknown use case(s): source.new-pushr');
+  });
+
+  it('rejects an invalid configuration field, naming it', async () => {
+    const dir = workdir();
+    const config = join(dir, 'buildwatch.config.json');
+    writeFileSync(config, JSON.stringify({ defaults: { learningDays: 'two weeks' } }));
+    const { io, err } = capture();
+    expect((await runReplay([dir], { config }, io)).exitCode).toBe(2);
+    expect(err()).toContain('defaults.learningDays');
+  });
+
+  it('runs as a command: JSON Lines on stdout, people-facing text on stderr', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'events.json'), JSON.stringify(stopLoggingCase.events));
+    const root = join(import.meta.dirname, '..', '..');
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'buildwatch.mjs'), 'replay', dir, '--json'], { cwd: dir });
+    expect(jsonLines(stdout)).toHaveLength(1);
+    expect(stderr).toContain('replayed 1 events from 1 files');
+    expect(stderr).not.toContain('NodeVersionSupportWarning');
+  });
+});
