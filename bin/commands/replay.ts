@@ -38,7 +38,14 @@ export interface ReplayStats {
   alerts: number;
   attestations: number;
   duplicates: number;
+  /** DynamoDB requests made by the stores (the benchmark's calls-per-event figure). */
+  dynamoCalls: number;
   problems: InputProblem[];
+}
+
+export interface ReplayHooks {
+  /** Called after each file, e.g. for a benchmark's steady-state window. */
+  readonly onFileDone?: (file: string, stats: Readonly<ReplayStats>) => void;
 }
 
 /** Checks the configuration against the catalogue: a typo in a use-case id must not silently do nothing. */
@@ -48,8 +55,14 @@ export function checkConfigAgainstCatalogue(config: BuildwatchConfig, useCases: 
   if (unknown.length > 0) throw new Error(`configuration names unknown use case(s): ${[...new Set(unknown)].join(', ')}`);
 }
 
-export async function runReplay(paths: readonly string[], options: ReplayOptions, io: ReplayIo, useCases: readonly UseCase[] = registry): Promise<{ exitCode: number; stats: ReplayStats }> {
-  const stats: ReplayStats = { files: 0, events: 0, alerts: 0, attestations: 0, duplicates: 0, problems: [] };
+export async function runReplay(
+  paths: readonly string[],
+  options: ReplayOptions,
+  io: ReplayIo,
+  useCases: readonly UseCase[] = registry,
+  hooks: ReplayHooks = {},
+): Promise<{ exitCode: number; stats: ReplayStats }> {
+  const stats: ReplayStats = { files: 0, events: 0, alerts: 0, attestations: 0, duplicates: 0, dynamoCalls: 0, problems: [] };
   let config: BuildwatchConfig;
   try {
     config = loadConfig(options.config);
@@ -104,6 +117,8 @@ export async function runReplay(paths: readonly string[], options: ReplayOptions
           }
         }
       }
+      stats.dynamoCalls = stores.state.calls + stores.findings.calls;
+      hooks.onFileDone?.(file, stats);
       bar?.increment(1, { events: stats.events, alerts: stats.alerts });
     }
   } finally {

@@ -178,7 +178,8 @@ function stripBom(text: string): string {
 // ---------------------------------------------------------------------------------------------
 
 function parseText(file: string, text: string, jsonLinesByName: boolean): NormalisedFile {
-  if (text.trim() === '') return fileProblem(file, 'is empty');
+  // An empty JSON Lines file is a quiet hour, not a broken file; an empty .json is not JSON.
+  if (text.trim() === '') return jsonLinesByName ? { file, events: [], problems: [] } : fileProblem(file, 'is empty');
   if (jsonLinesByName) return parseJsonLines(file, text);
 
   let value: unknown;

@@ -203,8 +203,9 @@ describe('normaliseContent: JSON Lines', () => {
     expect(result.problems[1]?.reason).toMatch(/^bad\.ndjson: line 3: is an array/);
   });
 
-  it('treats a .jsonl file with only blank lines as empty', () => {
-    expectSingleFileProblem(normaliseContent('blank.jsonl', '\n  \n'), /is empty/);
+  it('reads a .jsonl file with only blank lines as no events, without a problem (a quiet hour)', () => {
+    expect(normaliseContent('blank.jsonl', '\n  \n')).toEqual({ file: 'blank.jsonl', events: [], problems: [] });
+    expectSingleFileProblem(normaliseContent('blank.json', '\n  \n'), /is empty/);
   });
 });
 
