@@ -71,7 +71,8 @@ function assess(facts: DriftFacts, event: PipelineEvent): Observation | undefine
   const iac = viaInfrastructureAsCode(event);
   if (iac && alerting.length > 0) severity = 'low';
   const project = facts.report.resource ?? facts.report.key;
-  const paths = facts.diff.map((entry) => entry.path);
+  // A buildspec is one thing to a reader, however many facets of it changed.
+  const paths = [...new Set(facts.diff.map((entry) => entry.path.replace(/^source\.buildspec\..*$/, 'source.buildspec')))];
   const variables = variableChanges(facts);
   return {
     resource: project,
