@@ -16,6 +16,7 @@ import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js
 import { ConsoleNotifier } from '../../lambdas/notify/console-notifier.js';
 import { JsonLinesNotifier } from '../../lambdas/notify/jsonl-notifier.js';
 import type { Notifier } from '../../lambdas/notify/notifier.js';
+import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openLocalStores } from './local-stores.js';
 
@@ -46,13 +47,6 @@ export interface ReplayStats {
 export interface ReplayHooks {
   /** Called after each file, e.g. for a benchmark's steady-state window. */
   readonly onFileDone?: (file: string, stats: Readonly<ReplayStats>) => void;
-}
-
-/** Checks the configuration against the catalogue: a typo in a use-case id must not silently do nothing. */
-export function checkConfigAgainstCatalogue(config: BuildwatchConfig, useCases: readonly UseCase[]): void {
-  const known = new Set(useCases.map((useCase) => useCase.metadata.id));
-  const unknown = [...Object.keys(config.useCases), ...config.suppressions.map((s) => s.useCase).filter((id) => id !== '*')].filter((id) => !known.has(id));
-  if (unknown.length > 0) throw new Error(`configuration names unknown use case(s): ${[...new Set(unknown)].join(', ')}`);
 }
 
 export async function runReplay(

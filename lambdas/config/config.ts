@@ -35,6 +35,8 @@ const useCaseSettingsSchema = z.strictObject({
   forgetAfterDays: z.number().int().min(1).max(3650).optional(),
   /** Principals (ARN, ARN glob with *, or principal key) this use case never reports. */
   excludePrincipals: z.array(nonEmpty).default([]),
+  /** Use-case specific knobs, validated against the use case's own options schema. */
+  options: z.record(z.string(), z.unknown()).default({}),
 });
 
 const suppressionSchema = z.strictObject({

@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
-import type { FindingsStore } from '../store/findings-store.js';
+import type { FindingsSink } from '../store/findings-store.js';
 import type { StateStore } from '../store/state-store.js';
+import { contentHashOf } from './canonical.js';
 import { diffState, mergeState } from './diff.js';
 import type { Finding } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
@@ -19,7 +20,8 @@ export interface EngineDeps {
   readonly config: BuildwatchConfig;
   readonly lookups: Lookups;
   readonly state: StateStore;
-  readonly findings: FindingsStore;
+  /** The ledger (or, for what-if runs and backfills, a collector). */
+  readonly findings: FindingsSink;
   /** Wall clock, only for `recordedAt`; detection uses event time. */
   readonly clock?: () => Date;
 }
@@ -36,10 +38,19 @@ export class UnsupportedKindError extends Error {
 }
 
 export class Engine {
-  private readonly ctx: UseCaseContext;
+  /** One context per use case: its validated options differ. */
+  private readonly contexts = new Map<string, UseCaseContext>();
 
-  constructor(private readonly deps: EngineDeps) {
-    this.ctx = { config: deps.config, lookups: deps.lookups };
+  constructor(private readonly deps: EngineDeps) {}
+
+  private contextFor(useCase: UseCase): UseCaseContext {
+    let ctx = this.contexts.get(useCase.metadata.id);
+    if (!ctx) {
+      const raw = this.deps.config.useCases[useCase.metadata.id]?.options ?? {};
+      ctx = { config: this.deps.config, lookups: this.deps.lookups, options: useCase.optionsSchema ? useCase.optionsSchema.parse(raw) : raw };
+      this.contexts.set(useCase.metadata.id, ctx);
+    }
+    return ctx;
   }
 
   async evaluate(useCase: UseCase, event: PipelineEvent): Promise<Outcome[]> {
@@ -57,24 +68,25 @@ export class Engine {
 
   private async observe(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy): Promise<readonly Observation[] | Outcome> {
     const { logic } = useCase;
+    const ctx = this.contextFor(useCase);
     switch (logic.kind) {
       case 'match': {
-        const result = await logic.evaluate(event, this.ctx);
+        const result = await logic.evaluate(event, ctx);
         return result === undefined ? [] : Array.isArray(result) ? result : [result as Observation];
       }
       case 'firstSeen':
-        return this.firstSeen(useCase, logic, event, policy);
+        return this.firstSeen(useCase, logic, event, policy, ctx);
       case 'drift':
-        return this.drift(useCase, logic, event);
+        return this.drift(useCase, logic, event, ctx);
       case 'correlate':
         throw new UnsupportedKindError(`use case ${useCase.metadata.id}: the correlate kind is not supported by this engine version`);
     }
   }
 
-  private async firstSeen(useCase: UseCase, logic: FirstSeenLogic, event: PipelineEvent, policy: EffectivePolicy): Promise<Observation[]> {
+  private async firstSeen(useCase: UseCase, logic: FirstSeenLogic, event: PipelineEvent, policy: EffectivePolicy, ctx: UseCaseContext): Promise<Observation[]> {
     const observations: Observation[] = [];
     const id = useCase.metadata.id;
-    for (const sighting of logic.sightings(event, this.ctx)) {
+    for (const sighting of await logic.sightings(event, ctx)) {
       const result = await this.deps.state.recordSighting({
         useCase: id,
         scope: sighting.scope,
@@ -89,15 +101,15 @@ export class Engine {
       const learningEnds = Date.parse(watchedSince) + policy.learningDays * 86_400_000;
       if (Date.parse(event.time) < learningEnds) continue;
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, sighting.scope, event.time)) - 1);
-      const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues }, event, this.ctx);
+      const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues }, event, ctx);
       observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
     }
     return observations;
   }
 
-  private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent): Promise<Observation[]> {
+  private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent, ctx: UseCaseContext): Promise<Observation[]> {
     const id = useCase.metadata.id;
-    const report = logic.report(event, this.ctx);
+    const report = await logic.report(event, ctx);
     if (!report) return [];
     // Two attempts: a concurrent writer may win the optimistic write once.
     for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -112,7 +124,7 @@ export class Engine {
         before = snapshot.state;
         since = snapshot.updatedAt;
       } else {
-        const initial = await logic.initialState?.(report, this.ctx);
+        const initial = await logic.initialState?.(report, ctx);
         before = initial ?? {};
         since = initial ? 'look-up' : event.time;
       }
@@ -131,7 +143,7 @@ export class Engine {
       if (!snapshot && since !== 'look-up') return [];
       const diff = diffState(before, after);
       if (diff.length === 0) return [];
-      const observation = logic.assess({ report, before, after, diff, since }, event, this.ctx);
+      const observation = logic.assess({ report, before, after, diff, since }, event, ctx);
       return observation ? [observation] : [];
     }
     throw new Error(`use case ${id}: snapshot ${report.key} kept changing under concurrent writers`);
@@ -144,7 +156,7 @@ export class Engine {
     const dedupKey = observation.dedupKey ?? observation.resource ?? event.id;
     const team = teamFor(this.deps.config, observation.resource);
     const record = event.cloudTrail;
-    const finding: Finding = {
+    const content: Omit<Finding, 'contentHash'> = {
       id: findingId(metadata.id, event.id, dedupKey),
       useCase: metadata.id,
       answers: metadata.answers,
@@ -168,6 +180,7 @@ export class Engine {
       ...(team ? { team } : {}),
       recordedAt: (this.deps.clock?.() ?? new Date()).toISOString(),
     };
+    const finding: Finding = { ...content, contentHash: contentHashOf(content) };
     const created = (await this.deps.findings.put(finding)) === 'created';
     return { status: 'finding', finding, created };
   }

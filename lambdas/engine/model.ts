@@ -80,4 +80,6 @@ export interface Finding {
   readonly runbook: string;
   readonly team?: string;
   readonly recordedAt: string;
+  /** sha256 of the canonical JSON of every other field (tamper evidence for auditors). */
+  readonly contentHash: string;
 }

@@ -16,7 +16,7 @@ export interface EffectivePolicy {
   readonly excludePrincipals: readonly string[];
 }
 
-const NO_SETTINGS: UseCaseSettings = { excludePrincipals: [] };
+const NO_SETTINGS: UseCaseSettings = { excludePrincipals: [], options: {} };
 
 export function policyFor(metadata: ResolvedMetadata, config: BuildwatchConfig): EffectivePolicy {
   const settings = config.useCases[metadata.id] ?? NO_SETTINGS;

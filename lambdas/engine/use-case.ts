@@ -59,6 +59,16 @@ export interface Observation {
 export interface UseCaseContext {
   readonly config: BuildwatchConfig;
   readonly lookups: Lookups;
+  /**
+   * This use case's `useCases.<id>.options` from the configuration, already validated against its
+   * `optionsSchema` (defaults applied). Read it with `optionsOf(schema, ctx)`.
+   */
+  readonly options: unknown;
+}
+
+/** Typed options of a use case (the engine validated them against the same schema). */
+export function optionsOf<S extends z.ZodType>(schema: S, ctx: UseCaseContext): z.output<S> {
+  return schema.parse(ctx.options ?? {});
 }
 
 /** Stateless: a predicate over one event. */
@@ -87,7 +97,7 @@ export interface FirstSeenFacts {
 /** Stateful: alert on a value never seen in its scope, after the scope's learning period. */
 export interface FirstSeenLogic {
   readonly kind: 'firstSeen';
-  sightings(event: PipelineEvent, ctx: UseCaseContext): readonly Sighting[];
+  sightings(event: PipelineEvent, ctx: UseCaseContext): readonly Sighting[] | Promise<readonly Sighting[]>;
   describe(facts: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Observation;
 }
 
@@ -124,7 +134,7 @@ export interface DriftFacts {
 /** Stateful: a change from the last known state of a thing is a finding carrying the diff. */
 export interface DriftLogic {
   readonly kind: 'drift';
-  report(event: PipelineEvent, ctx: UseCaseContext): StateReport | undefined;
+  report(event: PipelineEvent, ctx: UseCaseContext): StateReport | undefined | Promise<StateReport | undefined>;
   /** The state to start from when none is stored yet (e.g. BatchGetProjects through the look-ups). */
   initialState?(report: StateReport, ctx: UseCaseContext): Promise<JsonObject | undefined>;
   assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined;
@@ -144,13 +154,15 @@ export interface UseCase {
   readonly metadata: ResolvedMetadata;
   readonly pattern: EventPattern;
   readonly logic: UseCaseLogic;
+  /** Schema of `useCases.<id>.options` in the configuration (tuning knobs, with defaults). */
+  readonly optionsSchema?: z.ZodType;
 }
 
 /** Validates the metadata once, at definition time, so a malformed use case fails at import. */
-export function defineUseCase(definition: { metadata: UseCaseMetadata; pattern: EventPattern; logic: UseCaseLogic }): UseCase {
+export function defineUseCase(definition: { metadata: UseCaseMetadata; pattern: EventPattern; logic: UseCaseLogic; optionsSchema?: z.ZodType }): UseCase {
   const parsed = useCaseMetadataSchema.safeParse(definition.metadata);
   if (!parsed.success) {
     throw new Error(`use case ${definition.metadata.id}: invalid metadata: ${z.prettifyError(parsed.error)}`);
   }
-  return { metadata: parsed.data, pattern: definition.pattern, logic: definition.logic };
+  return { metadata: parsed.data, pattern: definition.pattern, logic: definition.logic, ...(definition.optionsSchema ? { optionsSchema: definition.optionsSchema } : {}) };
 }

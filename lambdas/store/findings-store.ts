@@ -9,7 +9,12 @@ import { FINDINGS_TABLE } from './schema.js';
 
 export type PutOutcome = 'created' | 'duplicate';
 
-export class FindingsStore {
+/** Where the engine writes findings: the ledger, or a collector for what-if runs and backfills. */
+export interface FindingsSink {
+  put(finding: Finding): Promise<PutOutcome>;
+}
+
+export class FindingsStore implements FindingsSink {
   /** DynamoDB requests made, for the benchmark's calls-per-event figure. */
   calls = 0;
 

@@ -29,6 +29,7 @@ const finding = (id: string, mode: 'alert' | 'attest'): Finding => ({
   runbook: 'ask the owners',
   team: 'payments',
   recordedAt: '2026-10-25T02:14:00Z',
+  contentHash: '0'.repeat(64),
 });
 
 function streamRecord(f: Finding, sequence: string, eventName: 'INSERT' | 'MODIFY' = 'INSERT'): DynamoDBRecord {

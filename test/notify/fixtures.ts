@@ -27,6 +27,7 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
     runbook: 'Confirm with the repository owner that alice should push here.\nIf not, revoke her Git credentials.',
     team: 'payments',
     recordedAt: '2026-03-02T09:15:02Z',
+    contentHash: '0'.repeat(64),
     ...overrides,
   };
 }

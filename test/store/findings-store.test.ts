@@ -22,6 +22,7 @@ function finding(id: string, eventTime: string): Finding {
     evidence: { nested: { list: [1, 'two', null] } },
     runbook: 'restart logging',
     recordedAt: '2026-11-01T00:00:00Z',
+    contentHash: '0'.repeat(64),
   };
 }
 
