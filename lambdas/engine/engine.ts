@@ -157,7 +157,7 @@ export class Engine {
     const team = teamFor(this.deps.config, observation.resource);
     const record = event.cloudTrail;
     const content: Omit<Finding, 'contentHash'> = {
-      id: findingId(metadata.id, event.id, dedupKey),
+      id: observation.incidentKey ? findingId(metadata.id, 'incident', observation.incidentKey) : findingId(metadata.id, event.id, dedupKey),
       useCase: metadata.id,
       answers: metadata.answers,
       stage: metadata.stage,

@@ -50,6 +50,13 @@ export interface Observation {
   readonly resource?: string;
   /** Same key for the same incident; the finding id is hash(use case, event id, key). Defaults to the resource. */
   readonly dedupKey?: string;
+  /**
+   * One finding per incident across events: when set, the finding id is hash(use case, incidentKey)
+   * whatever the event, so whichever evidence arrives first makes the finding and the rest are
+   * repeats (a push seen as CloudTrail and native events; a build override seen at StartBuild and in
+   * the build's own event; one package version).
+   */
+  readonly incidentKey?: string;
   /** Evidence for the finding; secrets are masked by the engine before storage. */
   readonly evidence?: Record<string, unknown>;
   /** Evidence only: an attestation, whatever the use case's mode. */

@@ -182,3 +182,18 @@ describe('Engine stateful kinds', () => {
     expect(again[0]).toMatchObject({ status: 'finding', created: false });
   });
 });
+
+describe('Engine incidents', () => {
+  it('makes one finding per incident key, whichever event brings the evidence first', async () => {
+    const incident = defineUseCase({
+      metadata: { ...probe.metadata, id: 'source.incident-probe' },
+      pattern: { source: ['aws.codecommit'] },
+      logic: { kind: 'match', evaluate: () => ({ summary: 'same incident', incidentKey: 'payments-service|commit-abc' }) },
+    });
+    const { engine } = await dynamo.freshEngine({});
+    const first = await engine.evaluate(incident, toPipelineEvent(envelopeForCloudTrail(record({ eventID: 'e-1' }))));
+    const second = await engine.evaluate(incident, toPipelineEvent(envelopeForCloudTrail(record({ eventID: 'e-2' }))));
+    expect(first[0]).toMatchObject({ status: 'finding', created: true });
+    expect(second[0]).toMatchObject({ status: 'finding', created: false });
+  });
+});
