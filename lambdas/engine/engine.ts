@@ -1,7 +1,8 @@
 /**
  * The engine: takes one (use case, event) pair, runs the use case's logic through its kind
- * (match, firstSeen, drift), applies the policy layer and writes findings to the ledger.
- * The same code runs in the detect Lambda and in `buildwatch replay`.
+ * (match, firstSeen, drift, correlate), applies the policy layer and writes findings to the ledger.
+ * The same code runs in the detect Lambda and in `buildwatch replay`; `settle` gives pending
+ * correlations their final judgement (the correlation sweep, or the end of a replay).
  */
 import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../config/config.js';
@@ -9,6 +10,7 @@ import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
 import type { StateStore } from '../store/state-store.js';
 import { contentHashOf } from './canonical.js';
+import { Correlator } from './correlate.js';
 import { diffState, mergeState } from './diff.js';
 import type { Finding } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
@@ -40,8 +42,14 @@ export class UnsupportedKindError extends Error {
 export class Engine {
   /** One context per use case: its validated options differ. */
   private readonly contexts = new Map<string, UseCaseContext>();
+  private readonly correlator: Correlator;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    this.correlator = new Correlator({
+      state: deps.state,
+      record: (useCase, event, observation) => this.record(useCase, event, policyFor(useCase.metadata, deps.config), observation),
+    });
+  }
 
   private contextFor(useCase: UseCase): UseCaseContext {
     let ctx = this.contexts.get(useCase.metadata.id);
@@ -58,6 +66,8 @@ export class Engine {
     const policy = policyFor(metadata, this.deps.config);
     const excluded = exclusionReason(metadata, policy, event);
     if (excluded) return [{ status: 'skipped', useCase: metadata.id, reason: excluded }];
+    // A correlation can report on earlier events (pending checks it settles), so it records its own findings.
+    if (useCase.logic.kind === 'correlate') return this.correlator.evaluate(useCase, useCase.logic, event, this.contextFor(useCase), policy.forgetAfterDays);
 
     const observed = await this.observe(useCase, event, policy);
     if (!Array.isArray(observed)) return [observed as Outcome];
@@ -79,8 +89,21 @@ export class Engine {
       case 'drift':
         return this.drift(useCase, logic, event, ctx);
       case 'correlate':
-        throw new UnsupportedKindError(`use case ${useCase.metadata.id}: the correlate kind is not supported by this engine version`);
+        throw new UnsupportedKindError(`use case ${useCase.metadata.id}: correlate is evaluated by the correlator, not observed`);
     }
+  }
+
+  /**
+   * Final judgement of pending correlations whose deadline is at or before `at` (the sweep passes the
+   * wall clock); without `at`, all of them (the end of a replay: the replayed world ends there).
+   */
+  async settle(useCases: readonly UseCase[], at?: string): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const useCase of useCases) {
+      if (useCase.logic.kind !== 'correlate' || policyFor(useCase.metadata, this.deps.config).mode === 'off') continue;
+      outcomes.push(...(await this.correlator.settle(useCase, useCase.logic, this.contextFor(useCase), at)));
+    }
+    return outcomes;
   }
 
   private async firstSeen(useCase: UseCase, logic: FirstSeenLogic, event: PipelineEvent, policy: EffectivePolicy, ctx: UseCaseContext): Promise<Observation[]> {
@@ -96,8 +119,11 @@ export class Engine {
         forgetAfterDays: policy.forgetAfterDays,
       });
       // Even expected values must be recorded first: the baseline is the point.
-      if (result.status === 'known' || sighting.expected || isAutomationPrincipal(this.deps.config, event.principal)) continue;
+      if (result.status === 'known') continue;
+      // Every new value starts the scope's clock, automation included: a repository only CI touched
+      // is still being watched, and its first outsider must not fall into a fresh learning period.
       const watchedSince = await this.deps.state.scopeWatchedSince(id, sighting.scope, event.time);
+      if (sighting.expected || isAutomationPrincipal(this.deps.config, event.principal)) continue;
       const learningEnds = Date.parse(watchedSince) + policy.learningDays * 86_400_000;
       if (Date.parse(event.time) < learningEnds) continue;
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, sighting.scope, event.time)) - 1);

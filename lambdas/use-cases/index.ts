@@ -1,10 +1,32 @@
 /** The explicit list of use cases: adding one is one line here (no import side effects). */
 import type { UseCase } from '../engine/use-case.js';
+import artifactHashMismatch from './artifact/hash-mismatch/use-case.js';
+import artifactNewAccessor from './artifact/new-accessor/use-case.js';
+import artifactPolicyGrant from './artifact/policy-grant/use-case.js';
+import buildBuildOverride from './build/build-override/use-case.js';
+import buildPipelineChange from './build/pipeline-change/use-case.js';
 import buildProjectDrift from './build/project-drift/use-case.js';
+import buildProjectExposure from './build/project-exposure/use-case.js';
+import buildRefusedProjectChange from './build/refused-project-change/use-case.js';
+import buildSigningKeyChange from './build/signing-key-change/use-case.js';
+import buildSigningKeyFirstUser from './build/signing-key-first-user/use-case.js';
+import dependenciesCompromisedPackage from './dependencies/compromised-package/use-case.js';
+import dependenciesLibraryChange from './dependencies/library-change/use-case.js';
+import dependenciesPackageSource from './dependencies/package-source/use-case.js';
+import dependenciesSbom from './dependencies/sbom/use-case.js';
+import monitorCanary from './monitor/canary/use-case.js';
 import monitorCloudtrailTamper from './monitor/cloudtrail-tamper/use-case.js';
+import monitorFunctionTamper from './monitor/function-tamper/use-case.js';
+import monitorHeartbeat from './monitor/heartbeat/use-case.js';
+import monitorKeyTamper from './monitor/key-tamper/use-case.js';
+import monitorResourceTamper from './monitor/resource-tamper/use-case.js';
+import monitorRuleTamper from './monitor/rule-tamper/use-case.js';
 import sourceNewPusher from './source/new-pusher/use-case.js';
+import sourceProtectionChange from './source/protection-change/use-case.js';
+import sourcePushWithoutMfa from './source/push-without-mfa/use-case.js';
+import sourceReviewBypass from './source/review-bypass/use-case.js';
 
-export const useCases: readonly UseCase[] = [sourceNewPusher, buildProjectDrift, monitorCloudtrailTamper];
+export const useCases: readonly UseCase[] = [sourceNewPusher, sourcePushWithoutMfa, sourceReviewBypass, sourceProtectionChange, dependenciesSbom, dependenciesLibraryChange, dependenciesCompromisedPackage, dependenciesPackageSource, buildProjectDrift, buildRefusedProjectChange, buildBuildOverride, buildProjectExposure, buildPipelineChange, buildSigningKeyChange, buildSigningKeyFirstUser, artifactHashMismatch, artifactNewAccessor, artifactPolicyGrant, monitorCloudtrailTamper, monitorRuleTamper, monitorFunctionTamper, monitorResourceTamper, monitorKeyTamper, monitorHeartbeat, monitorCanary];
 
 export function useCaseById(id: string): UseCase | undefined {
   return useCases.find((useCase) => useCase.metadata.id === id);
