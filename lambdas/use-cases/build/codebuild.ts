@@ -1,11 +1,11 @@
 /**
- * CodeBuild project state, normalised for drift detection. Secret material never reaches the state
- * table: PLAINTEXT environment values are kept only as a short fingerprint, and buildspecs as a
- * hash plus a redacted preview.
+ * CodeBuild project and build state, normalised for comparison. Secret material never reaches the
+ * state table or a finding: PLAINTEXT environment values are kept only as a short fingerprint, and
+ * buildspecs as a hash plus a redacted preview.
  */
 import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../../config/config.js';
-import { isRecord } from '../../engine/pipeline-event.js';
+import { isRecord, stringAt, valueAt } from '../../engine/pipeline-event.js';
 import { looksLikeSecret, redact } from '../../engine/redact.js';
 import type { JsonObject, JsonValue } from '../../engine/use-case.js';
 
@@ -19,31 +19,45 @@ export function isWatchedProject(config: BuildwatchConfig, name: string | undefi
   return watched.length === 0 || watched.some((project) => project.name === name);
 }
 
-/** Environment variables as a sorted list: values masked, references (Parameter Store, Secrets Manager) kept. */
-function normaliseVariables(list: unknown): JsonValue[] {
+/** `arn:aws:codebuild:<region>:<account>:project/<name>` (or a bare name) → the name. */
+export function projectNameOf(nameOrArn: string | undefined): string | undefined {
+  if (!nameOrArn) return undefined;
+  const match = /^arn:aws[a-z-]*:codebuild:[^:]*:\d{12}:project\/(.+)$/.exec(nameOrArn);
+  return match ? match[1] : nameOrArn.startsWith('arn:') ? undefined : nameOrArn;
+}
+
+const REFERENCE_TYPES = new Set(['PARAMETER_STORE', 'SECRETS_MANAGER']);
+
+/**
+ * Environment variables as a sorted list: values fingerprinted, references (Parameter Store, Secrets
+ * Manager) kept. Accepts the API shape and the native event's (same keys).
+ */
+export function normaliseVariables(list: unknown): JsonObject[] {
   if (!Array.isArray(list)) return [];
   return list
     .filter(isRecord)
     .map((variable) => {
       const name = String(variable['name'] ?? '');
-      const type = String(variable['type'] ?? 'PLAINTEXT');
-      const value = String(variable['value'] ?? '');
-      const isReference = type === 'PARAMETER_STORE' || type === 'SECRETS_MANAGER';
+      const type = String(variable['type'] ?? 'PLAINTEXT').toUpperCase();
+      const value = variable['value'] === undefined || variable['value'] === null ? '' : String(variable['value']);
       return {
         name,
         type,
-        value: isReference ? value : fingerprint(value),
+        value: REFERENCE_TYPES.has(type) ? value : fingerprint(value),
         ...(type === 'PLAINTEXT' && looksLikeSecret(name, value) ? { plaintextSecret: true } : {}),
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function buildspecState(buildspec: unknown): JsonValue | undefined {
+/** A buildspec names a file in the repository, or is the YAML itself (inline: what attackers use). */
+export function isInlineBuildspec(buildspec: string): boolean {
+  return buildspec.includes('\n') || /^\s*version\s*:/.test(buildspec);
+}
+
+export function buildspecState(buildspec: unknown): JsonObject | undefined {
   if (typeof buildspec !== 'string' || buildspec.length === 0) return undefined;
-  // A buildspec file name in the repository vs an inline buildspec: inline is what attackers use.
-  const inline = buildspec.includes('\n') || /^\s*version\s*:/.test(buildspec);
-  return { inline, sha256: fingerprint(buildspec), preview: redact(buildspec.slice(0, 300)) };
+  return { inline: isInlineBuildspec(buildspec), sha256: fingerprint(buildspec), preview: redact(buildspec.slice(0, 300)) };
 }
 
 function pick(source: unknown, keys: readonly string[]): JsonObject {
@@ -51,13 +65,20 @@ function pick(source: unknown, keys: readonly string[]): JsonObject {
   if (!isRecord(source)) return result;
   for (const key of keys) {
     const value = source[key];
-    if (value !== undefined && value !== null) result[key] = value as JsonValue;
+    if (value !== undefined && value !== null) result[key] = redact(value) as JsonValue;
   }
   return result;
 }
 
 function compact(object: JsonObject): JsonObject {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && !(isRecord(value) && Object.keys(value).length === 0))) as JsonObject;
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => !(isRecord(value) && Object.keys(value).length === 0))) as JsonObject;
+}
+
+/** Tags as a sorted name → value map (the API sends a list of {key, value}). */
+function tagsState(tags: unknown): JsonObject | undefined {
+  if (!Array.isArray(tags)) return undefined;
+  const entries = tags.filter(isRecord).map((tag) => [String(tag['key'] ?? ''), String(tag['value'] ?? '')] as const);
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** A project (CreateProject/UpdateProject parameters or response, BatchGetProjects) as comparable state. */
@@ -71,7 +92,7 @@ export function normaliseProject(project: Record<string, unknown>): JsonObject {
   put('description', typeof project['description'] === 'string' ? project['description'] : undefined);
   if (source) {
     const buildspec = buildspecState(source['buildspec']);
-    put('source', compact({ ...pick(source, ['type', 'location', 'gitCloneDepth', 'reportBuildStatus', 'insecureSsl']), ...(buildspec ? { buildspec } : {}) }));
+    put('source', compact({ ...pick(source, ['type', 'location', 'gitCloneDepth', 'reportBuildStatus', 'insecureSsl', 'auth']), ...(buildspec ? { buildspec } : {}) }));
   }
   put('secondarySources', Array.isArray(project['secondarySources']) ? (redact(project['secondarySources']) as JsonValue) : undefined);
   put('sourceVersion', typeof project['sourceVersion'] === 'string' ? project['sourceVersion'] : undefined);
@@ -80,18 +101,112 @@ export function normaliseProject(project: Record<string, unknown>): JsonObject {
     put(
       'environment',
       compact({
-        ...pick(environment, ['type', 'image', 'computeType', 'privilegedMode', 'imagePullCredentialsType', 'certificate']),
-        ...(variables !== undefined ? { environmentVariables: normaliseVariables(variables) } : {}),
+        ...pick(environment, ['type', 'image', 'computeType', 'privilegedMode', 'imagePullCredentialsType', 'certificate', 'registryCredential']),
+        ...(variables !== undefined && variables !== null ? { environmentVariables: normaliseVariables(variables) } : {}),
       }),
     );
   }
   put('serviceRole', typeof project['serviceRole'] === 'string' ? project['serviceRole'] : undefined);
   put('encryptionKey', typeof project['encryptionKey'] === 'string' ? project['encryptionKey'] : undefined);
   put('artifacts', isRecord(project['artifacts']) ? pick(project['artifacts'], ['type', 'location', 'packaging', 'name', 'path', 'namespaceType', 'encryptionDisabled']) : undefined);
+  put('secondaryArtifacts', Array.isArray(project['secondaryArtifacts']) ? (redact(project['secondaryArtifacts']) as JsonValue) : undefined);
+  put('cache', isRecord(project['cache']) ? pick(project['cache'], ['type', 'location', 'modes']) : undefined);
   put('logsConfig', isRecord(project['logsConfig']) ? (redact(project['logsConfig']) as JsonValue) : undefined);
   put('vpcConfig', isRecord(project['vpcConfig']) ? (project['vpcConfig'] as JsonValue) : undefined);
+  put('fileSystemLocations', Array.isArray(project['fileSystemLocations']) ? (project['fileSystemLocations'] as JsonValue) : undefined);
   put('timeoutInMinutes', typeof project['timeoutInMinutes'] === 'number' ? project['timeoutInMinutes'] : undefined);
   put('queuedTimeoutInMinutes', typeof project['queuedTimeoutInMinutes'] === 'number' ? project['queuedTimeoutInMinutes'] : undefined);
-  put('badgeEnabled', typeof project['badgeEnabled'] === 'boolean' ? project['badgeEnabled'] : undefined);
+  // Requests say badgeEnabled; responses and BatchGetProjects say badge.badgeEnabled.
+  const badge = project['badgeEnabled'] ?? valueAt(project, 'badge', 'badgeEnabled');
+  put('badgeEnabled', typeof badge === 'boolean' ? badge : undefined);
+  put('concurrentBuildLimit', typeof project['concurrentBuildLimit'] === 'number' ? project['concurrentBuildLimit'] : undefined);
+  put('tags', tagsState(project['tags']));
   return state;
+}
+
+/**
+ * A timestamp as AWS renders it in JSON: ISO-8601, epoch seconds (SDK JSON), epoch milliseconds, or
+ * CodeBuild's "Oct 24, 2026 1:09:21 AM" (UTC). Undefined when unreadable.
+ */
+export function timestampOf(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value < 1e12 ? value * 1000 : value;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return timestampOf(Number(value));
+  const codebuild = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?(AM|PM)$/.exec(value.trim());
+  if (codebuild) {
+    const [, mon, day, year, hour, minute, second, half] = codebuild as unknown as [string, string, string, string, string, string, string, string];
+    const month = MONTHS.indexOf(mon);
+    if (month < 0) return undefined;
+    const h = (Number(hour) % 12) + (half === 'PM' ? 12 : 0);
+    return Date.UTC(Number(year), month, Number(day), h, Number(minute), Number(second));
+  }
+  // Only ISO-like strings: Date.parse of free text would depend on the machine's time zone.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * What a build actually ran with, from the native `CodeBuild Build State Change` event
+ * (`additional-information`): image, privileged mode, variables (fingerprinted), buildspec, source.
+ */
+export interface ObservedBuild {
+  readonly image?: string;
+  readonly privilegedMode?: boolean;
+  readonly variables: JsonObject[];
+  readonly buildspec?: string;
+  readonly sourceType?: string;
+  readonly sourceLocation?: string;
+  readonly initiator?: string;
+  readonly startedAt?: number;
+}
+
+export function observedBuild(detail: Readonly<Record<string, unknown>>): ObservedBuild {
+  const info = valueAt(detail, 'additional-information');
+  const environment = valueAt(info, 'environment');
+  const privileged = valueAt(environment, 'privileged-mode');
+  const image = stringAt(environment, 'image');
+  const buildspec = stringAt(info, 'source', 'buildspec');
+  const sourceType = stringAt(info, 'source', 'type');
+  const sourceLocation = stringAt(info, 'source', 'location');
+  const initiator = stringAt(info, 'initiator');
+  const startedAt = timestampOf(valueAt(info, 'build-start-time'));
+  return {
+    ...(image ? { image } : {}),
+    ...(typeof privileged === 'boolean' ? { privilegedMode: privileged } : {}),
+    variables: normaliseVariables(valueAt(environment, 'environment-variables')),
+    ...(buildspec ? { buildspec } : {}),
+    ...(sourceType ? { sourceType } : {}),
+    ...(sourceLocation ? { sourceLocation } : {}),
+    ...(initiator ? { initiator } : {}),
+    ...(startedAt !== undefined ? { startedAt } : {}),
+  };
+}
+
+/** Per-variable differences between two normalised variable lists (names only: values stay hidden). */
+export function variableChanges(before: readonly JsonObject[], after: readonly JsonObject[]): { added: string[]; changed: string[]; removed: string[]; plaintextSecrets: string[] } {
+  const index = (list: readonly JsonObject[]): Map<string, string> => new Map(list.map((v) => [String(v['name']), JSON.stringify(v)]));
+  const was = index(before);
+  const now = index(after);
+  const added: string[] = [];
+  const changed: string[] = [];
+  const removed: string[] = [];
+  for (const [name, value] of now) {
+    if (!was.has(name)) added.push(name);
+    else if (was.get(name) !== value) changed.push(name);
+  }
+  for (const name of was.keys()) if (!now.has(name)) removed.push(name);
+  const plaintextSecrets = after.filter((v) => v['plaintextSecret'] === true && (added.includes(String(v['name'])) || changed.includes(String(v['name'])))).map((v) => String(v['name']));
+  return { added, changed, removed, plaintextSecrets };
+}
+
+/** "A added (PLAINTEXT value that looks like a secret); B changed; C removed" — empty when nothing changed. */
+export function describeVariableChanges(changes: ReturnType<typeof variableChanges>): string[] {
+  const secret = (name: string): string => (changes.plaintextSecrets.includes(name) ? ' (PLAINTEXT value that looks like a secret)' : '');
+  return [
+    ...changes.added.map((name) => `${name} added${secret(name)}`),
+    ...changes.changed.map((name) => `${name} changed${secret(name)}`),
+    ...changes.removed.map((name) => `${name} removed`),
+  ];
 }

@@ -1,88 +1,230 @@
 /**
- * build.project-drift: a watched CodeBuild project differs from its last known state. CreateProject
- * gives a baseline; UpdateProject carries only the fields the caller sent, so they are merged into
- * the known state before diffing (a console edit resends everything; only real changes count).
+ * build.project-drift: a watched CodeBuild project differs from its last known state.
+ *
+ * - CreateProject gives a baseline (its logged response is the whole project).
+ * - UpdateProject carries only the fields the caller sent: they (and the logged response, which is
+ *   the whole project after the call) are merged into the known state, and only the fields the caller
+ *   sent are judged, so a console edit that resends everything reports only what really changed.
+ * - No known state yet: BatchGetProjects through the look-ups. In the cloud that look-up runs after
+ *   the update, so it may already show it. Rule: if the looked-up project differs from what the
+ *   caller sent, it predates the update and is the baseline; if it agrees and was last modified
+ *   before the call, nothing changed; otherwise the sent fields' earlier values are unknown. They are
+ *   marked so, and only values that are risky in themselves (inline buildspec, privileged mode,
+ *   PLAINTEXT secrets, logs off, insecure SSL) are reported, low; the rest of the look-up is the baseline.
+ *   With no look-up answer at all, the update is the baseline and is judged the same way.
+ * Failed calls never reach this use case (the engine drops them): build.refused-project-change reports them.
  */
-import type { Severity } from '../../../engine/model.js';
+import { z } from 'zod';
+import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, type DiffEntry, type DriftFacts, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
-import { isWatchedProject, normaliseProject } from '../codebuild.js';
+import {
+  defineUseCase,
+  optionsOf,
+  type DiffEntry,
+  type DriftFacts,
+  type JsonObject,
+  type JsonValue,
+  type Observation,
+  type StateReport,
+  type UseCaseContext,
+} from '../../../engine/use-case.js';
+import { describeVariableChanges, isWatchedProject, normaliseProject, timestampOf, variableChanges } from '../codebuild.js';
+import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 
-/** Severity by what changed (first match wins); undefined means record only. */
+export const optionsSchema = z.strictObject({ ...infrastructureAsCodeOptions });
+
+/** A sent field's earlier value when the only earlier state available already showed the update. */
+export const UNKNOWN_BEFORE = '(unknown: the look-up already showed this update)';
+/** A sent field's earlier value when there is no earlier state at all (no look-up answer). */
+export const UNSEEN_BEFORE = '(unknown: the project was not seen before)';
+const UNKNOWN = new Set<JsonValue | undefined>([UNKNOWN_BEFORE, UNSEEN_BEFORE]);
+
+interface ProjectReport extends StateReport {
+  readonly resource: string;
+  readonly eventName: string;
+  readonly eventTime: string;
+  /** The normalised fields the caller sent: what this event vouches for. */
+  readonly sent: JsonObject;
+}
+
+function isProjectReport(report: StateReport): report is ProjectReport {
+  return 'sent' in report && 'eventName' in report && 'eventTime' in report;
+}
+
+/** Severity by path (first match wins); variables and logs are graded apart, undefined is record only. */
 const SEVERITY_BY_PATH: ReadonlyArray<readonly [RegExp, Severity]> = [
-  [/^source\.buildspec/, 'critical'],
+  [/^source\.buildspec(\.|$)/, 'critical'],
   [/^serviceRole$/, 'critical'],
-  [/^environment\.(image|privilegedMode|imagePullCredentialsType|certificate)$/, 'high'],
-  [/^environment\.environmentVariables$/, 'high'],
-  [/^source\.(location|type|insecureSsl)$/, 'high'],
-  [/^secondarySources/, 'high'],
-  [/^(logsConfig|vpcConfig)/, 'high'],
-  [/^(encryptionKey|artifacts)/, 'medium'],
-  [/^(sourceVersion|environment\.(computeType|type))/, 'low'],
+  [/^environment\.(image|privilegedMode|imagePullCredentialsType|certificate|registryCredential)(\.|$)/, 'high'],
+  [/^source\.(location|type|insecureSsl|auth)(\.|$)/, 'high'],
+  [/^(secondarySources|vpcConfig|fileSystemLocations)(\.|$)/, 'high'],
+  [/^(encryptionKey|artifacts|secondaryArtifacts)(\.|$)/, 'medium'],
+  [/^(sourceVersion|cache|environment\.(computeType|type))(\.|$)/, 'low'],
 ];
+const VARIABLES = 'environment.environmentVariables';
 
-function severityOf(entry: DiffEntry): Severity | undefined {
+function report(event: PipelineEvent, ctx: UseCaseContext): ProjectReport | undefined {
+  const record = event.cloudTrail;
+  if (!record) return undefined;
+  const params = record.requestParameters ?? {};
+  const responseProject = valueAt(record.responseElements, 'project');
+  const name = stringAt(responseProject, 'name') ?? stringAt(params, 'name');
+  if (!isWatchedProject(ctx.config, name)) return undefined;
+  const sent = normaliseProject(params);
+  const response = isRecord(responseProject) ? normaliseProject(responseProject) : {};
+  const create = record.eventName === 'CreateProject';
+  // The logged response is the project after the call: it wins over the request where both speak.
+  const state = create && Object.keys(response).length > 0 ? response : { ...sent, ...response };
+  return { key: `project/${name}`, resource: name, state, partial: !create, eventName: record.eventName, eventTime: event.time, sent };
+}
+
+/** Leaf paths of normalised state (arrays are leaves: their order matters in AWS APIs). */
+function leaves(state: JsonObject, prefix = ''): Array<readonly [string, JsonValue]> {
+  return Object.entries(state).flatMap(([key, value]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return isRecord(value) ? leaves(value as JsonObject, path) : [[path, value] as const];
+  });
+}
+
+function leafAt(state: JsonObject, path: string): JsonValue | undefined {
+  return valueAt(state, ...path.split('.')) as JsonValue | undefined;
+}
+
+/** A copy of state with the given leaves set (objects created along the way). */
+function withLeaves(state: JsonObject, entries: ReadonlyArray<readonly [string, JsonValue]>): JsonObject {
+  const copy = structuredClone(state);
+  for (const [path, value] of entries) {
+    const steps = path.split('.');
+    let node: JsonObject = copy;
+    for (const step of steps.slice(0, -1)) {
+      const next = node[step];
+      node = isRecord(next) ? (next as JsonObject) : (node[step] = {});
+    }
+    node[steps.at(-1) as string] = value;
+  }
+  return copy;
+}
+
+function withUnknown(state: JsonObject, paths: readonly string[], marker: string): JsonObject {
+  return withLeaves(state, paths.map((path) => [path, marker] as const));
+}
+
+/** The API leaves out fields at their default (false, 0, empty): absent there and default here is agreement. */
+function sameOrDefaulted(looked: JsonValue | undefined, sent: JsonValue): boolean {
+  if (looked === undefined) return sent === false || sent === 0 || sent === '' || sent === null || (Array.isArray(sent) && sent.length === 0);
+  return JSON.stringify(looked) === JSON.stringify(sent);
+}
+
+async function initialState(reported: StateReport, ctx: UseCaseContext): Promise<JsonObject | undefined> {
+  // A new project has no earlier state; its first sight is the baseline.
+  if (!isProjectReport(reported) || reported.eventName !== 'UpdateProject') return undefined;
+  const sent = leaves(reported.sent);
+  const found = await ctx.lookups.codeBuildProject(reported.resource);
+  // Nothing to compare with: the update is the baseline, its values judged only on their own.
+  if (found.status !== 'found') return sent.length > 0 ? withUnknown({}, sent.map(([path]) => path), UNSEEN_BEFORE) : undefined;
+  const looked = normaliseProject(found.value);
+  const agrees = sent.every(([path, value]) => sameOrDefaulted(leafAt(looked, path), value));
+  // Defaults the API left out are not changes: put them in the baseline as sent.
+  const baseline = withLeaves(looked, sent.filter(([path, value]) => leafAt(looked, path) === undefined && sameOrDefaulted(undefined, value)));
+  // It differs from what was sent, so it is the state before the update.
+  if (!agrees) return baseline;
+  const modified = timestampOf(found.value['lastModified']);
+  // Unchanged since before the call: the update resent what was there.
+  if (modified !== undefined && modified < Date.parse(reported.eventTime)) return baseline;
+  return withUnknown(looked, sent.map(([path]) => path), UNKNOWN_BEFORE);
+}
+
+function logsOff(state: JsonObject): boolean {
+  return valueAt(state, 'logsConfig', 'cloudWatchLogs', 'status') === 'DISABLED';
+}
+
+function variablesOf(state: JsonObject): JsonObject[] {
+  const list = valueAt(state, 'environment', 'environmentVariables');
+  return Array.isArray(list) ? list.filter(isRecord).map((v) => v as JsonObject) : [];
+}
+
+function grade(entry: DiffEntry, facts: DriftFacts): Severity | undefined {
+  if (entry.path.startsWith('logsConfig')) return logsOff(facts.after) && !logsOff(facts.before) ? 'high' : 'low';
   return SEVERITY_BY_PATH.find(([pattern]) => pattern.test(entry.path))?.[1];
 }
 
-const RANK: Readonly<Record<Severity, number>> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
-
-function report(event: PipelineEvent, ctx: UseCaseContext): StateReport | undefined {
-  const record = event.cloudTrail;
-  if (!record) return undefined;
-  const responseProject = valueAt(record.responseElements, 'project');
-  const params = record.requestParameters ?? {};
-  const name = stringAt(responseProject, 'name') ?? stringAt(params, 'name');
-  if (!isWatchedProject(ctx.config, name)) return undefined;
-  // A full project in the response is the complete new state; the request alone is partial.
-  const full = isRecord(responseProject) && record.eventName === 'CreateProject';
-  const source = full ? responseProject : params;
-  return { key: `project/${name}`, resource: name, state: normaliseProject(source), partial: record.eventName === 'UpdateProject' };
-}
-
-/** Per-variable changes, which the whole-list diff entry hides. */
-function variableChanges(facts: DriftFacts): string[] {
-  const list = (state: unknown): Map<string, string> => {
-    const variables = valueAt(state, 'environment', 'environmentVariables');
-    const map = new Map<string, string>();
-    if (Array.isArray(variables)) for (const v of variables.filter(isRecord)) map.set(String(v['name']), JSON.stringify(v));
-    return map;
-  };
-  const before = list(facts.before);
-  const after = list(facts.after);
-  const changes: string[] = [];
-  for (const [name, value] of after) {
-    if (!before.has(name)) changes.push(`${name} added${value.includes('plaintextSecret') ? ' (PLAINTEXT value that looks like a secret)' : ''}`);
-    else if (before.get(name) !== value) changes.push(`${name} changed`);
+/** Values that are risky whatever they were before: reported when the earlier state is unknown. */
+function riskyNow(after: JsonObject, paths: ReadonlySet<string>): string[] {
+  const risky: string[] = [];
+  if ([...paths].some((p) => p.startsWith('source.buildspec')) && valueAt(after, 'source', 'buildspec', 'inline') === true) risky.push('inline buildspec');
+  if (paths.has('environment.privilegedMode') && valueAt(after, 'environment', 'privilegedMode') === true) risky.push('privileged mode on');
+  if (paths.has(VARIABLES)) {
+    const secrets = variablesOf(after).filter((v) => v['plaintextSecret'] === true).map((v) => String(v['name']));
+    if (secrets.length > 0) risky.push(`PLAINTEXT variables that look like secrets: ${secrets.join(', ')}`);
   }
-  for (const name of before.keys()) if (!after.has(name)) changes.push(`${name} removed`);
-  return changes;
+  if ([...paths].some((p) => p.startsWith('logsConfig')) && logsOff(after)) risky.push('CloudWatch logs disabled');
+  if (paths.has('source.insecureSsl') && valueAt(after, 'source', 'insecureSsl') === true) risky.push('insecure SSL to the source');
+  return risky;
 }
 
-function viaInfrastructureAsCode(event: PipelineEvent): boolean {
-  const invokedBy = event.cloudTrail?.userIdentity?.invokedBy;
-  return invokedBy === 'cloudformation.amazonaws.com' || event.userAgent === 'cloudformation.amazonaws.com';
-}
+const max = (a: Severity, b: Severity): Severity => (severityRank(b) > severityRank(a) ? b : a);
 
-function assess(facts: DriftFacts, event: PipelineEvent): Observation | undefined {
-  const graded = facts.diff.map((entry) => ({ entry, severity: severityOf(entry) }));
-  const alerting = graded.filter((g) => g.severity !== undefined);
-  let severity: Severity = alerting.reduce<Severity>((max, g) => (RANK[g.severity as Severity] > RANK[max] ? (g.severity as Severity) : max), 'info');
-  const iac = viaInfrastructureAsCode(event);
-  if (iac && alerting.length > 0) severity = 'low';
-  const project = facts.report.resource ?? facts.report.key;
+function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined {
+  const options = optionsOf(optionsSchema, ctx);
+  const reported = facts.report;
+  // Judge only what the caller sent; the rest of the logged response merely completes the baseline.
+  const sentKeys = isProjectReport(reported) && reported.eventName === 'UpdateProject' ? new Set(Object.keys(reported.sent)) : undefined;
+  const entries = facts.diff.filter((entry) => !sentKeys || sentKeys.has(entry.path.split('.')[0] as string));
+  // With no earlier state at all, nothing is known to have changed, whatever the diff says.
+  const unseen = leaves(facts.before).some(([, value]) => value === UNSEEN_BEFORE);
+  const unknown = entries.filter((entry) => UNKNOWN.has(entry.before));
+  const known = unseen ? [] : entries.filter((entry) => !UNKNOWN.has(entry.before));
+  const project = reported.resource ?? reported.key;
+  const who = event.principal?.arn ?? event.principal?.key ?? 'unknown principal';
+  const iac = viaInfrastructureAsCode(event, options);
+  const fromLookUp = facts.since === 'look-up' && !unseen;
+
+  let severity: Severity | undefined;
+  for (const entry of known) {
+    if (entry.path === VARIABLES) continue;
+    const graded = grade(entry, facts);
+    if (graded) severity = severity ? max(severity, graded) : graded;
+  }
+  const changes = known.some((entry) => entry.path === VARIABLES) ? variableChanges(variablesOf(facts.before), variablesOf(facts.after)) : undefined;
+  if (changes && (changes.added.length > 0 || changes.changed.length > 0)) severity = severity ? max(severity, 'high') : 'high';
+  else if (changes && changes.removed.length > 0) severity = severity ? max(severity, 'medium') : 'medium';
+  const variables = changes ? describeVariableChanges(changes) : [];
   // A buildspec is one thing to a reader, however many facets of it changed.
-  const paths = [...new Set(facts.diff.map((entry) => entry.path.replace(/^source\.buildspec\..*$/, 'source.buildspec')))];
-  const variables = variableChanges(facts);
+  const paths = [...new Set(known.map((entry) => entry.path.replace(/^source\.buildspec\..*$/, 'source.buildspec')))];
+  const evidence = {
+    project,
+    diff: known,
+    variableChanges: variables,
+    knownSince: facts.since,
+    viaInfrastructureAsCode: iac,
+    eventName: event.cloudTrail?.eventName,
+    ...(unknown.length > 0 ? { earlierValueUnknown: unknown.map((entry) => entry.path) } : {}),
+  };
+
+  if (known.length === 0) {
+    const risky = riskyNow(facts.after, new Set(unknown.map((entry) => entry.path)));
+    if (risky.length === 0) return undefined;
+    return {
+      resource: project,
+      dedupKey: reported.key,
+      severity: iac ? options.infrastructureAsCodeSeverity : 'low',
+      title: 'Build project updated; its earlier state is unknown',
+      summary: `${who} updated build project ${project}, whose earlier state is unknown (${unseen ? 'first seen through this update' : 'the look-up already showed the update'}): ${risky.join('; ')}`,
+      evidence,
+    };
+  }
+  const alerting = severity !== undefined;
   return {
     resource: project,
-    dedupKey: facts.report.key,
-    severity: alerting.length > 0 ? severity : 'info',
+    dedupKey: reported.key,
     // Descriptions, tags and timeouts: evidence for audits, not a page.
-    attestation: alerting.length === 0,
-    title: alerting.length > 0 ? 'Build project changed from its last known state' : 'Build project metadata changed',
-    summary: `${event.principal?.arn ?? 'unknown principal'} changed build project ${project}${iac ? ' through CloudFormation' : ''}: ${paths.join(', ')}${variables.length > 0 ? ` (variables: ${variables.join('; ')})` : ''}`,
-    evidence: { project, diff: facts.diff, environmentVariables: variables, knownSince: facts.since, viaCloudFormation: iac, eventName: event.cloudTrail?.eventName },
+    severity: !alerting ? 'info' : iac ? options.infrastructureAsCodeSeverity : severity,
+    attestation: !alerting,
+    title: alerting ? 'Build project changed from its last known state' : 'Build project metadata changed',
+    summary:
+      `${who} changed build project ${project}${iac ? ' through infrastructure as code' : ''}: ${paths.join(', ')}` +
+      `${variables.length > 0 ? ` (variables: ${variables.join('; ')})` : ''}${fromLookUp ? ' (earlier state from BatchGetProjects)' : ''}`,
+    evidence,
   };
 }
 
@@ -93,21 +235,25 @@ export default defineUseCase({
     title: 'Build project changed from its last known state',
     stage: 'build',
     description:
-      'Keeps the last known state of each watched CodeBuild project (from CreateProject and UpdateProject) and reports what an update changed, graded by risk: an inline buildspec or a new service role is critical, a new image, privileged mode, source, variables, logging or network is high.',
+      'Keeps the last known state of each watched CodeBuild project (CreateProject, UpdateProject merged into it, BatchGetProjects when nothing is known) and reports what an update changed, graded by risk: a changed buildspec or service role is critical; image, privileged mode, source, variables, logs turned off or network is high; description, tags and timeouts are recorded, not alerted. Changes through CloudFormation/CDK are low (configurable).',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 5,
     effort: 2,
     mitre: ['T1195.002', 'T1554'],
-    falsePositives: ['Planned pipeline changes made by hand; prefer infrastructure as code, which this use case rates low.'],
+    falsePositives: [
+      'Planned pipeline changes made by hand; prefer infrastructure as code, which this use case rates low.',
+      'A project first seen through an update whose look-up already shows it: only risky values are reported, low.',
+    ],
     runbook:
-      'Compare the diff with the team\'s change records. For an unexpected buildspec, image or role change: stop the project\'s builds, restore the project definition from source control, and inspect builds run since the change for tampered artifacts.',
-    references: ['https://docs.aws.amazon.com/codebuild/latest/userguide/cloudtrail.html'],
+      "Compare the diff with the team's change records. For an unexpected buildspec, image or role change: stop the project's builds, restore the project definition from source control, and inspect builds run since the change for tampered artifacts.",
+    references: ['https://docs.aws.amazon.com/codebuild/latest/userguide/cloudtrail.html', 'https://docs.aws.amazon.com/codebuild/latest/APIReference/API_UpdateProject.html'],
   },
   pattern: {
     source: ['aws.codebuild'],
     'detail-type': ['AWS API Call via CloudTrail'],
     detail: { eventSource: ['codebuild.amazonaws.com'], eventName: ['CreateProject', 'UpdateProject'] },
   },
-  logic: { kind: 'drift', report, assess },
+  optionsSchema,
+  logic: { kind: 'drift', report, initialState, assess },
 });
