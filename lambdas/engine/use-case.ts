@@ -148,11 +148,85 @@ export interface DriftLogic {
 }
 
 /**
- * Two events joined on a key (a build's output hash and the repository's asset hash for the same
- * package version). Reserved: the engine rejects it until the first correlate use case lands.
+ * One side of a correlation: facts an event contributes under a join key, kept for later claims
+ * (a build's output: its artifact hash, under the build project).
+ */
+export interface CorrelationRecord {
+  /** The key both sides share, e.g. the build project. No `|` (it separates stored key parts). */
+  readonly join: string;
+  /** Unique within the join key (a build id); a redelivery overwrites the same record. */
+  readonly id: string;
+  /** Values a claim can find the record by (output hashes, `build:<uuid>`). */
+  readonly keys: readonly string[];
+  /** Stored as is: never put secrets here. */
+  readonly data: JsonObject;
+}
+
+/** A record as stored, with the event time it was recorded at. */
+export interface StoredCorrelationRecord extends CorrelationRecord {
+  readonly at: string;
+}
+
+/**
+ * The other side: a claim to check against the records of its join key (a package version's asset
+ * hashes, to be found among the build outputs of the package's build project).
+ */
+export interface CorrelationClaim {
+  readonly join: string;
+  /** What the claim is about (a package version). Pending checks are kept per subject and event. */
+  readonly subject: string;
+  /** Stored while the check is pending: never put secrets here. */
+  readonly data: JsonObject;
+}
+
+export interface CorrelateInputs {
+  readonly records?: readonly CorrelationRecord[];
+  readonly claims?: readonly CorrelationClaim[];
+}
+
+/** Read access to the records of one join key (event-time bounded, forgotten ones excluded). */
+export interface CorrelationRecords {
+  withKey(key: string): Promise<readonly StoredCorrelationRecord[]>;
+  /** Records whose time lies in [from, to] (ISO). */
+  between(from: string, to: string): Promise<readonly StoredCorrelationRecord[]>;
+}
+
+export interface CorrelateFacts {
+  readonly claim: CorrelationClaim;
+  /** Event time of the claim's event. */
+  readonly claimedAt: string;
+  /** claimedAt + the use case's deadline. */
+  readonly deadline: string;
+  /**
+   * No more waiting: the deadline passed (the cloud sweep), the replayed world ended (replay's
+   * settle), or the deadline is zero. A final judgement must settle.
+   */
+  readonly final: boolean;
+  readonly records: CorrelationRecords;
+}
+
+export type CorrelateVerdict =
+  /** The other side may still arrive: keep the check pending (ignored when final). */
+  | { readonly status: 'wait' }
+  /** Done: report the observations (none for "nothing to say"); `reason` explains a silent settle. */
+  | { readonly status: 'settled'; readonly observations?: readonly Observation[]; readonly reason?: string };
+
+/**
+ * Stateful: two events joined on a key. Records are kept (TTL = forget-after); a claim is judged
+ * against them when it arrives, again when records of its join key arrive within the deadline, and
+ * finally once the deadline has passed. Judgements use event time, never the wall clock, except the
+ * cloud sweep, which settles checks whose deadline passed on the wall clock.
  */
 export interface CorrelateLogic {
   readonly kind: 'correlate';
+  inputs(event: PipelineEvent, ctx: UseCaseContext): CorrelateInputs | undefined | Promise<CorrelateInputs | undefined>;
+  /** How long a claim waits for the other side (event-time minutes); 0 judges at once. */
+  deadlineMinutes(ctx: UseCaseContext): number;
+  /**
+   * Judges a claim. `event` is the claim's event; for a deferred judgement it is rebuilt from a slim
+   * stored copy (envelope, identity, time, no request parameters), so read the claim's data instead.
+   */
+  judge(facts: CorrelateFacts, event: PipelineEvent, ctx: UseCaseContext): CorrelateVerdict | Promise<CorrelateVerdict>;
 }
 
 export type UseCaseLogic = MatchLogic | FirstSeenLogic | DriftLogic | CorrelateLogic;

@@ -5,6 +5,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
+  DescribePackageVersionCommand,
   ListPackageVersionAssetsCommand,
   type CodeartifactClient,
   type ListPackageVersionAssetsCommandOutput,
@@ -17,6 +18,7 @@ import type {
   Lookups,
   PackageVersionAsset,
   PackageVersionAssets,
+  PackageVersionOrigin,
   PackageVersionRef,
 } from './lookups.js';
 
@@ -127,6 +129,38 @@ export function createAwsLookups(clients: AwsLookupClients): Lookups {
             version: first?.version,
             versionRevision: first?.versionRevision,
             assets,
+          },
+        };
+      } catch (error) {
+        if (errorName(error) === 'ResourceNotFoundException') return { status: 'missing' };
+        return unavailable(error);
+      }
+    },
+
+    async packageVersionOrigin(ref: PackageVersionRef): Promise<LookupResult<PackageVersionOrigin>> {
+      try {
+        const output = await clients.codeartifact.send(
+          new DescribePackageVersionCommand({
+            domain: ref.domain,
+            ...(ref.domainOwner ? { domainOwner: ref.domainOwner } : {}),
+            repository: ref.repository,
+            format: ref.format as PackageFormat,
+            ...(ref.namespace ? { namespace: ref.namespace } : {}),
+            package: ref.package,
+            packageVersion: ref.version,
+          }),
+        );
+        const description = output.packageVersion;
+        if (description === undefined) return { status: 'unavailable', reason: 'DescribePackageVersion returned no packageVersion' };
+        const entry = description.origin?.domainEntryPoint;
+        return {
+          status: 'found',
+          value: {
+            // Versions published before origins were tracked have none: UNKNOWN, as the API says.
+            originType: description.origin?.originType ?? 'UNKNOWN',
+            ...(entry?.externalConnectionName ? { externalConnectionName: entry.externalConnectionName } : {}),
+            ...(entry?.repositoryName ? { repositoryName: entry.repositoryName } : {}),
+            ...(description.status ? { status: description.status } : {}),
           },
         };
       } catch (error) {

@@ -38,6 +38,16 @@ export interface PackageVersionAssets {
   readonly assets: readonly PackageVersionAsset[];
 }
 
+/** Where a package version came from (DescribePackageVersion's `origin`, and its status). */
+export interface PackageVersionOrigin {
+  /** INTERNAL: published to the domain; EXTERNAL: fetched through an external connection; UNKNOWN. */
+  readonly originType: string;
+  /** The external connection (e.g. `public:npmjs`) or repository it entered the domain through. */
+  readonly externalConnectionName?: string;
+  readonly repositoryName?: string;
+  readonly status?: string;
+}
+
 /** The project as CodeBuild's BatchGetProjects returns it (a JSON object; fields vary by project). */
 export type CodeBuildProject = Readonly<Record<string, unknown>>;
 
@@ -45,6 +55,8 @@ export interface Lookups {
   s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>>;
   packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>>;
   codeBuildProject(name: string): Promise<LookupResult<CodeBuildProject>>;
+  /** CodeArtifact DescribePackageVersion's origin. Optional: callers treat its absence as unavailable. */
+  packageVersionOrigin?(ref: PackageVersionRef): Promise<LookupResult<PackageVersionOrigin>>;
 }
 
 /** Offline without --recorded: every look-up is unavailable, said plainly. */
@@ -52,4 +64,5 @@ export const noLookups: Lookups = {
   s3Object: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   packageVersionAssets: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   codeBuildProject: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  packageVersionOrigin: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
 };

@@ -3,6 +3,7 @@
  * offline replay and tests. Layout under `dir`:
  *   s3/<bucket>/<key>
  *   codeartifact/ListPackageVersionAssets/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json
+ *   codeartifact/DescribePackageVersion/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json
  *   codebuild/BatchGetProjects/<project>.json
  * Like the AWS implementation, every failure is an outcome, never a throw.
  */
@@ -14,6 +15,7 @@ import type {
   LookupResult,
   Lookups,
   PackageVersionAssets,
+  PackageVersionOrigin,
   PackageVersionRef,
 } from './lookups.js';
 
@@ -34,6 +36,22 @@ const assetsResponseSchema = z.looseObject({
   versionRevision: z.string().optional(),
   assets: z.array(assetSchema),
 });
+
+const versionDescriptionSchema = z.looseObject({
+  status: z.string().optional(),
+  origin: z
+    .looseObject({
+      originType: z.string().optional(),
+      domainEntryPoint: z.looseObject({ repositoryName: z.string().nullish(), externalConnectionName: z.string().nullish() }).nullish(),
+    })
+    .nullish(),
+});
+
+/** The API response wraps the description in `packageVersion`; the CLI docs show it bare. Accept both. */
+const describeResponseSchema = z.preprocess(
+  (json) => (typeof json === 'object' && json !== null && 'packageVersion' in json ? json : { packageVersion: json }),
+  z.looseObject({ packageVersion: versionDescriptionSchema }),
+);
 
 const projectSchema = z.looseObject({ name: z.string().min(1), arn: z.string().optional() });
 
@@ -122,6 +140,25 @@ export function createRecordedLookups(dir: string): Lookups {
     }
   }
 
+  /** `codeartifact/<api>/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json` */
+  async function readPackageVersionFile(api: string, ref: PackageVersionRef, what: string): Promise<{ file: string; json: unknown } | Failure> {
+    // npm without a scope has no namespace (null in the native event, empty in the package ARN).
+    const namespace = ref.namespace ? ref.namespace : '_';
+    const parts: Array<[string, string]> = [
+      ['domain', ref.domain],
+      ['repository', ref.repository],
+      ['format', ref.format],
+      ['namespace', namespace],
+      ['package', ref.package],
+      ['version', ref.version],
+    ];
+    for (const [label, value] of parts) {
+      const bad = badPathPart(label, value, false);
+      if (bad !== undefined) return unavailable(`cannot look up ${what} offline: ${bad}`);
+    }
+    return readJson(['codeartifact', api, ref.domain, ref.repository, ref.format, namespace, ref.package, `${ref.version}.json`]);
+  }
+
   return {
     async s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>> {
       const bad = badPathPart('bucket', bucket, false) ?? badPathPart('key', key, true);
@@ -135,30 +172,7 @@ export function createRecordedLookups(dir: string): Lookups {
     },
 
     async packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>> {
-      // npm without a scope has no namespace (null in the native event, empty in the package ARN).
-      const namespace = ref.namespace ? ref.namespace : '_';
-      const parts: Array<[string, string]> = [
-        ['domain', ref.domain],
-        ['repository', ref.repository],
-        ['format', ref.format],
-        ['namespace', namespace],
-        ['package', ref.package],
-        ['version', ref.version],
-      ];
-      for (const [label, value] of parts) {
-        const bad = badPathPart(label, value, false);
-        if (bad !== undefined) return unavailable(`cannot look up package version assets offline: ${bad}`);
-      }
-      const read = await readJson([
-        'codeartifact',
-        'ListPackageVersionAssets',
-        ref.domain,
-        ref.repository,
-        ref.format,
-        namespace,
-        ref.package,
-        `${ref.version}.json`,
-      ]);
+      const read = await readPackageVersionFile('ListPackageVersionAssets', ref, 'package version assets');
       if ('status' in read) return read;
       const parsed = assetsResponseSchema.safeParse(read.json);
       if (!parsed.success) {
@@ -174,6 +188,26 @@ export function createRecordedLookups(dir: string): Lookups {
           version: response.version,
           versionRevision: response.versionRevision,
           assets: response.assets.map((a) => ({ name: a.name, size: a.size, hashes: a.hashes })),
+        },
+      };
+    },
+
+    async packageVersionOrigin(ref: PackageVersionRef): Promise<LookupResult<PackageVersionOrigin>> {
+      const read = await readPackageVersionFile('DescribePackageVersion', ref, 'package version origin');
+      if ('status' in read) return read;
+      const parsed = describeResponseSchema.safeParse(read.json);
+      if (!parsed.success) {
+        return unavailable(`recorded file ${read.file} is not a DescribePackageVersion response: ${summariseIssues(parsed.error)}`);
+      }
+      const { origin, status } = parsed.data.packageVersion;
+      const entry = origin?.domainEntryPoint;
+      return {
+        status: 'found',
+        value: {
+          originType: origin?.originType ?? 'UNKNOWN',
+          ...(entry?.externalConnectionName ? { externalConnectionName: entry.externalConnectionName } : {}),
+          ...(entry?.repositoryName ? { repositoryName: entry.repositoryName } : {}),
+          ...(status ? { status } : {}),
         },
       };
     },

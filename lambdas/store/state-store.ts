@@ -6,11 +6,15 @@
  *   value     pk = <useCase>#<scope>   sk = v#<value>   firstSeen, lastSeen, lastSeenEpoch, expiresAt, seenDays, firstEventId
  *   scope     pk = <useCase>#<scope>   sk = #scope      watchedSince
  *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, previous, version, updatedAt, lastEventId
+ *   record    pk = <useCase>#rec#<join> sk = t|<at>|<id> and k|<key>|<id> (one item per lookup key)
+ *             id, at, keys, data, expiresAt   (correlate: e.g. build outputs by time and by hash)
+ *   pending   pk = <useCase>#pending    sk = <join>|<claimedAt>|<subject>|<eventId>
+ *             join, subject, claimedAt, deadline, data, event, expiresAt, settledAt?   (correlate checks)
  * Times are event times, never the wall clock, so replaying history behaves like living through it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { JsonObject } from '../engine/use-case.js';
+import type { CorrelationClaim, JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
 import { STATE_TABLE } from './schema.js';
 
 const DAY_SECONDS = 86_400;
@@ -229,4 +233,167 @@ export class StateStore {
       throw error;
     }
   }
+
+  /**
+   * Keeps a correlate record until forget-after (from its event time), findable by time and by each
+   * of its keys: one small item per access path, since the table has no secondary index for it.
+   */
+  async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {
+    const pk = `${useCase}#rec#${record.join}`;
+    const item = {
+      id: record.id,
+      join: record.join,
+      at: record.at,
+      keys: [...record.keys],
+      data: record.data,
+      expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
+    };
+    const sortKeys = [`t|${record.at}|${record.id}`, ...[...new Set(record.keys)].map((key) => `k|${key}|${record.id}`)];
+    for (const sk of sortKeys) {
+      this.calls += 1;
+      // Unconditional: a redelivered event writes the same item again.
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk, sk, ...item } }));
+    }
+  }
+
+  /** The records of a join key holding `key`, not forgotten at `at`. */
+  async correlationRecordsWithKey(useCase: string, join: string, key: string, at: string): Promise<StoredCorrelationRecord[]> {
+    const items = await this.queryItems('pk = :pk AND begins_with(sk, :prefix)', 'expiresAt >= :now', {
+      ':pk': `${useCase}#rec#${join}`,
+      ':prefix': `k|${key}|`,
+      ':now': epochSeconds(at),
+    });
+    return items.map(toStoredRecord);
+  }
+
+  /** The records of a join key recorded between `from` and `to` (ISO, inclusive), not forgotten at `at`. */
+  async correlationRecordsBetween(useCase: string, join: string, from: string, to: string, at: string): Promise<StoredCorrelationRecord[]> {
+    const items = await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'expiresAt >= :now', {
+      ':pk': `${useCase}#rec#${join}`,
+      ':from': `t|${from}`,
+      ':to': `t|${to}|\uffff`,
+      ':now': epochSeconds(at),
+    });
+    return items.map(toStoredRecord);
+  }
+
+  /**
+   * Records a pending correlate check. A redelivered claim finds its item already there (open or
+   * settled) and leaves it alone, so a settled check is never reopened.
+   */
+  async putPendingCheck(useCase: string, check: PendingCheck): Promise<void> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `${useCase}#pending`,
+            sk: pendingSortKey(check),
+            join: check.claim.join,
+            subject: check.claim.subject,
+            data: check.claim.data,
+            claimedAt: check.claimedAt,
+            deadline: check.deadline,
+            eventId: check.eventId,
+            event: check.event,
+            // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
+            expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Open (unsettled) checks of a use case: all of them, or those of one join key claimed between
+   * `from` and `to` (ISO, inclusive).
+   */
+  async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string }): Promise<PendingCheck[]> {
+    const items = range
+      ? await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'attribute_not_exists(settledAt)', {
+          ':pk': `${useCase}#pending`,
+          ':from': `${range.join}|${range.from}`,
+          ':to': `${range.join}|${range.to}|\uffff`,
+        })
+      : await this.queryItems('pk = :pk', 'attribute_not_exists(settledAt)', { ':pk': `${useCase}#pending` });
+    return items.map((item) => ({
+      claim: { join: String(item['join']), subject: String(item['subject']), data: (item['data'] ?? {}) as JsonObject },
+      claimedAt: String(item['claimedAt']),
+      deadline: String(item['deadline']),
+      eventId: String(item['eventId']),
+      event: (item['event'] ?? {}) as Record<string, unknown>,
+    }));
+  }
+
+  /**
+   * Marks a check settled (kept a day for audit, then TTL): no DeleteItem, so the detector's grants
+   * stay as they are. False when another worker settled it first.
+   */
+  async settlePendingCheck(useCase: string, check: PendingCheck, at: string): Promise<boolean> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `${useCase}#pending`, sk: pendingSortKey(check) },
+          UpdateExpression: 'SET settledAt = :at, expiresAt = :exp',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(settledAt)',
+          ExpressionAttributeValues: { ':at': at, ':exp': epochSeconds(at) + DAY_SECONDS },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async queryItems(keyCondition: string, filter: string, values: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      this.calls += 1;
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: keyCondition,
+          FilterExpression: filter,
+          ExpressionAttributeValues: values,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
+
+/** A correlate claim waiting for its other side. */
+export interface PendingCheck {
+  readonly claim: CorrelationClaim;
+  readonly claimedAt: string;
+  readonly deadline: string;
+  readonly eventId: string;
+  /** A slim copy of the claim's event (envelope and identity, no request parameters), to report it later. */
+  readonly event: Record<string, unknown>;
+}
+
+function pendingSortKey(check: PendingCheck): string {
+  return `${check.claim.join}|${check.claimedAt}|${check.claim.subject}|${check.eventId}`;
+}
+
+function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord {
+  return {
+    join: String(item['join']),
+    id: String(item['id']),
+    at: String(item['at']),
+    keys: Array.isArray(item['keys']) ? item['keys'].map(String) : [],
+    data: (item['data'] ?? {}) as JsonObject,
+  };
 }

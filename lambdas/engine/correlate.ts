@@ -1,0 +1,148 @@
+/**
+ * The correlate kind (ARCHITECTURE.md): records kept under a join key, claims judged against them.
+ *
+ * An event may bring records (a build's outputs) and claims (a package version's asset hashes).
+ * A claim is judged when it arrives; if its use case wants to wait, it becomes a pending check that
+ * is judged again whenever records of its join key arrive with event times within the deadline
+ * around it, and a last time once the deadline has passed (`settle`: the cloud sweep with the wall
+ * clock, or the end of a replay, where the replayed world ends). Only records re-judge pending
+ * checks, never unrelated later events: replayed files are not in event-time order (a day's
+ * CloudTrail file before its native events), so "a later event arrived" does not mean "time passed".
+ */
+import type { Outcome } from './engine.js';
+import { cloudTrailRecordOf, eventBridgeEventSchema, type EventBridgeEvent } from './events.js';
+import { toPipelineEvent, type PipelineEvent } from './pipeline-event.js';
+import { redact } from './redact.js';
+import type { PendingCheck, StateStore } from '../store/state-store.js';
+import type { CorrelateFacts, CorrelateLogic, CorrelateVerdict, Observation, UseCase, UseCaseContext } from './use-case.js';
+
+export interface CorrelatorDeps {
+  readonly state: StateStore;
+  /** The engine's policy layer: turns an observation about `event` into a finding. */
+  readonly record: (useCase: UseCase, event: PipelineEvent, observation: Observation) => Promise<Outcome>;
+}
+
+/** CloudTrail fields a deferred finding needs (who, where, when); request parameters stay out of state. */
+const SLIM_RECORD_FIELDS = [
+  'eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress',
+  'userAgent', 'eventID', 'eventType', 'readOnly', 'managementEvent', 'recipientAccountId', 'eventCategory',
+] as const;
+
+const MINUTE_MS = 60_000;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The claim's event as kept with its pending check: enough to report it, nothing secret. */
+export function slimEnvelope(envelope: EventBridgeEvent): Record<string, unknown> {
+  const record = cloudTrailRecordOf(envelope);
+  const detail = record
+    ? Object.fromEntries(SLIM_RECORD_FIELDS.filter((field) => record[field] !== undefined).map((field) => [field, record[field]]))
+    : // Native events can carry secrets (CodeBuild's PLAINTEXT variables): mask before storing.
+      redact(envelope.detail);
+  return {
+    version: envelope.version ?? '0',
+    id: envelope.id,
+    'detail-type': envelope['detail-type'],
+    source: envelope.source,
+    account: envelope.account,
+    time: envelope.time,
+    region: envelope.region,
+    resources: envelope.resources,
+    detail,
+  };
+}
+
+export class Correlator {
+  constructor(private readonly deps: CorrelatorDeps) {}
+
+  /** One event: keep its records, re-judge the pending checks they may settle, judge its claims. */
+  async evaluate(useCase: UseCase, logic: CorrelateLogic, event: PipelineEvent, ctx: UseCaseContext, forgetAfterDays: number): Promise<Outcome[]> {
+    const id = useCase.metadata.id;
+    const inputs = await logic.inputs(event, ctx);
+    const records = inputs?.records ?? [];
+    const claims = inputs?.claims ?? [];
+    if (records.length === 0 && claims.length === 0) return [{ status: 'skipped', useCase: id, reason: 'nothing to correlate' }];
+
+    const now = Date.parse(event.time);
+    const wait = Math.max(0, logic.deadlineMinutes(ctx)) * MINUTE_MS;
+    const outcomes: Outcome[] = [];
+    for (const record of records) await this.deps.state.putCorrelationRecord(id, { ...record, at: event.time }, forgetAfterDays);
+
+    // A build that ends at T can settle claims made while it ran or up to the deadline after it.
+    for (const join of new Set(records.map((record) => record.join))) {
+      const open = await this.deps.state.openPendingChecks(id, { join, from: iso(now - wait), to: iso(now + wait) });
+      for (const check of open) outcomes.push(...(await this.judge(useCase, logic, ctx, check, event.time >= check.deadline, event.time)));
+    }
+
+    for (const claim of claims) {
+      const check: PendingCheck = { claim, claimedAt: event.time, deadline: iso(now + wait), eventId: event.id, event: slimEnvelope(event.envelope) };
+      const final = wait === 0;
+      const verdict = await logic.judge(this.facts(id, check, final, event.time), event, ctx);
+      if (verdict.status === 'wait' && !final) {
+        await this.deps.state.putPendingCheck(id, check);
+        continue;
+      }
+      outcomes.push(...(await this.report(useCase, event, verdict)));
+    }
+    return outcomes.length > 0 ? outcomes : [{ status: 'skipped', useCase: id, reason: claims.length > 0 ? 'correlation pending' : 'recorded' }];
+  }
+
+  /**
+   * Final judgement of the open checks whose deadline is at or before `at` (ISO; the cloud sweep
+   * passes the wall clock). Without `at`, every open check: the end of a replay, where no more
+   * events will come.
+   */
+  async settle(useCase: UseCase, logic: CorrelateLogic, ctx: UseCaseContext, at?: string): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const check of await this.deps.state.openPendingChecks(useCase.metadata.id)) {
+      if (at !== undefined && check.deadline > at) continue;
+      outcomes.push(...(await this.judge(useCase, logic, ctx, check, true, at ?? check.deadline)));
+    }
+    return outcomes;
+  }
+
+  private facts(useCase: string, check: PendingCheck, final: boolean, at: string): CorrelateFacts {
+    const { state } = this.deps;
+    const join = check.claim.join;
+    return {
+      claim: check.claim,
+      claimedAt: check.claimedAt,
+      deadline: check.deadline,
+      final,
+      records: {
+        withKey: (key) => state.correlationRecordsWithKey(useCase, join, key, at),
+        between: (from, to) => state.correlationRecordsBetween(useCase, join, from, to, at),
+      },
+    };
+  }
+
+  /** Judges a pending check again; settles it (records findings first, then marks it) unless it waits. */
+  private async judge(useCase: UseCase, logic: CorrelateLogic, ctx: UseCaseContext, check: PendingCheck, final: boolean, at: string): Promise<Outcome[]> {
+    const id = useCase.metadata.id;
+    const parsed = eventBridgeEventSchema.safeParse(check.event);
+    let outcomes: Outcome[];
+    if (!parsed.success) {
+      outcomes = [{ status: 'skipped', useCase: id, reason: `pending check ${check.claim.subject}: stored event is unreadable` }];
+    } else {
+      const event = toPipelineEvent(parsed.data);
+      const verdict = await logic.judge(this.facts(id, check, final, at), event, ctx);
+      if (verdict.status === 'wait' && !final) return [];
+      outcomes = await this.report(useCase, event, verdict);
+    }
+    // After the findings: a crash in between judges again, and the ledger drops the repeat.
+    await this.deps.state.settlePendingCheck(id, check, at);
+    return outcomes;
+  }
+
+  private async report(useCase: UseCase, event: PipelineEvent, verdict: CorrelateVerdict): Promise<Outcome[]> {
+    const id = useCase.metadata.id;
+    if (verdict.status === 'wait') return [{ status: 'skipped', useCase: id, reason: 'no verdict by the deadline' }];
+    const observations = verdict.observations ?? [];
+    if (observations.length === 0) return [{ status: 'skipped', useCase: id, reason: verdict.reason ?? 'correlated: nothing to report' }];
+    const outcomes: Outcome[] = [];
+    for (const observation of observations) outcomes.push(await this.deps.record(useCase, event, observation));
+    return outcomes;
+  }
+}

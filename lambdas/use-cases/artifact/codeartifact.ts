@@ -1,0 +1,109 @@
+/**
+ * CodeArtifact accessors shared by the artifact-stage use cases: the package version an event is
+ * about (native `Package Version State Change` or CloudTrail), and the configuration's
+ * package → build-project mapping (`pipeline.artifacts`).
+ */
+import type { BuildwatchConfig } from '../../config/config.js';
+import { stringAt, type PipelineEvent } from '../../engine/pipeline-event.js';
+import type { PackageVersionRef } from '../../lookups/lookups.js';
+
+export type ConfiguredPackage = BuildwatchConfig['pipeline']['artifacts'][number]['packages'][number];
+
+/** npm scopes appear with and without the `@`; an absent namespace is null, '' or missing. */
+export function normaliseNamespace(namespace: string | null | undefined): string {
+  return (namespace ?? '').replace(/^@/, '');
+}
+
+/** The configured package (with its build project) this version belongs to, if the pipeline publishes it. */
+export function configuredPackage(config: BuildwatchConfig, ref: PackageVersionRef): ConfiguredPackage | undefined {
+  const repository = config.pipeline.artifacts.find((entry) => entry.domain === ref.domain && entry.repository === ref.repository);
+  return repository?.packages.find(
+    (pkg) =>
+      pkg.name === ref.package &&
+      pkg.format.toLowerCase() === ref.format.toLowerCase() &&
+      normaliseNamespace(pkg.namespace) === normaliseNamespace(ref.namespace),
+  );
+}
+
+/** The build projects whose outputs some configured package publishes. */
+export function publishingProjects(config: BuildwatchConfig): Set<string> {
+  return new Set(config.pipeline.artifacts.flatMap((entry) => entry.packages.map((pkg) => pkg.buildProject)));
+}
+
+/** `acme/internal-releases/generic/acme/payments-service@2.3.455`: one incident per package version. */
+export function packageVersionSubject(ref: PackageVersionRef): string {
+  return `${ref.domain}/${ref.repository}/${ref.format}/${normaliseNamespace(ref.namespace) || '_'}/${ref.package}@${ref.version}`;
+}
+
+/** `acme/internal-releases/payments-service` (with the namespace when there is one): the finding's resource. */
+export function packageDisplayName(ref: PackageVersionRef): string {
+  const namespace = normaliseNamespace(ref.namespace);
+  return `${ref.domain}/${ref.repository}/${namespace ? `${namespace}/` : ''}${ref.package}`;
+}
+
+/** The package version of a native `CodeArtifact Package Version State Change` event. */
+export function refFromNativeEvent(event: PipelineEvent): PackageVersionRef | undefined {
+  const detail = event.detail;
+  const domain = stringAt(detail, 'domainName');
+  const repository = stringAt(detail, 'repositoryName');
+  const format = stringAt(detail, 'packageFormat');
+  const pkg = stringAt(detail, 'packageName');
+  const version = stringAt(detail, 'packageVersion');
+  if (!domain || !repository || !format || !pkg || !version) return undefined;
+  const domainOwner = stringAt(detail, 'domainOwner');
+  const namespace = stringAt(detail, 'packageNamespace');
+  return { domain, repository, format, package: pkg, version, ...(domainOwner ? { domainOwner } : {}), ...(namespace ? { namespace } : {}) };
+}
+
+/**
+ * Where a CloudTrail record's call was aimed. API calls use the API member names (`domain`,
+ * `repository`, `package`); package-manager requests and the documented GetAuthorizationToken
+ * example use `domainName`, `repositoryName`, `packageName`: accept both (EVENTS.md 5.2).
+ */
+export interface CallTarget {
+  readonly domain?: string;
+  /** The domain owner: the parameter, else the account that received this copy of the record. */
+  readonly domainOwner?: string;
+  readonly repository?: string;
+  readonly format?: string;
+  readonly namespace?: string;
+  readonly package?: string;
+  readonly version?: string;
+}
+
+export function callTarget(event: PipelineEvent): CallTarget {
+  const params = event.cloudTrail?.requestParameters ?? {};
+  const first = (...keys: string[]): string | undefined => keys.map((key) => stringAt(params, key)).find((value) => value !== undefined && value !== '');
+  const target: Record<string, string | undefined> = {
+    domain: first('domain', 'domainName'),
+    // An omitted domainOwner means the caller's own account (the API's default).
+    domainOwner: first('domainOwner') ?? event.cloudTrail?.userIdentity?.accountId ?? event.cloudTrail?.recipientAccountId,
+    repository: first('repository', 'repositoryName'),
+    format: first('format', 'packageFormat'),
+    namespace: first('namespace', 'packageNamespace'),
+    package: first('package', 'packageName'),
+    version: first('packageVersion', 'version'),
+  };
+  return Object.fromEntries(Object.entries(target).filter(([, value]) => value !== undefined)) as CallTarget;
+}
+
+/** The package version a CloudTrail call names, when it names one completely. */
+export function refFromCall(event: PipelineEvent): PackageVersionRef | undefined {
+  const target = callTarget(event);
+  if (!target.domain || !target.repository || !target.format || !target.package || !target.version) return undefined;
+  return {
+    domain: target.domain,
+    repository: target.repository,
+    format: target.format,
+    package: target.package,
+    version: target.version,
+    ...(target.domainOwner ? { domainOwner: target.domainOwner } : {}),
+    ...(target.namespace ? { namespace: target.namespace } : {}),
+  };
+}
+
+/** Shell-style glob (only `*`), case-insensitive: asset names such as `*.sig`. */
+export function globMatches(pattern: string, value: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return regex.test(value);
+}

@@ -1,0 +1,113 @@
+/**
+ * artifact.new-accessor: a principal, or a whole account, accesses a CodeArtifact domain or
+ * repository for the first time. Signals: GetAuthorizationToken (domain level, a write event, so
+ * always delivered), package reads (ReadFromRepository, GetPackageVersionAsset: read-only, so the rule
+ * needs ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS) and PublishPackageVersion (repository level).
+ * Each event is two sightings in its scope: the caller's account, then the principal.
+ *
+ * CodeArtifact logs one call to up to three accounts' trails (caller, repository administrator,
+ * domain owner). Scopes and values never use the receiving account, so every copy makes the same
+ * sighting; one incident per domain, principal and day folds the copies, the token and the reads
+ * that follow it, into one finding.
+ */
+import type { BuildwatchConfig } from '../../../config/config.js';
+import type { PipelineEvent } from '../../../engine/pipeline-event.js';
+import { defineUseCase, type FirstSeenFacts, type Observation, type Sighting } from '../../../engine/use-case.js';
+import { callTarget } from '../codeartifact.js';
+
+const ACCOUNT_PREFIX = 'account:';
+
+/** Whether the configuration watches this domain (no configured artifacts watches every domain). */
+function isWatchedDomain(config: BuildwatchConfig, domain: string): boolean {
+  return config.pipeline.artifacts.length === 0 || config.pipeline.artifacts.some((entry) => entry.domain === domain);
+}
+
+/** The account that made the call (the principal's, else the identity's accountId). */
+function callerAccount(event: PipelineEvent): string | undefined {
+  return event.principal?.accountId ?? event.cloudTrail?.userIdentity?.accountId;
+}
+
+function sightings(event: PipelineEvent, ctx: { config: BuildwatchConfig }): Sighting[] {
+  const target = callTarget(event);
+  const principal = event.principal;
+  if (!target.domain || !target.domainOwner || !principal || !isWatchedDomain(ctx.config, target.domain)) return [];
+  const domainScope = `${target.domainOwner}/${target.domain}`;
+  // A token is for the whole domain; reads and publishes name their repository.
+  const scope = event.cloudTrail?.eventName === 'GetAuthorizationToken' || !target.repository ? domainScope : `${domainScope}/${target.repository}`;
+  const resource = scope.slice(target.domainOwner.length + 1);
+  const account = callerAccount(event);
+  return [...(account ? [{ scope, value: `${ACCOUNT_PREFIX}${account}`, resource }] : []), { scope, value: principal.key, resource }];
+}
+
+function describe({ sighting, scopeWatchedSince, knownValues }: FirstSeenFacts, event: PipelineEvent): Observation {
+  const target = callTarget(event);
+  const owner = target.domainOwner ?? '';
+  const account = callerAccount(event) ?? 'unknown';
+  const crossAccount = account !== owner;
+  const who = event.principal?.arn ?? event.principal?.key ?? 'unknown principal';
+  const newAccount = sighting.value.startsWith(ACCOUNT_PREFIX);
+  const action = event.cloudTrail?.eventName ?? 'access';
+  const where = sighting.resource ?? sighting.scope;
+  const summary = newAccount
+    ? `account ${account} accessed ${where} for the first time (${action} by ${who}; the domain belongs to ${owner})`
+    : `${who} accessed ${where} for the first time (${action}${crossAccount ? `, from account ${account}; the domain belongs to ${owner}` : ''}; ${knownValues} known accessors, watched since ${scopeWatchedSince.slice(0, 10)})`;
+  return {
+    resource: where,
+    // Another account reaching into the pipeline's packages is worse than a new colleague.
+    severity: crossAccount ? 'high' : 'medium',
+    title: crossAccount ? 'Another account accessed the artifact repository for the first time' : 'New principal accessed the artifact repository',
+    summary,
+    incidentKey: `${owner}/${target.domain ?? ''}|${event.principal?.key ?? account}|${event.time.slice(0, 10)}`,
+    evidence: {
+      scope: sighting.scope,
+      newValue: sighting.value,
+      principal: event.principal?.key,
+      principalType: event.principal?.type,
+      callerAccount: account,
+      domainOwner: owner,
+      crossAccount,
+      eventName: action,
+      repository: target.repository,
+      package: target.package,
+      knownValues,
+      watchedSince: scopeWatchedSince,
+    },
+  };
+}
+
+export default defineUseCase({
+  metadata: {
+    id: 'artifact.new-accessor',
+    answers: 'artifact.new-accessor',
+    title: 'New principal or account accessed the artifact repository',
+    stage: 'artifact',
+    description:
+      'First-seen per CodeArtifact domain (authorization tokens) and repository (package reads and publishes), by principal and by account, after the learning period. A principal from another account than the domain owner is high; a new principal of the same account is medium.',
+    severity: 'high',
+    defaultMode: 'alert',
+    riskReduction: 3,
+    effort: 2,
+    mitre: ['T1078.004', 'T1530', 'T1195.002'],
+    falsePositives: [
+      'A new build project or consumer account: confirm with its owners and let the baseline learn it; add CI roles to automationPrincipals.',
+      'A developer installing packages for the first time.',
+    ],
+    runbook:
+      'Ask the principal\'s owner why it needed the repository. For another account, check the domain and repository permission policies (artifact.policy-grant) for who granted it. If unknown: revoke the principal\'s credentials, and review what it read or published (CloudTrail ReadFromRepository / PublishPackageVersion) since.',
+    references: [
+      'https://docs.aws.amazon.com/codeartifact/latest/ug/codeartifact-information-in-cloudtrail.html',
+      'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html',
+    ],
+    // ReadFromRepository and GetPackageVersionAsset are read-only management events (EVENTS.md 2).
+    readOnlyEvents: true,
+  },
+  pattern: {
+    source: ['aws.codeartifact'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: ['codeartifact.amazonaws.com'],
+      eventName: ['GetAuthorizationToken', 'ReadFromRepository', 'GetPackageVersionAsset', 'PublishPackageVersion'],
+    },
+  },
+  logic: { kind: 'firstSeen', sightings, describe },
+});
