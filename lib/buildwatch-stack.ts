@@ -1,7 +1,8 @@
 /**
  * Buildwatch in the cloud (ARCHITECTURE.md, data flow): EventBridge rules (one per enabled use case)
- * → detect queue → detect Lambda → findings table → stream → notify Lambda → alerts topic, plus
- * alarms on the monitor's own health. Composed from a validated configuration and the use-case list.
+ * → detect queue → detect Lambda → findings table → stream → notify Lambda → alerts topic; direct
+ * tamper-alert rules to the alerts topic; the hourly canary and the heartbeat; alarms on the monitor's
+ * own health. Composed from a validated configuration and the use-case list.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,28 +10,38 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct, IConstruct } from 'constructs';
 import type { BuildwatchConfig } from '../lambdas/config/config.js';
 import type { UseCase } from '../lambdas/engine/use-case.js';
+import { CANARY_USE_CASE, HEARTBEAT_USE_CASE } from '../lambdas/use-cases/monitor/constants.js';
+import { directAlertRules } from '../lambdas/use-cases/monitor/direct-alerts.js';
+import { MONITOR_RESOURCES_ENV } from '../lambdas/use-cases/monitor/own-resources.js';
 import { Alarms } from './constructs/alarms.js';
-import { DetectionRules } from './constructs/detection-rules.js';
+import { DetectionRules, effectiveMode, enabledUseCases } from './constructs/detection-rules.js';
 import { DETECT_QUEUE_VISIBILITY, Detector } from './constructs/detector.js';
 import { handlerEntry } from './constructs/handler-function.js';
+import { Heartbeat } from './constructs/heartbeat.js';
 import { Notifier } from './constructs/notifier.js';
 import { Queues } from './constructs/queues.js';
 import { Tables } from './constructs/tables.js';
+import { TamperAlerts } from './constructs/tamper-alerts.js';
 
 export interface BuildwatchStackProps extends StackProps {
   readonly config: BuildwatchConfig;
   readonly useCases: readonly UseCase[];
-  /** Lambda entry files; default lambdas/handlers/{detect,notify}.ts. */
-  readonly entries?: { readonly detect?: string; readonly notify?: string };
+  /** Lambda entry files; default lambdas/handlers/{detect,notify,heartbeat}.ts. */
+  readonly entries?: { readonly detect?: string; readonly notify?: string; readonly heartbeat?: string };
 }
 
 export class BuildwatchStack extends Stack {
   readonly key: kms.Key;
+  /** `alias/<prefix>key`: how people (and the tamper use cases, offline) recognise the monitor's key. */
+  readonly keyAlias: kms.Alias;
   readonly tables: Tables;
   readonly queues: Queues;
   readonly rules: DetectionRules;
   readonly detector: Detector;
   readonly notifier: Notifier;
+  readonly tamperAlerts: TamperAlerts;
+  /** Absent when monitor.heartbeat is off (or not among the use cases). */
+  readonly heartbeat?: Heartbeat;
   readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: BuildwatchStackProps) {
@@ -48,6 +59,9 @@ export class BuildwatchStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.allowServicesToUseKey();
+    this.keyAlias = new kms.Alias(this, 'KeyAlias', { aliasName: `alias/${prefix}key`, targetKey: this.key });
+    // What the configuration cannot know and the tamper use cases need: the account and the key.
+    const monitorResources = this.toJsonString({ account: this.account, keys: [this.key.keyArn] });
 
     this.tables = new Tables(this, 'Tables', { key: this.key, resourcePrefix: prefix });
     this.queues = new Queues(this, 'Queues', { key: this.key, resourcePrefix: prefix, visibilityTimeout: DETECT_QUEUE_VISIBILITY });
@@ -67,6 +81,7 @@ export class BuildwatchStack extends Stack {
       findingsTable: this.tables.findings,
       detectQueue: this.queues.detect,
       deadLetterQueue: this.queues.deadLetter,
+      environment: { [MONITOR_RESOURCES_ENV]: monitorResources },
     });
 
     this.notifier = new Notifier(this, 'Notify', {
@@ -77,6 +92,32 @@ export class BuildwatchStack extends Stack {
       deadLetterQueue: this.queues.deadLetter,
     });
 
+    const enabled = enabledUseCases(props.useCases, config);
+    this.tamperAlerts = new TamperAlerts(this, 'TamperAlerts', {
+      resourcePrefix: prefix,
+      rules: directAlertRules(prefix, { account: this.account, keys: [this.key.keyId, this.key.keyArn] }),
+      useCases: enabled,
+      alertsTopic: this.notifier.alertsTopic,
+      deadLetterQueue: this.queues.deadLetter,
+    });
+
+    const heartbeatUseCase = enabled.find((useCase) => useCase.metadata.id === HEARTBEAT_USE_CASE);
+    const canaryUseCase = enabled.find((useCase) => useCase.metadata.id === CANARY_USE_CASE);
+    if (heartbeatUseCase) {
+      this.heartbeat = new Heartbeat(this, 'Heartbeat', {
+        config,
+        entry: props.entries?.heartbeat ?? handlerEntry('heartbeat'),
+        key: this.key,
+        stateTable: this.tables.state,
+        findingsTable: this.tables.findings,
+        alertsTopic: this.notifier.alertsTopic,
+        deadLetterQueue: this.queues.deadLetter,
+        monitorResources,
+        canary: canaryUseCase !== undefined,
+        canaryAlerts: canaryUseCase !== undefined && effectiveMode(canaryUseCase, config) === 'alert',
+      });
+    }
+
     this.alarms = new Alarms(this, 'Alarms', {
       key: this.key,
       resourcePrefix: prefix,
@@ -84,6 +125,9 @@ export class BuildwatchStack extends Stack {
       detectQueue: this.queues.detect,
       detectFunction: this.detector.function,
       notifyFunction: this.notifier.function,
+      alertsTopic: this.notifier.alertsTopic,
+      directRules: this.tamperAlerts.rules,
+      ...(this.heartbeat ? { heartbeatFunction: this.heartbeat.function } : {}),
     });
 
     new CfnOutput(this, 'StateTableName', { value: this.tables.state.tableName, description: 'state table (baselines, snapshots)' });
@@ -92,6 +136,8 @@ export class BuildwatchStack extends Stack {
     new CfnOutput(this, 'OpsTopicArn', { value: this.alarms.opsTopic.topicArn, description: 'monitor health alarms' });
     new CfnOutput(this, 'DetectQueueUrl', { value: this.queues.detect.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetter.queueUrl });
+    new CfnOutput(this, 'KeyAliasName', { value: this.keyAlias.aliasName, description: "the monitor's KMS key" });
+    if (this.heartbeat) new CfnOutput(this, 'HeartbeatFunctionName', { value: this.heartbeat.function.functionName, description: 'runs every 15 minutes; its alerts answer monitor.health' });
 
     this.acknowledgeNagFindings();
   }
@@ -131,7 +177,7 @@ export class BuildwatchStack extends Stack {
   private acknowledgeNagFindings(): void {
     const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
 
-    for (const handler of [this.detector.handler, this.notifier.handler]) {
+    for (const handler of [this.detector.handler, this.notifier.handler, ...(this.heartbeat ? [this.heartbeat.handler] : [])]) {
       ack(handler.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime the handlers are built and tested for (bundle target node22); moving to a newer runtime is a deliberate upgrade.');
     }
     // CDK's customer-managed-key grants for DynamoDB and SQS/SNS; scoped to the one Buildwatch key ARN.
@@ -142,5 +188,11 @@ export class BuildwatchStack extends Stack {
     ack(notifyPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'SNS SSE publish and dead-letter SSE send with the Buildwatch key only; resource is the key ARN.');
     ack(notifyPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', "Part of CDK's SNS/SQS customer-managed-key grant for the Buildwatch key only; resource is the key ARN.");
     ack(notifyPolicy, 'AwsSolutions-IAM5[Resource::*]', 'dynamodb:ListStreams supports no resource-level permission; the stream-read actions are scoped to the findings stream ARN.');
+    if (this.heartbeat) {
+      const heartbeatPolicy = this.heartbeat.handler.role.node.findChild('DefaultPolicy');
+      ack(heartbeatPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'Data-key generation for the Buildwatch key only (its liveness markers and health findings in the tables, SNS SSE publish); resource is the key ARN.');
+      ack(heartbeatPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'DynamoDB customer-managed-key usage for the Buildwatch key only (as CDK table grants); resource is the key ARN.');
+      ack(this.heartbeat.receipts, 'AwsSolutions-SQS3', 'The canary receipts queue is drained and emptied by the heartbeat every run; a message it cannot parse is deleted, so there is nothing to dead-letter.');
+    }
   }
 }

@@ -14,13 +14,15 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { Engine } from '../engine/engine.js';
 import { eventBridgeEventSchema } from '../engine/events.js';
-import { toPipelineEvent } from '../engine/pipeline-event.js';
+import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
 import { createAwsLookups } from '../lookups/aws-lookups.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { ENV } from '../store/schema.js';
 import { StateStore } from '../store/state-store.js';
 import { useCaseById } from '../use-cases/index.js';
+import { LivenessRecorder, LivenessStore } from '../use-cases/monitor/liveness.js';
+import { MONITOR_RESOURCES_ENV, withMonitorResources } from '../use-cases/monitor/own-resources.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
 
 /** Attempts before a failing message is sent to the dead-letter queue with its reason. */
@@ -36,22 +38,38 @@ export interface DetectDeps {
   readonly engine: Engine;
   readonly sqs: SQSClient;
   readonly deadLetterQueueUrl: string;
+  /** Records that events are being processed, for the heartbeat (monitor.heartbeat). */
+  readonly liveness?: Pick<LivenessRecorder, 'processed'>;
 }
 
 let cached: DetectDeps | undefined;
 
 function defaultDeps(): DetectDeps {
-  cached ??= {
-    engine: new Engine({
-      config: bundledConfig(),
-      lookups: createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}) }),
-      state: new StateStore(documentClient(new DynamoDBClient({})), requireEnv(ENV.stateTable)),
-      findings: new FindingsStore(documentClient(new DynamoDBClient({})), requireEnv(ENV.findingsTable)),
-    }),
-    sqs: new SQSClient({}),
-    deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
-  };
+  if (!cached) {
+    const doc = documentClient(new DynamoDBClient({}));
+    cached = {
+      engine: new Engine({
+        // The stack passes what the configuration cannot know: its account and its KMS key.
+        config: withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]),
+        lookups: createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}) }),
+        state: new StateStore(doc, requireEnv(ENV.stateTable)),
+        findings: new FindingsStore(doc, requireEnv(ENV.findingsTable)),
+      }),
+      sqs: new SQSClient({}),
+      deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
+      liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable))),
+    };
+  }
   return cached;
+}
+
+/** A liveness write that fails must not fail (or repeat) the evaluation it follows: the heartbeat will notice. */
+async function recordLiveness(deps: DetectDeps, event: PipelineEvent): Promise<void> {
+  try {
+    await deps.liveness?.processed(event);
+  } catch (error) {
+    logger.warn('could not record liveness for the heartbeat', { eventId: event.id, error: (error as Error).message });
+  }
 }
 
 /** Parses a message; anything unparseable will never succeed, so it is poison, not a retry. */
@@ -99,10 +117,12 @@ export function recordHandler(deps: DetectDeps) {
       return;
     }
     try {
-      const outcomes = await deps.engine.evaluate(useCase, toPipelineEvent(message.event));
+      const event = toPipelineEvent(message.event);
+      const outcomes = await deps.engine.evaluate(useCase, event);
       for (const outcome of outcomes) {
         if (outcome.status === 'finding') logger.info('finding', { id: outcome.finding.id, useCase: useCase.metadata.id, severity: outcome.finding.severity, created: outcome.created });
       }
+      await recordLiveness(deps, event);
     } catch (error) {
       const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
       const reason = `use case ${useCase.metadata.id} failed on event ${message.event.id}: ${(error as Error).name}: ${(error as Error).message}`;

@@ -41,6 +41,8 @@ export interface DetectorProps {
   readonly findingsTable: dynamodb.ITable;
   readonly detectQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** More environment: the monitor's own resources for the tamper use cases (BUILDWATCH_MONITOR_RESOURCES). */
+  readonly environment?: Record<string, string>;
 }
 
 export class Detector extends Construct {
@@ -64,6 +66,7 @@ export class Detector extends Construct {
         [ENV.findingsTable]: props.findingsTable.tableName,
         [ENV.deadLetterQueueUrl]: props.deadLetterQueue.queueUrl,
         POWERTOOLS_SERVICE_NAME: `${prefix}detect`,
+        ...props.environment,
       },
     });
     this.function = this.handler.function;

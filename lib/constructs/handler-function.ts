@@ -18,7 +18,7 @@ import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where the Lambda entry points live. */
-export function handlerEntry(name: 'detect' | 'notify'): string {
+export function handlerEntry(name: 'detect' | 'notify' | 'heartbeat'): string {
   return resolve(PROJECT_ROOT, 'lambdas', 'handlers', `${name}.ts`);
 }
 

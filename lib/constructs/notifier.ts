@@ -13,16 +13,26 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { ENV } from '../../lambdas/store/schema.js';
+import { HEARTBEAT_PRINCIPAL } from '../../lambdas/use-cases/monitor/constants.js';
 import { HandlerFunction } from './handler-function.js';
 
 export const NOTIFY_TIMEOUT = Duration.seconds(30);
 
-/** Only new findings in alert mode reach the notifier; attestations are evidence, not alerts. */
+/**
+ * Only new findings in alert mode reach the notifier; attestations are evidence, not alerts. The
+ * heartbeat's own findings are skipped: it publishes them itself, because the path it reports on
+ * (this stream and function) may be the broken part.
+ */
 export function alertInsertFilter(): Record<string, unknown> {
   return lambda.FilterCriteria.filter({
     eventName: lambda.FilterRule.isEqual('INSERT'),
-    dynamodb: { NewImage: { mode: { S: lambda.FilterRule.isEqual('alert') } } },
+    dynamodb: { NewImage: { mode: { S: lambda.FilterRule.isEqual('alert') }, principal: { S: lambda.FilterRule.notEquals(HEARTBEAT_PRINCIPAL) } } },
   });
+}
+
+/** The alerts topic's name: known before deployment, so key policies can name it without a reference. */
+export function alertsTopicName(resourcePrefix: string): string {
+  return `${resourcePrefix}alerts`;
 }
 
 export interface NotifierProps {
@@ -43,7 +53,7 @@ export class Notifier extends Construct {
     const prefix = props.config.monitor.resourcePrefix;
 
     this.alertsTopic = new sns.Topic(this, 'Alerts', {
-      topicName: `${prefix}alerts`,
+      topicName: alertsTopicName(prefix),
       displayName: 'Buildwatch alerts',
       masterKey: props.key,
       enforceSSL: true,

@@ -15,7 +15,11 @@ import { loadConfig, parseConfig, type BuildwatchConfig, type BuildwatchConfigIn
 import type { EventPattern } from '../../lambdas/engine/event-pattern.js';
 import { defineUseCase, type UseCase, type UseCaseMetadata } from '../../lambdas/engine/use-case.js';
 import { ENV, FINDINGS_TABLE, STATE_TABLE } from '../../lambdas/store/schema.js';
+import { CANARY_DETAIL_TYPE, CANARY_SOURCE, HEARTBEAT_ENV } from '../../lambdas/use-cases/monitor/constants.js';
+import { LIVENESS_PARTITION } from '../../lambdas/use-cases/monitor/liveness.js';
+import { MONITOR_RESOURCES_ENV } from '../../lambdas/use-cases/monitor/own-resources.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
+import { HEARTBEAT_PRINCIPAL } from '../../lambdas/use-cases/monitor/constants.js';
 import { BuildwatchStack } from '../../lib/buildwatch-stack.js';
 import { ALL_MANAGEMENT_EVENTS_STATE, enabledUseCases } from '../../lib/constructs/detection-rules.js';
 import { CONFIG_DEFINE, PROJECT_ROOT, bundlingOptions, handlerEntry } from '../../lib/constructs/handler-function.js';
@@ -28,6 +32,7 @@ const standIn = fileURLToPath(import.meta.url);
 const entries = {
   detect: existsSync(handlerEntry('detect')) ? handlerEntry('detect') : standIn,
   notify: existsSync(handlerEntry('notify')) ? handlerEntry('notify') : standIn,
+  heartbeat: existsSync(handlerEntry('heartbeat')) ? handlerEntry('heartbeat') : standIn,
 };
 
 function useCase(id: string, metadata: Partial<UseCaseMetadata>, pattern: EventPattern): UseCase {
@@ -206,7 +211,9 @@ describe('detection rules', () => {
   it('has one rule per enabled use case of the real registry and configuration', () => {
     const config = loadConfig(resolve(PROJECT_ROOT, 'buildwatch.config.json'));
     const s = synth({ config, useCases: registry });
-    const rules = rulesByName(s);
+    const detectQueue = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-detect');
+    // Detection rules feed the detect queue; the direct tamper-alert and heartbeat rules do not.
+    const rules = new Map([...rulesByName(s)].filter(([, r]) => JSON.stringify(r.Properties.Targets ?? []).includes(detectQueue)));
     const enabled = enabledUseCases(registry, config);
     expect(rules.size).toBe(enabled.length);
     for (const uc of enabled) {
@@ -354,7 +361,10 @@ describe('functions', () => {
       DestinationConfig: { OnFailure: { Destination: getAtt(deadLetter) } },
     });
     const filters = mapping.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>;
-    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { mode: { S: ['alert'] } } } }]);
+    // The heartbeat publishes its own findings (the path it reports on may be broken): the notifier skips them.
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { NewImage: { mode: { S: ['alert'] }, principal: { S: [{ 'anything-but': [HEARTBEAT_PRINCIPAL] }] } } } },
+    ]);
   });
 
   it('each function has its own encrypted log group with a retention, and a role with no managed policy', () => {
@@ -480,6 +490,204 @@ describe('topics, alarms and outputs', () => {
   it('outputs the table names and topic ARNs', () => {
     const outputs = Object.keys(base().json.Outputs ?? {});
     expect(outputs).toEqual(expect.arrayContaining(['StateTableName', 'FindingsTableName', 'AlertsTopicArn', 'OpsTopicArn']));
+  });
+});
+
+const registryConfig = () => loadConfig(resolve(PROJECT_ROOT, 'buildwatch.config.json'));
+let registrySynth: Synth | undefined;
+/** The real registry and configuration: the monitor's self-protection is built from its use cases. */
+const real = (): Synth => (registrySynth ??= synth({ config: registryConfig(), useCases: registry }));
+const isHeartbeatFunction = (r: Resource) => r.Properties.FunctionName === 'buildwatch-heartbeat';
+const ref = (logicalId: string) => ({ Ref: logicalId });
+
+describe('tamper alerts that survive the tampering', () => {
+  const directNames = [
+    'buildwatch-monitor-cloudtrail-tamper-direct',
+    'buildwatch-monitor-rule-tamper-direct',
+    'buildwatch-monitor-function-tamper-direct',
+    'buildwatch-monitor-resource-tamper-direct',
+    'buildwatch-monitor-table-tamper-direct',
+    'buildwatch-monitor-key-tamper-direct',
+  ];
+
+  it('adds a second rule per tamper use case, straight to the alerts topic with a readable JSON message, a DLQ and retries', () => {
+    const s = real();
+    const rules = rulesByName(s);
+    const alerts = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-alerts');
+    const deadLetter = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
+    for (const name of directNames) {
+      const rule = rules.get(name);
+      expect(rule, name).toBeDefined();
+      const [target] = rule!.Properties.Targets as Array<Record<string, any>>;
+      expect(target).toMatchObject({ Arn: ref(alerts), DeadLetterConfig: { Arn: getAtt(deadLetter) }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } });
+      expect(target!.RoleArn).toBeUndefined();
+      const transformer = target!.InputTransformer as { InputPathsMap: Record<string, string>; InputTemplate: string };
+      // Placeholders are JSON values: the template with them filled in is a JSON document.
+      let message = transformer.InputTemplate;
+      for (const key of Object.keys(transformer.InputPathsMap)) message = message.replaceAll(`<${key}>`, JSON.stringify(`value of ${key}`));
+      expect(JSON.parse(message)).toMatchObject({ severity: 'critical', mode: 'alert', answers: 'monitor.tamper', direct: true, what: 'value of detail-eventName' });
+      expect(transformer.InputPathsMap).not.toHaveProperty('detail-requestParameters');
+    }
+  });
+
+  it('filters on the prefix, the stack account and the stack key (tokens resolved at deploy time)', () => {
+    const rules = rulesByName(real());
+    const key = logicalIdOf(real(), 'AWS::KMS::Key', () => true);
+    for (const name of directNames) expect(rules.get(name)!.Properties.EventPattern.account).toEqual([{ Ref: 'AWS::AccountId' }]);
+    expect(JSON.stringify(rules.get('buildwatch-monitor-key-tamper-direct')!.Properties.EventPattern)).toContain(JSON.stringify(ref(key)));
+    expect(JSON.stringify(rules.get('buildwatch-monitor-rule-tamper-direct')!.Properties.EventPattern)).toContain('{"prefix":"buildwatch-"}');
+  });
+
+  it('lets only those rules publish to the alerts topic (and EventBridge use the key), and send their failures to the dead-letter queue', () => {
+    const s = real();
+    const directIds = resourcesOf(s, 'AWS::Events::Rule').filter(([, r]) => directNames.includes(r.Properties.Name)).map(([id]) => id);
+    expect(directIds).toHaveLength(directNames.length);
+    const statements = resourcePolicyStatements(s).map((x) => x.statement);
+    const publish = statements.find((st) => st.Sid === 'AllowDirectTamperAlertRules')!;
+    expect(publish).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish' });
+    expect((publish.Condition as any).ArnEquals['aws:SourceArn']).toEqual(directIds.map((id) => getAtt(id)));
+    expect((publish.Condition as any).StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+    for (const id of directIds) {
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id) } } }));
+    }
+    const [, key] = only(s, 'AWS::KMS::Key');
+    const events = (key.Properties.KeyPolicy.Statement as Statement[]).find((st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }));
+    expect(asArray(events!.Action)).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+  });
+
+  it("has no direct rule for a tamper use case whose mode is 'off', and none for use cases that are not tamper use cases", () => {
+    const s = synth({ config: { useCases: { 'monitor.function-tamper': { mode: 'off' } } }, useCases: registry });
+    const names = [...rulesByName(s).keys()];
+    expect(names).not.toContain('buildwatch-monitor-function-tamper-direct');
+    expect(names).toContain('buildwatch-monitor-rule-tamper-direct');
+    expect([...rulesByName(base()).keys()].some((name) => name.endsWith('-direct'))).toBe(false);
+  });
+
+  it("passes the monitor's account and key to the detect function, and names the key alias/<prefix>key", () => {
+    const s = real();
+    const key = logicalIdOf(s, 'AWS::KMS::Key', () => true);
+    const [, detect] = only(s, 'AWS::Lambda::Function', isDetectFunction);
+    const resources = JSON.stringify(detect.Properties.Environment.Variables[MONITOR_RESOURCES_ENV]);
+    expect(resources).toContain('AWS::AccountId');
+    expect(resources).toContain(JSON.stringify(getAtt(key)));
+    s.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/buildwatch-key', TargetKeyId: getAtt(key) });
+  });
+});
+
+describe('canary and heartbeat', () => {
+  it('schedules the canary hourly: PutEvents of buildwatch.canary on the default bus, by a role that may only do that', () => {
+    const s = real();
+    const [, schedule] = only(s, 'AWS::Scheduler::Schedule');
+    expect(schedule.Properties).toMatchObject({
+      Name: 'buildwatch-canary',
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Target: { EventBridgeParameters: { Source: CANARY_SOURCE, DetailType: CANARY_DETAIL_TYPE } },
+    });
+    expect(JSON.stringify(schedule.Properties.Target.Arn)).toContain(':event-bus/default');
+    expect(JSON.parse(schedule.Properties.Target.Input as string)).toEqual({ scheduledTime: '<aws.scheduler.scheduled-time>', executionId: '<aws.scheduler.execution-id>', schedule: 'buildwatch-canary' });
+    const roleId = (schedule.Properties.Target.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = statementsOfRole(s, roleId);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents' });
+    expect(JSON.stringify(statements[0]!.Resource)).toContain(':event-bus/default');
+    // The canary rule itself is the monitor.canary use case's detection rule.
+    expect(rulesByName(s).get('buildwatch-monitor-canary')!.Properties.EventPattern).toEqual({ source: [CANARY_SOURCE], 'detail-type': [CANARY_DETAIL_TYPE] });
+  });
+
+  it('runs the heartbeat every 15 minutes, with what it needs in its environment', () => {
+    const s = real();
+    const [heartbeatId, heartbeat] = only(s, 'AWS::Lambda::Function', isHeartbeatFunction);
+    expect(heartbeat.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 60 });
+    const receipts = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-canary-receipts');
+    expect(heartbeat.Properties.Environment.Variables).toMatchObject({
+      [ENV.stateTable]: ref(logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-state')),
+      [ENV.findingsTable]: ref(logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings')),
+      [ENV.alertsTopicArn]: ref(logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-alerts')),
+      [ENV.deadLetterQueueUrl]: ref(logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter')),
+      [HEARTBEAT_ENV.receiptsQueueUrl]: ref(receipts),
+      [MONITOR_RESOURCES_ENV]: expect.anything(),
+    });
+    const rule = rulesByName(s).get('buildwatch-heartbeat')!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+    expect((rule.Properties.Targets as Array<Record<string, unknown>>)[0]).toMatchObject({ Arn: getAtt(heartbeatId), RetryPolicy: { MaximumRetryAttempts: 2 } });
+  });
+
+  it('receives the canary alerts back: the receipts queue subscribes to the alerts topic, filtered to monitor.canary, with SNS allowed to use the key', () => {
+    const s = real();
+    const alerts = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-alerts');
+    const receipts = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-canary-receipts');
+    const [, subscription] = only(s, 'AWS::SNS::Subscription');
+    expect(subscription.Properties).toMatchObject({ Protocol: 'sqs', TopicArn: ref(alerts), Endpoint: getAtt(receipts), FilterPolicy: { useCase: ['monitor.canary'] } });
+    expect(resourcePolicyStatements(s).map((x) => x.statement)).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': ref(alerts) } } }),
+    );
+    const [, key] = only(s, 'AWS::KMS::Key');
+    const sns = (key.Properties.KeyPolicy.Statement as Statement[]).find((st) => st.Sid === 'AllowAlertsTopicToEncryptCanaryReceipts')!;
+    expect(JSON.stringify(sns.Condition)).toContain(':buildwatch-alerts');
+  });
+
+  it('gives the heartbeat least privilege: its markers only, the ledger get/put, the dead-letter depth, the receipts queue, the alerts topic', () => {
+    const s = real();
+    const statements = statementsOfRole(s, roleOf(s, isHeartbeatFunction));
+    const state = logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-state');
+    const findings = logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings');
+    const deadLetter = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
+    const receipts = logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-canary-receipts');
+    const alerts = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-alerts');
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: ['dynamodb:Query', 'dynamodb:UpdateItem'], Resource: getAtt(state), Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LIVENESS_PARTITION] } } }),
+    );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: getAtt(findings) }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sqs:GetQueueAttributes', Resource: getAtt(deadLetter) }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: ['sqs:DeleteMessage', 'sqs:ReceiveMessage', 'sqs:TagQueue'], Resource: getAtt(receipts) }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: ref(alerts) }));
+    const onState = statements.filter((st) => JSON.stringify(st.Resource).includes(state));
+    expect(onState).toHaveLength(1);
+  });
+
+  it('follows the configuration: no heartbeat when monitor.heartbeat is off; no canary when monitor.canary is off; no receipts subscription when it only attests', () => {
+    const noHeartbeat = synth({ config: { useCases: { 'monitor.heartbeat': { mode: 'off' } } }, useCases: registry });
+    expect(resourcesOf(noHeartbeat, 'AWS::Lambda::Function').some(([, r]) => isHeartbeatFunction(r))).toBe(false);
+    expect(rulesByName(noHeartbeat).has('buildwatch-heartbeat')).toBe(false);
+    const noCanary = synth({ config: { useCases: { 'monitor.canary': { mode: 'off' } } }, useCases: registry });
+    expect(resourcesOf(noCanary, 'AWS::Scheduler::Schedule')).toEqual([]);
+    const attest = synth({ config: { useCases: { 'monitor.canary': { mode: 'attest' } } }, useCases: registry });
+    expect(resourcesOf(attest, 'AWS::Scheduler::Schedule')).toHaveLength(1);
+    expect(resourcesOf(attest, 'AWS::SNS::Subscription')).toEqual([]);
+    expect(resourcesOf(base(), 'AWS::Lambda::Function').some(([, r]) => isHeartbeatFunction(r))).toBe(false);
+  });
+
+  it('alarms to the ops topic: heartbeat errors, throttles and missing runs, SNS delivery failures, failed direct alerts', () => {
+    const s = real();
+    const ops = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-ops');
+    const alerts = logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-alerts');
+    const heartbeat = logicalIdOf(s, 'AWS::Lambda::Function', isHeartbeatFunction);
+    const alarms = new Map(resourcesOf(s, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.AlarmName as string, a.Properties]));
+    for (const alarm of alarms.values()) expect(alarm.AlarmActions).toEqual([ref(ops)]);
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(alarms.get(`buildwatch-heartbeat-${metric.toLowerCase()}`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: ref(heartbeat) }], Threshold: 0 });
+    }
+    expect(alarms.get('buildwatch-heartbeat-missing')).toMatchObject({
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(heartbeat) }],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      Period: 1800,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'breaching',
+    });
+    expect(alarms.get('buildwatch-alerts-delivery-failed')).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Dimensions: [{ Name: 'TopicName', Value: getAtt(alerts, 'TopicName') }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    const direct = alarms.get('buildwatch-tamper-direct-failed')!;
+    const queries = direct.Metrics as Array<Record<string, any>>;
+    expect(queries.filter((q) => q.MetricStat?.Metric?.MetricName === 'FailedInvocations')).toHaveLength(6);
+    expect(queries.find((q) => q.Expression)!.Expression).toMatch(/^FILL\(m0, 0\)( \+ FILL\(m\d, 0\)){5}$/);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * monitor.cloudtrail-tamper: CloudTrail stopped, deleted, or narrowed so that it stops recording
  * management or write events. EventBridge only sees CloudTrail events while a trail logs, so this is
- * the attacker's first move against the monitor (EVENTS.md 2 and 7).
+ * the attacker's first move against the monitor (EVENTS.md 2 and 7). CloudTrail Lake event data
+ * stores do not feed EventBridge, but they are the audit copy: stopping or narrowing one is high.
  */
 import { defineUseCase, type Observation } from '../../../engine/use-case.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -18,7 +19,7 @@ const REDIRECTING_FIELDS = ['s3BucketName', 's3KeyPrefix', 'kmsKeyId', 'cloudWat
 
 function trailName(event: PipelineEvent): string {
   const params = event.cloudTrail?.requestParameters;
-  return stringAt(params, 'name') ?? stringAt(params, 'trailName') ?? 'unknown trail';
+  return stringAt(params, 'name') ?? stringAt(params, 'trailName') ?? stringAt(params, 'eventDataStore') ?? 'unknown trail';
 }
 
 /** What a PutEventSelectors / PutAdvancedEventSelectors call stops recording, if anything. */
@@ -103,6 +104,27 @@ function observe(event: PipelineEvent): Observation | undefined {
         evidence: { ...evidence, problems },
       };
     }
+    case 'StopEventDataStoreIngestion':
+      return failed ? attempt('stop ingestion into the CloudTrail Lake event data store') : { ...base, severity: 'high', title: 'CloudTrail Lake ingestion stopped', summary: `${who} stopped ingestion into event data store ${trail}`, evidence };
+    case 'DeleteEventDataStore':
+      return failed ? attempt('delete the CloudTrail Lake event data store') : { ...base, severity: 'high', title: 'CloudTrail Lake event data store deleted', summary: `${who} deleted event data store ${trail}`, evidence };
+    case 'UpdateEventDataStore': {
+      const problems = [
+        ...(params['advancedEventSelectors'] !== undefined ? selectorProblems(params) : []),
+        ...(params['multiRegionEnabled'] === false ? ['multiRegionEnabled set to false'] : []),
+        ...(params['organizationEnabled'] === false ? ['organizationEnabled set to false'] : []),
+      ];
+      const unprotected = params['terminationProtectionEnabled'] === false;
+      if (problems.length === 0 && !unprotected) return undefined;
+      if (failed) return attempt('narrow the CloudTrail Lake event data store');
+      return {
+        ...base,
+        severity: problems.length > 0 ? 'high' : 'medium',
+        title: 'CloudTrail Lake event data store narrowed',
+        summary: `${who} updated event data store ${trail}: ${[...problems, ...(unprotected ? ['termination protection turned off'] : [])].join('; ')}`,
+        evidence: { ...evidence, problems },
+      };
+    }
     default:
       return undefined;
   }
@@ -115,7 +137,7 @@ export default defineUseCase({
     title: 'CloudTrail logging stopped, deleted or narrowed',
     stage: 'monitor',
     description:
-      'Detects StopLogging, DeleteTrail, UpdateTrail that narrows or redirects a trail, and event selectors that stop recording management or write events. Without a logging trail EventBridge receives no CloudTrail events, so every other use case goes blind.',
+      'Detects StopLogging, DeleteTrail, UpdateTrail that narrows or redirects a trail, and event selectors that stop recording management or write events. Without a logging trail EventBridge receives no CloudTrail events, so every other use case goes blind. Also CloudTrail Lake: ingestion stopped, an event data store deleted or narrowed (high). Refused attempts are medium.',
     severity: 'critical',
     defaultMode: 'alert',
     riskReduction: 5,
@@ -138,7 +160,16 @@ export default defineUseCase({
     'detail-type': ['AWS API Call via CloudTrail'],
     detail: {
       eventSource: ['cloudtrail.amazonaws.com'],
-      eventName: ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutAdvancedEventSelectors'],
+      eventName: [
+        'StopLogging',
+        'DeleteTrail',
+        'UpdateTrail',
+        'PutEventSelectors',
+        'PutAdvancedEventSelectors',
+        'StopEventDataStoreIngestion',
+        'DeleteEventDataStore',
+        'UpdateEventDataStore',
+      ],
     },
   },
   logic: { kind: 'match', evaluate: observe },
