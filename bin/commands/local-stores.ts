@@ -1,4 +1,6 @@
-/** The stores of local mode: on `--endpoint`, or on an embedded dynalite started here. */
+/** The stores of local mode: on `--endpoint`, or on an embedded dynalite started here (in memory, or kept in a directory). */
+import { join } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
 import { startEmbeddedDynamo } from '../../lambdas/store/embedded-dynamo.js';
 import { FindingsStore } from '../../lambdas/store/findings-store.js';
@@ -8,13 +10,22 @@ import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambdas/store/tables.js';
 export interface LocalStores {
   readonly endpoint: string;
   readonly embedded: boolean;
+  /** The document client, for stores beyond these two (the ledger's seals). */
+  readonly doc: DynamoDBDocumentClient;
   readonly state: StateStore;
   readonly findings: FindingsStore;
   close(): Promise<void>;
 }
 
-export async function openLocalStores(endpoint?: string): Promise<LocalStores> {
-  const embedded = endpoint ? undefined : await startEmbeddedDynamo();
+/** The embedded store's directory under `--keep DIR` (leveldb; reopened by later commands). */
+export function keptStorePath(keepDir: string): string {
+  return join(keepDir, 'dynamo');
+}
+
+/** keepDir: persist the embedded store in that directory (`--keep DIR`) instead of memory. */
+export async function openLocalStores(endpoint?: string, keepDir?: string): Promise<LocalStores> {
+  if (endpoint && keepDir) throw new Error('--keep and --endpoint are exclusive: --keep keeps the embedded store, --endpoint names another one');
+  const embedded = endpoint ? undefined : await startEmbeddedDynamo(keepDir ? { path: keptStorePath(keepDir) } : {});
   const url = endpoint ?? embedded?.endpoint ?? '';
   const client = localDynamoClient(url);
   try {
@@ -28,6 +39,7 @@ export async function openLocalStores(endpoint?: string): Promise<LocalStores> {
   return {
     endpoint: url,
     embedded: Boolean(embedded),
+    doc,
     state: new StateStore(doc, LOCAL_TABLE_NAMES.state),
     findings: new FindingsStore(doc, LOCAL_TABLE_NAMES.findings),
     close: async () => {
