@@ -17,9 +17,10 @@ program
   .option('--config <file>', 'configuration file (default: buildwatch.config.json when present)')
   .option('--recorded <dir>', 'recorded AWS look-up responses for offline replay')
   .option('--endpoint <url>', 'DynamoDB endpoint to use instead of the embedded store')
+  .option('--keep <dir>', 'keep the embedded store in DIR (created or reused) for export, seal and verify --keep DIR')
   .option('--json', 'print findings as JSON Lines on stdout')
   .addOption(new Option('--no-progress', 'hide the progress bar'))
-  .action(async (paths: string[], options: { config?: string; recorded?: string; endpoint?: string; json?: boolean; progress: boolean }) => {
+  .action(async (paths: string[], options: { config?: string; recorded?: string; endpoint?: string; keep?: string; json?: boolean; progress: boolean }) => {
     const { exitCode } = await runReplay(
       paths,
       { ...options, progress: options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] },
@@ -40,6 +41,110 @@ program
     else if (options.markdown) process.stdout.write(`${catalogueMarkdown(entries)}\n`);
     else process.stdout.write(`${catalogueText(entries)}\n`);
   });
+
+const repeatable = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+program
+  .command('backfill')
+  .description('Seed first-seen baselines and drift snapshots from history without alerting; --what-if reports what each use case would have raised')
+  .argument('[paths...]', 'CloudTrail log files: directories, files or s3://bucket/prefix')
+  .option('--lookup-events', 'read CloudTrail event history (LookupEvents) of the last --days days')
+  .option('--days <n>', 'days of LookupEvents history, 1-90 (default 90)')
+  .option('--region <region>', 'LookupEvents region, repeatable (default AWS_REGION)', repeatable)
+  .option('--event-source <source>', 'ask LookupEvents for this event source, repeatable (default: the sources the use cases watch)', repeatable)
+  .option('--window-hours <n>', 'LookupEvents time window processed at once, 1-24 (default 24)')
+  .option('--current-state', 'after the history, read the current state of the configured build projects (BatchGetProjects)')
+  .option('--what-if', 'report what each use case would have recorded over the history (backtest)')
+  .option('--json', 'print the --what-if report as JSON on stdout')
+  .option('--top <n>', 'top keys, principals and resources per use case in the report (default 5)')
+  .option('--config <file>', 'configuration file (default: buildwatch.config.json when present)')
+  .option('--recorded <dir>', 'recorded AWS look-up responses instead of the AWS SDK')
+  .option('--endpoint <url>', 'local DynamoDB endpoint to write state to')
+  .option('--state-table <name>', 'the deployed state table to write to (AWS default credentials)')
+  .option('--table-prefix <prefix>', 'the stack\'s resource prefix: writes to <prefix>state')
+  .option('--checkpoint <file>', 'checkpoint file of a resumable run (default buildwatch-backfill.checkpoint.json)')
+  .option('--resume', 'continue an interrupted run from its checkpoint')
+  .addOption(new Option('--no-progress', 'hide the progress bar'))
+  .action(async (paths: string[], options: Record<string, unknown> & { progress: boolean }) => {
+    const { runBackfillCommand } = await import('./commands/backfill.js');
+    const { exitCode } = await runBackfillCommand(
+      paths,
+      { ...options, progress: options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] },
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+    process.exitCode = exitCode;
+  });
+
+/** Ledger commands: a usage error exits 2 (verify's 1 means "problems found"). */
+const usageExitsWith2 = (command: Command): Command =>
+  command.exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+const ledgerTargetOptions = (command: Command): Command =>
+  command
+    .option('--keep <dir>', 'the store kept by `replay --keep DIR`')
+    .option('--endpoint <url>', 'a local DynamoDB endpoint (tables as replay creates them)')
+    .option('--config <file>', 'configuration file (its monitor.resourcePrefix names the deployed tables)')
+    .option('--table-prefix <prefix>', "the stack's resource prefix: reads <prefix>findings and <prefix>seals in AWS")
+    .option('--findings-table <name>', 'the deployed findings table (AWS default credentials)')
+    .option('--seals-table <name>', 'the deployed seals table')
+    .option('--region <region>', 'AWS region of the deployed tables (default: AWS_REGION / profile)');
+const showProgress = (options: { progress: boolean }): boolean => options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'];
+
+usageExitsWith2(
+  ledgerTargetOptions(
+    program
+      .command('export')
+      .description('Export ledger records of a range of days: JSON Lines, CSV, OCSF Detection Finding, or in-toto statements (attestations)')
+      .requiredOption('--from <day>', 'first UTC day, YYYY-MM-DD')
+      .requiredOption('--to <day>', 'last UTC day, YYYY-MM-DD (included)'),
+  )
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv', 'ocsf', 'intoto']).default('jsonl'))
+    .addOption(new Option('--kind <kind>', 'findings (alerts), attestations, or all (default; attestations for intoto)').choices(['findings', 'attestations', 'all']))
+    .addOption(new Option('--no-progress', 'hide the progress bar'))
+    .action(async (options: Record<string, string | undefined> & { progress: boolean }) => {
+      const { runExport } = await import('./commands/export.js');
+      const { exitCode } = await runExport({ ...options, progress: showProgress(options) }, { stdout: process.stdout, stderr: process.stderr });
+      process.exitCode = exitCode;
+    }),
+);
+
+usageExitsWith2(
+  ledgerTargetOptions(
+    program
+      .command('verify')
+      .description('Verify the ledger against its signed daily seals; names records modified, inserted or deleted after sealing (exit 1)')
+      .option('--from <day>', 'first UTC day (default: the first sealed day)')
+      .option('--to <day>', 'last UTC day (default: today)'),
+  )
+    .option('--key-id <arn>', 'the KMS key that must have signed every seal (its public key is fetched with kms:GetPublicKey)')
+    .option('--public-key <file>', 'verify with this saved public key (PEM or DER), without calling KMS')
+    .option('--key-file <file>', 'the local seal key of offline seals (default with --keep: DIR/seal-key.local.json)')
+    .option('--json', 'print the report as one JSON object on stdout')
+    .addOption(new Option('--no-progress', 'hide the progress bar'))
+    .action(async (options: Record<string, string | boolean | undefined> & { progress: boolean }) => {
+      const { runVerify } = await import('./commands/verify.js');
+      const { exitCode } = await runVerify({ ...options, progress: showProgress(options) }, { stdout: process.stdout, stderr: process.stderr });
+      process.exitCode = exitCode;
+    }),
+);
+
+usageExitsWith2(
+  program
+    .command('seal')
+    .description('Seal days of a local ledger with a local (non-KMS) key, to try seal and verify without AWS')
+    .option('--keep <dir>', 'the store kept by `replay --keep DIR` (the key is DIR/seal-key.local.json)')
+    .option('--endpoint <url>', 'a local DynamoDB endpoint (needs --key-file)')
+    .option('--key-file <file>', 'the local seal key file (created if absent)')
+    .option('--day <day>', 'seal this UTC day only')
+    .option('--from <day>', 'first day to seal')
+    .option('--to <day>', 'last day to seal')
+    .option('--json', 'print one JSON object per day on stdout')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const { runSealCommand } = await import('./commands/seal.js');
+      const { exitCode } = await runSealCommand(options, { stdout: process.stdout, stderr: process.stderr });
+      process.exitCode = exitCode;
+    }),
+);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`buildwatch: ${error instanceof Error ? error.message : String(error)}\n`);

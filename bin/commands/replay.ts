@@ -24,6 +24,8 @@ export interface ReplayOptions {
   readonly config?: string;
   readonly recorded?: string;
   readonly endpoint?: string;
+  /** Keep the embedded store in this directory (reopened by `export`/`verify`/`seal --keep DIR`). */
+  readonly keep?: string;
   readonly json?: boolean;
   readonly progress?: boolean;
 }
@@ -76,7 +78,7 @@ export async function runReplay(
   const lookups: Lookups = options.recorded ? createRecordedLookups(options.recorded) : noLookups;
   let stores;
   try {
-    stores = await openLocalStores(options.endpoint);
+    stores = await openLocalStores(options.endpoint, options.keep);
   } catch (error) {
     io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
     return { exitCode: 2, stats };
@@ -115,6 +117,17 @@ export async function runReplay(
       hooks.onFileDone?.(file, stats);
       bar?.increment(1, { events: stats.events, alerts: stats.alerts });
     }
+    // The replayed world ends here: pending correlations (artifact.hash-mismatch) get their final judgement.
+    try {
+      for (const outcome of await engine.settle(useCases)) {
+        if (outcome.status !== 'finding') continue;
+        if (outcome.created) await deliver(outcome.finding, stats, jsonl, human);
+        else stats.duplicates += 1;
+      }
+    } catch (error) {
+      report({ file: '(end of replay)', reason: `settling pending correlations failed: ${(error as Error).message}` });
+    }
+    stats.dynamoCalls = stores.state.calls + stores.findings.calls;
   } finally {
     bar?.stop();
     await stores.close();
