@@ -2,7 +2,8 @@
  * source.push-without-mfa: code reached a repository (push, merge, direct commit) or a pull request
  * was approved or its rules overridden, by a session IAM did not see authenticated with MFA.
  *
- * One push is one finding: only the GitPush write record counts. Its read-only negotiation twin
+ * One push is at most one finding (and by default one a day per principal, repository and situation):
+ * only the GitPush write record counts. Its read-only negotiation twin
  * carries the same identity, and the native reference events carry no MFA at all, so neither adds
  * anything. The incident key is the CloudTrail eventID, so the same record delivered by EventBridge
  * and again from the trail's S3 file is still one finding.
@@ -22,8 +23,12 @@ const optionsSchema = z.strictObject({
   reportImpossible: z.boolean().default(true),
   /** Roles people reach through an external identity provider (ARN or glob): their MFA is unknown, not absent. */
   idpRoles: z.array(z.string().min(1)).default([]),
-  /** One finding per principal, repository and situation per day instead of one per action. */
-  oncePerDay: z.boolean().default(false),
+  /**
+   * How often the same principal, repository and situation makes a new finding: once a day (the
+   * default: the situation rarely changes within a day, and a finding per push buries the signal),
+   * or for every action.
+   */
+  findingPer: z.enum(['day', 'action']).default('day'),
 });
 
 const APPROVAL_CALLS = ['UpdatePullRequestApprovalState', 'OverridePullRequestApprovalRules'] as const;
@@ -72,7 +77,7 @@ function evaluate(event: PipelineEvent, ctx: UseCaseContext): Observation | unde
     severity: SEVERITIES[verdict.state],
     ...(repository ? { resource: repository } : {}),
     dedupKey: `${where}|${principalKey}|${verdict.state}`,
-    incidentKey: options.oncePerDay ? `${where}|${principalKey}|${verdict.state}|${event.time.slice(0, 10)}` : cloudTrailIncident(event),
+    incidentKey: options.findingPer === 'day' ? `${where}|${principalKey}|${verdict.state}|${event.time.slice(0, 10)}` : cloudTrailIncident(event),
     summary: `${actorOf(event)} ${action.verb} ${where}: ${verdict.reason}`,
     evidence: {
       repository: repository ?? null,
@@ -102,7 +107,7 @@ export default defineUseCase({
     effort: 2,
     mitre: ['T1078.004', 'T1195.002'],
     falsePositives: [
-      'Developers who push with HTTPS Git credentials or SSH keys of IAM users: move them to federated access (git-remote-codecommit), or set reportImpossible to false or oncePerDay to true while migrating.',
+      'Developers who push with HTTPS Git credentials or SSH keys of IAM users: move them to federated access (git-remote-codecommit), or set reportImpossible to false (or suppress them with an expiry) while migrating.',
       'A CI role not listed in automationPrincipals.',
       'SAML-federated roles: list them in idpRoles, so they count as MFA unknown.',
     ],
