@@ -43,6 +43,8 @@ export interface ReplayStats {
   duplicates: number;
   /** DynamoDB requests made by the stores (the benchmark's calls-per-event figure). */
   dynamoCalls: number;
+  /** Per use case: events evaluated and the DynamoDB requests they caused (for the benchmark). */
+  byUseCase: Record<string, { evaluations: number; dynamoCalls: number }>;
   problems: InputProblem[];
 }
 
@@ -58,7 +60,7 @@ export async function runReplay(
   useCases: readonly UseCase[] = registry,
   hooks: ReplayHooks = {},
 ): Promise<{ exitCode: number; stats: ReplayStats }> {
-  const stats: ReplayStats = { files: 0, events: 0, alerts: 0, attestations: 0, duplicates: 0, dynamoCalls: 0, problems: [] };
+  const stats: ReplayStats = { files: 0, events: 0, alerts: 0, attestations: 0, duplicates: 0, dynamoCalls: 0, byUseCase: {}, problems: [] };
   let config: BuildwatchConfig;
   try {
     config = loadConfig(options.config);
@@ -99,8 +101,13 @@ export async function runReplay(
         stats.events += 1;
         const event = toPipelineEvent(envelope);
         for (const useCase of route(useCases, envelope)) {
+          const usage = (stats.byUseCase[useCase.metadata.id] ??= { evaluations: 0, dynamoCalls: 0 });
+          const callsBefore = stores.state.calls + stores.findings.calls;
+          usage.evaluations += 1;
           try {
-            for (const outcome of await engine.evaluate(useCase, event)) {
+            const outcomes = await engine.evaluate(useCase, event);
+            usage.dynamoCalls += stores.state.calls + stores.findings.calls - callsBefore;
+            for (const outcome of outcomes) {
               if (outcome.status !== 'finding') continue;
               if (!outcome.created) {
                 stats.duplicates += 1;
