@@ -12,12 +12,16 @@ import type { BuildwatchConfig } from '../lambdas/config/config.js';
 import type { UseCase } from '../lambdas/engine/use-case.js';
 import { CANARY_USE_CASE, HEARTBEAT_USE_CASE } from '../lambdas/use-cases/monitor/constants.js';
 import { directAlertRules } from '../lambdas/use-cases/monitor/direct-alerts.js';
+import { sbomObjectArns } from '../lambdas/use-cases/dependencies/sbom-locations.js';
 import { MONITOR_RESOURCES_ENV } from '../lambdas/use-cases/monitor/own-resources.js';
 import { Alarms } from './constructs/alarms.js';
+import { AuditorAccess } from './constructs/auditor-access.js';
+import { CorrelationSweep } from './constructs/correlation-sweep.js';
 import { DetectionRules, effectiveMode, enabledUseCases } from './constructs/detection-rules.js';
-import { DETECT_QUEUE_VISIBILITY, Detector } from './constructs/detector.js';
+import { DETECT_QUEUE_VISIBILITY, Detector, buildProjectArns, nagArnParts } from './constructs/detector.js';
 import { handlerEntry } from './constructs/handler-function.js';
 import { Heartbeat } from './constructs/heartbeat.js';
+import { LedgerSeal, sealEntry } from './constructs/ledger-seal.js';
 import { Notifier } from './constructs/notifier.js';
 import { Queues } from './constructs/queues.js';
 import { Tables } from './constructs/tables.js';
@@ -26,8 +30,8 @@ import { TamperAlerts } from './constructs/tamper-alerts.js';
 export interface BuildwatchStackProps extends StackProps {
   readonly config: BuildwatchConfig;
   readonly useCases: readonly UseCase[];
-  /** Lambda entry files; default lambdas/handlers/{detect,notify,heartbeat}.ts. */
-  readonly entries?: { readonly detect?: string; readonly notify?: string; readonly heartbeat?: string };
+  /** Lambda entry files; default lambdas/handlers/{detect,notify,heartbeat,seal,correlation-sweep}.ts. */
+  readonly entries?: { readonly detect?: string; readonly notify?: string; readonly heartbeat?: string; readonly seal?: string; readonly sweep?: string };
 }
 
 export class BuildwatchStack extends Stack {
@@ -43,6 +47,9 @@ export class BuildwatchStack extends Stack {
   /** Absent when monitor.heartbeat is off (or not among the use cases). */
   readonly heartbeat?: Heartbeat;
   readonly alarms: Alarms;
+  readonly ledger: LedgerSeal;
+  readonly auditor: AuditorAccess;
+  readonly correlationSweep: CorrelationSweep;
 
   constructor(scope: Construct, id: string, props: BuildwatchStackProps) {
     super(scope, id, {
@@ -60,10 +67,12 @@ export class BuildwatchStack extends Stack {
     });
     this.allowServicesToUseKey();
     this.keyAlias = new kms.Alias(this, 'KeyAlias', { aliasName: `alias/${prefix}key`, targetKey: this.key });
-    // What the configuration cannot know and the tamper use cases need: the account and the key.
-    const monitorResources = this.toJsonString({ account: this.account, keys: [this.key.keyArn] });
-
     this.tables = new Tables(this, 'Tables', { key: this.key, resourcePrefix: prefix });
+    this.ledger = new LedgerSeal(this, 'Ledger', { config, entry: props.entries?.seal ?? sealEntry(), key: this.key, findingsTable: this.tables.findings });
+    // What the configuration cannot know and the tamper use cases need: the account and the keys.
+    const monitorKeys = [this.key.keyArn, this.ledger.sealKey.keyArn];
+    const monitorResources = this.toJsonString({ account: this.account, keys: monitorKeys });
+
     this.queues = new Queues(this, 'Queues', { key: this.key, resourcePrefix: prefix, visibilityTimeout: DETECT_QUEUE_VISIBILITY });
 
     this.rules = new DetectionRules(this, 'Rules', {
@@ -95,7 +104,7 @@ export class BuildwatchStack extends Stack {
     const enabled = enabledUseCases(props.useCases, config);
     this.tamperAlerts = new TamperAlerts(this, 'TamperAlerts', {
       resourcePrefix: prefix,
-      rules: directAlertRules(prefix, { account: this.account, keys: [this.key.keyId, this.key.keyArn] }),
+      rules: directAlertRules(prefix, { account: this.account, keys: [this.key.keyId, this.key.keyArn, this.ledger.sealKey.keyId, this.ledger.sealKey.keyArn] }),
       useCases: enabled,
       alertsTopic: this.notifier.alertsTopic,
       deadLetterQueue: this.queues.deadLetter,
@@ -129,6 +138,22 @@ export class BuildwatchStack extends Stack {
       directRules: this.tamperAlerts.rules,
       ...(this.heartbeat ? { heartbeatFunction: this.heartbeat.function } : {}),
     });
+    this.ledger.addErrorsAlarm(this.alarms.opsTopic);
+    this.auditor = new AuditorAccess(this, 'Auditor', {
+      resourcePrefix: prefix,
+      findingsTable: this.tables.findings,
+      sealsTable: this.ledger.sealsTable,
+      tableKey: this.key,
+      sealKey: this.ledger.sealKey,
+    });
+    this.correlationSweep = new CorrelationSweep(this, 'CorrelationSweep', {
+      config,
+      ...(props.entries?.sweep ? { entry: props.entries.sweep } : {}),
+      key: this.key,
+      stateTable: this.tables.state,
+      findingsTable: this.tables.findings,
+      alarmTopic: this.alarms.opsTopic,
+    });
 
     new CfnOutput(this, 'StateTableName', { value: this.tables.state.tableName, description: 'state table (baselines, snapshots)' });
     new CfnOutput(this, 'FindingsTableName', { value: this.tables.findings.tableName, description: 'findings ledger' });
@@ -137,9 +162,12 @@ export class BuildwatchStack extends Stack {
     new CfnOutput(this, 'DetectQueueUrl', { value: this.queues.detect.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetter.queueUrl });
     new CfnOutput(this, 'KeyAliasName', { value: this.keyAlias.aliasName, description: "the monitor's KMS key" });
+    new CfnOutput(this, 'SealsTableName', { value: this.ledger.sealsTable.tableName, description: 'daily seals of the findings ledger' });
+    new CfnOutput(this, 'SealKeyArn', { value: this.ledger.sealKey.keyArn, description: 'buildwatch verify --key-id <this>' });
+    new CfnOutput(this, 'AuditorRoleArn', { value: this.auditor.role.roleArn, description: 'read-only auditor role' });
     if (this.heartbeat) new CfnOutput(this, 'HeartbeatFunctionName', { value: this.heartbeat.function.functionName, description: 'runs every 15 minutes; its alerts answer monitor.health' });
 
-    this.acknowledgeNagFindings();
+    this.acknowledgeNagFindings(config);
   }
 
   /**
@@ -174,7 +202,7 @@ export class BuildwatchStack extends Stack {
    * cdk-nag AwsSolutions findings that are accepted by design, each acknowledged on the narrowest
    * construct and, for wildcards, the exact finding (RuleId[Action::…] / RuleId[Resource::…]).
    */
-  private acknowledgeNagFindings(): void {
+  private acknowledgeNagFindings(config: BuildwatchConfig): void {
     const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
 
     for (const handler of [this.detector.handler, this.notifier.handler, ...(this.heartbeat ? [this.heartbeat.handler] : [])]) {
@@ -184,6 +212,14 @@ export class BuildwatchStack extends Stack {
     const detectPolicy = this.detector.handler.role.node.findChild('DefaultPolicy');
     ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'Data-key generation for the Buildwatch key only (DynamoDB tables, dead-letter queue SSE); resource is the key ARN.');
     ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'DynamoDB customer-managed-key usage for the Buildwatch key only (as CDK table grants); resource is the key ARN.');
+    // The look-ups' wildcards, exactly as cdk-nag renders them (the configured packages are exact ARNs: no finding).
+    const rendered = nagArnParts(this);
+    for (const arn of buildProjectArns(config, rendered).filter((a) => a.endsWith('/*'))) {
+      ack(detectPolicy, `AwsSolutions-IAM5[Resource::${arn}]`, 'No build project is configured, so every CodeBuild project of this account and region is watched; codebuild:BatchGetProjects only (read-only).');
+    }
+    for (const arn of sbomObjectArns(config, rendered.partition).filter((a) => a.includes('*'))) {
+      ack(detectPolicy, `AwsSolutions-IAM5[Resource::${arn}]`, 'SBOM object keys hold per-build placeholders ({project}, {buildUuid}, …) unknown at deploy time; s3:GetObject only, under the configured template\'s fixed prefix.');
+    }
     const notifyPolicy = this.notifier.handler.role.node.findChild('DefaultPolicy');
     ack(notifyPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'SNS SSE publish and dead-letter SSE send with the Buildwatch key only; resource is the key ARN.');
     ack(notifyPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', "Part of CDK's SNS/SQS customer-managed-key grant for the Buildwatch key only; resource is the key ARN.");
@@ -194,5 +230,8 @@ export class BuildwatchStack extends Stack {
       ack(heartbeatPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'DynamoDB customer-managed-key usage for the Buildwatch key only (as CDK table grants); resource is the key ARN.');
       ack(this.heartbeat.receipts, 'AwsSolutions-SQS3', 'The canary receipts queue is drained and emptied by the heartbeat every run; a message it cannot parse is deleted, so there is nothing to dead-letter.');
     }
+    // The seal and correlation-sweep functions acknowledge their own AwsSolutions-L1 and the KMS
+    // data-key action wildcards of their table grants (LedgerSeal, CorrelationSweep): the constructs
+    // are nag-clean on their own (test/ledger/constructs.test.ts, test/handlers/correlation-sweep.test.ts).
   }
 }

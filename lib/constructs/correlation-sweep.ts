@@ -3,10 +3,10 @@
  * their final judgement once their deadline has passed on the wall clock. It reads and writes the
  * state table like the detector, writes findings (conditional put), and may list a package version's
  * assets again when the detector could not (CodeArtifact ListPackageVersionAssets, DescribePackageVersion
- * on the configured repositories' packages only).
+ * on the configured packages only).
  */
 import { resolve } from 'node:path';
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -19,14 +19,14 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { ENV } from '../../lambdas/store/schema.js';
-import { FINDINGS_TABLE_ACTIONS, STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS } from './detector.js';
+import { FINDINGS_TABLE_ACTIONS, PACKAGE_LOOKUP_ACTIONS, STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS, arnParts, packageArns } from './detector.js';
 import { HandlerFunction, PROJECT_ROOT } from './handler-function.js';
 
 export const SWEEP_TIMEOUT = Duration.minutes(5);
 /** Deadlines are in minutes (default 60): a five-minute sweep alerts at most five minutes late. */
 export const SWEEP_SCHEDULE = events.Schedule.rate(Duration.minutes(5));
 /** The look-ups a deferred judgement may repeat. */
-export const SWEEP_CODEARTIFACT_ACTIONS = ['codeartifact:ListPackageVersionAssets', 'codeartifact:DescribePackageVersion'] as const;
+export const SWEEP_CODEARTIFACT_ACTIONS = PACKAGE_LOOKUP_ACTIONS;
 
 export function correlationSweepEntry(): string {
   return resolve(PROJECT_ROOT, 'lambdas', 'handlers', 'correlation-sweep.ts');
@@ -54,7 +54,6 @@ export class CorrelationSweep extends Construct {
   constructor(scope: Construct, id: string, props: CorrelationSweepProps) {
     super(scope, id);
     const prefix = props.config.monitor.resourcePrefix;
-    const { account, region, partition } = Stack.of(this);
 
     this.handler = new HandlerFunction(this, 'Handler', {
       entry: props.entry ?? correlationSweepEntry(),
@@ -77,11 +76,10 @@ export class CorrelationSweep extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'FindingsTablePutGet', actions: [...FINDINGS_TABLE_ACTIONS], resources: [props.findingsTable.tableArn] }));
     props.key.grant(role, ...TABLE_KEY_ACTIONS);
 
-    const packageArns = props.config.pipeline.artifacts.map(
-      (entry) => `arn:${partition}:codeartifact:${region}:${account}:package/${entry.domain}/${entry.repository}/*`,
-    );
-    if (packageArns.length > 0) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'PackageVersionLookups', actions: [...SWEEP_CODEARTIFACT_ACTIONS], resources: packageArns }));
+    // The configured packages only: the sweep judges nothing else (exact ARNs, no wildcard).
+    const packages = packageArns(props.config, arnParts(Stack.of(this)));
+    if (packages.length > 0) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'PackageVersionLookups', actions: [...SWEEP_CODEARTIFACT_ACTIONS], resources: packages }));
     }
 
     this.schedule = new events.Rule(this, 'Schedule', {
@@ -105,22 +103,14 @@ export class CorrelationSweep extends Construct {
       this.errorsAlarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
     }
 
-    // cdk-nag names a finding by the resource as rendered: pseudo parameters as <AWS::Name>.
-    const shown = (value: string, pseudo: string): string => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-    const renderedArns = props.config.pipeline.artifacts.map(
-      (entry) => `arn:${shown(partition, 'Partition')}:codeartifact:${shown(region, 'Region')}:${shown(account, 'AccountId')}:package/${entry.domain}/${entry.repository}/*`,
-    );
-    this.acknowledgeNagFindings(renderedArns);
+    this.acknowledgeNagFindings();
   }
 
-  private acknowledgeNagFindings(packageArns: readonly string[]): void {
+  private acknowledgeNagFindings(): void {
     const ack = (scope: Construct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
     ack(this.handler.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime the handlers are built and tested for (bundle target node22); moving to a newer runtime is a deliberate upgrade.');
     const policy = this.handler.role.node.findChild('DefaultPolicy');
     ack(policy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', "DynamoDB customer-managed-key usage (as CDK's table grants) for the Buildwatch key only; resource is the key ARN.");
     ack(policy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', "DynamoDB customer-managed-key usage (as CDK's table grants) for the Buildwatch key only; resource is the key ARN.");
-    for (const arn of packageArns) {
-      ack(policy, `AwsSolutions-IAM5[Resource::${arn}]`, 'The packages of one configured repository (package ARNs end in format/namespace/name, unknown at deploy time); read-only look-ups.');
-    }
   }
 }

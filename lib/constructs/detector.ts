@@ -3,7 +3,7 @@
  * engine, reads/writes the state table, writes findings (conditional put) and forwards poison
  * messages to the dead-letter queue itself with a reason.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,6 +13,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { ENV } from '../../lambdas/store/schema.js';
+import { normaliseNamespace } from '../../lambdas/use-cases/artifact/codeartifact.js';
+import { sbomBucketArns, sbomObjectArns } from '../../lambdas/use-cases/dependencies/sbom-locations.js';
 import { HandlerFunction } from './handler-function.js';
 
 export const DETECT_TIMEOUT = Duration.seconds(60);
@@ -96,5 +98,73 @@ export class Detector extends Construct {
     );
     props.key.grant(role, ...TABLE_KEY_ACTIONS);
     props.deadLetterQueue.grantSendMessages(role);
+    for (const statement of lookupStatements(props.config, Stack.of(this))) role.addToPrincipalPolicy(statement);
   }
+}
+
+/** What an ARN is built from: the stack's (possibly unresolved) pseudo parameters, or how cdk-nag renders them. */
+export interface ArnParts {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+/** The stack's partition, region and account (tokens unless the stack has an explicit environment). */
+export function arnParts(stack: Stack): ArnParts {
+  return { partition: stack.partition, region: stack.region, account: stack.account };
+}
+
+/**
+ * The same parts as cdk-nag names them in a finding (`AwsSolutions-IAM5[Resource::…]`): an
+ * unresolved pseudo parameter is shown as `<AWS::Name>`, a literal as itself.
+ */
+export function nagArnParts(stack: Stack): ArnParts {
+  const shown = (value: string, pseudo: string): string => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  return { partition: shown(stack.partition, 'Partition'), region: shown(stack.region, 'Region'), account: shown(stack.account, 'AccountId') };
+}
+
+/** The watched build projects' ARNs; with no project listed every project is watched: `project/*`. */
+export function buildProjectArns(config: BuildwatchConfig, { partition, region, account }: ArnParts): string[] {
+  const projects = config.pipeline.buildProjects.map((project) => project.name);
+  return (projects.length > 0 ? projects : ['*']).map((name) => `arn:${partition}:codebuild:${region}:${account}:project/${name}`);
+}
+
+/**
+ * The configured packages' ARNs (`package/<domain>/<repository>/<format>/<namespace>/<name>`, an empty
+ * namespace segment when there is none): the only packages whose versions are ever looked up
+ * (lambdas/use-cases/artifact/codeartifact.ts `configuredPackage` comes first). A repository that
+ * lists no package is never looked up, so it contributes no ARN. Formats are lowercase in ARNs, npm
+ * scopes have no `@`.
+ */
+export function packageArns(config: BuildwatchConfig, { partition, region, account }: ArnParts): string[] {
+  const arns = config.pipeline.artifacts.flatMap((entry) =>
+    entry.packages.map(
+      (pkg) => `arn:${partition}:codeartifact:${region}:${account}:package/${entry.domain}/${entry.repository}/${pkg.format.toLowerCase()}/${normaliseNamespace(pkg.namespace)}/${pkg.name}`,
+    ),
+  );
+  return [...new Set(arns)].sort();
+}
+
+/** The CodeArtifact look-ups of the artifact use cases (asset hashes, origin), for the detector and the correlation sweep. */
+export const PACKAGE_LOOKUP_ACTIONS = ['codeartifact:ListPackageVersionAssets', 'codeartifact:DescribePackageVersion'] as const;
+
+/**
+ * What the use cases' AWS look-ups read, scoped by the configuration: the watched build projects
+ * (BatchGetProjects), the configured packages (asset hashes, origin), and the SBOM locations
+ * (GetObject, plus ListBucket so a missing SBOM is NoSuchKey rather than AccessDenied).
+ */
+export function lookupStatements(config: BuildwatchConfig, stack: Stack): iam.PolicyStatement[] {
+  const parts = arnParts(stack);
+  const statements: iam.PolicyStatement[] = [];
+  statements.push(new iam.PolicyStatement({ sid: 'BuildProjectLookups', actions: ['codebuild:BatchGetProjects'], resources: buildProjectArns(config, parts) }));
+  const packages = packageArns(config, parts);
+  if (packages.length > 0) {
+    statements.push(new iam.PolicyStatement({ sid: 'PackageVersionLookups', actions: [...PACKAGE_LOOKUP_ACTIONS], resources: packages }));
+  }
+  const objects = sbomObjectArns(config, parts.partition);
+  if (objects.length > 0) {
+    statements.push(new iam.PolicyStatement({ sid: 'SbomObjects', actions: ['s3:GetObject'], resources: objects }));
+    statements.push(new iam.PolicyStatement({ sid: 'SbomBuckets', actions: ['s3:ListBucket'], resources: sbomBucketArns(config, parts.partition) }));
+  }
+  return statements;
 }

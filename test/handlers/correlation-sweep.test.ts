@@ -53,7 +53,7 @@ describe('CorrelationSweep construct', () => {
     return { app, stack, sweepConstruct, template: Template.fromStack(stack) };
   }
 
-  it('runs every five minutes and may look up only the configured repositories\' packages', () => {
+  it('runs every five minutes and may look up only the configured packages', () => {
     const { template } = synth();
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'buildwatch-correlation-sweep', Timeout: 300 });
@@ -66,7 +66,8 @@ describe('CorrelationSweep construct', () => {
             Sid: 'PackageVersionLookups',
             Action: [...SWEEP_CODEARTIFACT_ACTIONS].sort(),
             Resource: {
-              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':package/acme/internal-releases/\\*$')])],
+              // package/<domain>/<repository>/<format>/<namespace>/<name>: the one configured package, no wildcard.
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':package/acme/internal-releases/generic/acme/payments-service$')])],
             },
           }),
         ]),

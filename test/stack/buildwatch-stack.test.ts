@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -14,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, type BuildwatchConfig, type BuildwatchConfigInput } from '../../lambdas/config/config.js';
 import type { EventPattern } from '../../lambdas/engine/event-pattern.js';
 import { defineUseCase, type UseCase, type UseCaseMetadata } from '../../lambdas/engine/use-case.js';
+import { LEDGER_ENV, SEALS_TABLE } from '../../lambdas/ledger/seal-store.js';
 import { ENV, FINDINGS_TABLE, STATE_TABLE } from '../../lambdas/store/schema.js';
 import { CANARY_DETAIL_TYPE, CANARY_SOURCE, HEARTBEAT_ENV } from '../../lambdas/use-cases/monitor/constants.js';
 import { LIVENESS_PARTITION } from '../../lambdas/use-cases/monitor/liveness.js';
@@ -22,7 +24,11 @@ import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { HEARTBEAT_PRINCIPAL } from '../../lambdas/use-cases/monitor/constants.js';
 import { BuildwatchStack } from '../../lib/buildwatch-stack.js';
 import { ALL_MANAGEMENT_EVENTS_STATE, enabledUseCases } from '../../lib/constructs/detection-rules.js';
+import { AUDITOR_SEAL_KEY_ACTIONS, AUDITOR_TABLE_ACTIONS } from '../../lib/constructs/auditor-access.js';
+import { SWEEP_CODEARTIFACT_ACTIONS, correlationSweepEntry } from '../../lib/constructs/correlation-sweep.js';
+import { FINDINGS_TABLE_ACTIONS, STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS } from '../../lib/constructs/detector.js';
 import { CONFIG_DEFINE, PROJECT_ROOT, bundlingOptions, handlerEntry } from '../../lib/constructs/handler-function.js';
+import { SEALS_TABLE_ACTIONS, sealEntry } from '../../lib/constructs/ledger-seal.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown; Sid?: string };
@@ -33,6 +39,8 @@ const entries = {
   detect: existsSync(handlerEntry('detect')) ? handlerEntry('detect') : standIn,
   notify: existsSync(handlerEntry('notify')) ? handlerEntry('notify') : standIn,
   heartbeat: existsSync(handlerEntry('heartbeat')) ? handlerEntry('heartbeat') : standIn,
+  seal: existsSync(sealEntry()) ? sealEntry() : standIn,
+  sweep: existsSync(correlationSweepEntry()) ? correlationSweepEntry() : standIn,
 };
 
 function useCase(id: string, metadata: Partial<UseCaseMetadata>, pattern: EventPattern): UseCase {
@@ -109,8 +117,20 @@ const logicalIdOf = (s: Synth, type: string, predicate: (r: Resource) => boolean
 const getAtt = (logicalId: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalId, attribute] });
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
+/** The monitor's symmetric data key (tables, queues, topics, logs); the ledger's seal key is the SIGN_VERIFY one. */
+const isDataKey = (r: Resource) => r.Properties.KeyUsage !== 'SIGN_VERIFY';
+const isSealKey = (r: Resource) => r.Properties.KeyUsage === 'SIGN_VERIFY';
+const dataKey = (s: Synth): [string, Resource] => only(s, 'AWS::KMS::Key', isDataKey);
+const sealKey = (s: Synth): [string, Resource] => only(s, 'AWS::KMS::Key', isSealKey);
+
+/** Every rule, scheduled ones included (the heartbeat, the daily seal, the correlation sweep). */
 function rulesByName(s: Synth): Map<string, Resource> {
   return new Map(resourcesOf(s, 'AWS::Events::Rule').map(([, r]) => [r.Properties.Name as string, r]));
+}
+const isScheduled = (r: Resource) => r.Properties.ScheduleExpression !== undefined;
+/** The rules that match events (detection and direct tamper-alert rules): no scheduled rule. */
+function eventRulesByName(s: Synth): Map<string, Resource> {
+  return new Map([...rulesByName(s)].filter(([, r]) => !isScheduled(r)));
 }
 
 /** Every statement of every identity policy (AWS::IAM::Policy, inline role policies, managed policies). */
@@ -138,6 +158,8 @@ function resourcePolicyStatements(s: Synth): Array<{ policy: string; statement: 
 
 const isDetectFunction = (r: Resource) => r.Properties.FunctionName === 'buildwatch-detect';
 const isNotifyFunction = (r: Resource) => r.Properties.FunctionName === 'buildwatch-notify';
+const isSealFunction = (r: Resource) => r.Properties.FunctionName === 'buildwatch-seal';
+const isSweepFunction = (r: Resource) => r.Properties.FunctionName === 'buildwatch-correlation-sweep';
 const roleOf = (s: Synth, isFunction: (r: Resource) => boolean) => (only(s, 'AWS::Lambda::Function', isFunction)[1].Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 function statementsOfRole(s: Synth, roleId: string): Statement[] {
   return resourcesOf(s, 'AWS::IAM::Policy')
@@ -148,7 +170,7 @@ function statementsOfRole(s: Synth, roleId: string): Statement[] {
 describe('detection rules', () => {
   it('creates one rule per enabled use case, named after the id, with the pattern passed through unchanged', () => {
     const s = base();
-    const rules = rulesByName(s);
+    const rules = eventRulesByName(s);
     expect([...rules.keys()].sort()).toEqual(['buildwatch-monitor-test-tamper', 'buildwatch-source-test-pusher']);
     expect(rules.get('buildwatch-source-test-pusher')!.Properties.EventPattern).toEqual(pushPattern);
     expect(rules.get('buildwatch-monitor-test-tamper')!.Properties.EventPattern).toEqual(tamperPattern);
@@ -182,7 +204,9 @@ describe('detection rules', () => {
 
   it('lets only its own rules send to the detect queue, and each rule send to the dead-letter queue', () => {
     const s = base();
-    const ruleIds = resourcesOf(s, 'AWS::Events::Rule').map(([id]) => id);
+    // Scheduled rules (seal, sweep) target functions, not the queues.
+    const ruleIds = resourcesOf(s, 'AWS::Events::Rule').filter(([, r]) => !isScheduled(r)).map(([id]) => id);
+    expect(ruleIds).toHaveLength(2);
     const statements = resourcePolicyStatements(s).map((x) => x.statement);
     const deny = statements.find((st) => st.Sid === 'OnlyBuildwatchRulesMaySend')!;
     expect(deny.Effect).toBe('Deny');
@@ -196,7 +220,7 @@ describe('detection rules', () => {
 
   it("follows the configuration: mode 'off' removes a rule, another mode enables a default-off use case", () => {
     const s = synth({ config: { useCases: { 'source.test-pusher': { mode: 'off' }, 'build.test-drift': { mode: 'attest' } } } });
-    const rules = rulesByName(s);
+    const rules = eventRulesByName(s);
     expect([...rules.keys()].sort()).toEqual(['buildwatch-build-test-drift', 'buildwatch-monitor-test-tamper']);
     expect(rules.get('buildwatch-build-test-drift')!.Properties.EventPattern).toEqual(driftPattern);
   });
@@ -204,7 +228,9 @@ describe('detection rules', () => {
   it('names rules with the configured resource prefix and never mutates the use-case pattern', () => {
     const frozen = useCase('source.frozen', {}, deepFreeze(structuredClone(pushPattern)));
     const s = synth({ config: { monitor: { resourcePrefix: 'bw2-' } }, useCases: [frozen] });
-    expect([...rulesByName(s).keys()]).toEqual(['bw2-source-frozen']);
+    expect([...eventRulesByName(s).keys()]).toEqual(['bw2-source-frozen']);
+    // The scheduled rules follow the prefix too.
+    expect([...rulesByName(s).keys()].sort()).toEqual(['bw2-correlation-sweep', 'bw2-seal-daily', 'bw2-source-frozen']);
     expect(frozen.pattern).toEqual(pushPattern);
   });
 
@@ -228,7 +254,7 @@ describe('detection rules', () => {
 describe('tables', () => {
   it('state table: pk/sk strings, TTL, on-demand, PITR, customer-managed key', () => {
     const s = base();
-    const keyId = only(s, 'AWS::KMS::Key')[0];
+    const keyId = dataKey(s)[0];
     s.template.hasResource('AWS::DynamoDB::Table', {
       Properties: {
         TableName: 'buildwatch-state',
@@ -250,7 +276,7 @@ describe('tables', () => {
 
   it('findings table: id key, byDay index, PITR, deletion protection, retained, NEW_IMAGE stream, customer-managed key', () => {
     const s = base();
-    const keyId = only(s, 'AWS::KMS::Key')[0];
+    const keyId = dataKey(s)[0];
     const [, findings] = only(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings');
     expect(findings.DeletionPolicy).toBe('Retain');
     expect(findings.UpdateReplacePolicy).toBe('Retain');
@@ -282,7 +308,7 @@ describe('tables', () => {
   });
 
   it('the key rotates and is retained (the retained ledger is encrypted with it)', () => {
-    const [, key] = only(base(), 'AWS::KMS::Key');
+    const [, key] = dataKey(base());
     expect(key.Properties.EnableKeyRotation).toBe(true);
     expect(key.DeletionPolicy).toBe('Retain');
   });
@@ -291,7 +317,7 @@ describe('tables', () => {
 describe('queues', () => {
   it('detect queue: KMS, visibility ≥ 6 × the detect timeout, redrive after 6 receives; DLQ kept 14 days; SSL only', () => {
     const s = base();
-    const keyId = only(s, 'AWS::KMS::Key')[0];
+    const keyId = dataKey(s)[0];
     const [deadLetterId, deadLetter] = only(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
     const [detectId, detect] = only(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-detect');
     const [, detectFn] = only(s, 'AWS::Lambda::Function', isDetectFunction);
@@ -313,7 +339,7 @@ describe('queues', () => {
   });
 
   it('EventBridge may use the key (delivery to the encrypted detect and dead-letter queues)', () => {
-    const [, key] = only(base(), 'AWS::KMS::Key');
+    const [, key] = dataKey(base());
     const statements = key.Properties.KeyPolicy.Statement as Statement[];
     const events = statements.find((st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }));
     expect(events).toBeDefined();
@@ -369,8 +395,8 @@ describe('functions', () => {
 
   it('each function has its own encrypted log group with a retention, and a role with no managed policy', () => {
     const s = base();
-    const keyId = only(s, 'AWS::KMS::Key')[0];
-    for (const isFunction of [isDetectFunction, isNotifyFunction]) {
+    const keyId = dataKey(s)[0];
+    for (const isFunction of [isDetectFunction, isNotifyFunction, isSealFunction, isSweepFunction]) {
       const [, fn] = only(s, 'AWS::Lambda::Function', isFunction);
       const logGroupId = (fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
       const logGroup = s.json.Resources[logGroupId]!;
@@ -428,7 +454,8 @@ describe('least privilege', () => {
       'dynamodb:ListStreams': 'ListStreams has no resource-level permissions; needed by the stream event source mapping',
     };
     const allowedActionWildcards = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
-    const statements = identityStatements(synth({ config: {}, useCases: [...testUseCases, ...registry] }));
+    // Every use case with nothing configured (look-ups on every build project), and the real configuration.
+    const statements = [...identityStatements(synth({ config: {}, useCases: [...testUseCases, ...registry] })), ...identityStatements(real())];
     expect(statements.length).toBeGreaterThan(0);
     for (const { policy, statement } of statements) {
       const actions = asArray(statement.Action);
@@ -449,7 +476,7 @@ describe('least privilege', () => {
 describe('topics, alarms and outputs', () => {
   it('alerts and ops topics are encrypted with the key and SSL-only; alarms may publish to ops', () => {
     const s = base();
-    const keyId = only(s, 'AWS::KMS::Key')[0];
+    const keyId = dataKey(s)[0];
     const topics = resourcesOf(s, 'AWS::SNS::Topic');
     expect(topics.map(([, t]) => t.Properties.TopicName).sort()).toEqual(['buildwatch-alerts', 'buildwatch-ops']);
     for (const [topicId, topic] of topics) {
@@ -464,7 +491,7 @@ describe('topics, alarms and outputs', () => {
       Topics: [{ Ref: ops }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' })]) },
     });
-    const [, key] = only(s, 'AWS::KMS::Key');
+    const [, key] = dataKey(s);
     expect((key.Properties.KeyPolicy.Statement as Statement[]).some((st) => JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com'))).toBe(true);
   });
 
@@ -489,7 +516,7 @@ describe('topics, alarms and outputs', () => {
 
   it('outputs the table names and topic ARNs', () => {
     const outputs = Object.keys(base().json.Outputs ?? {});
-    expect(outputs).toEqual(expect.arrayContaining(['StateTableName', 'FindingsTableName', 'AlertsTopicArn', 'OpsTopicArn']));
+    expect(outputs).toEqual(expect.arrayContaining(['StateTableName', 'FindingsTableName', 'AlertsTopicArn', 'OpsTopicArn', 'SealsTableName', 'SealKeyArn', 'AuditorRoleArn']));
   });
 });
 
@@ -530,11 +557,17 @@ describe('tamper alerts that survive the tampering', () => {
     }
   });
 
-  it('filters on the prefix, the stack account and the stack key (tokens resolved at deploy time)', () => {
+  it('filters on the prefix, the stack account and the stack keys (tokens resolved at deploy time)', () => {
     const rules = rulesByName(real());
-    const key = logicalIdOf(real(), 'AWS::KMS::Key', () => true);
+    const key = dataKey(real())[0];
+    const seal = sealKey(real())[0];
     for (const name of directNames) expect(rules.get(name)!.Properties.EventPattern.account).toEqual([{ Ref: 'AWS::AccountId' }]);
-    expect(JSON.stringify(rules.get('buildwatch-monitor-key-tamper-direct')!.Properties.EventPattern)).toContain(JSON.stringify(ref(key)));
+    // Both keys, by id and by ARN: tampering with the seal key is tampering with the ledger's evidence.
+    const keyTamper = JSON.stringify(rules.get('buildwatch-monitor-key-tamper-direct')!.Properties.EventPattern);
+    for (const id of [key, seal]) {
+      expect(keyTamper).toContain(JSON.stringify(ref(id)));
+      expect(keyTamper).toContain(JSON.stringify(getAtt(id)));
+    }
     expect(JSON.stringify(rules.get('buildwatch-monitor-rule-tamper-direct')!.Properties.EventPattern)).toContain('{"prefix":"buildwatch-"}');
   });
 
@@ -550,7 +583,7 @@ describe('tamper alerts that survive the tampering', () => {
     for (const id of directIds) {
       expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id) } } }));
     }
-    const [, key] = only(s, 'AWS::KMS::Key');
+    const [, key] = dataKey(s);
     const events = (key.Properties.KeyPolicy.Statement as Statement[]).find((st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }));
     expect(asArray(events!.Action)).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
   });
@@ -563,13 +596,14 @@ describe('tamper alerts that survive the tampering', () => {
     expect([...rulesByName(base()).keys()].some((name) => name.endsWith('-direct'))).toBe(false);
   });
 
-  it("passes the monitor's account and key to the detect function, and names the key alias/<prefix>key", () => {
+  it("passes the monitor's account and keys to the detect function, and names the key alias/<prefix>key", () => {
     const s = real();
-    const key = logicalIdOf(s, 'AWS::KMS::Key', () => true);
+    const key = dataKey(s)[0];
     const [, detect] = only(s, 'AWS::Lambda::Function', isDetectFunction);
     const resources = JSON.stringify(detect.Properties.Environment.Variables[MONITOR_RESOURCES_ENV]);
     expect(resources).toContain('AWS::AccountId');
     expect(resources).toContain(JSON.stringify(getAtt(key)));
+    expect(resources).toContain(JSON.stringify(getAtt(sealKey(s)[0])));
     s.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/buildwatch-key', TargetKeyId: getAtt(key) });
   });
 });
@@ -622,7 +656,7 @@ describe('canary and heartbeat', () => {
     expect(resourcePolicyStatements(s).map((x) => x.statement)).toContainEqual(
       expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': ref(alerts) } } }),
     );
-    const [, key] = only(s, 'AWS::KMS::Key');
+    const [, key] = dataKey(s);
     const sns = (key.Properties.KeyPolicy.Statement as Statement[]).find((st) => st.Sid === 'AllowAlertsTopicToEncryptCanaryReceipts')!;
     expect(JSON.stringify(sns.Condition)).toContain(':buildwatch-alerts');
   });
@@ -688,6 +722,219 @@ describe('canary and heartbeat', () => {
     const queries = direct.Metrics as Array<Record<string, any>>;
     expect(queries.filter((q) => q.MetricStat?.Metric?.MetricName === 'FailedInvocations')).toHaveLength(6);
     expect(queries.find((q) => q.Expression)!.Expression).toMatch(/^FILL\(m0, 0\)( \+ FILL\(m\d, 0\)){5}$/);
+  });
+});
+
+/** `arn:<partition>:<service>:<region>:<account>:<resource>` as the template renders the stack's pseudo parameters. */
+const regionalArn = (service: string, resource: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`]],
+});
+const s3Arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${resource}`]] });
+const byDayIndexArn = (findings: string) => ({ 'Fn::Join': ['', [getAtt(findings), `/index/${FINDINGS_TABLE.byDayIndex}`]] });
+const tableId = (s: Synth, name: string) => logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === name);
+const sorted = (actions: readonly string[]) => [...actions].sort();
+const isLookupAction = (action: string) => /^(codebuild|codeartifact|s3):/.test(action);
+/** The ids acknowledged (Validations.acknowledge) on one construct, e.g. 'AwsSolutions::AwsSolutions-IAM5[Resource::…]'. */
+const acknowledgedIds = (scope: IConstruct): string[] =>
+  scope.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.keys(m.data as Record<string, string>));
+const PACKAGE = 'package/acme/internal-releases/generic/acme/payments-service';
+
+describe('ledger seal, auditor access and correlation sweep', () => {
+  it('the seal key: ECC_NIST_P256 SIGN_VERIFY, retained, and no principal but the seal role may sign with it', () => {
+    const s = real();
+    const [sealKeyId, key] = sealKey(s);
+    const sealRole = roleOf(s, isSealFunction);
+    expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', PendingWindowInDays: 30 });
+    expect(key.Properties.EnableKeyRotation).not.toBe(true); // asymmetric keys do not rotate (AwsSolutions-KMS5 acknowledged)
+    expect(key.DeletionPolicy).toBe('Retain');
+    expect(key.UpdateReplacePolicy).toBe('Retain');
+    const statements = key.Properties.KeyPolicy.Statement as Statement[];
+    expect(statements.find((st) => st.Sid === 'OnlyTheSealFunctionSigns')).toEqual({
+      Sid: 'OnlyTheSealFunctionSigns',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:Sign',
+      Resource: '*',
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': getAtt(sealRole) } },
+    });
+    // The key policy allows only the account (IAM decides); Sign itself is the seal role's identity grant.
+    for (const st of statements.filter((x) => x.Effect === 'Allow')) expect(JSON.stringify(st.Principal)).toMatch(/:root"\]\]\}\}$/);
+    s.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/buildwatch-ledger-seal', TargetKeyId: getAtt(sealKeyId) });
+    // The data key is a different, rotating, symmetric key.
+    expect(dataKey(s)[0]).not.toBe(sealKeyId);
+    expect(dataKey(s)[1].Properties.KeySpec).toBeUndefined();
+  });
+
+  it('the seals table: pk/sk strings, on-demand, PITR, deletion protection, retained, encrypted with the stack key', () => {
+    const s = real();
+    const [, seals] = only(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-seals');
+    expect(seals.DeletionPolicy).toBe('Retain');
+    expect(seals.UpdateReplacePolicy).toBe('Retain');
+    expect(seals.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: SEALS_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: SEALS_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: SEALS_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: SEALS_TABLE.sortKey, AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(dataKey(s)[0]) },
+    });
+  });
+
+  it('the seal function: Node 22 on arm64, five minutes, its tables and key in the environment, daily at 03:00 UTC', () => {
+    const s = real();
+    const [sealFn, fn] = only(s, 'AWS::Lambda::Function', isSealFunction);
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 300 });
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      [LEDGER_ENV.findingsTable]: ref(tableId(s, 'buildwatch-findings')),
+      [LEDGER_ENV.sealsTable]: ref(tableId(s, 'buildwatch-seals')),
+      [LEDGER_ENV.sealKeyArn]: getAtt(sealKey(s)[0]),
+    });
+    const rule = rulesByName(s).get('buildwatch-seal-daily')!;
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', State: 'ENABLED' });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: getAtt(sealFn), RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 } })]);
+  });
+
+  it('the seal role: the by-day index query, seals get/query/put, the table key for DynamoDB, kms:Sign on the seal key, and nothing else', () => {
+    const s = real();
+    const [, fn] = only(s, 'AWS::Lambda::Function', isSealFunction);
+    const statements = statementsOfRole(s, roleOf(s, isSealFunction));
+    expect(statements).toHaveLength(5);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt((fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref) }),
+        expect.objectContaining({ Sid: 'FindingsByDayQuery', Action: 'dynamodb:Query', Resource: byDayIndexArn(tableId(s, 'buildwatch-findings')) }),
+        expect.objectContaining({ Sid: 'SealsReadAndAdd', Action: sorted(SEALS_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-seals')) }),
+        expect.objectContaining({ Action: sorted(TABLE_KEY_ACTIONS), Resource: getAtt(dataKey(s)[0]) }),
+        expect.objectContaining({ Action: 'kms:Sign', Resource: getAtt(sealKey(s)[0]) }),
+      ]),
+    );
+    for (const st of statements) expect(st.Effect).toBe('Allow');
+    // Nothing on the findings table itself (only its index) nor the state table: it cannot change what it seals.
+    const onTables = statements.flatMap((st) => asArray(st.Resource)).filter((r) => [getAtt(tableId(s, 'buildwatch-findings')), getAtt(tableId(s, 'buildwatch-state'))].some((t) => JSON.stringify(t) === JSON.stringify(r)));
+    expect(onTables).toEqual([]);
+    for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem']) expect(statements.flatMap((st) => asArray(st.Action))).not.toContain(forbidden);
+  });
+
+  it('alarms on the seal function errors to the ops topic (alarm and recovery)', () => {
+    const s = real();
+    const ops = ref(logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-ops'));
+    const [, alarm] = only(s, 'AWS::CloudWatch::Alarm', (r) => r.Properties.AlarmName === 'buildwatch-seal-errors');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(logicalIdOf(s, 'AWS::Lambda::Function', isSealFunction)) }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [ops],
+      OKActions: [ops],
+    });
+  });
+
+  it('the auditor role: this account, one-hour sessions, no managed policy, read-only statements on the ledger, the seals and the seal public key', () => {
+    const s = real();
+    const [auditorId, role] = only(s, 'AWS::IAM::Role', (r) => r.Properties.RoleName === 'buildwatch-auditor');
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.Policies).toBeUndefined();
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toMatch(/"AWS::AccountId"\},":root"/);
+    const findings = tableId(s, 'buildwatch-findings');
+    const statements = statementsOfRole(s, auditorId);
+    expect(statements).toEqual([
+      expect.objectContaining({ Sid: 'ReadLedgerAndSeals', Action: sorted(AUDITOR_TABLE_ACTIONS), Resource: expect.arrayContaining([getAtt(findings), getAtt(tableId(s, 'buildwatch-seals'))]) }),
+      expect.objectContaining({ Sid: 'QueryFindingsByDay', Action: 'dynamodb:Query', Resource: byDayIndexArn(findings) }),
+      expect.objectContaining({
+        Sid: 'DecryptTablesThroughDynamoDB',
+        Action: ['kms:Decrypt', 'kms:DescribeKey'],
+        Resource: getAtt(dataKey(s)[0]),
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+      }),
+      expect.objectContaining({ Sid: 'SealPublicKey', Action: sorted(AUDITOR_SEAL_KEY_ACTIONS), Resource: getAtt(sealKey(s)[0]) }),
+    ]);
+    for (const st of statements) {
+      expect(st.Effect).toBe('Allow');
+      expect(asArray(st.Resource)).not.toContain('*');
+      for (const action of asArray(st.Action)) expect(action, action).toMatch(/^(dynamodb:(Describe|Get|Query)|kms:(Decrypt|DescribeKey|GetPublicKey|Verify)$)/);
+    }
+  });
+
+  it('outputs the seals table, the seal key ARN and the auditor role ARN', () => {
+    const s = real();
+    expect(s.json.Outputs).toMatchObject({
+      SealsTableName: { Value: ref(tableId(s, 'buildwatch-seals')) },
+      SealKeyArn: { Value: getAtt(sealKey(s)[0]) },
+      AuditorRoleArn: { Value: getAtt(logicalIdOf(s, 'AWS::IAM::Role', (r) => r.Properties.RoleName === 'buildwatch-auditor')) },
+    });
+  });
+
+  it('the correlation sweep: every five minutes, its tables in the environment, an errors alarm to ops', () => {
+    const s = real();
+    const [sweepFn, fn] = only(s, 'AWS::Lambda::Function', isSweepFunction);
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 300 });
+    expect(fn.Properties.Environment.Variables).toMatchObject({ [ENV.stateTable]: ref(tableId(s, 'buildwatch-state')), [ENV.findingsTable]: ref(tableId(s, 'buildwatch-findings')) });
+    const rule = rulesByName(s).get('buildwatch-correlation-sweep')!;
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: getAtt(sweepFn), RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 600 } })]);
+    const [, alarm] = only(s, 'AWS::CloudWatch::Alarm', (r) => r.Properties.AlarmName === 'buildwatch-correlation-sweep-errors');
+    expect(alarm.Properties).toMatchObject({
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(sweepFn) }],
+      AlarmActions: [ref(logicalIdOf(s, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'buildwatch-ops'))],
+    });
+  });
+
+  it("the sweep role: the detector's table actions, and CodeArtifact look-ups on the configured package's ARN only", () => {
+    const s = real();
+    const statements = statementsOfRole(s, roleOf(s, isSweepFunction));
+    expect(statements).toHaveLength(5); // with its log group's statement
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Sid: 'StateTableItems', Action: sorted(STATE_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-state')) }),
+        expect.objectContaining({ Sid: 'FindingsTablePutGet', Action: sorted(FINDINGS_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-findings')) }),
+        expect.objectContaining({ Action: sorted(TABLE_KEY_ACTIONS), Resource: getAtt(dataKey(s)[0]) }),
+        expect.objectContaining({ Sid: 'PackageVersionLookups', Action: sorted(SWEEP_CODEARTIFACT_ACTIONS), Resource: regionalArn('codeartifact', PACKAGE) }),
+      ]),
+    );
+  });
+
+  it("the detect role's look-ups follow the configuration: the watched projects, the configured package, the SBOM prefix and its bucket", () => {
+    const s = real();
+    const lookups = statementsOfRole(s, roleOf(s, isDetectFunction)).filter((st) => asArray(st.Action).some(isLookupAction));
+    expect(lookups).toEqual([
+      {
+        Sid: 'BuildProjectLookups',
+        Effect: 'Allow',
+        Action: 'codebuild:BatchGetProjects',
+        Resource: [regionalArn('codebuild', 'project/payments-service-build'), regionalArn('codebuild', 'project/web-frontend-build')],
+      },
+      { Sid: 'PackageVersionLookups', Effect: 'Allow', Action: sorted(SWEEP_CODEARTIFACT_ACTIONS), Resource: regionalArn('codeartifact', PACKAGE) },
+      { Sid: 'SbomObjects', Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn('acme-artifacts/sbom/*') },
+      { Sid: 'SbomBuckets', Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('acme-artifacts') },
+    ]);
+  });
+
+  it('with nothing configured: BatchGetProjects on every project of the account and region, no CodeArtifact or S3 look-up', () => {
+    const s = base();
+    const lookups = [isDetectFunction, isSweepFunction].flatMap((isFunction) => statementsOfRole(s, roleOf(s, isFunction))).filter((st) => asArray(st.Action).some(isLookupAction));
+    expect(lookups).toEqual([{ Sid: 'BuildProjectLookups', Effect: 'Allow', Action: 'codebuild:BatchGetProjects', Resource: regionalArn('codebuild', 'project/*') }]);
+  });
+
+  it('acknowledges the look-ups\' wildcards narrowly: project/* only when no project is configured, the SBOM prefix only when one is', () => {
+    const detectPolicy = (s: Synth) => s.stack.detector.handler.role.node.findChild('DefaultPolicy');
+    const projectWildcard = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*]';
+    const sbomPrefix = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::acme-artifacts/sbom/*]';
+    const unconfigured = acknowledgedIds(detectPolicy(base()));
+    expect(unconfigured.filter((id) => id.includes('[Resource::'))).toEqual([expect.stringContaining(projectWildcard)]);
+    const configured = acknowledgedIds(detectPolicy(real()));
+    expect(configured.filter((id) => id.includes('[Resource::'))).toEqual([expect.stringContaining(sbomPrefix)]);
+    // The configured packages are exact ARNs: nothing to acknowledge, for the detector or the sweep.
+    const sweepPolicy = real().stack.correlationSweep.handler.role.node.findChild('DefaultPolicy');
+    expect(acknowledgedIds(sweepPolicy).filter((id) => id.includes('[Resource::'))).toEqual([]);
   });
 });
 
