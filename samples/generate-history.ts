@@ -7,9 +7,14 @@
  * events are deliberately absent from the EventBridge list: the replay wraps CloudTrail records itself.
  *
  * Shapes follow the AWS documentation examples summarised in /work/shared/design/EVENTS.md. Pure:
- * one seeded PRNG (sfc32), no clock, no Math.random, so the same options always give the same bytes.
+ * seeded PRNGs (sfc32), no clock, no Math.random, so the same options always give the same bytes.
+ * The original history draws from one stream; the story lines added later (approval rules,
+ * triggers, package origins, repository and key policies, the monitor's own resources) draw from a
+ * second one and join each day's file after its shuffle, so adding them changed no earlier byte.
  * See samples/README.md for the story.
  */
+
+import { createHash } from 'node:crypto';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonMap = { [key: string]: Json };
@@ -25,6 +30,12 @@ export interface HistoryOptions {
   readonly scale?: number;
   /** Weave in the attack of days 23-26 (default true). */
   readonly attack?: boolean;
+  /**
+   * Weave in the story lines added later (approval rules, triggers, package origins, repository
+   * policy, signing-key policy, the monitor's own resources; default true). They draw from their own
+   * seeded stream, so `storyLines: false` gives the original history byte for byte.
+   */
+  readonly storyLines?: boolean;
 }
 
 export interface GeneratedDay {
@@ -40,6 +51,7 @@ export const DEFAULT_HISTORY_OPTIONS: Required<HistoryOptions> = {
   developers: 5,
   scale: 1,
   attack: true,
+  storyLines: true,
 };
 
 /** The CloudTrail S3 log file: one line, like the files CloudTrail delivers (minus the gzip). */
@@ -71,7 +83,7 @@ export function generateHistory(options: HistoryOptions): GeneratedDay[] {
   const scale = options.scale ?? 1;
   if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`scale must be a positive number, got ${scale}`);
   const developers = Math.min(ROSTER.length, Math.max(1, Math.round(options.developers ?? ROSTER.length)));
-  return new Simulator(options.seed, developers, scale, options.attack ?? true).run(options.startDate, options.days);
+  return new Simulator(options.seed, developers, scale, options.attack ?? true, options.storyLines ?? true).run(options.startDate, options.days);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,6 +145,10 @@ const EVENT_VERSION: Record<string, string> = {
   'cloudformation.amazonaws.com': '1.11',
   'sts.amazonaws.com': '1.08',
   'iam.amazonaws.com': '1.10',
+  'codepipeline.amazonaws.com': '1.10',
+  'events.amazonaws.com': '1.10',
+  'sqs.amazonaws.com': '1.09',
+  'lambda.amazonaws.com': '1.09',
 };
 
 const CLI_MAC = 'aws-cli/2.17.37 Python/3.11.9 Darwin/23.6.0 exe/arm64 prompt/off';
@@ -402,6 +418,84 @@ function makeWorld(rng: Rng): World {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Story lines added later (approval rules, triggers, signing key, package origins, repository
+// policy, the monitor's own resources): fixed names, and ids drawn from their own stream
+// ---------------------------------------------------------------------------------------------
+
+/** Seeds the story-line stream; any value other than 0 keeps it apart from the main stream. */
+const STORY_SEED_SALT = 0x5f3759df;
+const PARTNER_ACCOUNT = '444455556666';
+const PARTNER_ROLE = 'partner-ci';
+const PARTNER_SESSION = 'build-7781';
+const PARTNER_IP = '192.0.2.61';
+const APPROVAL_TEMPLATE = 'main-needs-lead-approval';
+const SCANNER_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:secret-scanner`;
+const MONITOR_STACK = 'Buildwatch';
+const MONITOR_ALIAS = 'alias/buildwatch-key';
+const MONITOR_RULE = 'buildwatch-source-new-pusher';
+const MONITOR_FUNCTION = 'buildwatch-detect';
+const MONITOR_QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/buildwatch-detect`;
+const CDK_QUALIFIER = 'hnb659fds';
+const CDK_ASSETS_BUCKET = `cdk-${CDK_QUALIFIER}-assets-${ACCOUNT}-${REGION}`;
+const PIPELINE_STACK = 'payments-release-pipeline';
+const INTERNAL_NPM_PACKAGE = { namespace: 'acme', name: 'payments-client' } as const;
+const CDK_CLI = 'aws-sdk-js/3.654.0 ua/2.1 os/darwin#23.6.0 lang/js md/nodejs#20.17.0 api/cloudformation#3.654.0 aws-cdk/2.160.0';
+/** The rule the stack creates for source.new-pusher (the use case's pattern; it receives read-only events). */
+const NEW_PUSHER_PATTERN = JSON.stringify({
+  $or: [
+    {
+      source: ['aws.codecommit'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['codecommit.amazonaws.com'],
+        eventName: ['GitPush', 'CreateBranch', 'MergeBranchesByFastForward', 'MergeBranchesBySquash', 'MergeBranchesByThreeWay', 'MergePullRequestByFastForward', 'MergePullRequestBySquash', 'MergePullRequestByThreeWay', 'PutFile', 'CreateCommit', 'DeleteFile'],
+      },
+    },
+    { source: ['aws.codecommit'], 'detail-type': ['CodeCommit Repository State Change'], detail: { event: ['referenceCreated', 'referenceUpdated'] } },
+    { source: ['aws.codecommit'], 'detail-type': ['CodeCommit Pull Request State Change'], detail: { event: ['pullRequestMergeStatusUpdated'], isMerged: ['True'] } },
+  ],
+});
+
+/** Story days, as 0-based offsets from startDate like DAY (day 16 of the story = offset 15). */
+const STORY_DAY = {
+  setupMonitorAndReview: 0,
+  scannerTrigger: 1,
+  releasesPolicy: 2,
+  pipelineStack: 11,
+  deniedOverride: 15,
+  // With the attack only:
+  dependencyConfusion: 23,
+  monitorTamper: 24,
+  restore: 25,
+  partnerToken: 26,
+} as const;
+
+interface StoryWorld {
+  readonly cfnExecRole: Role;
+  readonly cdkDeployRole: Role;
+  readonly partnerRoleId: string;
+  readonly monitorKeyId: string;
+  readonly monitorStackId: string;
+  readonly pipelineStackId: string;
+  readonly approvalTemplateId: string;
+  readonly detectRoleName: string;
+}
+
+function makeStoryWorld(rng: Rng): StoryWorld {
+  const role = (name: string): Role => ({ name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, roleId: rng.awsId('AROA') });
+  return {
+    cfnExecRole: role(`cdk-${CDK_QUALIFIER}-cfn-exec-role-${ACCOUNT}-${REGION}`),
+    cdkDeployRole: role(`cdk-${CDK_QUALIFIER}-deploy-role-${ACCOUNT}-${REGION}`),
+    partnerRoleId: rng.awsId('AROA'),
+    monitorKeyId: rng.uuid(),
+    monitorStackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${MONITOR_STACK}/${rng.uuid()}`,
+    pipelineStackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${PIPELINE_STACK}/${rng.uuid()}`,
+    approvalTemplateId: rng.uuid(),
+    detectRoleName: `${MONITOR_STACK}-DetectorFunctionServiceRole${rng.chars('0123456789ABCDEF', 8)}-${rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 12)}`,
+  };
+}
+
 const PAYMENTS_BUILDSPEC_INLINE = (url: string): string =>
   [
     'version: 0.2',
@@ -526,15 +620,31 @@ class Simulator {
   private eb: { t: number; seq: number; event: JsonMap }[] = [];
   private dayStart = 0;
   private dayIndex = 0;
+  /**
+   * The story lines added after the original history (see "Story lines" below) draw every random
+   * value from this second stream, and their records go to `storyCt`, which joins the day's file
+   * after the main shuffle: the original events, their ids and their order stay byte-identical.
+   */
+  private readonly story: Rng;
+  private readonly storyWorld: StoryWorld;
+  private storyCt: JsonMap[] = [];
+  private storySessions = new Map<string, Session>();
+  /** The attacker's `maint` session of day 25 (set by attackTamper, reused by the story lines). */
+  private maintSession: Session | undefined;
+  /** The repository policy revision the day-24 rewrite replaces. */
+  private releasesPolicyRevision: string | undefined;
 
   constructor(
     seed: number,
     developers: number,
     private readonly scale: number,
     private readonly attack: boolean,
+    private readonly storyLines: boolean,
   ) {
     this.rng = new Rng(seed);
     this.world = makeWorld(this.rng);
+    this.story = new Rng((seed ^ STORY_SEED_SALT) >>> 0);
+    this.storyWorld = makeStoryWorld(this.story);
     this.devs = ROSTER.slice(0, developers);
     const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
     this.projects = {
@@ -592,6 +702,8 @@ class Simulator {
       this.dayIndex = index;
       this.dayStart = first + index * DAY_MS;
       this.ct = [];
+      this.storyCt = [];
+      this.storySessions = new Map();
       this.eb = [];
       this.sessions = new Map();
       this.planDay();
@@ -600,7 +712,7 @@ class Simulator {
       out.push({
         date: iso(this.dayStart).slice(0, 10),
         // Real S3 log files are not ordered (CodeCommit/CodeBuild CloudTrail docs).
-        cloudTrail: { Records: this.rng.shuffle(this.ct) },
+        cloudTrail: { Records: this.withStoryRecords(this.rng.shuffle(this.ct)) },
         eventBridge: this.eb.map((entry) => entry.event),
       });
     }
@@ -678,6 +790,7 @@ class Simulator {
       for (let i = this.rng.int(1, 2); i > 0; i--) this.at(this.hour(13 + this.rng.float() * 5), (t) => this.devPush(dev, t, 'feature'));
     }
     this.planScenario();
+    if (this.storyLines) this.planStoryLines();
   }
 
   private planScenario(): void {
@@ -742,6 +855,8 @@ class Simulator {
     tlsHost?: string;
     fromConsole?: boolean;
     serviceEventDetails?: JsonMap;
+    /** A story line's record: ids from the story stream, kept apart until the day's file is assembled. */
+    story?: boolean;
   }): JsonMap {
     // Key order as CloudTrail writes it, so the files read like the real thing.
     const rec: JsonMap = {
@@ -761,8 +876,9 @@ class Simulator {
     rec.requestParameters = input.request;
     rec.responseElements = input.error ? null : (input.response ?? null);
     if (input.additional) rec.additionalEventData = input.additional;
-    rec.requestID = this.rng.uuid();
-    rec.eventID = this.rng.uuid();
+    const ids = input.story ? this.story : this.rng;
+    rec.requestID = ids.uuid();
+    rec.eventID = ids.uuid();
     rec.readOnly = input.readOnly;
     if (input.resources) rec.resources = input.resources;
     rec.eventType = input.eventType ?? 'AwsApiCall';
@@ -772,7 +888,7 @@ class Simulator {
     rec.eventCategory = 'Management';
     if (input.tlsHost) rec.tlsDetails = { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: input.tlsHost };
     if (input.fromConsole) rec.sessionCredentialFromConsole = 'true';
-    this.ct.push(rec);
+    (input.story ? this.storyCt : this.ct).push(rec);
     return rec;
   }
 
@@ -1610,6 +1726,7 @@ class Simulator {
     let tt = t + this.rng.int(60, 150) * 1000;
     const role = this.world.roles.attacker;
     const session: Session = { creation: tt, accessKeyId: this.rng.awsId('ASIA') };
+    this.maintSession = session;
     this.record({
       ...this.attackerApi(),
       t: tt,
@@ -1658,6 +1775,536 @@ class Simulator {
     });
     tt += this.rng.int(2, 5) * MINUTE;
     this.record({ ...as('iam.update-access-key'), t: tt, source: 'iam.amazonaws.com', name: 'UpdateAccessKey', region: 'us-east-1', request: { userName: ATTACKER_USER, accessKeyId: this.attacker().accessKeyId, status: 'Inactive' }, readOnly: false, tlsHost: 'iam.amazonaws.com' });
+  }
+
+  // ---- story lines (their own random stream: see `story`) -----------------------------------
+  //
+  // Every value below is fixed or drawn from `this.story`, and the records go through
+  // `record({ story: true })`: nothing here may call `this.rng`, `this.session()` or `this.devIp()`,
+  // or the original history would shift.
+
+  private planStoryLines(): void {
+    const at = (hours: number, jitterSeconds: number, run: (t: number) => void): void => this.at(this.hour(hours) + this.story.int(0, jitterSeconds) * 1000, run);
+    switch (this.dayIndex) {
+      case STORY_DAY.setupMonitorAndReview:
+        at(8, 40, (t) => this.deployMonitor(t));
+        at(10.2, 600, (t) => this.createApprovalTemplate(t));
+        break;
+      case STORY_DAY.scannerTrigger:
+        at(11.3, 600, (t) => this.putScannerTrigger(t));
+        break;
+      case STORY_DAY.releasesPolicy:
+        at(10.5, 900, (t) => this.putReleasesPolicy(t));
+        break;
+      case STORY_DAY.pipelineStack:
+        at(11.05, 300, (t) => this.updatePipelineStack(t));
+        break;
+      case STORY_DAY.deniedOverride:
+        if (this.devs.some((d) => d.key === 'daniel')) at(14.5, 900, (t) => this.deniedOverride(t));
+        break;
+      default:
+        break;
+    }
+    if (!this.attack) return;
+    switch (this.dayIndex) {
+      case STORY_DAY.dependencyConfusion:
+        at(1.5, 40, (t) => this.dependencyConfusion(t));
+        at(1.5 + 5 / 60, 40, (t) => this.grantPartnerRead(t));
+        break;
+      case STORY_DAY.monitorTamper:
+        at(2.5, 20, (t) => this.deniedMonitorAlias(t));
+        at(2.5 + 1 / 60, 30, (t) => this.disableMonitorRule(t));
+        at(2.5 + 3 / 60, 30, (t) => this.purgeDetectQueue(t));
+        at(2 + 40 / 60, 30, (t) => this.removeSourceProtections(t));
+        at(2.75, 30, (t) => this.openSigningKey(t));
+        break;
+      case STORY_DAY.restore:
+        at(9.75, 60, (t) => this.restoreMonitorRule(t));
+        break;
+      case STORY_DAY.partnerToken:
+        at(10 + 5 / 60, 60, (t) => this.partnerToken(t));
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** The day's story records, each slipped in at a random place of the shuffled file. */
+  private withStoryRecords(records: JsonMap[]): JsonMap[] {
+    for (const rec of this.storyCt) records.splice(this.story.int(0, records.length), 0, rec);
+    return records;
+  }
+
+  /** The person's session of the day if the original history made one (reading it draws nothing), else a story session. */
+  private storySession(key: string, t: number, maxAgeMinutes: number): Session {
+    const existing = this.sessions.get(key);
+    if (existing && existing.creation <= t) return existing;
+    let s = this.storySessions.get(key);
+    if (!s) {
+      s = { creation: t - this.story.int(1, maxAgeMinutes) * MINUTE, accessKeyId: this.story.awsId('ASIA') };
+      this.storySessions.set(key, s);
+    }
+    return s;
+  }
+
+  private storyLead(t: number, command: string): { identity: JsonMap; ip: string; agent: string } {
+    const lead = ROSTER[2] as DevProfile;
+    return { identity: this.roleIdentity(this.world.roles.lead, lead.login, this.storySession(lead.key, t, 50), true), ip: lead.ips[0] as string, agent: `${lead.cli} command/${command}` };
+  }
+
+  private storyAdmin(t: number, invokedBy?: string): JsonMap {
+    return this.roleIdentity(this.world.roles.admin, 'priya.nair@acme.example', this.storySession('priya', t, 30), false, invokedBy);
+  }
+
+  /** CloudFormation acting with the CDK bootstrap's execution role. */
+  private cfnExec(t: number): { identity: JsonMap; ip: string; agent: string } {
+    return { identity: this.roleIdentity(this.storyWorld.cfnExecRole, 'AWSCloudFormation', this.storySession('cfn-exec', t, 2), false, 'cloudformation.amazonaws.com'), ip: 'cloudformation.amazonaws.com', agent: 'cloudformation.amazonaws.com' };
+  }
+
+  private maint(): { identity: JsonMap; ip: string; agent: string } {
+    const session = this.maintSession;
+    if (!session) throw new Error('the maint session is set by attackTamper earlier the same day');
+    return { identity: this.roleIdentity(this.world.roles.attacker, ATTACKER_SESSION, session, false), ip: ATTACKER_IP_API, agent: CLI_ATTACKER };
+  }
+
+  private payments(): { repo: Repo; resources: JsonMap[] } {
+    const repo = this.world.repos['payments-service'];
+    return { repo, resources: this.repoResource(repo) };
+  }
+
+  /** Day 1, 08:00: a `cdk deploy` of Buildwatch itself; CloudFormation updates the detector, a rule and the key alias. */
+  private deployMonitor(t: number): void {
+    const deployer = this.roleIdentity(this.storyWorld.cdkDeployRole, 'aws-cdk-priya', this.storySession('cdk-deploy', t, 1), false);
+    const cfnCall = { ip: '203.0.113.25', agent: CDK_CLI, source: 'cloudformation.amazonaws.com', readOnly: false, tlsHost: `cloudformation.${REGION}.amazonaws.com`, story: true };
+    const changeSet = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/cdk-deploy-change-set/${this.story.uuid()}`;
+    const templateHash = this.story.hex(64);
+    this.record({
+      ...cfnCall,
+      t,
+      name: 'CreateChangeSet',
+      identity: deployer,
+      request: {
+        stackName: MONITOR_STACK,
+        templateURL: `https://s3.${REGION}.amazonaws.com/${CDK_ASSETS_BUCKET}/${templateHash}.json`,
+        parameters: [{ parameterKey: 'BootstrapVersion', parameterValue: `/cdk-bootstrap/${CDK_QUALIFIER}/version` }],
+        capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+        roleARN: this.storyWorld.cfnExecRole.arn,
+        changeSetName: 'cdk-deploy-change-set',
+        changeSetType: 'UPDATE',
+        description: `CDK Changeset for execution ${this.story.uuid()}`,
+      },
+      response: { id: changeSet, stackId: this.storyWorld.monitorStackId },
+    });
+    let tt = t + seconds(this.story.int(15, 30));
+    this.record({ ...cfnCall, t: tt, name: 'ExecuteChangeSet', identity: deployer, request: { changeSetName: 'cdk-deploy-change-set', stackName: MONITOR_STACK }, response: null });
+
+    const functionArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${MONITOR_FUNCTION}`;
+    tt += seconds(this.story.int(20, 40));
+    this.record({
+      ...this.cfnExec(tt),
+      t: tt,
+      source: 'lambda.amazonaws.com',
+      name: 'UpdateFunctionCode20150331v2',
+      request: { functionName: MONITOR_FUNCTION, s3Bucket: CDK_ASSETS_BUCKET, s3Key: `${this.story.hex(64)}.zip` },
+      response: {
+        functionName: MONITOR_FUNCTION,
+        functionArn,
+        runtime: 'nodejs20.x',
+        role: `arn:aws:iam::${ACCOUNT}:role/${this.storyWorld.detectRoleName}`,
+        handler: 'index.handler',
+        codeSize: this.story.int(1_700_000, 1_900_000),
+        description: 'Buildwatch: evaluates pipeline events against the use cases and records findings',
+        timeout: 60,
+        memorySize: 512,
+        lastModified: `${iso(tt).slice(0, 19)}.${String(this.story.int(0, 999)).padStart(3, '0')}+0000`,
+        codeSha256: this.story.base64(32),
+        version: '$LATEST',
+        tracingConfig: { mode: 'PassThrough' },
+        revisionId: this.story.uuid(),
+        state: 'Active',
+        lastUpdateStatus: 'InProgress',
+        packageType: 'Zip',
+        architectures: ['arm64'],
+        ephemeralStorage: { size: 512 },
+      },
+      readOnly: false,
+      story: true,
+    });
+    tt += seconds(this.story.int(5, 15));
+    this.record({
+      ...this.cfnExec(tt),
+      t: tt,
+      source: 'events.amazonaws.com',
+      name: 'PutRule',
+      request: { name: MONITOR_RULE, eventPattern: NEW_PUSHER_PATTERN, state: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS', description: 'Buildwatch source.new-pusher: New contributor wrote to a repository' },
+      response: { ruleArn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/${MONITOR_RULE}` },
+      readOnly: false,
+      story: true,
+    });
+    tt += seconds(this.story.int(5, 15));
+    const keyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${this.storyWorld.monitorKeyId}`;
+    this.record({
+      ...this.cfnExec(tt),
+      t: tt,
+      source: 'kms.amazonaws.com',
+      name: 'CreateAlias',
+      request: { aliasName: MONITOR_ALIAS, targetKeyId: keyArn },
+      response: null,
+      readOnly: false,
+      resources: [
+        { accountId: ACCOUNT, type: 'AWS::KMS::Key', ARN: keyArn },
+        { accountId: ACCOUNT, type: 'AWS::KMS::Alias', ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:${MONITOR_ALIAS}` },
+      ],
+      story: true,
+    });
+  }
+
+  /** Day 1: the lead requires two approvals on main of payments-service, through an approval-rule template. */
+  private createApprovalTemplate(t: number): void {
+    const lead = this.storyLead(t, 'codecommit.create-approval-rule-template');
+    const { repo, resources } = this.payments();
+    const developers = this.world.roles.developer.name;
+    const content = JSON.stringify({
+      Version: '2018-11-08',
+      DestinationReferences: ['refs/heads/main'],
+      Statements: [{ Type: 'Approvers', NumberOfApprovalsNeeded: 2, ApprovalPoolMembers: [`arn:aws:sts::${ACCOUNT}:assumed-role/platform-lead/*`, `arn:aws:sts::${ACCOUNT}:assumed-role/${developers}/*`] }],
+    });
+    const description = 'Two approvals (the lead or developers) before a pull request merges into main';
+    const tls = `codecommit.${REGION}.amazonaws.com`;
+    this.record({
+      ...lead,
+      t,
+      source: 'codecommit.amazonaws.com',
+      name: 'CreateApprovalRuleTemplate',
+      request: { approvalRuleTemplateName: APPROVAL_TEMPLATE, approvalRuleTemplateContent: content, approvalRuleTemplateDescription: description },
+      response: {
+        approvalRuleTemplate: {
+          approvalRuleTemplateId: this.storyWorld.approvalTemplateId,
+          approvalRuleTemplateName: APPROVAL_TEMPLATE,
+          approvalRuleTemplateDescription: description,
+          approvalRuleTemplateContent: content,
+          ruleContentSha256: createHash('sha256').update(content).digest('hex'),
+          lastModifiedDate: awsTime(t),
+          creationDate: awsTime(t),
+          lastModifiedUser: String(lead.identity.arn),
+        },
+      },
+      readOnly: false,
+      tlsHost: tls,
+      story: true,
+    });
+    const ta = t + seconds(this.story.int(30, 90));
+    this.record({
+      ...this.storyLead(ta, 'codecommit.associate-approval-rule-template-with-repository'),
+      t: ta,
+      source: 'codecommit.amazonaws.com',
+      name: 'AssociateApprovalRuleTemplateWithRepository',
+      request: { approvalRuleTemplateName: APPROVAL_TEMPLATE, repositoryName: repo.name },
+      response: null,
+      readOnly: false,
+      resources,
+      tlsHost: tls,
+      story: true,
+    });
+  }
+
+  private triggers(t: number, caller: { identity: JsonMap; ip: string; agent: string }, triggers: JsonMap[]): void {
+    const { repo, resources } = this.payments();
+    this.record({
+      ...caller,
+      t,
+      source: 'codecommit.amazonaws.com',
+      name: 'PutRepositoryTriggers',
+      request: { repositoryName: repo.name, triggers },
+      response: { configurationId: this.story.uuid() },
+      readOnly: false,
+      resources,
+      tlsHost: `codecommit.${REGION}.amazonaws.com`,
+      story: true,
+    });
+  }
+
+  /** Day 2: every push to payments-service goes to the secret scanner (set in a change window the configuration suppresses). */
+  private putScannerTrigger(t: number): void {
+    this.triggers(t, this.storyLead(t, 'codecommit.put-repository-triggers'), [{ name: 'secret-scanner', destinationArn: SCANNER_FUNCTION_ARN, customData: '', branches: [], events: ['all'] }]);
+  }
+
+  private releasesPolicyDocument(partner: boolean): string {
+    const reads = [
+      'codeartifact:DescribePackageVersion',
+      'codeartifact:DescribeRepository',
+      'codeartifact:GetPackageVersionReadme',
+      'codeartifact:GetRepositoryEndpoint',
+      'codeartifact:ListPackageVersionAssets',
+      'codeartifact:ListPackageVersionDependencies',
+      'codeartifact:ListPackageVersions',
+      'codeartifact:ListPackages',
+      'codeartifact:ReadFromRepository',
+    ];
+    const statements: Json[] = [{ Sid: 'AccountRead', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: reads, Resource: '*' }];
+    if (partner) statements.push({ Sid: 'PartnerRead', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PARTNER_ACCOUNT}:root` }, Action: ['codeartifact:ReadFromRepository'], Resource: '*' });
+    return JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  }
+
+  private putReleasesPolicyAs(t: number, caller: { identity: JsonMap; ip: string; agent: string }, partner: boolean): void {
+    const document = this.releasesPolicyDocument(partner);
+    const revision = this.story.base64(32);
+    const request: JsonMap = { domain: CA_DOMAIN, domainOwner: ACCOUNT, repository: CA_RELEASES, policyDocument: document };
+    if (this.releasesPolicyRevision) request.policyRevision = this.releasesPolicyRevision;
+    this.record({
+      ...caller,
+      t,
+      source: 'codeartifact.amazonaws.com',
+      name: 'PutRepositoryPermissionsPolicy',
+      request,
+      response: { policy: { resourceArn: `arn:aws:codeartifact:${REGION}:${ACCOUNT}:repository/${CA_DOMAIN}/${CA_RELEASES}`, revision, document } },
+      readOnly: false,
+      tlsHost: `codeartifact.${REGION}.amazonaws.com`,
+      story: true,
+    });
+    this.releasesPolicyRevision = revision;
+  }
+
+  /** Day 3: the platform admin gives internal-releases its first repository policy: the own account only. */
+  private putReleasesPolicy(t: number): void {
+    this.putReleasesPolicyAs(t, { identity: this.storyAdmin(t), ip: '203.0.113.25', agent: `${CLI_MAC} command/codeartifact.put-repository-permissions-policy` }, false);
+  }
+
+  private paymentsPipeline(version: number, executionMode: 'SUPERSEDED' | 'QUEUED'): JsonMap {
+    return {
+      name: PIPELINE_OF['payments-service'],
+      roleArn: this.world.roles.orchestrator.arn,
+      artifactStore: { type: 'S3', location: 'acme-pipeline-artifacts' },
+      stages: [
+        {
+          name: 'Source',
+          actions: [
+            {
+              name: 'Source',
+              actionTypeId: { category: 'Source', owner: 'AWS', provider: 'CodeCommit', version: '1' },
+              runOrder: 1,
+              configuration: { RepositoryName: 'payments-service', BranchName: 'main', PollForSourceChanges: 'false', OutputArtifactFormat: 'CODE_ZIP' },
+              outputArtifacts: [{ name: 'SourceOutput' }],
+              inputArtifacts: [],
+            },
+          ],
+        },
+        {
+          name: 'Build',
+          actions: [
+            {
+              name: 'BuildSignPublish',
+              actionTypeId: { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' },
+              runOrder: 1,
+              configuration: { ProjectName: PROJECT_OF['payments-service'] },
+              outputArtifacts: [{ name: 'BuildOutput' }],
+              inputArtifacts: [{ name: 'SourceOutput' }],
+            },
+          ],
+        },
+      ],
+      version,
+      pipelineType: 'V2',
+      executionMode,
+    };
+  }
+
+  /** Day 12: the admin updates the pipeline's stack; CloudFormation rewrites payments-release (queued executions) with her session. */
+  private updatePipelineStack(t: number): void {
+    this.record({
+      t,
+      source: 'cloudformation.amazonaws.com',
+      name: 'UpdateStack',
+      identity: this.storyAdmin(t),
+      ip: '203.0.113.25',
+      agent: `${CLI_MAC} command/cloudformation.deploy`,
+      request: { stackName: PIPELINE_STACK, templateURL: `https://s3.${REGION}.amazonaws.com/acme-cfn-templates/${PIPELINE_STACK}/template.yaml`, capabilities: ['CAPABILITY_NAMED_IAM'], tags: [{ key: 'team', value: 'payments' }] },
+      response: { stackId: this.storyWorld.pipelineStackId },
+      readOnly: false,
+      tlsHost: `cloudformation.${REGION}.amazonaws.com`,
+      story: true,
+    });
+    const tu = t + seconds(this.story.int(30, 80));
+    this.record({
+      t: tu,
+      source: 'codepipeline.amazonaws.com',
+      name: 'UpdatePipeline',
+      identity: this.storyAdmin(tu, 'cloudformation.amazonaws.com'),
+      ip: 'cloudformation.amazonaws.com',
+      agent: 'cloudformation.amazonaws.com',
+      request: { pipeline: this.paymentsPipeline(6, 'QUEUED') },
+      response: { pipeline: this.paymentsPipeline(7, 'QUEUED') },
+      readOnly: false,
+      story: true,
+    });
+  }
+
+  /** Day 16: a developer tries to merge past the approval rule and is refused. */
+  private deniedOverride(t: number): void {
+    const dev = this.devs.find((d) => d.key === 'daniel') as DevProfile;
+    const { repo, resources } = this.payments();
+    const open = this.openPrs.filter((p) => p.repo === repo.name);
+    const pr = open.find((p) => p.author === dev) ?? open[0];
+    const pullRequestId = pr ? String(pr.id) : String(this.nextPrId - 1);
+    const role = this.world.roles.developer;
+    this.record({
+      t,
+      source: 'codecommit.amazonaws.com',
+      name: 'OverridePullRequestApprovalRules',
+      identity: this.roleIdentity(role, dev.login, this.storySession(dev.key, t, 40), false),
+      ip: dev.ips[0] as string,
+      agent: dev.browser,
+      request: { pullRequestId, revisionId: pr ? pr.revisionId : this.story.hex(64), overrideStatus: 'OVERRIDE' },
+      readOnly: false,
+      resources,
+      error: {
+        code: 'AccessDeniedException',
+        message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/${role.name}/${dev.login} is not authorized to perform: codecommit:OverridePullRequestApprovalRules on resource: ${repo.arn} because no identity-based policy allows the codecommit:OverridePullRequestApprovalRules action`,
+      },
+      tlsHost: `codecommit.${REGION}.amazonaws.com`,
+      fromConsole: true,
+      story: true,
+    });
+  }
+
+  /** Day 24, 01:30: the internal npm package @acme/payments-client may now come from upstream (dependency confusion). */
+  private dependencyConfusion(t: number): void {
+    const restrictions = { publish: 'BLOCK', upstream: 'ALLOW' };
+    this.record({
+      ...this.attackerApi(),
+      t,
+      source: 'codeartifact.amazonaws.com',
+      name: 'PutPackageOriginConfiguration',
+      request: { domain: CA_DOMAIN, domainOwner: ACCOUNT, repository: CA_RELEASES, format: 'npm', namespace: INTERNAL_NPM_PACKAGE.namespace, package: INTERNAL_NPM_PACKAGE.name, restrictions },
+      response: { originConfiguration: { restrictions } },
+      readOnly: false,
+      tlsHost: `codeartifact.${REGION}.amazonaws.com`,
+      story: true,
+    });
+  }
+
+  /** Day 24, 01:35: internal-releases readable by account 444455556666. */
+  private grantPartnerRead(t: number): void {
+    this.putReleasesPolicyAs(t, this.attackerApi(), true);
+  }
+
+  /** Day 25, 02:30: the deploy user tries to delete the monitor's key alias and is refused. */
+  private deniedMonitorAlias(t: number): void {
+    const user = this.attacker();
+    this.record({
+      ...this.attackerApi(),
+      t,
+      source: 'kms.amazonaws.com',
+      name: 'DeleteAlias',
+      request: { aliasName: MONITOR_ALIAS },
+      readOnly: false,
+      error: {
+        code: 'AccessDeniedException',
+        message: `User: ${user.arn} is not authorized to perform: kms:DeleteAlias on resource: arn:aws:kms:${REGION}:${ACCOUNT}:${MONITOR_ALIAS} because no identity-based policy allows the kms:DeleteAlias action`,
+      },
+      tlsHost: `kms.${REGION}.amazonaws.com`,
+      story: true,
+    });
+  }
+
+  /** Day 25, 02:31: the rule that feeds source.new-pusher is disabled (the deploy user still has EventBridge rights). */
+  private disableMonitorRule(t: number): void {
+    this.record({ ...this.attackerApi(), t, source: 'events.amazonaws.com', name: 'DisableRule', request: { name: MONITOR_RULE }, response: null, readOnly: false, tlsHost: `events.${REGION}.amazonaws.com`, story: true });
+  }
+
+  /** Day 25, 02:33: the detect queue is purged. */
+  private purgeDetectQueue(t: number): void {
+    this.record({ ...this.attackerApi(), t, source: 'sqs.amazonaws.com', name: 'PurgeQueue', request: { queueUrl: MONITOR_QUEUE_URL }, response: null, readOnly: false, tlsHost: `sqs.${REGION}.amazonaws.com`, story: true });
+  }
+
+  /** Day 25, 02:40, as maint: the approval-rule template leaves payments-service and the secret-scanner trigger goes. */
+  private removeSourceProtections(t: number): void {
+    const { repo, resources } = this.payments();
+    this.record({
+      ...this.maint(),
+      t,
+      source: 'codecommit.amazonaws.com',
+      name: 'DisassociateApprovalRuleTemplateFromRepository',
+      request: { approvalRuleTemplateName: APPROVAL_TEMPLATE, repositoryName: repo.name },
+      response: null,
+      readOnly: false,
+      resources,
+      tlsHost: `codecommit.${REGION}.amazonaws.com`,
+      story: true,
+    });
+    this.triggers(t + seconds(this.story.int(40, 80)), this.maint(), []);
+  }
+
+  /** Day 25, 02:45, as maint: the signing key's policy lets account 444455556666 sign; then maint signs. */
+  private openSigningKey(t: number): void {
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Id: 'release-signing-key-policy',
+      Statement: [
+        { Sid: 'EnableRootAccess', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+        {
+          Sid: 'KeyAdministrators',
+          Effect: 'Allow',
+          Principal: { AWS: this.world.roles.lead.arn },
+          Action: ['kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:TagResource', 'kms:UntagResource', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion'],
+          Resource: '*',
+        },
+        { Sid: 'ReleaseBuildSigns', Effect: 'Allow', Principal: { AWS: this.world.roles.paymentsBuild.arn }, Action: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], Resource: '*' },
+        { Sid: 'PartnerSigning', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PARTNER_ACCOUNT}:root` }, Action: ['kms:Sign', 'kms:GetPublicKey'], Resource: '*' },
+      ],
+    });
+    const key = [{ accountId: ACCOUNT, type: 'AWS::KMS::Key', ARN: SIGNING_KEY_ARN }];
+    const tls = `kms.${REGION}.amazonaws.com`;
+    this.record({ ...this.maint(), t, source: 'kms.amazonaws.com', name: 'PutKeyPolicy', request: { keyId: SIGNING_KEY_ID, policyName: 'default', policy, bypassPolicyLockoutSafetyCheck: false }, response: null, readOnly: false, resources: key, tlsHost: tls, story: true });
+    const ts = t + seconds(this.story.int(60, 150));
+    this.record({ ...this.maint(), t: ts, source: 'kms.amazonaws.com', name: 'Sign', request: { keyId: SIGNING_KEY_ARN, messageType: 'DIGEST', signingAlgorithm: 'RSASSA_PSS_SHA_256' }, readOnly: true, resources: key, tlsHost: tls, story: true });
+  }
+
+  /** Day 26, 09:45: the lead re-enables the rule and re-associates the template (the rest is not restored yet). */
+  private restoreMonitorRule(t: number): void {
+    const { repo, resources } = this.payments();
+    this.record({ ...this.storyLead(t, 'events.enable-rule'), t, source: 'events.amazonaws.com', name: 'EnableRule', request: { name: MONITOR_RULE }, response: null, readOnly: false, tlsHost: `events.${REGION}.amazonaws.com`, story: true });
+    const ta = t + seconds(this.story.int(50, 110));
+    this.record({
+      ...this.storyLead(ta, 'codecommit.associate-approval-rule-template-with-repository'),
+      t: ta,
+      source: 'codecommit.amazonaws.com',
+      name: 'AssociateApprovalRuleTemplateWithRepository',
+      request: { approvalRuleTemplateName: APPROVAL_TEMPLATE, repositoryName: repo.name },
+      response: null,
+      readOnly: false,
+      resources,
+      tlsHost: `codecommit.${REGION}.amazonaws.com`,
+      story: true,
+    });
+  }
+
+  /** Day 27, 10:05: a CI role of account 444455556666 gets a token for the acme domain (the policy of day 24 lets it read). */
+  private partnerToken(t: number): void {
+    const identity: JsonMap = {
+      type: 'AssumedRole',
+      principalId: `${this.storyWorld.partnerRoleId}:${PARTNER_SESSION}`,
+      arn: `arn:aws:sts::${PARTNER_ACCOUNT}:assumed-role/${PARTNER_ROLE}/${PARTNER_SESSION}`,
+      accountId: PARTNER_ACCOUNT,
+      accessKeyId: this.story.awsId('ASIA'),
+      sessionContext: {
+        sessionIssuer: { type: 'Role', principalId: this.storyWorld.partnerRoleId, arn: `arn:aws:iam::${PARTNER_ACCOUNT}:role/${PARTNER_ROLE}`, accountId: PARTNER_ACCOUNT, userName: PARTNER_ROLE },
+        attributes: { creationDate: iso(t - seconds(this.story.int(20, 90))), mfaAuthenticated: 'false' },
+      },
+    };
+    this.record({
+      t,
+      identity,
+      ip: PARTNER_IP,
+      agent: 'aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0-26-cloud-amd64 exe/x86_64.debian.12 prompt/off command/codeartifact.login',
+      source: 'codeartifact.amazonaws.com',
+      name: 'GetAuthorizationToken',
+      request: { domainName: CA_DOMAIN, domainOwner: ACCOUNT, durationSeconds: 900 },
+      response: { sessionToken: 'HIDDEN_DUE_TO_SECURITY_REASONS' },
+      readOnly: false,
+      tlsHost: `codeartifact.${REGION}.amazonaws.com`,
+      story: true,
+    });
   }
 }
 

@@ -2,6 +2,7 @@
  * The sample history: deterministic, well-formed, telling the story the README promises, and the
  * committed files in samples/history identical to a fresh generation (so they cannot go stale).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +65,26 @@ describe('generateHistory determinism', () => {
     expect(quiet.slice(0, 22)).toEqual(history.slice(0, 22));
     expect(JSON.stringify(quiet)).not.toContain('svc-legacy-deploy');
     expect(JSON.stringify(quiet)).not.toContain('StopLogging');
+    // The attack's story lines go with it; the baseline ones (approval template, trigger, policy, pipeline, monitor deployment) stay.
+    expect(JSON.stringify(quiet)).not.toContain('444455556666');
+    expect(JSON.stringify(quiet)).not.toContain('/maint');
+    expect(JSON.stringify(quiet)).toContain('CreateApprovalRuleTemplate');
+  });
+
+  it('keeps the original history byte for byte: the story lines only add records, from their own stream', () => {
+    const original = generateHistory({ ...DEFAULT_HISTORY_OPTIONS, storyLines: false });
+    // Digest of samples/history before the story lines were added (days 1-28, both files of each day).
+    const digest = createHash('sha256');
+    for (const day of original) for (const file of sampleFiles(day)) digest.update(`${day.date}\n${file.name}\n`).update(file.text).update('\n');
+    expect(digest.digest('hex')).toBe('5e833e164b9b798c67424c462c5a50dede9c7819352aa4a87f469cc91ea8d3dd');
+    for (const [i, day] of history.entries()) {
+      const before = original[i] as GeneratedDay;
+      expect(eventBridgeFileText(day)).toBe(eventBridgeFileText(before));
+      const ids = new Set(before.cloudTrail.Records.map((r) => r.eventID));
+      expect(day.cloudTrail.Records.filter((r) => ids.has(r.eventID))).toEqual(before.cloudTrail.Records);
+    }
+    const added = records.length - original.reduce((n, d) => n + d.cloudTrail.Records.length, 0);
+    expect(added).toBe(24);
   });
 
   it('multiplies daily activity with scale', () => {
@@ -244,6 +265,109 @@ describe('the story', () => {
       .map(({ event }) => map(event.detail))
       .filter((d) => d['project-name'] === 'payments-service-build' && d['build-status'] === 'SUCCEEDED' && map(map(d['additional-information']).environment)['privileged-mode'] === false);
     for (const d of honest) expect(published.has(String(map(map(d['additional-information']).artifact).sha256sum))).toBe(true);
+  });
+});
+
+describe('the story lines', () => {
+  const maint = 'arn:aws:sts::111122223333:assumed-role/OrganizationAccountAccessRole/maint';
+  const attacker = 'arn:aws:iam::111122223333:user/svc-legacy-deploy';
+  const lead = 'arn:aws:sts::111122223333:assumed-role/platform-lead/rui.costa';
+  const day = (r: JsonMap): string => String(r.eventTime).slice(0, 10);
+  const stopLogging = String(named('StopLogging').find((r) => r.errorCode === undefined)?.eventTime);
+  const only = (name: string): JsonMap => {
+    const found = named(name);
+    expect(found, name).toHaveLength(1);
+    return found[0] as JsonMap;
+  };
+
+  it('has the lead require two approvals on main of payments-service, and a secret-scanner trigger', () => {
+    const template = only('CreateApprovalRuleTemplate');
+    expect(callerArn(template)).toBe(lead);
+    expect(map(map(template.userIdentity).sessionContext).attributes).toMatchObject({ mfaAuthenticated: 'true' });
+    const params = map(template.requestParameters);
+    expect(params.approvalRuleTemplateName).toBe('main-needs-lead-approval');
+    const content = JSON.parse(String(params.approvalRuleTemplateContent)) as { DestinationReferences: string[]; Statements: { NumberOfApprovalsNeeded: number }[] };
+    expect(content.DestinationReferences).toEqual(['refs/heads/main']);
+    expect(content.Statements[0]?.NumberOfApprovalsNeeded).toBe(2);
+    const associations = named('AssociateApprovalRuleTemplateWithRepository');
+    expect(associations.map((r) => [day(r), callerArn(r), map(r.requestParameters).repositoryName])).toEqual([
+      ['2026-10-01', lead, 'payments-service'],
+      ['2026-10-26', lead, 'payments-service'],
+    ]);
+    const triggers = named('PutRepositoryTriggers').sort((a, b) => String(a.eventTime).localeCompare(String(b.eventTime)));
+    expect(triggers.map((r) => [day(r), callerArn(r)])).toEqual([
+      ['2026-10-02', lead],
+      ['2026-10-25', maint],
+    ]);
+    expect(map(triggers[0]?.requestParameters).triggers).toEqual([{ name: 'secret-scanner', destinationArn: 'arn:aws:lambda:eu-west-1:111122223333:function:secret-scanner', customData: '', branches: [], events: ['all'] }]);
+    expect(map(triggers[1]?.requestParameters).triggers).toEqual([]);
+  });
+
+  it('has a refused override on day 16 and, after StopLogging, the template disassociated and the triggers removed', () => {
+    const override = only('OverridePullRequestApprovalRules');
+    expect(day(override)).toBe('2026-10-16');
+    expect(override.errorCode).toBe('AccessDeniedException');
+    expect(String(callerArn(override))).toContain('/daniel.okafor@acme.example');
+    const pullRequest = map(override.requestParameters).pullRequestId;
+    expect(named('CreatePullRequest').some((r) => map(map(r.responseElements).pullRequest).pullRequestId === pullRequest)).toBe(true);
+    const disassociate = only('DisassociateApprovalRuleTemplateFromRepository');
+    expect(callerArn(disassociate)).toBe(maint);
+    expect(String(disassociate.eventTime) > stopLogging).toBe(true);
+    expect(map(disassociate.requestParameters)).toEqual({ approvalRuleTemplateName: 'main-needs-lead-approval', repositoryName: 'payments-service' });
+  });
+
+  it('opens the signing key to account 444455556666, then maint signs with it', () => {
+    const policy = only('PutKeyPolicy');
+    expect(callerArn(policy)).toBe(maint);
+    expect(String(policy.eventTime) > stopLogging).toBe(true);
+    expect(map(policy.requestParameters).keyId).toBe('7f3c1a52-9d4e-4b1a-8c39-2f6b0e4d9a11');
+    const statements = (JSON.parse(String(map(policy.requestParameters).policy)) as { Statement: { Principal: { AWS: string }; Action: string[] | string }[] }).Statement;
+    expect(statements.find((st) => st.Principal.AWS === 'arn:aws:iam::444455556666:root')?.Action).toContain('kms:Sign');
+    const signs = named('Sign').filter((r) => callerArn(r) === maint);
+    expect(signs).toHaveLength(1);
+    expect(signs[0]?.readOnly).toBe(true);
+    expect(String(signs[0]?.eventTime) > String(policy.eventTime)).toBe(true);
+  });
+
+  it('has a CloudFormation update of payments-release on day 12', () => {
+    const update = only('UpdatePipeline');
+    expect(day(update)).toBe('2026-10-12');
+    expect(map(update.userIdentity).invokedBy).toBe('cloudformation.amazonaws.com');
+    expect(update.userAgent).toBe('cloudformation.amazonaws.com');
+    expect(map(map(update.requestParameters).pipeline).name).toBe('payments-release');
+  });
+
+  it('opens @acme/payments-client to upstream and internal-releases to account 444455556666, whose CI then gets a token', () => {
+    const origin = only('PutPackageOriginConfiguration');
+    expect([day(origin), callerArn(origin)]).toEqual(['2026-10-24', attacker]);
+    expect(map(origin.requestParameters)).toMatchObject({ domain: 'acme', repository: 'internal-releases', format: 'npm', namespace: 'acme', package: 'payments-client', restrictions: { publish: 'BLOCK', upstream: 'ALLOW' } });
+    const policies = named('PutRepositoryPermissionsPolicy').sort((a, b) => String(a.eventTime).localeCompare(String(b.eventTime)));
+    expect(policies.map((r) => day(r))).toEqual(['2026-10-03', '2026-10-24']);
+    expect(String(map(policies[0]?.requestParameters).policyDocument)).not.toContain('444455556666');
+    expect(String(map(policies[1]?.requestParameters).policyDocument)).toContain('arn:aws:iam::444455556666:root');
+    expect(map(policies[1]?.requestParameters).policyRevision).toBe(map(map(policies[0]?.responseElements).policy).revision);
+    const partner = named('GetAuthorizationToken').filter((r) => map(r.userIdentity).accountId === '444455556666');
+    expect(partner).toHaveLength(1);
+    expect(day(partner[0] as JsonMap)).toBe('2026-10-27');
+    expect(callerArn(partner[0] as JsonMap)).toBe('arn:aws:sts::444455556666:assumed-role/partner-ci/build-7781');
+    expect(partner[0]?.recipientAccountId).toBe(ACCOUNT);
+  });
+
+  it("deploys the monitor through CloudFormation on day 1, and has the deploy user go for it on day 25", () => {
+    for (const name of ['UpdateFunctionCode20150331v2', 'PutRule', 'CreateAlias']) {
+      const r = only(name);
+      expect(day(r), name).toBe('2026-10-01');
+      expect(map(r.userIdentity).invokedBy, name).toBe('cloudformation.amazonaws.com');
+      expect(String(callerArn(r)), name).toMatch(/assumed-role\/cdk-hnb659fds-cfn-exec-role-/);
+    }
+    expect(map(only('CreateAlias').requestParameters).aliasName).toBe('alias/buildwatch-key');
+    const deleteAlias = only('DeleteAlias');
+    expect([callerArn(deleteAlias), deleteAlias.errorCode]).toEqual([attacker, 'AccessDeniedException']);
+    const refusedStop = String(named('StopLogging').find((r) => r.errorCode !== undefined)?.eventTime);
+    expect(String(deleteAlias.eventTime) < refusedStop).toBe(true);
+    expect([callerArn(only('DisableRule')), map(only('DisableRule').requestParameters).name]).toEqual([attacker, 'buildwatch-source-new-pusher']);
+    expect(map(only('PurgeQueue').requestParameters).queueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/111122223333/buildwatch-detect');
+    expect([callerArn(only('EnableRule')), day(only('EnableRule'))]).toEqual([lead, '2026-10-26']);
   });
 });
 
