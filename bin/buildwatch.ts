@@ -19,8 +19,9 @@ program
   .option('--endpoint <url>', 'DynamoDB endpoint to use instead of the embedded store')
   .option('--keep <dir>', 'keep the embedded store in DIR (created or reused) for export, seal and verify --keep DIR')
   .option('--json', 'print findings as JSON Lines on stdout')
+  .option('--what-if', 'also show what staging or attest mode held back from alerting (stderr; wouldAlert: true in --json)')
   .addOption(new Option('--no-progress', 'hide the progress bar'))
-  .action(async (paths: string[], options: { config?: string; recorded?: string; endpoint?: string; keep?: string; json?: boolean; progress: boolean }) => {
+  .action(async (paths: string[], options: { config?: string; recorded?: string; endpoint?: string; keep?: string; json?: boolean; whatIf?: boolean; progress: boolean }) => {
     const { exitCode } = await runReplay(
       paths,
       { ...options, progress: options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] },
@@ -31,8 +32,8 @@ program
 
 program
   .command('use-cases')
-  .description('List the use-case catalogue, sorted by priority (risk reduction against effort)')
-  .option('--config <file>', 'configuration file (shows configured modes)')
+  .description('List the use-case catalogue, sorted by priority (risk reduction against effort), with the configured modes, staging, dedup windows, managed-service coverage and suppressions (expired ones flagged)')
+  .option('--config <file>', 'configuration file (shows configured modes, coverage and suppressions)')
   .option('--json', 'print the catalogue as JSON')
   .option('--markdown', 'print the catalogue as the README\'s Markdown table')
   .action((options: { config?: string; json?: boolean; markdown?: boolean }) => {

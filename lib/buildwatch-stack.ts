@@ -14,6 +14,7 @@ import { CANARY_USE_CASE, HEARTBEAT_USE_CASE } from '../lambdas/use-cases/monito
 import { directAlertRules } from '../lambdas/use-cases/monitor/direct-alerts.js';
 import { sbomObjectArns } from '../lambdas/use-cases/dependencies/sbom-locations.js';
 import { MONITOR_RESOURCES_ENV } from '../lambdas/use-cases/monitor/own-resources.js';
+import { AlertRouting, publishChatCards } from './constructs/alert-routing.js';
 import { Alarms } from './constructs/alarms.js';
 import { AuditorAccess } from './constructs/auditor-access.js';
 import { CorrelationSweep } from './constructs/correlation-sweep.js';
@@ -43,6 +44,8 @@ export class BuildwatchStack extends Stack {
   readonly rules: DetectionRules;
   readonly detector: Detector;
   readonly notifier: Notifier;
+  /** Subscriptions with filter policies, chat topics and AWS Chatbot channels (configuration `routing`). */
+  readonly routing: AlertRouting;
   readonly tamperAlerts: TamperAlerts;
   /** Absent when monitor.heartbeat is off (or not among the use cases). */
   readonly heartbeat?: Heartbeat;
@@ -95,11 +98,14 @@ export class BuildwatchStack extends Stack {
 
     this.notifier = new Notifier(this, 'Notify', {
       config,
+      useCases: props.useCases,
       entry: props.entries?.notify ?? handlerEntry('notify'),
       key: this.key,
       findingsTable: this.tables.findings,
       deadLetterQueue: this.queues.deadLetter,
     });
+    this.routing = new AlertRouting(this, 'Routing', { config, key: this.key, alertsTopic: this.notifier.alertsTopic });
+    this.notifier.addChatTopics(this.routing.chatTopicsByRoute);
 
     const enabled = enabledUseCases(props.useCases, config);
     this.tamperAlerts = new TamperAlerts(this, 'TamperAlerts', {
@@ -125,6 +131,8 @@ export class BuildwatchStack extends Stack {
         canary: canaryUseCase !== undefined,
         canaryAlerts: canaryUseCase !== undefined && effectiveMode(canaryUseCase, config) === 'alert',
       });
+      // Its alerts reach the chat channels too (security's, from its minimum severity).
+      publishChatCards(this.heartbeat.handler, this.routing.chatTopicsByRoute);
     }
 
     this.alarms = new Alarms(this, 'Alarms', {

@@ -1,6 +1,8 @@
 /** The stores of local mode: on `--endpoint`, or on an embedded dynalite started here (in memory, or kept in a directory). */
 import { join } from 'node:path';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_SEALS_TABLE, SealStore } from '../../lambdas/ledger/seal-store.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
 import { startEmbeddedDynamo } from '../../lambdas/store/embedded-dynamo.js';
 import { FindingsStore } from '../../lambdas/store/findings-store.js';
@@ -41,10 +43,31 @@ export async function openLocalStores(endpoint?: string, keepDir?: string): Prom
     embedded: Boolean(embedded),
     doc,
     state: new StateStore(doc, LOCAL_TABLE_NAMES.state),
-    findings: new FindingsStore(doc, LOCAL_TABLE_NAMES.findings),
+    // Locally, history is replayed long after it happened: a finding may change (its repeat count)
+    // as long as `buildwatch seal` has not sealed its day in this store.
+    findings: new FindingsStore(doc, LOCAL_TABLE_NAMES.findings, { amendableDay: unsealedDays(doc) }),
     close: async () => {
       client.destroy();
       await embedded?.close();
     },
+  };
+}
+
+/** True for days without a local seal (no seals table at all: nothing is sealed). Answers are kept per run. */
+function unsealedDays(doc: DynamoDBDocumentClient): (day: string) => Promise<boolean> {
+  const seals = new SealStore(doc, LOCAL_SEALS_TABLE);
+  const known = new Map<string, boolean>();
+  return async (day) => {
+    let unsealed = known.get(day);
+    if (unsealed === undefined) {
+      try {
+        unsealed = (await seals.get(day)) === undefined;
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundException)) throw error;
+        unsealed = true;
+      }
+      known.set(day, unsealed);
+    }
+    return unsealed;
   };
 }

@@ -5,7 +5,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import { loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
-import { Engine } from '../../lambdas/engine/engine.js';
+import { Engine, type Outcome } from '../../lambdas/engine/engine.js';
 import type { Finding } from '../../lambdas/engine/model.js';
 import { expandInputPaths, readInputFile, type InputProblem } from '../../lambdas/engine/normalise-input.js';
 import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
@@ -27,6 +27,11 @@ export interface ReplayOptions {
   /** Keep the embedded store in this directory (reopened by `export`/`verify`/`seal --keep DIR`). */
   readonly keep?: string;
   readonly json?: boolean;
+  /**
+   * Also show what would have alerted: attestations that staging or attest mode held back (a stderr
+   * section, and `wouldAlert: true` on their --json lines). Nothing else changes.
+   */
+  readonly whatIf?: boolean;
   readonly progress?: boolean;
 }
 
@@ -41,6 +46,10 @@ export interface ReplayStats {
   alerts: number;
   attestations: number;
   duplicates: number;
+  /** Repeats folded into an earlier finding by a dedup window (its count updated; nothing alerted). */
+  deduplicated: number;
+  /** Attestations that staging or attest mode held back from alerting (`heldBack`). */
+  heldBack: number;
   /** DynamoDB requests made by the stores (the benchmark's calls-per-event figure). */
   dynamoCalls: number;
   /** Per use case: events evaluated and the DynamoDB requests they caused (for the benchmark). */
@@ -60,7 +69,7 @@ export async function runReplay(
   useCases: readonly UseCase[] = registry,
   hooks: ReplayHooks = {},
 ): Promise<{ exitCode: number; stats: ReplayStats }> {
-  const stats: ReplayStats = { files: 0, events: 0, alerts: 0, attestations: 0, duplicates: 0, dynamoCalls: 0, byUseCase: {}, problems: [] };
+  const stats: ReplayStats = { files: 0, events: 0, alerts: 0, attestations: 0, duplicates: 0, deduplicated: 0, heldBack: 0, dynamoCalls: 0, byUseCase: {}, problems: [] };
   let config: BuildwatchConfig;
   try {
     config = loadConfig(options.config);
@@ -89,6 +98,7 @@ export async function runReplay(
   // --json: every new finding on stdout; people read alerts on stderr either way.
   const jsonl: Notifier | undefined = options.json ? new JsonLinesNotifier(io.stdout) : undefined;
   const human: Notifier = new ConsoleNotifier(io.stderr);
+  const out: Delivery = { stats, jsonl, human, whatIf: Boolean(options.whatIf), held: [] };
   const bar = options.progress ? new SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts', hideCursor: true }) : undefined;
   bar?.start(files.length, 0, { events: 0, alerts: 0 });
 
@@ -107,14 +117,7 @@ export async function runReplay(
           try {
             const outcomes = await engine.evaluate(useCase, event);
             usage.dynamoCalls += stores.state.calls + stores.findings.calls - callsBefore;
-            for (const outcome of outcomes) {
-              if (outcome.status !== 'finding') continue;
-              if (!outcome.created) {
-                stats.duplicates += 1;
-                continue;
-              }
-              await deliver(outcome.finding, stats, jsonl, human);
-            }
+            for (const outcome of outcomes) await deliver(outcome, out);
           } catch (error) {
             report({ file, reason: `${file}: event ${envelope.id}: use case ${useCase.metadata.id} failed: ${(error as Error).message}` });
           }
@@ -126,11 +129,7 @@ export async function runReplay(
     }
     // The replayed world ends here: pending correlations (artifact.hash-mismatch) get their final judgement.
     try {
-      for (const outcome of await engine.settle(useCases)) {
-        if (outcome.status !== 'finding') continue;
-        if (outcome.created) await deliver(outcome.finding, stats, jsonl, human);
-        else stats.duplicates += 1;
-      }
+      for (const outcome of await engine.settle(useCases)) await deliver(outcome, out);
     } catch (error) {
       report({ file: '(end of replay)', reason: `settling pending correlations failed: ${(error as Error).message}` });
     }
@@ -139,18 +138,60 @@ export async function runReplay(
     bar?.stop();
     await stores.close();
   }
+  if (out.whatIf) {
+    io.stderr.write(
+      out.held.length === 0
+        ? 'buildwatch: what-if: nothing was held back by staging or attest mode\n'
+        : `buildwatch: what-if: ${out.held.length} finding(s) would have alerted without staging or attest mode:\n\n`,
+    );
+    for (const finding of out.held) await human.notify(finding);
+  }
+  const extras = [
+    stats.deduplicated > 0 ? `${stats.deduplicated} repeats counted into earlier findings` : '',
+    out.whatIf ? `${stats.heldBack} held back (would have alerted)` : '',
+    stats.problems.length ? `${stats.problems.length} input problems` : '',
+  ].filter(Boolean);
   io.stderr.write(
-    `buildwatch: replayed ${stats.events} events from ${stats.files} files: ${stats.alerts} alerts, ${stats.attestations} attestations, ${stats.duplicates} repeats ignored${stats.problems.length ? `, ${stats.problems.length} input problems` : ''}\n`,
+    `buildwatch: replayed ${stats.events} events from ${stats.files} files: ${stats.alerts} alerts, ${stats.attestations} attestations, ${stats.duplicates} repeats ignored${extras.map((e) => `, ${e}`).join('')}\n`,
   );
   return { exitCode: stats.problems.length > 0 ? 1 : 0, stats };
 }
 
-async function deliver(finding: Finding, stats: ReplayStats, jsonl: Notifier | undefined, human: Notifier): Promise<void> {
+interface Delivery {
+  readonly stats: ReplayStats;
+  readonly jsonl: Notifier | undefined;
+  readonly human: Notifier;
+  readonly whatIf: boolean;
+  /** --what-if: the held-back attestations, shown after the run. */
+  readonly held: Finding[];
+}
+
+/**
+ * New findings: alerts to people (stderr), every finding to --json. A repeated delivery adds
+ * nothing; a repeat folded into an earlier finding (dedup window) is counted, not printed.
+ */
+async function deliver(outcome: Outcome, out: Delivery): Promise<void> {
+  const { stats } = out;
+  if (outcome.status === 'skipped') return;
+  if (outcome.status === 'deduplicated') {
+    if (outcome.counted) stats.deduplicated += 1;
+    else stats.duplicates += 1;
+    return;
+  }
+  if (!outcome.created) {
+    stats.duplicates += 1;
+    return;
+  }
+  const { finding } = outcome;
   if (finding.mode === 'alert') {
     stats.alerts += 1;
-    await human.notify(finding);
+    await out.human.notify(finding);
   } else {
     stats.attestations += 1;
+    if (finding.heldBack) {
+      stats.heldBack += 1;
+      if (out.whatIf) out.held.push(finding);
+    }
   }
-  await jsonl?.notify(finding);
+  await out.jsonl?.notify(out.whatIf && finding.heldBack ? ({ ...finding, wouldAlert: true } as Finding) : finding);
 }

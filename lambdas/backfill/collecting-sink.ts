@@ -6,7 +6,7 @@
  * backfill keeps them in its checkpoint.
  */
 import type { Finding, Severity } from '../engine/model.js';
-import type { FindingsSink, PutOutcome } from '../store/findings-store.js';
+import type { AmendOutcome, FindingsSink, PutOutcome } from '../store/findings-store.js';
 
 /** Distinct keys counted per dimension before the rest are lumped together (memory bound). */
 export const MAX_DISTINCT_KEYS = 5_000;
@@ -25,6 +25,8 @@ export interface UseCaseTally {
   lastEventTime?: string;
   /** Findings raised by the current-state step: the live state differs from the history's last known state. */
   fromCurrentState: number;
+  /** Repeats folded into an earlier finding by a dedup window (not counted as alerts or attestations). */
+  deduplicated?: number;
 }
 
 export interface Tallies {
@@ -58,7 +60,8 @@ function bump(counts: Record<string, number>, raw: string | undefined): void {
 
 export class CollectingSink implements FindingsSink {
   readonly tallies: Tallies;
-  private readonly seen = new Set<string>();
+  /** Finding id → its use case, to recognise repeats and tally dedup-window repeats. */
+  private readonly seen = new Map<string, string>();
 
   constructor(initial: Tallies = emptyTallies()) {
     this.tallies = structuredClone(initial);
@@ -70,7 +73,7 @@ export class CollectingSink implements FindingsSink {
       return 'duplicate';
     }
     if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.clear();
-    this.seen.add(finding.id);
+    this.seen.set(finding.id, finding.useCase);
     const tally = (this.tallies.byUseCase[finding.useCase] ??= {
       alerts: 0,
       attestations: 0,
@@ -90,6 +93,15 @@ export class CollectingSink implements FindingsSink {
     if (!tally.firstEventTime || finding.eventTime < tally.firstEventTime) tally.firstEventTime = finding.eventTime;
     if (!tally.lastEventTime || finding.eventTime > tally.lastEventTime) tally.lastEventTime = finding.eventTime;
     return 'created';
+  }
+
+  /** A repeat within a dedup window of a finding collected in this run: counted, nothing else. */
+  async amend(id: string): Promise<AmendOutcome> {
+    const useCase = this.seen.get(id);
+    if (!useCase) return 'missing';
+    const tally = this.tallies.byUseCase[useCase];
+    if (tally) tally.deduplicated = (tally.deduplicated ?? 0) + 1;
+    return 'amended';
   }
 
   totals(): { alerts: number; attestations: number } {

@@ -22,6 +22,8 @@ export interface WhatIfUseCase {
   readonly bySeverity: Partial<Record<Severity, number>>;
   /** Of these, raised by the current-state step (live state differs from the history's last known state). */
   readonly fromCurrentState: number;
+  /** Repeats a dedup window would have folded into earlier findings (present when any). */
+  readonly deduplicated?: number;
   readonly firstEventTime?: string;
   readonly lastEventTime?: string;
   readonly topDedupKeys: Array<{ key: string; count: number }>;
@@ -72,6 +74,7 @@ function entry(id: string, kind: string, mode: string, tallies: Tallies, top: nu
     attestations: tally?.attestations ?? 0,
     bySeverity: tally?.bySeverity ?? {},
     fromCurrentState: tally?.fromCurrentState ?? 0,
+    ...(tally?.deduplicated ? { deduplicated: tally.deduplicated } : {}),
     ...(tally?.firstEventTime ? { firstEventTime: tally.firstEventTime } : {}),
     ...(tally?.lastEventTime ? { lastEventTime: tally.lastEventTime } : {}),
     topDedupKeys: topEntries(tally?.dedupKeys ?? {}, top),

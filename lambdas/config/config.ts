@@ -8,6 +8,11 @@ import { modeSchema, severitySchema } from '../engine/model.js';
 
 const nonEmpty = z.string().min(1);
 
+/** Dedup windows stay within a day, so a count update lands before the first finding's day is sealed. */
+export const MAX_DEDUP_WINDOW_MINUTES = 1440;
+const dedupWindowSchema = z.number().int().min(0).max(MAX_DEDUP_WINDOW_MINUTES);
+const stagingDaysSchema = z.number().int().min(0).max(365);
+
 const buildProjectSchema = z.strictObject({
   name: nonEmpty,
   /** SBOM location templates: {project}, {buildId}, {buildUuid}, {buildNumber}; the first that exists wins. */
@@ -37,6 +42,15 @@ const useCaseSettingsSchema = z.strictObject({
   excludePrincipals: z.array(nonEmpty).default([]),
   /** Use-case specific knobs, validated against the use case's own options schema. */
   options: z.record(z.string(), z.unknown()).default({}),
+  /** Repeats (same use case, dedup key, mode and severity) within this many minutes of the first update its count instead of alerting. */
+  dedupWindowMinutes: dedupWindowSchema.optional(),
+  /** Days a newly enabled use case records attestations instead of alerts (overrides defaults.stagingDays). */
+  stagingDays: stagingDaysSchema.optional(),
+  /** Managed services that already answer this use case's question (e.g. "GuardDuty Stealth:IAMUser/CloudTrailLoggingDisabled"); shown by `buildwatch use-cases`. */
+  coveredBy: z
+    .union([nonEmpty, z.array(nonEmpty)])
+    .transform((value) => (typeof value === 'string' ? [value] : value))
+    .optional(),
 });
 
 const suppressionSchema = z.strictObject({
@@ -47,11 +61,52 @@ const suppressionSchema = z.strictObject({
   reason: z.string().min(3),
 });
 
+/** A Slack channel authorised in AWS Chatbot (the workspace id comes from the Chatbot console). */
+const slackChannelSchema = z.strictObject({
+  workspaceId: z.string().regex(/^[0-9A-Z]{1,255}$/, 'Slack workspace id as the AWS Chatbot console shows it, e.g. T07EA123LEP'),
+  channelId: z.string().regex(/^[A-Za-z0-9]{1,255}$/, 'Slack channel id, e.g. C07EZ1ABC23'),
+});
+
+/** A Microsoft Teams channel authorised in AWS Chatbot. */
+const microsoftTeamsChannelSchema = z.strictObject({
+  teamId: z.uuid(),
+  tenantId: z.uuid(),
+  /** The channel id as it appears (URL-encoded) in the channel's link, e.g. 19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2. */
+  channelId: z.string().regex(/^[A-Za-z0-9\-_=+/.,%:@]{1,256}$/, 'Microsoft Teams channel id from the channel link'),
+});
+
+const endpointsShape = {
+  /** E-mail addresses (each confirms its subscription once). */
+  email: z.array(z.email()).default([]),
+  /** HTTPS endpoints (a SIEM, a webhook relay); they confirm their subscription. */
+  https: z.array(z.url({ protocol: /^https$/ })).default([]),
+  /** SQS queues (their policy, and key policy if encrypted, must let SNS send). */
+  sqs: z.array(z.string().regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/, 'SQS queue ARN')).default([]),
+  /** Lambda functions (the stack lets the alerts topic invoke them). */
+  lambda: z.array(z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?$/, 'Lambda function ARN')).default([]),
+  /** AWS Chatbot Slack channel: receives chat cards. */
+  slack: slackChannelSchema.optional(),
+  /** AWS Chatbot Microsoft Teams channel: receives chat cards. */
+  microsoftTeams: microsoftTeamsChannelSchema.optional(),
+};
+
 const teamSchema = z.strictObject({
   repositories: z.array(nonEmpty).default([]),
   buildProjects: z.array(nonEmpty).default([]),
   packages: z.array(nonEmpty).default([]),
+  ...endpointsShape,
+  /** The team's endpoints receive its alerts of this severity and above. */
+  minSeverity: severitySchema.default('low'),
 });
+
+const securitySchema = z.strictObject({
+  ...endpointsShape,
+  /** Security receives every alert of this severity and above, whatever the team, and the direct tamper alerts. */
+  minSeverity: severitySchema.default('high'),
+});
+
+/** Team names become SNS attribute values, topic names and construct ids. */
+export const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export const configSchema = z.strictObject({
   pipeline: z
@@ -82,13 +137,19 @@ export const configSchema = z.strictObject({
     .strictObject({
       learningDays: z.number().int().min(0).max(365).default(14),
       forgetAfterDays: z.number().int().min(1).max(3650).default(90),
+      /** Dedup window of every use case without its own (0: every occurrence is its own finding). */
+      dedupWindowMinutes: dedupWindowSchema.default(0),
+      /** Days a newly enabled use case attests instead of alerting (0: alert from the start). */
+      stagingDays: stagingDaysSchema.default(0),
     })
     .prefault({}),
   useCases: z.record(z.string(), useCaseSettingsSchema).default({}),
   suppressions: z.array(suppressionSchema).default([]),
   routing: z
     .strictObject({
-      teams: z.record(z.string(), teamSchema).default({}),
+      teams: z.record(z.string().regex(TEAM_NAME, 'team name: letters, digits, - and _ (at most 64)'), teamSchema).default({}),
+      /** The security team: everything from minSeverity up, plus the direct tamper alerts. */
+      security: securitySchema.optional(),
     })
     .prefault({}),
 });
@@ -96,6 +157,10 @@ export const configSchema = z.strictObject({
 export type BuildwatchConfig = z.output<typeof configSchema>;
 export type BuildwatchConfigInput = z.input<typeof configSchema>;
 export type UseCaseSettings = z.output<typeof useCaseSettingsSchema>;
+export type TeamRouting = z.output<typeof teamSchema>;
+export type SecurityRouting = z.output<typeof securitySchema>;
+/** What team and security routes share: where alerts go. */
+export type RouteEndpoints = Pick<TeamRouting, 'email' | 'https' | 'sqs' | 'lambda' | 'slack' | 'microsoftTeams' | 'minSeverity'>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

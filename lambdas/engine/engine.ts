@@ -1,6 +1,7 @@
 /**
  * The engine: takes one (use case, event) pair, runs the use case's logic through its kind
- * (match, firstSeen, drift, correlate), applies the policy layer and writes findings to the ledger.
+ * (match, firstSeen, drift, correlate), applies the policy layer (exclusions, suppressions, mode,
+ * staging, dedup windows) and writes findings to the ledger.
  * The same code runs in the detect Lambda and in `buildwatch replay`; `settle` gives pending
  * correlations their final judgement (the correlation sweep, or the end of a replay).
  */
@@ -12,9 +13,9 @@ import type { StateStore } from '../store/state-store.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { diffState, mergeState } from './diff.js';
-import type { Finding } from './model.js';
+import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
-import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, teamFor, type EffectivePolicy } from './policy.js';
+import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
 import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, UseCase, UseCaseContext } from './use-case.js';
 
@@ -30,6 +31,12 @@ export interface EngineDeps {
 
 export type Outcome =
   | { readonly status: 'finding'; readonly finding: Finding; readonly created: boolean }
+  /**
+   * A repeat within the dedup window of an earlier finding (`into`): that finding's count was updated
+   * (`counted`; false for a redelivery of a repeat already counted) and nothing new was written, so
+   * nothing is alerted. `finding` is what the repeat would have been on its own.
+   */
+  | { readonly status: 'deduplicated'; readonly finding: Finding; readonly into: string; readonly counted: boolean }
   | { readonly status: 'skipped'; readonly useCase: string; readonly reason: string };
 
 /** Findings larger than this keep a preview of their evidence: DynamoDB items stop at 400 KB. */
@@ -66,6 +73,9 @@ export class Engine {
     const policy = policyFor(metadata, this.deps.config);
     const excluded = exclusionReason(metadata, policy, event);
     if (excluded) return [{ status: 'skipped', useCase: metadata.id, reason: excluded }];
+    // Staging counts from the first event a use case evaluates while it is staged (cached: about one
+    // call per use case and container, and none at all without staging).
+    if (policy.stagingDays > 0 && policy.mode === 'alert') await this.deps.state.enabledSince(metadata.id, event.time);
     // A correlation can report on earlier events (pending checks it settles), so it records its own findings.
     if (useCase.logic.kind === 'correlate') return this.correlator.evaluate(useCase, useCase.logic, event, this.contextFor(useCase), policy.forgetAfterDays);
 
@@ -182,13 +192,15 @@ export class Engine {
     const dedupKey = observation.dedupKey ?? observation.resource ?? event.id;
     const team = teamFor(this.deps.config, observation.resource);
     const record = event.cloudTrail;
+    const { mode, heldBack } = await this.modeOf(metadata.id, policy, observation, event);
+    const cloudTrailEventId = typeof record?.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined;
     const content: Omit<Finding, 'contentHash'> = {
       id: observation.incidentKey ? findingId(metadata.id, 'incident', observation.incidentKey) : findingId(metadata.id, event.id, dedupKey),
       useCase: metadata.id,
       answers: metadata.answers,
       stage: metadata.stage,
       severity: policy.severityOverride ?? observation.severity ?? metadata.severity,
-      mode: findingMode(policy.mode, observation.attestation),
+      mode,
       title: observation.title ?? metadata.title,
       summary: observation.summary,
       eventId: event.id,
@@ -204,12 +216,74 @@ export class Engine {
       evidence: boundedEvidence(redact(observation.evidence ?? {})),
       runbook: metadata.runbook,
       ...(team ? { team } : {}),
+      ...(cloudTrailEventId ? { cloudTrailEventId } : {}),
+      ...(heldBack ? { heldBack } : {}),
       recordedAt: (this.deps.clock?.() ?? new Date()).toISOString(),
     };
     const finding: Finding = { ...content, contentHash: contentHashOf(content) };
+    if (policy.dedupWindowMinutes > 0) {
+      const repeat = await this.deduplicate(finding, policy.dedupWindowMinutes);
+      if (repeat) return repeat;
+    }
     const created = (await this.deps.findings.put(finding)) === 'created';
     return { status: 'finding', finding, created };
   }
+
+  /**
+   * The finding's mode: attestations stay attestations; an alert becomes an attestation when the
+   * configuration says attest, or while the use case is in its staging days (counted from the first
+   * event it evaluated, in event time), and then says why (`heldBack`).
+   */
+  private async modeOf(useCase: string, policy: EffectivePolicy, observation: Observation, event: PipelineEvent): Promise<{ mode: FindingMode; heldBack?: HeldBack }> {
+    const mode = findingMode(policy.mode, observation.attestation);
+    if (observation.attestation) return { mode };
+    if (mode === 'attest') return { mode, heldBack: 'mode' };
+    if (policy.stagingDays > 0) {
+      const since = await this.deps.state.enabledSince(useCase, event.time);
+      if (Date.parse(event.time) < Date.parse(stagingEnds(since, policy.stagingDays))) return { mode: 'attest', heldBack: 'staging' };
+    }
+    return { mode };
+  }
+
+  /**
+   * Dedup windows (Panther's DedupPeriodMinutes, StreamAlert's merge window): the first finding of a
+   * (use case, dedup key, mode, severity) opens a window of `windowMinutes` around its event time; a
+   * repeat inside it updates the first finding's count (a MODIFY, which the notifier's stream filter
+   * ignores) instead of writing a finding. Calls are made only for findings about to be written: a
+   * read of the window, then either a write opening it, or a repeat marker and the count update.
+   * Returns undefined when the finding is to be written as usual.
+   */
+  private async deduplicate(finding: Finding, windowMinutes: number): Promise<Outcome | undefined> {
+    const { state, findings } = this.deps;
+    if (!findings.amend) return undefined;
+    const key = `${finding.mode}|${finding.severity}|${finding.dedupKey}`;
+    const at = Date.parse(finding.eventTime);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const window = await state.getDedupWindow(finding.useCase, key);
+      // The window's own first finding, delivered again: the ledger's conditional put says so.
+      if (window?.findingId === finding.id) return undefined;
+      if (window && Math.abs(at - Date.parse(window.start)) < window.windowMinutes * 60_000) {
+        if (!(await state.markRepeat(finding.useCase, key, finding.id, window))) {
+          return { status: 'deduplicated', finding, into: window.findingId, counted: false };
+        }
+        const amended = await findings.amend(window.findingId, (stored) => ({
+          occurrences: (stored.occurrences ?? 1) + 1,
+          lastSeen: laterOf(stored.lastSeen ?? stored.eventTime, finding.eventTime),
+        }));
+        if (amended === 'amended') return { status: 'deduplicated', finding, into: window.findingId, counted: true };
+        // The first finding is gone, its day may be sealed, or it was only collected (a backfill):
+        // this repeat opens a new window and is written (and alerted) on its own.
+      }
+      const opened = await state.putDedupWindow(finding.useCase, key, { findingId: finding.id, firstEventId: finding.eventId, start: finding.eventTime, windowMinutes }, window?.version);
+      if (opened) return undefined;
+      // Another worker opened or replaced the window meanwhile: look again.
+    }
+    return undefined;
+  }
+}
+
+function laterOf(a: string, b: string): string {
+  return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
 /** Deterministic, so a repeated delivery of the same event maps to the same ledger item. */

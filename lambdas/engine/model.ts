@@ -55,6 +55,9 @@ export interface Principal {
   readonly mfa: 'true' | 'false' | 'impossible' | 'unknown';
 }
 
+/** Why an attestation is not an alert when the use case would have alerted. */
+export type HeldBack = 'staging' | 'mode';
+
 /** One stored finding or attestation: the unit of the findings ledger and of `replay --json`. */
 export interface Finding {
   readonly id: string;
@@ -79,6 +82,20 @@ export interface Finding {
   readonly evidence: Record<string, unknown>;
   readonly runbook: string;
   readonly team?: string;
+  /**
+   * The CloudTrail eventID when the event relayed a CloudTrail record (for a bare record it equals
+   * `eventId`): alerts link to the record in the CloudTrail event history.
+   */
+  readonly cloudTrailEventId?: string;
+  /**
+   * Set on an attestation that would have been an alert: `staging` (the use case is in its staging
+   * days) or `mode` (the configuration puts the use case in attest mode). `replay --what-if` shows them.
+   */
+  readonly heldBack?: HeldBack;
+  /** With a dedup window: how many occurrences this finding stands for (set from the second one on). */
+  readonly occurrences?: number;
+  /** With a dedup window: event time of the latest occurrence counted. */
+  readonly lastSeen?: string;
   readonly recordedAt: string;
   /** sha256 of the canonical JSON of every other field (tamper evidence for auditors). */
   readonly contentHash: string;

@@ -14,6 +14,10 @@ export interface EffectivePolicy {
   readonly learningDays: number;
   readonly forgetAfterDays: number;
   readonly excludePrincipals: readonly string[];
+  /** 0: no windowed dedup. */
+  readonly dedupWindowMinutes: number;
+  /** 0: no staging. */
+  readonly stagingDays: number;
 }
 
 const NO_SETTINGS: UseCaseSettings = { excludePrincipals: [], options: {} };
@@ -26,7 +30,15 @@ export function policyFor(metadata: ResolvedMetadata, config: BuildwatchConfig):
     learningDays: settings.learningDays ?? config.defaults.learningDays,
     forgetAfterDays: settings.forgetAfterDays ?? config.defaults.forgetAfterDays,
     excludePrincipals: settings.excludePrincipals,
+    dedupWindowMinutes: settings.dedupWindowMinutes ?? metadata.dedupWindowMinutes ?? config.defaults.dedupWindowMinutes,
+    // The monitor's health checks are never staged: the heartbeat needs the canary's alerts at once.
+    stagingDays: metadata.answers === 'monitor.health' ? 0 : (settings.stagingDays ?? config.defaults.stagingDays),
   };
+}
+
+/** The end (ISO, exclusive) of a use case's staging days, counted from when it started evaluating. */
+export function stagingEnds(enabledSince: string, stagingDays: number): string {
+  return new Date(Date.parse(enabledSince) + stagingDays * 86_400_000).toISOString();
 }
 
 /** Why an event is not evaluated at all, or undefined when it is. */
@@ -70,6 +82,14 @@ function globMatches(pattern: string, value: string | undefined): boolean {
 
 export function findingMode(mode: Mode, attestation: boolean | undefined): FindingMode {
   return attestation || mode === 'attest' ? 'attest' : 'alert';
+}
+
+/**
+ * Suppressions whose expiry date has passed at `today` (yyyy-mm-dd): they no longer apply to events
+ * after that date, which usually means a migration or change window ended, or was forgotten.
+ */
+export function expiredSuppressions(config: BuildwatchConfig, today: string): BuildwatchConfig['suppressions'] {
+  return config.suppressions.filter((suppression) => suppression.expires < today);
 }
 
 /** The team that owns a resource (a repository, build project or package name, or an ARN ending in one). */

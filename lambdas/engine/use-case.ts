@@ -35,6 +35,12 @@ export const useCaseMetadataSchema = z.strictObject({
    * the state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EVENTS.md 2). The local router honours it too.
    */
   readOnlyEvents: z.boolean().default(false),
+  /**
+   * Default dedup window (minutes, at most 1440) when the configuration sets none for this use case:
+   * repeats with the same dedup key, mode and severity within it update the first finding's count.
+   * Leave it out unless repeats are certainly one incident.
+   */
+  dedupWindowMinutes: z.number().int().min(0).max(1440).optional(),
 });
 export type UseCaseMetadata = z.input<typeof useCaseMetadataSchema>;
 export type ResolvedMetadata = z.output<typeof useCaseMetadataSchema>;

@@ -63,10 +63,11 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     if (outcome.status === 'skipped') {
       quiet += 1;
       logger.info('correlation settled quietly', { useCase: outcome.useCase, reason: outcome.reason });
-    } else if (outcome.created) {
+    } else if (outcome.status === 'finding' && outcome.created) {
       created += 1;
       logger.info('finding', { id: outcome.finding.id, useCase: outcome.finding.useCase, severity: outcome.finding.severity, mode: outcome.finding.mode });
     } else {
+      // A repeat delivery, or a repeat folded into an earlier finding by a dedup window.
       repeats += 1;
     }
   }

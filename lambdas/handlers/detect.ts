@@ -121,6 +121,7 @@ export function recordHandler(deps: DetectDeps) {
       const outcomes = await deps.engine.evaluate(useCase, event);
       for (const outcome of outcomes) {
         if (outcome.status === 'finding') logger.info('finding', { id: outcome.finding.id, useCase: useCase.metadata.id, severity: outcome.finding.severity, created: outcome.created });
+        else if (outcome.status === 'deduplicated') logger.info('repeat folded into an earlier finding', { id: outcome.finding.id, into: outcome.into, useCase: useCase.metadata.id, counted: outcome.counted });
       }
       await recordLiveness(deps, event);
     } catch (error) {

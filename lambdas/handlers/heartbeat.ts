@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { BuildwatchConfig } from '../config/config.js';
 import { policyFor } from '../engine/policy.js';
 import type { Notifier } from '../notify/notifier.js';
-import { SnsNotifier } from '../notify/sns-notifier.js';
+import { alertChannels } from '../notify/channels.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { ENV } from '../store/schema.js';
@@ -167,11 +167,13 @@ function defaultDeps(): HeartbeatDeps {
     const doc = documentClient(new DynamoDBClient({}));
     const resources = monitorResourcesSchema.safeParse(safeJson(process.env[MONITOR_RESOURCES_ENV]));
     const receiptsQueueUrl = process.env[HEARTBEAT_ENV.receiptsQueueUrl];
+    const config = bundledConfig();
     deps = {
-      config: bundledConfig(),
+      config,
       liveness: new LivenessStore(doc, requireEnv(ENV.stateTable)),
       findings: new FindingsStore(doc, requireEnv(ENV.findingsTable)),
-      notifier: new SnsNotifier(new SNSClient({}), requireEnv(ENV.alertsTopicArn)),
+      // The alerts topic, and security's chat channels when routing has any (health findings have no team).
+      notifier: alertChannels(new SNSClient({}), process.env, config),
       sqs: new SQSClient({}),
       deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
       ...(receiptsQueueUrl ? { receiptsQueueUrl } : {}),

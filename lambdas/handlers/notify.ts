@@ -1,17 +1,20 @@
 /**
  * notify Lambda: the findings table's stream (INSERT of alert-mode findings, filtered by the event
- * source mapping) → SNS. The findings table is the outbox: a failed publish is retried from the
- * stream, and a finding is inserted once, so it is announced once.
+ * source mapping) → the alerts topic (text and routing attributes, for e-mail, HTTPS, SQS and Lambda
+ * subscribers) and the chat topics of the routes that want it (AWS Chatbot cards). The findings table
+ * is the outbox: a failed publish is retried from the stream, and a finding is inserted once, so it
+ * is announced once; a repeat in a dedup window only updates it (MODIFY), which is never announced.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { BuildwatchConfig } from '../config/config.js';
 import type { Finding } from '../engine/model.js';
+import { alertChannels } from '../notify/channels.js';
+import type { UseCaseNotes } from '../notify/format.js';
 import type { Notifier } from '../notify/notifier.js';
-import { SnsNotifier } from '../notify/sns-notifier.js';
-import { ENV } from '../store/schema.js';
-import { logger, requireEnv } from './runtime.js';
+import { bundledConfig, bundledUseCaseNotes, logger } from './runtime.js';
 
 let notifier: Notifier | undefined;
 
@@ -36,7 +39,12 @@ export async function handleStream(event: DynamoDBStreamEvent, deps: { notifier:
   return { batchItemFailures: [] };
 }
 
+/** The alerts topic, plus the chat topics when the stack made any. */
+export function createNotifier(client: SNSClient, env: Readonly<Record<string, string | undefined>>, notes: UseCaseNotes, config: BuildwatchConfig = bundledConfig()): Notifier {
+  return alertChannels(client, env, config, notes);
+}
+
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  notifier ??= new SnsNotifier(new SNSClient({}), requireEnv(ENV.alertsTopicArn));
+  notifier ??= createNotifier(new SNSClient({}), process.env, bundledUseCaseNotes());
   return handleStream(event, { notifier });
 };

@@ -1,6 +1,7 @@
 /** What the Lambdas share: the configuration inlined at build time, env vars read once, one logger. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseConfig, type BuildwatchConfig } from '../config/config.js';
+import type { UseCaseNotes } from '../notify/format.js';
 
 export const logger = new Logger({ serviceName: process.env['POWERTOOLS_SERVICE_NAME'] ?? 'buildwatch' });
 
@@ -17,4 +18,12 @@ export function requireEnv(name: string): string {
  */
 export function bundledConfig(): BuildwatchConfig {
   return parseConfig(JSON.parse(process.env.BUILDWATCH_CONFIG_JSON ?? '{}'), 'bundled configuration');
+}
+
+/**
+ * What each use case is about ("why it matters" in alerts), inlined by the stack into the notify
+ * bundle, so it need not bundle the use cases themselves.
+ */
+export function bundledUseCaseNotes(): UseCaseNotes {
+  return JSON.parse(process.env.BUILDWATCH_USE_CASE_NOTES_JSON ?? '{}') as UseCaseNotes;
 }

@@ -39,7 +39,7 @@ export class ConsoleNotifier implements Notifier {
   }
 
   private render(finding: Finding): string {
-    const label = `${finding.severity.toUpperCase()}${finding.mode === 'attest' ? ' (attest)' : ''}`;
+    const label = `${finding.severity.toUpperCase()}${finding.heldBack ? ` (would alert; held back by ${finding.heldBack === 'staging' ? 'staging' : 'attest mode'})` : finding.mode === 'attest' ? ' (attest)' : ''}`;
     const head = `${this.paint(COLORS[finding.severity] ?? '', label)} ${line(finding.title, 200)} ${this.paint(DIM, `[${line(finding.useCase, 100)}]`)}`;
     const rows: Array<[string, string | undefined]> = [
       ['who', finding.principal],

@@ -1,11 +1,15 @@
 /**
- * Alert text for SNS subscribers (email, SIEM, chat through AWS Chatbot). Most of a finding comes
- * from the event, i.e. from whoever made the API call, so every such string is redacted again,
- * stripped of control characters, defused (mentions, links, markup) and bounded before it reaches
- * a human.
+ * Alert text for SNS subscribers (email, SIEM, HTTPS, SQS, Lambda) and chat cards for AWS Chatbot
+ * (Slack, Microsoft Teams). Every alert says which question it answers, who did what to which
+ * resource, when and from where, why it matters, the first triage step and a console link. Most of
+ * a finding comes from the event, i.e. from whoever made the API call, so every such string is
+ * redacted again, stripped of control characters, defused (mentions, links, markup) and bounded
+ * before it reaches a human.
  */
+import { createHash } from 'node:crypto';
 import { QUESTIONS, type Finding } from '../engine/model.js';
 import { redact, redactText } from '../engine/redact.js';
+import { consoleLink } from './console-links.js';
 
 export interface Alert {
   /** ASCII, one line, under SNS's 100-character limit. */
@@ -15,12 +19,17 @@ export interface Alert {
   readonly attributes: Record<string, string>;
 }
 
+/** What a use case is about, by id: "why it matters" in alerts (the stack inlines it in the notify bundle). */
+export type UseCaseNotes = Readonly<Record<string, { readonly description: string }>>;
+
 export interface FormatOptions {
   /**
    * Upper bound, in UTF-16 code units, of the evidence JSON in the text (0 omits it).
    * @default 200_000 (the SNS notifier sets its own, to fit 256 KiB)
    */
   readonly evidenceMaxLength?: number;
+  /** Use-case descriptions for "why it matters"; without one, the question stands in. */
+  readonly notes?: UseCaseNotes;
 }
 
 /** SNS: "less than 100 characters". */
@@ -28,7 +37,7 @@ export const SUBJECT_MAX_LENGTH = 99;
 export const DEFAULT_EVIDENCE_MAX_LENGTH = 200_000;
 const ATTRIBUTE_MAX_LENGTH = 256;
 /** Per-field bounds: enough to read, too little to flood a chat channel. */
-const LIMITS = { summary: 2000, title: 300, principal: 500, resource: 500, userAgent: 300, short: 100, runbook: 4000 } as const;
+const LIMITS = { summary: 2000, title: 300, principal: 500, resource: 500, userAgent: 300, short: 100, runbook: 4000, why: 1000, step: 500 } as const;
 
 // C0, DEL, C1 and the Unicode line/paragraph separators.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
@@ -36,6 +45,30 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const ZWSP = '\u200b';
+
+/** Why the finding matters: its use case's description (without one, the question says it, once). */
+function whyItMatters(finding: Finding, notes: UseCaseNotes | undefined): string | undefined {
+  return notes && Object.hasOwn(notes, finding.useCase) ? notes[finding.useCase]?.description : undefined;
+}
+
+/** The runbook's first sentence: what to do first. */
+export function firstStep(runbook: string): string {
+  const text = runbook.trim();
+  const match = /^[\s\S]*?[.!?](?=\s+[A-Z(]|\s*$)/.exec(text);
+  return (match?.[0] ?? text).trim();
+}
+
+/** The runbook as steps (sentences), at most `max`. */
+export function runbookSteps(runbook: string, max: number): string[] {
+  const steps: string[] = [];
+  let rest = runbook.trim();
+  while (rest !== '' && steps.length < max) {
+    const step = firstStep(rest);
+    steps.push(step);
+    rest = rest.slice(rest.indexOf(step) + step.length).trim();
+  }
+  return steps;
+}
 
 export function formatAlert(finding: Finding, options: FormatOptions = {}): Alert {
   return { subject: formatSubject(finding), text: formatText(finding, options), attributes: formatAttributes(finding) };
@@ -136,10 +169,13 @@ function formatText(finding: Finding, options: FormatOptions): string {
   const policy = [`mode ${finding.mode}`, `stage ${finding.stage}`, `use case ${untrusted(finding.useCase, LIMITS.short)}`];
   if (finding.team) policy.push(`team ${untrusted(finding.team, LIMITS.short)}`);
   const evidence = formatEvidence(finding.evidence, options.evidenceMaxLength ?? DEFAULT_EVIDENCE_MAX_LENGTH);
+  const link = consoleLink(finding);
+  const why = whyItMatters(finding, options.notes);
 
   return [
     `${String(finding.severity).toUpperCase()} ${finding.mode === 'attest' ? 'attestation' : 'alert'}: ${untrusted(finding.title, LIMITS.title)}`,
     `Question (${finding.answers}): ${question}`,
+    ...(why ? [`Why it matters: ${neutralise(why, LIMITS.why)}`] : []),
     '',
     `What:     ${untrusted(finding.summary, LIMITS.summary)}`,
     `Who:      ${untrusted(finding.principal, LIMITS.principal)}`,
@@ -147,7 +183,9 @@ function formatText(finding: Finding, options: FormatOptions): string {
     `When:     ${untrusted(finding.eventTime, LIMITS.short)}`,
     ...(from.length > 0 ? [`From:     ${from.join(', ')}`] : []),
     `Severity: ${finding.severity} (${policy.join(', ')})`,
+    `Console:  ${link ?? 'no direct link for this finding: look it up by its id below'}`,
     '',
+    `First step: ${sanitizeLine(firstStep(finding.runbook), LIMITS.step)}`,
     'Runbook:',
     // Written by us, not by the event: keep its line breaks, drop everything else risky.
     ...finding.runbook.split(/\r?\n/).map((line) => sanitizeLine(line, LIMITS.runbook)).slice(0, 50),
@@ -185,6 +223,9 @@ function formatAttributes(finding: Finding): Record<string, string> {
     mode: finding.mode,
   };
   if (finding.team) attributes['team'] = finding.team;
+  // The repository, project or package name, so a subscription can follow one resource.
+  const resource = shortResource(finding.resource);
+  if (resource) attributes['resource'] = resource;
   // Filter policies match exact values: clean only what SNS would reject, and drop empty values.
   for (const [name, value] of Object.entries(attributes)) {
     const clean = sanitizeLine(String(value), ATTRIBUTE_MAX_LENGTH).trim();
@@ -192,4 +233,116 @@ function formatAttributes(finding: Finding): Record<string, string> {
     else attributes[name] = clean;
   }
   return attributes;
+}
+
+// ---- Chat cards (AWS Chatbot custom notifications) ---------------------------------------------
+
+/**
+ * An AWS Chatbot (Amazon Q Developer in chat applications) custom notification: rendered as a card
+ * in Slack and Microsoft Teams, in the platform's markdown. Published to a chat topic as the message.
+ */
+export interface ChatNotification {
+  readonly version: '1.0';
+  readonly source: 'custom';
+  readonly id: string;
+  readonly content: {
+    readonly textType: 'client-markdown';
+    readonly title: string;
+    readonly description: string;
+    readonly nextSteps: readonly string[];
+    readonly keywords: readonly string[];
+  };
+  readonly metadata: {
+    readonly threadId: string;
+    readonly summary: string;
+    readonly eventType: string;
+    readonly relatedResources: readonly string[];
+    readonly additionalContext: Readonly<Record<string, string>>;
+  };
+}
+
+/** Bounds for the card (chat clients truncate long cards; these keep one readable). */
+export const CHAT_LIMITS = { title: 250, description: 3500, step: 300, steps: 4, keyword: 50, summary: 250 } as const;
+
+const SEVERITY_EMOJI: Record<string, string> = {
+  critical: ':rotating_light:',
+  high: ':red_circle:',
+  medium: ':large_orange_circle:',
+  low: ':large_blue_circle:',
+  info: ':white_circle:',
+};
+
+/**
+ * Markdown-safe text for chat: neutralised (no mentions, links, angle brackets or backticks), then
+ * the characters chat markdown formats with (`*`, `_`, `~`, `|`, `#`, `>`) swapped for look-alikes,
+ * so event text can neither ping, link, nor restyle the card.
+ */
+export function chatText(text: string, maxLength: number): string {
+  return neutralise(redactText(text), maxLength)
+    .replace(/\*/g, '∗')
+    .replace(/_/g, 'ˍ')
+    .replace(/~/g, '˜')
+    .replace(/\|/g, 'ǀ')
+    .replace(/#/g, '＃');
+}
+
+/** An event-supplied value shown verbatim (copyable) in a code span, which chat clients do not format. */
+function chatCode(text: string | undefined, maxLength: number): string {
+  const value = neutralise(redactText(text ?? ''), maxLength).trim();
+  return value === '' ? '(none)' : `\`${value}\``;
+}
+
+export function formatChatNotification(finding: Finding, options: Pick<FormatOptions, 'notes'> = {}): ChatNotification {
+  const severity = String(finding.severity);
+  const title = `${SEVERITY_EMOJI[severity] ?? ''} ${severity.toUpperCase()}: ${chatText(finding.title, CHAT_LIMITS.title - 40)}`.trim();
+  const where = [
+    finding.resource ? chatCode(finding.resource, LIMITS.resource) : 'unknown resource',
+    finding.account ? `account ${chatCode(finding.account, LIMITS.short)}` : '',
+    finding.region ? `region ${chatCode(finding.region, LIMITS.short)}` : '',
+  ].filter(Boolean);
+  const from = [finding.sourceIp ? chatCode(finding.sourceIp, LIMITS.short) : '', finding.userAgent ? `user agent ${chatCode(finding.userAgent, LIMITS.userAgent)}` : ''].filter(Boolean);
+  const link = consoleLink(finding);
+  const why = whyItMatters(finding, options.notes);
+  const lines = [
+    `*What:* ${chatCode(finding.summary, 700)}`,
+    `*Who:* ${chatCode(finding.principal, 300)}`,
+    `*Where:* ${where.join(', ')}`,
+    `*When:* ${chatCode(finding.eventTime, LIMITS.short)}`,
+    ...(from.length > 0 ? [`*From:* ${from.join(', ')}`] : []),
+    `*Question:* ${chatText(QUESTIONS[finding.answers] ?? 'Unknown question', 300)} (${chatCode(finding.answers, LIMITS.short)})`,
+    ...(why ? [`*Why it matters:* ${chatText(why, 600)}`] : []),
+    `*Console:* ${link ?? 'no direct link: look the finding up by its id'}`,
+    `*Finding:* ${chatCode(finding.id, LIMITS.short)} (${chatCode(finding.useCase, LIMITS.short)}${finding.team ? `, team ${chatCode(finding.team, LIMITS.short)}` : ''})`,
+  ];
+  let description = lines.join('\n');
+  if (description.length > CHAT_LIMITS.description) description = `${description.slice(0, CHAT_LIMITS.description - 1)}…`;
+  const resource = finding.resource ? neutralise(redactText(finding.resource), LIMITS.resource) : '';
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: finding.id,
+    content: {
+      textType: 'client-markdown',
+      title,
+      description,
+      nextSteps: runbookSteps(finding.runbook, CHAT_LIMITS.steps).map((step) => chatText(step, CHAT_LIMITS.step)),
+      keywords: [severity, finding.stage, finding.useCase, ...(finding.team ? [finding.team] : [])].map((k) => chatText(String(k), CHAT_LIMITS.keyword)),
+    },
+    metadata: {
+      // One thread per use case, resource and severity: later alerts about the same thing group under
+      // the first (where the channel threads updates), and a more severe one starts its own.
+      threadId: createHash('sha256').update(`${finding.useCase}\n${finding.resource ?? finding.dedupKey}\n${severity}`).digest('hex').slice(0, 32),
+      summary: formatSubject(finding).slice(0, CHAT_LIMITS.summary),
+      eventType: chatText(finding.useCase, LIMITS.short),
+      relatedResources: resource ? [resource] : [],
+      additionalContext: {
+        findingId: neutralise(finding.id, LIMITS.short),
+        eventId: neutralise(finding.eventId, LIMITS.short),
+        severity,
+        mode: finding.mode,
+        ...(finding.team ? { team: neutralise(finding.team, LIMITS.short) } : {}),
+        ...(link ? { consoleUrl: link } : {}),
+      },
+    },
+  };
 }

@@ -24,5 +24,7 @@ export const ENV = {
   stateTable: 'STATE_TABLE_NAME',
   findingsTable: 'FINDINGS_TABLE_NAME',
   alertsTopicArn: 'ALERTS_TOPIC_ARN',
+  /** JSON: route key (`security`, `team-<name>`) → chat topic ARN (notify Lambda). */
+  chatTopicArns: 'CHAT_TOPIC_ARNS',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
 } as const;

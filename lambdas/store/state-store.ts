@@ -10,8 +10,13 @@
  *             id, at, keys, data, expiresAt   (correlate: e.g. build outputs by time and by hash)
  *   pending   pk = <useCase>#pending    sk = <join>|<claimedAt>|<subject>|<eventId>
  *             join, subject, claimedAt, deadline, data, event, expiresAt, settledAt?   (correlate checks)
+ *   enabled   pk = <useCase>#enabled    sk = #enabled   since (earliest event time evaluated: staging starts there)
+ *   window    pk = <useCase>#dedup|<sha256 of mode|severity|dedupKey>   sk = #window
+ *             findingId, firstEventId, start, windowMinutes, version, expiresAt   (dedup window)
+ *   repeat    same pk, sk = o|<the repeat's own finding id>   expiresAt   (a repeat already counted)
  * Times are event times, never the wall clock, so replaying history behaves like living through it.
  */
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CorrelationClaim, JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
@@ -66,6 +71,17 @@ class BoundedCache<V> {
   }
 }
 
+/** A dedup window: repeats of the first finding within `windowMinutes` of its event time update its count. */
+export interface DedupWindow {
+  readonly findingId: string;
+  readonly firstEventId: string;
+  /** Event time of the first finding (ISO). */
+  readonly start: string;
+  readonly windowMinutes: number;
+  /** Optimistic-concurrency version (a window is replaced when a repeat falls outside it). */
+  readonly version: number;
+}
+
 export function epochSeconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
 }
@@ -73,6 +89,7 @@ export function epochSeconds(iso: string): number {
 export class StateStore {
   private readonly values = new BoundedCache<CachedValue>(20_000);
   private readonly scopes = new BoundedCache<string>(5_000);
+  private readonly enabled = new BoundedCache<string>(1_000);
   /** DynamoDB requests made, for the benchmark's calls-per-event figure. */
   calls = 0;
 
@@ -235,6 +252,103 @@ export class StateStore {
   }
 
   /**
+   * When the use case started evaluating events (its staging days count from there): the earliest
+   * event time registers it, so replaying history behaves like living through it. One conditional
+   * write per use case and container, then only for events older than the one remembered.
+   */
+  async enabledSince(useCase: string, at: string): Promise<string> {
+    const key = { [STATE_TABLE.partitionKey]: `${useCase}#enabled`, [STATE_TABLE.sortKey]: '#enabled' };
+    const cached = this.enabled.get(useCase);
+    if (cached && Date.parse(cached) <= Date.parse(at)) return cached;
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET since = :at, sinceEpoch = :epoch',
+          ConditionExpression: 'attribute_not_exists(pk) OR sinceEpoch > :epoch',
+          ExpressionAttributeValues: { ':at': at, ':epoch': Date.parse(at) },
+        }),
+      );
+      this.enabled.set(useCase, at);
+      return at;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      this.calls += 1;
+      const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const since = typeof Item?.['since'] === 'string' ? Item['since'] : at;
+      this.enabled.set(useCase, since);
+      return since;
+    }
+  }
+
+  /** The dedup window of (use case, key), if one was ever opened (expired ones included: the caller judges). */
+  async getDedupWindow(useCase: string, key: string): Promise<DedupWindow | undefined> {
+    this.calls += 1;
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: dedupPartition(useCase, key), sk: '#window' }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return {
+      findingId: String(Item['findingId']),
+      firstEventId: String(Item['firstEventId']),
+      start: String(Item['start']),
+      windowMinutes: Number(Item['windowMinutes'] ?? 0),
+      version: Number(Item['version'] ?? 0),
+    };
+  }
+
+  /**
+   * Opens (or replaces) the window of (use case, key) with a first finding. Optimistic: false when
+   * another writer changed the window since `expectedVersion` was read (undefined: none existed).
+   */
+  async putDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>, expectedVersion: number | undefined): Promise<boolean> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: dedupPartition(useCase, key),
+            sk: '#window',
+            ...window,
+            version: (expectedVersion ?? 0) + 1,
+            expiresAt: windowExpiry(window.start, window.windowMinutes),
+          },
+          ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
+          ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Marks a repeat as counted in `window`: true the first time, false for a redelivery of the same
+   * repeat (so an at-least-once delivery never counts it twice).
+   */
+  async markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'start' | 'windowMinutes'>): Promise<boolean> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: dedupPartition(useCase, key), sk: `o|${repeatId}`, expiresAt: windowExpiry(window.start, window.windowMinutes) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Keeps a correlate record until forget-after (from its event time), findable by time and by each
    * of its keys: one small item per access path, since the table has no secondary index for it.
    */
@@ -382,6 +496,16 @@ export interface PendingCheck {
   readonly eventId: string;
   /** A slim copy of the claim's event (envelope and identity, no request parameters), to report it later. */
   readonly event: Record<string, unknown>;
+}
+
+/** Dedup keys come from events: hashed, so any length and character fits a partition key. */
+function dedupPartition(useCase: string, key: string): string {
+  return `${useCase}#dedup|${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
+/** A window's items outlive it by a day (TTL), so late repeats still find it. */
+function windowExpiry(start: string, windowMinutes: number): number {
+  return epochSeconds(start) + windowMinutes * 60 + DAY_SECONDS;
 }
 
 function pendingSortKey(check: PendingCheck): string {

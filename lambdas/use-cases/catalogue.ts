@@ -1,8 +1,22 @@
-/** The use-case catalogue: sorted by priority (risk reduction against effort), for the CLI and the README. */
+/**
+ * The use-case catalogue: sorted by priority (risk reduction against effort), for the CLI and the
+ * README. With a configuration it also says how each use case is run (mode, staging, dedup window),
+ * whether a managed service already covers it, and which suppressions apply, expired ones included.
+ */
 import type { BuildwatchConfig } from '../config/config.js';
 import { QUESTIONS, type Mode, type QuestionId } from '../engine/model.js';
 import { policyFor } from '../engine/policy.js';
 import type { UseCase } from '../engine/use-case.js';
+
+export interface CatalogueSuppression {
+  readonly useCase: string;
+  readonly principal?: string;
+  readonly resource?: string;
+  readonly expires: string;
+  readonly reason: string;
+  /** Its expiry date has passed: it no longer applies to events after that date. */
+  readonly expired: boolean;
+}
 
 export interface CatalogueEntry {
   readonly id: string;
@@ -16,28 +30,51 @@ export interface CatalogueEntry {
   readonly mode: Mode;
   readonly riskReduction: number;
   readonly effort: number;
-  /** riskReduction / effort: cheap, high-value use cases first. */
+  /**
+   * riskReduction / effort: cheap, high-value use cases first; halved when the configuration says a
+   * managed service already answers the question (`coveredBy`).
+   */
   readonly priority: number;
   readonly mitre: readonly string[];
+  /** Managed services the configuration names as already covering this use case (empty: none). */
+  readonly coveredBy: readonly string[];
+  /** Days a newly enabled use case attests instead of alerting (0: none). */
+  readonly stagingDays: number;
+  /** Repeats within this many minutes update the first finding's count (0: none). */
+  readonly dedupWindowMinutes: number;
+  /** Suppressions that name this use case or `*`, expired ones included. */
+  readonly suppressions: readonly CatalogueSuppression[];
 }
 
-export function catalogue(useCases: readonly UseCase[], config: BuildwatchConfig): CatalogueEntry[] {
+/** `today` (yyyy-mm-dd, default the UTC date now) decides which suppressions have expired. */
+export function catalogue(useCases: readonly UseCase[], config: BuildwatchConfig, today: string = new Date().toISOString().slice(0, 10)): CatalogueEntry[] {
   return useCases
-    .map(({ metadata, logic }) => ({
-      id: metadata.id,
-      answers: metadata.answers,
-      question: QUESTIONS[metadata.answers],
-      stage: metadata.stage,
-      title: metadata.title,
-      kind: logic.kind,
-      severity: metadata.severity,
-      defaultMode: metadata.defaultMode,
-      mode: policyFor(metadata, config).mode,
-      riskReduction: metadata.riskReduction,
-      effort: metadata.effort,
-      priority: Math.round((metadata.riskReduction / metadata.effort) * 100) / 100,
-      mitre: metadata.mitre,
-    }))
+    .map(({ metadata, logic }) => {
+      const policy = policyFor(metadata, config);
+      const coveredBy = config.useCases[metadata.id]?.coveredBy ?? [];
+      const ratio = metadata.riskReduction / metadata.effort / (coveredBy.length > 0 ? 2 : 1);
+      return {
+        id: metadata.id,
+        answers: metadata.answers,
+        question: QUESTIONS[metadata.answers],
+        stage: metadata.stage,
+        title: metadata.title,
+        kind: logic.kind,
+        severity: metadata.severity,
+        defaultMode: metadata.defaultMode,
+        mode: policy.mode,
+        riskReduction: metadata.riskReduction,
+        effort: metadata.effort,
+        priority: Math.round(ratio * 100) / 100,
+        mitre: metadata.mitre,
+        coveredBy,
+        stagingDays: policy.mode === 'alert' ? policy.stagingDays : 0,
+        dedupWindowMinutes: policy.dedupWindowMinutes,
+        suppressions: config.suppressions
+          .filter((s) => s.useCase === metadata.id || s.useCase === '*')
+          .map((s) => ({ ...s, expired: s.expires < today })),
+      };
+    })
     .sort((a, b) => b.priority - a.priority || b.riskReduction - a.riskReduction || a.id.localeCompare(b.id));
 }
 
@@ -52,9 +89,37 @@ export function catalogueMarkdown(entries: readonly CatalogueEntry[]): string {
 }
 
 export function catalogueText(entries: readonly CatalogueEntry[]): string {
+  const modeOf = (e: CatalogueEntry): string => (e.stagingDays > 0 ? `${e.mode}*` : e.mode);
   const lines = entries.map(
     (e) =>
-      `${e.priority.toFixed(2).padStart(5)}  ${e.id.padEnd(30)} ${e.stage.padEnd(13)} ${e.severity.padEnd(9)} ${e.mode.padEnd(7)} risk ${e.riskReduction} effort ${e.effort}  ${e.question}`,
+      `${e.priority.toFixed(2).padStart(5)}  ${e.id.padEnd(32)} ${e.stage.padEnd(13)} ${e.severity.padEnd(9)} ${modeOf(e).padEnd(7)} risk ${e.riskReduction} effort ${e.effort}  ${(e.coveredBy.length > 0 ? 'yes' : '-').padEnd(7)} ${e.question}`,
   );
-  return [`${'prio'.padStart(5)}  ${'use case'.padEnd(30)} ${'stage'.padEnd(13)} ${'severity'.padEnd(9)} ${'mode'.padEnd(7)} attributes         question`, ...lines].join('\n');
+  const out = [`${'prio'.padStart(5)}  ${'use case'.padEnd(32)} ${'stage'.padEnd(13)} ${'severity'.padEnd(9)} ${'mode'.padEnd(7)} attributes         covered question`, ...lines];
+
+  const notes: string[] = [];
+  const staged = entries.filter((e) => e.stagingDays > 0);
+  if (staged.length > 0) {
+    const days = [...new Set(staged.map((e) => e.stagingDays))];
+    notes.push(`* staging: ${days.length === 1 ? `${days[0]} days` : 'some days'} in attest mode after a use case starts (${staged.length} use case(s)); \`replay --what-if\` shows what they would have alerted`);
+  }
+  for (const e of entries.filter((x) => x.dedupWindowMinutes > 0)) notes.push(`dedup window: ${e.id} ${e.dedupWindowMinutes} min`);
+  for (const e of entries.filter((x) => x.coveredBy.length > 0)) notes.push(`covered: ${e.id} by ${e.coveredBy.join(', ')} (priority halved)`);
+
+  // Each suppression once, even when it names `*` and so shows on every entry.
+  const seen = new Set<string>();
+  const suppressions = entries.flatMap((e) => e.suppressions).filter((s) => {
+    const key = JSON.stringify(s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (suppressions.length > 0) {
+    const expired = suppressions.filter((s) => s.expired);
+    notes.push(`suppressions: ${suppressions.length - expired.length} active, ${expired.length} expired`);
+    for (const s of [...expired, ...suppressions.filter((x) => !x.expired)]) {
+      const scope = [s.principal ? `principal ${s.principal}` : '', s.resource ? `resource ${s.resource}` : ''].filter(Boolean).join(' ') || 'everything';
+      notes.push(`  ${s.expired ? `EXPIRED ${s.expires}` : `until   ${s.expires}`}  ${s.useCase}  ${scope}: ${s.reason}`);
+    }
+  }
+  return notes.length > 0 ? [...out, '', ...notes].join('\n') : out.join('\n');
 }

@@ -29,7 +29,11 @@ export const CONFIG_DEFINE = 'process.env.BUILDWATCH_CONFIG_JSON';
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __buildwatchCreateRequire } from 'node:module'; const require = __buildwatchCreateRequire(import.meta.url);";
 
-export function bundlingOptions(config: BuildwatchConfig): nodejs.BundlingOptions {
+/** The notify bundle reads the use cases' descriptions ("why it matters") from this literal. */
+export const USE_CASE_NOTES_DEFINE = 'process.env.BUILDWATCH_USE_CASE_NOTES_JSON';
+
+/** `defines`: more string literals to inline (JavaScript source, e.g. JSON.stringify(JSON.stringify(x))). */
+export function bundlingOptions(config: BuildwatchConfig, defines: Record<string, string> = {}): nodejs.BundlingOptions {
   return {
     format: nodejs.OutputFormat.ESM,
     target: 'node22',
@@ -40,7 +44,7 @@ export function bundlingOptions(config: BuildwatchConfig): nodejs.BundlingOption
     banner: ESM_REQUIRE_BANNER,
     // Bundle the pinned AWS SDK rather than the runtime's (whatever version that is that day).
     externalModules: [],
-    define: { [CONFIG_DEFINE]: JSON.stringify(JSON.stringify(config)) },
+    define: { ...defines, [CONFIG_DEFINE]: JSON.stringify(JSON.stringify(config)) },
   };
 }
 
@@ -55,6 +59,8 @@ export interface HandlerFunctionProps {
   /** Encrypts the log group (its key policy must let CloudWatch Logs use it; the stack adds that). */
   readonly key: kms.IKey;
   readonly logRetention?: logs.RetentionDays;
+  /** More literals inlined at bundle time (see bundlingOptions). */
+  readonly defines?: Record<string, string>;
 }
 
 export class HandlerFunction extends Construct {
@@ -91,7 +97,7 @@ export class HandlerFunction extends Construct {
       logGroup: this.logGroup,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
-      bundling: bundlingOptions(props.config),
+      bundling: bundlingOptions(props.config, props.defines),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,

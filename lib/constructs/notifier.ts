@@ -1,7 +1,9 @@
 /**
  * The notifier: the findings table is the outbox; its stream (new images, INSERT of alert-mode
- * findings only) drives the notify Lambda, which publishes to the alerts topic. A batch that still
- * fails after the retries is recorded on the dead-letter queue (stream position metadata).
+ * findings only) drives the notify Lambda, which publishes to the alerts topic and to the chat topics
+ * of the routes that want the finding (addChatTopics). A batch that still fails after the retries is
+ * recorded on the dead-letter queue (stream position metadata). A repeat folded into a finding by a
+ * dedup window is a MODIFY, which the filter drops: it is never announced.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,9 +14,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
+import type { UseCase } from '../../lambdas/engine/use-case.js';
+import type { UseCaseNotes } from '../../lambdas/notify/format.js';
 import { ENV } from '../../lambdas/store/schema.js';
 import { HEARTBEAT_PRINCIPAL } from '../../lambdas/use-cases/monitor/constants.js';
-import { HandlerFunction } from './handler-function.js';
+import { publishChatCards } from './alert-routing.js';
+import { HandlerFunction, USE_CASE_NOTES_DEFINE } from './handler-function.js';
 
 export const NOTIFY_TIMEOUT = Duration.seconds(30);
 
@@ -35,8 +40,15 @@ export function alertsTopicName(resourcePrefix: string): string {
   return `${resourcePrefix}alerts`;
 }
 
+/** What the alerts say under "why it matters": each use case's description, by id. */
+export function useCaseNotes(useCases: readonly UseCase[]): UseCaseNotes {
+  return Object.fromEntries(useCases.map(({ metadata }) => [metadata.id, { description: metadata.description }]));
+}
+
 export interface NotifierProps {
   readonly config: BuildwatchConfig;
+  /** Their descriptions are inlined into the bundle ("why it matters"), not their code. */
+  readonly useCases?: readonly UseCase[];
   readonly entry: string;
   readonly key: kms.IKey;
   readonly findingsTable: dynamodb.ITable;
@@ -71,6 +83,7 @@ export class Notifier extends Construct {
         [ENV.alertsTopicArn]: this.alertsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: `${prefix}notify`,
       },
+      defines: { [USE_CASE_NOTES_DEFINE]: JSON.stringify(JSON.stringify(useCaseNotes(props.useCases ?? []))) },
     });
     this.function = this.handler.function;
 
@@ -87,5 +100,10 @@ export class Notifier extends Construct {
       }),
     );
     this.alertsTopic.grantPublish(this.handler.role);
+  }
+
+  /** Route key → chat topics: the function publishes cards there (and may, nowhere else). */
+  addChatTopics(byRoute: Readonly<Record<string, readonly sns.ITopic[]>>): void {
+    publishChatCards(this.handler, byRoute);
   }
 }

@@ -4,7 +4,9 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../lambdas/engine/model.js';
-import { handleStream } from '../../lambdas/handlers/notify.js';
+import { parseConfig } from '../../lambdas/config/config.js';
+import { createNotifier, handleStream } from '../../lambdas/handlers/notify.js';
+import { ENV } from '../../lambdas/store/schema.js';
 import { SnsNotifier } from '../../lambdas/notify/sns-notifier.js';
 
 const snsMock = mockClient(SNSClient);
@@ -59,5 +61,30 @@ describe('notify handler', () => {
     const event: DynamoDBStreamEvent = { Records: [streamRecord(finding('a', 'alert'), '10'), streamRecord(finding('b', 'alert'), '11'), streamRecord(finding('c', 'alert'), '12')] };
     const result = await handleStream(event, { notifier: new SnsNotifier(new SNSClient({ region: 'eu-west-1' }), topic) });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '11' }] });
+  });
+
+  it('also publishes a chat card to the chat topics of the routes that want it, with the use case\'s description', async () => {
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+    const config = parseConfig({
+      routing: {
+        security: { slack: { workspaceId: 'T07EA123LEP', channelId: 'C07SECOPS1' } },
+        teams: { payments: { repositories: ['payments-service'], slack: { workspaceId: 'T07EA123LEP', channelId: 'C07PAYDEV1' } }, web: { repositories: ['web-frontend'] } },
+      },
+    });
+    const chat = { security: ['arn:aws:sns:eu-west-1:111122223333:buildwatch-chat-security'], 'team-payments': ['arn:aws:sns:eu-west-1:111122223333:buildwatch-chat-team-payments'] };
+    const notifier = createNotifier(
+      new SNSClient({ region: 'eu-west-1' }),
+      { [ENV.alertsTopicArn]: topic, [ENV.chatTopicArns]: JSON.stringify(chat) },
+      { 'source.new-pusher': { description: 'New access is where SUNSPOT-style attacks start.' } },
+      config,
+    );
+    const event: DynamoDBStreamEvent = { Records: [streamRecord(finding('a', 'alert'), '1'), streamRecord({ ...finding('b', 'alert'), severity: 'medium' }, '2')] };
+    expect(await handleStream(event, { notifier })).toEqual({ batchItemFailures: [] });
+    const byTopic = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    // a (high, payments): alerts topic, security chat, payments chat; b (medium): alerts topic, payments chat.
+    expect(byTopic.map((input) => input.TopicArn?.split(':').pop())).toEqual(['buildwatch-alerts', 'buildwatch-chat-security', 'buildwatch-chat-team-payments', 'buildwatch-alerts', 'buildwatch-chat-team-payments']);
+    expect(byTopic[0]?.Message).toContain('Why it matters: New access is where SUNSPOT-style attacks start.');
+    const card = JSON.parse(byTopic[1]!.Message!) as { content: { description: string } };
+    expect(card.content.description).toContain('*Why it matters:* New access is where SUNSPOT-style attacks start.');
   });
 });

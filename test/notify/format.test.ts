@@ -46,7 +46,7 @@ describe('formatAlert subject', () => {
 });
 
 describe('formatAlert attributes', () => {
-  it('carries severity, stage, useCase, answers, mode and team for filter policies', () => {
+  it('carries severity, stage, useCase, answers, mode, team and the resource name for filter policies', () => {
     expect(formatAlert(finding()).attributes).toEqual({
       severity: 'high',
       stage: 'source',
@@ -54,7 +54,9 @@ describe('formatAlert attributes', () => {
       answers: 'source.new-contributor',
       mode: 'alert',
       team: 'payments',
+      resource: 'payments-service',
     });
+    expect(formatAlert(finding({ resource: undefined })).attributes).not.toHaveProperty('resource');
   });
 
   it('omits team when the finding has none (or an empty one)', () => {
@@ -181,5 +183,24 @@ describe('neutralise', () => {
 
   it('replaces lone surrogates, which SNS would reject as invalid UTF-8', () => {
     expect(neutralise('a\ud800b\udc00c', 10)).toBe('a\ufffdb\ufffdc');
+  });
+});
+
+describe('formatAlert: what people need to act', () => {
+  const notes = { 'source.new-pusher': { description: 'A principal never seen writing to this repository pushed code: the SUNSPOT pattern starts with new access.' } };
+
+  it('says why it matters (the use case description; without one the question says it, once), the first step and a console link', () => {
+    const { text } = formatAlert(finding({ cloudTrailEventId: '7e4b0e43-1d5c-4c8e-9a53-2f6a7d1b9c10' }), { notes });
+    expect(text).toContain(`Why it matters: ${notes['source.new-pusher'].description}`);
+    expect(text).toContain('First step: Confirm with the repository owner that alice should push here.');
+    expect(text).toContain('Console:  https://eu-west-1.console.aws.amazon.com/cloudtrail/home?region=eu-west-1#/events/7e4b0e43-1d5c-4c8e-9a53-2f6a7d1b9c10');
+    expect(formatAlert(finding()).text).not.toContain('Why it matters');
+  });
+
+  it('links a repository or project from its ARN when the finding has no CloudTrail record, and says so when it has nothing', () => {
+    expect(formatAlert(finding()).text).toContain('Console:  https://eu-west-1.console.aws.amazon.com/codesuite/codecommit/repositories/payments-service/browse?region=eu-west-1');
+    const project = formatAlert(finding({ stage: 'build', resource: 'arn:aws:codebuild:eu-west-1:111122223333:project/payments-service-build' })).text;
+    expect(project).toContain('Console:  https://eu-west-1.console.aws.amazon.com/codesuite/codebuild/111122223333/projects/payments-service-build/history?region=eu-west-1');
+    expect(formatAlert(finding({ region: undefined, resource: 'my-key' })).text).toContain('Console:  no direct link for this finding');
   });
 });

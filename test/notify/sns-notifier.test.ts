@@ -44,6 +44,7 @@ describe('SnsNotifier', () => {
         answers: { DataType: 'String', StringValue: 'source.new-contributor' },
         mode: { DataType: 'String', StringValue: 'alert' },
         team: { DataType: 'String', StringValue: 'payments' },
+        resource: { DataType: 'String', StringValue: 'payments-service' },
       },
     });
     expect(published().Message).not.toContain('Full finding:');

@@ -1,6 +1,7 @@
 /** A real DynamoDB API (dynalite on loopback) for tests, with fresh tables per test. */
 import { afterAll, beforeAll } from 'vitest';
 import { parseConfig, type BuildwatchConfigInput } from '../../lambdas/config/config.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Engine } from '../../lambdas/engine/engine.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
@@ -13,6 +14,8 @@ export interface TestStores {
   readonly state: StateStore;
   readonly findings: FindingsStore;
   readonly tables: { state: string; findings: string };
+  /** The document client behind the stores, for stores a test builds itself. */
+  readonly doc: DynamoDBDocumentClient;
 }
 
 export interface LocalDynamo {
@@ -40,7 +43,8 @@ export function useLocalDynamo(): LocalDynamo {
     const client = localDynamoClient(server.endpoint);
     await ensureTables(client, tables);
     const doc = documentClient(client);
-    return { state: new StateStore(doc, tables.state), findings: new FindingsStore(doc, tables.findings), tables };
+    // Test events are from the past: findings stay amendable (the cloud's rule is tested on its own).
+    return { state: new StateStore(doc, tables.state), findings: new FindingsStore(doc, tables.findings, { amendableDay: () => true }), tables, doc };
   };
   return {
     endpoint: () => server?.endpoint ?? '',

@@ -1,0 +1,21 @@
+/**
+ * The notifier of the Lambdas that alert people (notify, heartbeat): the alerts topic (text and
+ * routing attributes, for e-mail, HTTPS, SQS and Lambda subscribers), plus the chat topics of the
+ * routes that want the finding, when the stack made any.
+ */
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { BuildwatchConfig } from '../config/config.js';
+import { ENV } from '../store/schema.js';
+import { ChatNotifier, parseChatTopics } from './chat-notifier.js';
+import type { UseCaseNotes } from './format.js';
+import { MultiNotifier, type Notifier } from './notifier.js';
+import { SnsNotifier } from './sns-notifier.js';
+
+export function alertChannels(client: SNSClient, env: Readonly<Record<string, string | undefined>>, config: BuildwatchConfig, notes: UseCaseNotes = {}): Notifier {
+  const alertsTopicArn = env[ENV.alertsTopicArn];
+  if (!alertsTopicArn) throw new Error(`environment variable ${ENV.alertsTopicArn} is not set`);
+  const alerts = new SnsNotifier(client, alertsTopicArn, { notes });
+  const topics = parseChatTopics(env[ENV.chatTopicArns]);
+  if (Object.keys(topics).length === 0) return alerts;
+  return new MultiNotifier([alerts, new ChatNotifier(client, config, topics, { notes })]);
+}
