@@ -2,9 +2,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { Clock } from '../../lambdas/backfill/rate-limit.js';
+import { capture, jsonLines } from '../support/capture.js';
+
+export { capture, jsonLines };
 
 export const ACCOUNT = '111122223333';
 export type CloudTrailRecord = Record<string, unknown> & { eventID: string; eventTime: string; eventSource: string; awsRegion: string };
@@ -187,18 +189,7 @@ export function fakeClock(start = Date.parse('2026-10-01T00:00:00Z')): Clock & {
   };
 }
 
-export function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  return { io: { stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
-}
 
-export const jsonLines = (text: string): Array<Record<string, unknown>> =>
-  text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 export function writeConfig(dir: string, config: Record<string, unknown>): string {
   const path = join(dir, 'buildwatch.config.json');

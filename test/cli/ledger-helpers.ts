@@ -2,25 +2,17 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll } from 'vitest';
 import type { Finding } from '../../lambdas/engine/model.js';
 import { keptStorePath, openLocalStores, type LocalStores } from '../../bin/commands/local-stores.js';
 import { runReplay } from '../../bin/commands/replay.js';
+import { capture, jsonLines } from '../support/capture.js';
+
+export { capture, jsonLines };
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-export function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  return { io: { stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
-}
 
-export const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const made: string[] = [];
 afterAll(() => {

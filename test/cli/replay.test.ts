@@ -2,31 +2,21 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runReplay } from '../../bin/commands/replay.js';
+import { capture, jsonLines } from '../support/capture.js';
 
 const CASES = join(import.meta.dirname, '..', '..', 'lambdas', 'use-cases');
 const stopLoggingCase = JSON.parse(readFileSync(join(CASES, 'monitor/cloudtrail-tamper/cases/stop-logging.json'), 'utf8')) as { events: { detail: Record<string, unknown> }[] };
 const pushCase = JSON.parse(readFileSync(join(CASES, 'source/new-pusher/cases/new-principal-after-learning.json'), 'utf8')) as { history: unknown[]; events: unknown[] };
 
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-  return { io: { stdout, stderr }, out: () => out.join(''), err: () => err.join('') };
-}
 
 function workdir(): string {
   return mkdtempSync(join(tmpdir(), 'buildwatch-replay-'));
 }
 
-const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('buildwatch replay', () => {
   it('prints one finding per line with the contract fields; a bare CloudTrail record keeps its eventID', async () => {
