@@ -84,15 +84,7 @@ export function createAwsLookups(clients: AwsLookupClients): Lookups {
           }
           const page = await clients.codeartifact.send(
             new ListPackageVersionAssetsCommand({
-              domain: ref.domain,
-              ...(ref.domainOwner ? { domainOwner: ref.domainOwner } : {}),
-              repository: ref.repository,
-              // The SDK's enum is a closed union; pass through whatever format the event named.
-              format: ref.format as PackageFormat,
-              // The API rejects an empty namespace; npm without a scope has none.
-              ...(ref.namespace ? { namespace: ref.namespace } : {}),
-              package: ref.package,
-              packageVersion: ref.version,
+              ...packageVersionInput(ref),
               ...(nextToken !== undefined ? { nextToken } : {}),
             }),
           );
@@ -140,15 +132,7 @@ export function createAwsLookups(clients: AwsLookupClients): Lookups {
     async packageVersionOrigin(ref: PackageVersionRef): Promise<LookupResult<PackageVersionOrigin>> {
       try {
         const output = await clients.codeartifact.send(
-          new DescribePackageVersionCommand({
-            domain: ref.domain,
-            ...(ref.domainOwner ? { domainOwner: ref.domainOwner } : {}),
-            repository: ref.repository,
-            format: ref.format as PackageFormat,
-            ...(ref.namespace ? { namespace: ref.namespace } : {}),
-            package: ref.package,
-            packageVersion: ref.version,
-          }),
+          new DescribePackageVersionCommand(packageVersionInput(ref)),
         );
         const description = output.packageVersion;
         if (description === undefined) return { status: 'unavailable', reason: 'DescribePackageVersion returned no packageVersion' };
@@ -181,5 +165,20 @@ export function createAwsLookups(clients: AwsLookupClients): Lookups {
         return unavailable(error);
       }
     },
+  };
+}
+
+/** The package-version parameters both CodeArtifact look-ups take. */
+function packageVersionInput(ref: PackageVersionRef) {
+  return {
+    domain: ref.domain,
+    ...(ref.domainOwner ? { domainOwner: ref.domainOwner } : {}),
+    repository: ref.repository,
+    // The SDK's enum is a closed union; pass through whatever format the event named.
+    format: ref.format as PackageFormat,
+    // The API rejects an empty namespace; npm without a scope has none.
+    ...(ref.namespace ? { namespace: ref.namespace } : {}),
+    package: ref.package,
+    packageVersion: ref.version,
   };
 }

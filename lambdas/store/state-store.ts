@@ -234,22 +234,9 @@ export class StateStore {
 
   /** Optimistic write: false when someone else wrote a newer version first. */
   async putSnapshot(useCase: string, key: string, snapshot: Snapshot, expectedVersion: number | undefined): Promise<boolean> {
-    try {
-      this.calls += 1;
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot },
-          ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
-          ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot }, expectedVersion);
   }
+
 
   /**
    * When the use case started evaluating events (its staging days count from there): the earliest
@@ -304,18 +291,26 @@ export class StateStore {
    * another writer changed the window since `expectedVersion` was read (undefined: none existed).
    */
   async putDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>, expectedVersion: number | undefined): Promise<boolean> {
+    return this.putVersioned(
+      {
+        pk: dedupPartition(useCase, key),
+        sk: '#window',
+        ...window,
+        version: (expectedVersion ?? 0) + 1,
+        expiresAt: windowExpiry(window.start, window.windowMinutes),
+      },
+      expectedVersion,
+    );
+  }
+
+  /** Optimistic write of a versioned item: created when absent, replaced only at the version read. */
+  private async putVersioned(item: Record<string, unknown>, expectedVersion: number | undefined): Promise<boolean> {
     try {
       this.calls += 1;
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            pk: dedupPartition(useCase, key),
-            sk: '#window',
-            ...window,
-            version: (expectedVersion ?? 0) + 1,
-            expiresAt: windowExpiry(window.start, window.windowMinutes),
-          },
+          Item: item,
           ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
           ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
         }),
@@ -326,6 +321,7 @@ export class StateStore {
       throw error;
     }
   }
+
 
   /**
    * Marks a repeat as counted in `window`: true the first time, false for a redelivery of the same
