@@ -1,7 +1,8 @@
 /**
  * CDK app entry (`cdk synth` / `cdk deploy`, see cdk.json): the validated configuration and the
- * use-case list make the Buildwatch stack; cdk-nag's AwsSolutions pack runs as a CDK validation
- * plugin, so any unacknowledged finding (error or warning) fails the synthesis.
+ * use-case list make the Buildwatch stack; cdk-nag's AwsSolutions pack and the deploy-quota checks
+ * run as CDK validation plugins, so any unacknowledged finding (error or warning) or quota error
+ * fails the synthesis.
  *
  * BUILDWATCH_CONFIG names the configuration file (default: buildwatch.config.json, optional).
  * Context `buildwatch:stackName` overrides the stack name (default Buildwatch).
@@ -12,6 +13,7 @@ import { ConfigError, loadConfig, type BuildwatchConfig } from '../lambdas/confi
 import { checkConfigAgainstCatalogue } from '../lambdas/use-cases/check-config.js';
 import { useCases } from '../lambdas/use-cases/index.js';
 import { BuildwatchStack } from '../lib/buildwatch-stack.js';
+import { DeployQuotaChecks } from '../lib/quotas/deploy-quota-checks.js';
 
 let config: BuildwatchConfig;
 try {
@@ -32,5 +34,6 @@ new BuildwatchStack(app, stackName, { config, useCases });
 Tags.of(app).add('application', 'buildwatch');
 
 // cdk-nag v3 is a policy-validation plugin: violations are reported after synthesis, and any
-// violation makes the synthesis fail (in-process: an exception; under the CLI: exit code 1).
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+// violation makes the synthesis fail (in-process: an exception; under the CLI: exit code 1). The
+// deploy-quota checks work the same way, for the limits CloudFormation would only hit at deploy time.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new DeployQuotaChecks());

@@ -127,8 +127,17 @@ export const configSchema = z.strictObject({
     .prefault({}),
   monitor: z
     .strictObject({
-      /** Offline, names starting with it are the monitor's own; in the cloud the stack passes real names. */
-      resourcePrefix: nonEmpty.default('buildwatch-'),
+      /**
+       * Offline, names starting with it are the monitor's own; in the cloud the stack passes real names.
+       * Every physical name is `<prefix><suffix>`: letters, digits and hyphens are valid in all of them,
+       * and 30 characters leave room for the longest rule name within EventBridge's 64.
+       */
+      resourcePrefix: z
+        .string()
+        .min(1)
+        .max(30)
+        .regex(/^[A-Za-z0-9-]+$/, 'letters, digits and hyphens only (it starts every queue, table, function and rule name)')
+        .default('buildwatch-'),
     })
     .prefault({}),
   /** CI/CD roles and users: known contributors, exempt from first-seen and MFA alerts. ARN or ARN glob with *. */

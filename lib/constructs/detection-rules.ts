@@ -13,6 +13,7 @@ import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import type { EventPattern as RawEventPattern } from '../../lambdas/engine/event-pattern.js';
 import type { Mode } from '../../lambdas/engine/model.js';
 import type { UseCase } from '../../lambdas/engine/use-case.js';
+import { stackRuleArnPattern, withDeadLetter } from './queues.js';
 
 /** The rule state that also delivers read-only CloudTrail management events (EVENTS.md section 2). */
 export const ALL_MANAGEMENT_EVENTS_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
@@ -75,12 +76,10 @@ export class DetectionRules extends Construct {
         description: `Buildwatch ${metadata.id}: ${metadata.title}`.slice(0, 512),
         eventPattern: toCdkEventPattern(useCase.pattern),
         targets: [
-          new targets.SqsQueue(props.detectQueue, {
-            message: detectInput(metadata.id),
-            deadLetterQueue: props.deadLetterQueue,
-            retryAttempts: 185,
-            maxEventAge: Duration.hours(24),
-          }),
+          withDeadLetter(
+            new targets.SqsQueue(props.detectQueue, { message: detectInput(metadata.id), retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+            props.deadLetterQueue,
+          ),
         ],
       });
       if (metadata.readOnlyEvents) {
@@ -92,8 +91,9 @@ export class DetectionRules extends Construct {
 
     // The SQS target lets any rule of this account send to the (KMS-encrypted) queue (aws:SourceAccount).
     // Only Buildwatch's own rules may: a foreign rule with a constant input could forge pipeline events.
-    const ruleArns = [...this.rules.values()].map((rule) => rule.ruleArn);
-    if (ruleArns.length > 0) {
+    // One pattern, not a list of rule ARNs: a list is one condition value per rule, and SQS allows 10
+    // conditions per policy (counted strictly: every value of every key).
+    if (this.rules.size > 0) {
       props.detectQueue.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'OnlyBuildwatchRulesMaySend',
@@ -101,7 +101,7 @@ export class DetectionRules extends Construct {
           principals: [new iam.ServicePrincipal('events.amazonaws.com')],
           actions: ['sqs:SendMessage'],
           resources: [props.detectQueue.queueArn],
-          conditions: { ArnNotEquals: { 'aws:SourceArn': ruleArns } },
+          conditions: { ArnNotLike: { 'aws:SourceArn': stackRuleArnPattern(this, prefix) } },
         }),
       );
     }

@@ -29,6 +29,7 @@ import { LIVENESS_PARTITION } from '../../lambdas/use-cases/monitor/liveness.js'
 import { MONITOR_RESOURCES_ENV } from '../../lambdas/use-cases/monitor/own-resources.js';
 import { TABLE_KEY_ACTIONS } from './detector.js';
 import { HandlerFunction } from './handler-function.js';
+import { withDeadLetter } from './queues.js';
 import { alertsTopicName } from './notifier.js';
 
 export const HEARTBEAT_INTERVAL = Duration.minutes(15);
@@ -118,7 +119,7 @@ export class Heartbeat extends Construct {
       ruleName: `${prefix}heartbeat`,
       description: 'Buildwatch: runs the heartbeat',
       schedule: events.Schedule.rate(HEARTBEAT_INTERVAL),
-      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: HEARTBEAT_INTERVAL, deadLetterQueue: props.deadLetterQueue })],
+      targets: [withDeadLetter(new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: HEARTBEAT_INTERVAL }), props.deadLetterQueue)],
     });
 
     if (props.canary) {

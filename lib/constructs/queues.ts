@@ -4,16 +4,40 @@
  * reason, at the 5th receive), messages SQS redrives after 6 receives, EventBridge deliveries that
  * failed, and notifier stream batches that exhausted their retries.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 
 /**
  * SQS moves a message to the dead-letter queue on its 6th receive. The detect handler forwards a
  * message itself (with the reason) on its 5th, so the redrive is only a backstop for crashes.
  */
 export const DETECT_MAX_RECEIVE_COUNT = 6;
+
+/**
+ * The ARN of every EventBridge rule the stack creates: all are named `<resourcePrefix>…` on the default
+ * bus. Queue policies name this pattern once instead of one ARN per rule, so they stay inside SQS's
+ * policy quotas (20 statements, 8,192 bytes) for any number of use cases. A foreign rule given the
+ * prefix is itself tampering with the monitor's namespace, which monitor.rule-tamper alerts on.
+ */
+export function stackRuleArnPattern(scope: IConstruct, resourcePrefix: string): string {
+  const { partition, region, account } = Stack.of(scope);
+  return `arn:${partition}:events:${region}:${account}:rule/${resourcePrefix}*`;
+}
+
+/**
+ * A rule target whose undeliverable events go to `queue`. Unlike the L2 targets' `deadLetterQueue`
+ * option, this adds no per-rule statement to the queue's policy: Queues grants all the stack's rules
+ * at once (`stackRuleArnPattern`).
+ */
+export function withDeadLetter(target: events.IRuleTarget, queue: sqs.IQueue): events.IRuleTarget {
+  return {
+    bind: (rule, id) => ({ ...target.bind(rule, id), deadLetterConfig: { arn: queue.queueArn } }),
+  };
+}
 
 export interface QueuesProps {
   readonly key: kms.IKey;
@@ -48,5 +72,16 @@ export class Queues extends Construct {
       deadLetterQueue: { queue: this.deadLetter, maxReceiveCount: DETECT_MAX_RECEIVE_COUNT },
       removalPolicy: RemovalPolicy.DESTROY,
     });
+
+    // One statement for every rule of the stack, however many use cases are enabled.
+    this.deadLetter.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowBuildwatchRulesToDeadLetter',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetter.queueArn],
+        conditions: { ArnLike: { 'aws:SourceArn': stackRuleArnPattern(this, props.resourcePrefix) } },
+      }),
+    );
   }
 }

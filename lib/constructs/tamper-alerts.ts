@@ -78,18 +78,10 @@ export class TamperAlerts extends Construct {
           input: message,
           targetResource: props.alertsTopic,
           retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: Duration.hours(24).toSeconds() },
+          // Queues lets every `<prefix>…` rule dead-letter with one statement (stackRuleArnPattern).
           deadLetterConfig: { arn: props.deadLetterQueue.queueArn },
         }),
       });
-      props.deadLetterQueue.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: `AllowDirectRuleDeadLetters${this.rules.length}`,
-          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-          actions: ['sqs:SendMessage'],
-          resources: [props.deadLetterQueue.queueArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
-        }),
-      );
       this.rules.push(rule);
     }
 
