@@ -26,12 +26,18 @@ export interface CheckContext {
   readonly render: WorstCase;
   /** Limits raised with Service Quotas, by quota id (only adjustable quotas honour them). */
   readonly raised: ReadonlyMap<string, number>;
+  /** Return every measurement, not only those over their limit. */
+  readonly all?: boolean;
 }
 
 type Statement = { Effect?: Json; Principal?: Json; Action?: Json; NotAction?: Json; Condition?: Json; Resource?: Json; Sid?: Json };
 
 class Findings {
-  readonly list: QuotaFinding[] = [];
+  /** Every measurement, within the quota or not (for the headroom report). */
+  readonly all: QuotaFinding[] = [];
+  get list(): QuotaFinding[] {
+    return this.all.filter((m) => m.measured > m.limit);
+  }
   constructor(private readonly ctx: CheckContext) {}
 
   limitOf(name: QuotaName): number {
@@ -39,10 +45,9 @@ class Findings {
     return (quota.adjustable ? this.ctx.raised.get(quota.id) : undefined) ?? quota.limit;
   }
 
-  /** Records a finding when `measured` exceeds the quota. */
+  /** Records a measurement; those over their limit are the findings. */
   measure(name: QuotaName, measured: number, where: { logicalId?: string; location: string; subject: string }): void {
-    const limit = this.limitOf(name);
-    if (measured > limit) this.list.push({ quota: QUOTAS[name] as Quota, limit, measured, ...where });
+    this.all.push({ quota: QUOTAS[name] as Quota, limit: this.limitOf(name), measured, ...where });
   }
 }
 
@@ -102,7 +107,7 @@ export function checkSqsPolicies(ctx: CheckContext): QuotaFinding[] {
       });
     });
   }
-  return f.list;
+  return ctx.all ? f.all : f.list;
 }
 
 export function checkSnsPolicies(ctx: CheckContext): QuotaFinding[] {
@@ -124,7 +129,7 @@ export function checkSnsPolicies(ctx: CheckContext): QuotaFinding[] {
     }
     f.measure('snsFilterCombinations', filterCombinations(policy), { logicalId, location, subject: 'value combinations of the filter policy' });
   }
-  return f.list;
+  return ctx.all ? f.all : f.list;
 }
 
 /** Number of attribute names at each nesting level of a filter policy (`$or` branches counted apart). */
@@ -182,7 +187,7 @@ export function checkLambda(ctx: CheckContext): QuotaFinding[] {
   for (const [target, { logicalId, bytes }] of byFunction) {
     f.measure('lambdaPolicyBytes', bytes, { logicalId, location: 'Properties', subject: `bytes of the resource-based policy of function ${target}, from all its permissions` });
   }
-  return f.list;
+  return ctx.all ? f.all : f.list;
 }
 
 export function checkIam(ctx: CheckContext): QuotaFinding[] {
@@ -218,7 +223,7 @@ export function checkIam(ctx: CheckContext): QuotaFinding[] {
   for (const [logicalId, count] of managed) {
     f.measure('iamManagedPoliciesPerRole', count, { logicalId, location: 'Properties/ManagedPolicyArns', subject: 'managed policies attached to the role' });
   }
-  return f.list;
+  return ctx.all ? f.all : f.list;
 }
 
 export function checkKms(ctx: CheckContext): QuotaFinding[] {
@@ -226,7 +231,7 @@ export function checkKms(ctx: CheckContext): QuotaFinding[] {
   for (const [logicalId, resource] of resourcesOf(ctx.template, 'AWS::KMS::Key')) {
     f.measure('kmsKeyPolicyBytes', byteLength(ctx.render.render(resource.Properties?.KeyPolicy)), { logicalId, location: 'Properties/KeyPolicy', subject: 'bytes of the key policy' });
   }
-  return f.list;
+  return ctx.all ? f.all : f.list;
 }
 
 export function checkEventBridge(ctx: CheckContext): QuotaFinding[] {
@@ -271,7 +276,7 @@ export function checkEventBridge(ctx: CheckContext): QuotaFinding[] {
   for (const [bus, { logicalId, chars }] of busPolicies) {
     f.measure('eventBusPolicyChars', chars, { logicalId, location: 'Properties', subject: `characters of the ${bus} event bus's policy` });
   }
-  return f.list;
+  return ctx.all ? f.all : f.list;
 }
 
 export function checkTemplate(ctx: CheckContext): QuotaFinding[] {
@@ -283,7 +288,7 @@ export function checkTemplate(ctx: CheckContext): QuotaFinding[] {
   f.measure('templateMappings', Object.keys(t.Mappings ?? {}).length, { location: 'Mappings', subject: 'mappings in the template' });
   f.measure('templateBytes', ctx.templateBytes, { location: '', subject: 'bytes of the template file' });
   f.measure('templateDescriptionBytes', Buffer.byteLength(t.Description ?? ''), { location: 'Description', subject: 'bytes of the template description' });
-  return f.list;
+  return ctx.all ? f.all : f.list;
 }
 
 /** A physical name breaking its type's rules, as an extra kind of finding. */
