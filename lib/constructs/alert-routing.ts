@@ -16,7 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { chatTopicName, hasChat, routes, subscriptionFilterPolicy, type Route } from '../../lambdas/notify/routing.js';
@@ -106,6 +106,13 @@ export class AlertRouting extends Construct {
     }
 
     const channels = channelsOf(config);
+    if (this.subscriptions.length === 0 && channels.length === 0) {
+      // A deployable stack, but one that tells nobody: say so where the deployer looks.
+      Annotations.of(this).addWarningV2(
+        'buildwatch:no-alert-recipients',
+        'The configuration has no `routing` endpoint: alerts reach the alerts topic (output AlertsTopicArn) but no person. Add routing.security (email, Slack, Microsoft Teams, HTTPS, SQS or Lambda), or subscribe to the topic yourself.',
+      );
+    }
     if (channels.length === 0) return;
 
     this.channelRole = new iam.Role(this, 'ChannelRole', {
