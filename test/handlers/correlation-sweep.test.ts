@@ -9,7 +9,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../lambdas/config/config.js';
 import { normaliseContent } from '../../lambdas/engine/normalise-input.js';
 import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
@@ -19,6 +19,9 @@ import { CorrelationSweep, SWEEP_CODEARTIFACT_ACTIONS } from '../../lib/construc
 import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { Tables } from '../../lib/constructs/tables.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+
+// CDK synthesis takes seconds, and far longer on a busy 2-core machine: slow is not hung here.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 const dynamo = useLocalDynamo();
 const CASES = join(PROJECT_ROOT, 'lambdas', 'use-cases', 'artifact', 'hash-mismatch', 'cases');

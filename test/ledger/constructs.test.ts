@@ -10,13 +10,16 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../lambdas/config/config.js';
 import { LEDGER_ENV } from '../../lambdas/ledger/seal-store.js';
 import { AuditorAccess } from '../../lib/constructs/auditor-access.js';
 import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { LedgerSeal } from '../../lib/constructs/ledger-seal.js';
 import { Tables } from '../../lib/constructs/tables.js';
+
+// CDK synthesis takes seconds, and far longer on a busy 2-core machine: slow is not hung here.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };

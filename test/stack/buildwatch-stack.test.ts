@@ -11,7 +11,7 @@ import type { IConstruct } from 'constructs';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfig, type BuildwatchConfig, type BuildwatchConfigInput } from '../../lambdas/config/config.js';
 import type { EventPattern } from '../../lambdas/engine/event-pattern.js';
 import { defineUseCase, type UseCase, type UseCaseMetadata } from '../../lambdas/engine/use-case.js';
@@ -29,6 +29,9 @@ import { SWEEP_CODEARTIFACT_ACTIONS, correlationSweepEntry } from '../../lib/con
 import { FINDINGS_TABLE_ACTIONS, STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS } from '../../lib/constructs/detector.js';
 import { CONFIG_DEFINE, PROJECT_ROOT, bundlingOptions, handlerEntry } from '../../lib/constructs/handler-function.js';
 import { SEALS_TABLE_ACTIONS, sealEntry } from '../../lib/constructs/ledger-seal.js';
+
+// CDK synthesis takes seconds, and far longer on a busy 2-core machine: slow is not hung here.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown; Sid?: string };

@@ -10,7 +10,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { BuildwatchStack } from '../../lib/buildwatch-stack.js';
@@ -18,6 +18,9 @@ import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { QUOTA_CHECKS, checkEventBridge, checkIam, checkLambda, checkNames, checkSnsPolicies, checkSqsPolicies, checkTemplate, conditionCount, type CheckContext } from '../../lib/quotas/checks.js';
 import { DeployQuotaChecks, RAISED_QUOTAS_CONTEXT } from '../../lib/quotas/deploy-quota-checks.js';
 import { WorstCase, type Json, type Template as CfnTemplate } from '../../lib/quotas/worst-case.js';
+
+// CDK synthesis takes seconds, and far longer on a busy 2-core machine: slow is not hung here.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 const cdkContext = (JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 const standIn = fileURLToPath(import.meta.url);
@@ -50,12 +53,12 @@ function extremeConfig(): BuildwatchConfig {
 }
 
 describe('the synthesized stacks are inside every deploy quota', () => {
-  it('the bundled configuration', { timeout: 180_000 }, () => {
+  it('the bundled configuration', () => {
     const { template } = synthesize(loadConfig(resolve(PROJECT_ROOT, 'buildwatch.config.json')));
     expect(QUOTA_CHECKS.flatMap((check) => check(contextOf(template)))).toEqual([]);
   });
 
-  it('every use case enabled, every endpoint type routed, a 30-character resource prefix', { timeout: 180_000 }, () => {
+  it('every use case enabled, every endpoint type routed, a 30-character resource prefix', () => {
     const config = extremeConfig();
     expect(config.monitor.resourcePrefix).toHaveLength(30);
     const { template, bytes } = synthesize(config);

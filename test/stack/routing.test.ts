@@ -10,13 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import { ENV } from '../../lambdas/store/schema.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { BuildwatchStack } from '../../lib/buildwatch-stack.js';
 import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { useCaseNotes } from '../../lib/constructs/notifier.js';
+
+// CDK synthesis takes seconds, and far longer on a busy 2-core machine: slow is not hung here.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 type Resource = { Type: string; Properties: Record<string, any> };
 const cdkContext = (JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
