@@ -1,7 +1,8 @@
 /**
  * build.signing-key-change: the keys and certificates the pipeline signs with (those named in
  * `pipeline.signing`) were changed: KMS key policy, grants, aliases, state, key material, rotation;
- * Signer profiles and their permissions; ACM certificates re-imported, deleted or exported; and the
+ * Signer profiles and their permissions; ACM certificates deleted or exported (re-imports: see
+ * build.signing-certificate-change); and the
  * native KMS events for deletion and expired key material. Automatic rotation is not a change.
  *
  * Matching: see signing.ts (a configured alias matches an event that names only the key's ARN when
@@ -199,13 +200,11 @@ function signerChange(event: PipelineEvent, targets: SigningTargets, options: Op
 function certificateChange(event: PipelineEvent, targets: SigningTargets): Change | undefined {
   const record = event.cloudTrail;
   if (!record) return undefined;
-  // Only a re-import names an existing certificate in the request; a first import is a new certificate.
-  const arn = record.eventName === 'ImportCertificate' ? stringAt(record.requestParameters, 'certificateArn') : certificateArnOf(event);
+  // ImportCertificate (renewal by re-import) is judged on what changed by build.signing-certificate-change.
+  const arn = certificateArnOf(event);
   if (!arn) return undefined;
   const listed = targets.certificates.has(arn);
   switch (record.eventName) {
-    case 'ImportCertificate':
-      return { resource: arn, listed, severity: 'critical', title: 'Signing certificate re-imported', what: `re-imported (replaced) signing certificate ${arn}` };
     case 'DeleteCertificate':
       return { resource: arn, listed, severity: 'high', title: 'Signing certificate deleted', what: `deleted signing certificate ${arn}`, keepsSeverity: true };
     case 'ExportCertificate':
@@ -265,7 +264,7 @@ export default defineUseCase({
     title: 'Signing key or certificate changed',
     stage: 'build',
     description:
-      'Changes to the KMS keys, Signer profiles and ACM certificates named in pipeline.signing: a key policy that lets in everyone or another account, a signing alias re-pointed to or re-created for a key the configuration does not list (the targetKeyId of the request), or deleted, key deletion scheduled or done, a certificate re-imported or exported, a profile revoked (critical); a policy change, a grant for Sign, a disabled key, new or deleted key material, a profile put, cancelled or shared, a signature revoked (high); rotation disabled, a profile permission removed (medium). Automatic rotation is not reported.',
+      'Changes to the KMS keys, Signer profiles and ACM certificates named in pipeline.signing: a key policy that lets in everyone or another account, a signing alias re-pointed to or re-created for a key the configuration does not list (the targetKeyId of the request), or deleted, key deletion scheduled or done, a certificate exported, a profile revoked (critical); a policy change, a grant for Sign, a disabled key, new or deleted key material, a certificate deleted, a profile put, cancelled or shared, a signature revoked (high); rotation disabled, a profile permission removed (medium). Automatic rotation is not reported.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 5,
@@ -321,7 +320,7 @@ export default defineUseCase({
       {
         source: ['aws.acm'],
         'detail-type': ['AWS API Call via CloudTrail'],
-        detail: { eventSource: ['acm.amazonaws.com'], eventName: ['ImportCertificate', 'DeleteCertificate', 'ExportCertificate'] },
+        detail: { eventSource: ['acm.amazonaws.com'], eventName: ['DeleteCertificate', 'ExportCertificate'] },
       },
     ],
   },
