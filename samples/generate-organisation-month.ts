@@ -24,6 +24,9 @@ export interface OrganisationMonthOptions {
   readonly seed: number;
   /** Builds per project per weekday (default 4). */
   readonly buildsPerWeekday?: number;
+  /** Package reads per build (default 6-10) and per developer's day (default 2-5): fewer for a quick test. */
+  readonly readsPerBuild?: number;
+  readonly readsPerDeveloperDay?: number;
 }
 
 export interface OrganisationMonth {
@@ -206,7 +209,7 @@ function projectState(name: string, image: string): JsonMap {
   };
 }
 
-function build(month: Month, project: { name: string; signs: boolean; publishes: boolean }, day: number, minute: number, signingKey: string): void {
+function build(month: Month, project: { name: string; signs: boolean; publishes: boolean }, day: number, minute: number, signingKey: string, readsPerBuild: number | undefined): void {
   const buildUuid = month.uuid();
   const image = month.images.get(project.name) ?? 'aws/codebuild/standard:6.0';
   const buildArn = `arn:aws:codebuild:${REGION}:${ACCOUNT}:build/${project.name}:${buildUuid}`;
@@ -226,7 +229,7 @@ function build(month: Month, project: { name: string; signs: boolean; publishes:
   month.nativeEvent(month.time(day, minute + 0.5), 'aws.codebuild', 'CodeBuild Build State Change', [buildArn], { 'build-status': 'IN_PROGRESS', 'project-name': project.name, 'build-id': buildArn, 'additional-information': info(false) });
   const worker = buildRole(project.name, buildUuid);
   month.cloudTrail(month.time(day, minute + 1), worker, 'codeartifact', 'GetAuthorizationToken', { domain: DOMAIN, domainOwner: ACCOUNT, durationSeconds: 900 }, { sessionToken: 'HIDDEN_DUE_TO_SECURITY_REASONS' });
-  const reads = 6 + Math.floor(month.chance(0.5) ? 4 : 0);
+  const reads = readsPerBuild ?? 6 + (month.chance(0.5) ? 4 : 0);
   for (let r = 0; r < reads; r += 1) {
     const pkg = month.pick(NPM_PACKAGES);
     month.cloudTrail(month.time(day, minute + 1.2 + r * 0.05), { ...worker, agent: NPM_AGENT }, 'codeartifact', 'ReadFromRepository', { domainName: DOMAIN, domainOwner: ACCOUNT, repositoryName: NPM, packageName: pkg, packageFormat: 'npm', packageVersion: '1.0.0' }, null, { additionalEventData: { httpMethod: 'GET', requestUri: `/npm/${pkg}/-/${pkg}-1.0.0.tgz` } });
@@ -242,9 +245,9 @@ function build(month: Month, project: { name: string; signs: boolean; publishes:
   month.nativeEvent(month.time(day, minute + 5), 'aws.codebuild', 'CodeBuild Build State Change', [buildArn], { 'build-status': 'SUCCEEDED', 'project-name': project.name, 'build-id': buildArn, 'additional-information': info(true) });
 }
 
-function developerDay(month: Month, who: Identity, day: number, minute: number, alsoReleases: boolean): void {
+function developerDay(month: Month, who: Identity, day: number, minute: number, alsoReleases: boolean, readsPerDay: number | undefined): void {
   month.cloudTrail(month.time(day, minute), { ...who, agent: `${CLI_MAC} command/codeartifact.login` }, 'codeartifact', 'GetAuthorizationToken', { domain: DOMAIN, domainOwner: ACCOUNT, durationSeconds: 43200 }, { sessionToken: 'HIDDEN_DUE_TO_SECURITY_REASONS' });
-  const reads = 2 + Math.floor(month.chance(0.5) ? 3 : 0);
+  const reads = readsPerDay ?? 2 + (month.chance(0.5) ? 3 : 0);
   for (let r = 0; r < reads; r += 1) {
     const pkg = month.pick(NPM_PACKAGES);
     month.cloudTrail(month.time(day, minute + 0.5 + r * 0.1), who, 'codeartifact', 'ReadFromRepository', { domainName: DOMAIN, domainOwner: ACCOUNT, repositoryName: NPM, packageName: pkg, packageFormat: 'npm', packageVersion: '1.0.0' }, null, { additionalEventData: { httpMethod: 'GET', requestUri: `/npm/${pkg}/-/${pkg}-1.0.0.tgz` } });
@@ -324,17 +327,17 @@ export function generateOrganisationMonth(options: OrganisationMonthOptions, cer
     const signingKey = day >= rotationDay ? SIGNING_KEYS[1] : SIGNING_KEYS[0];
     for (const project of projects) {
       const count = weekday ? perWeekday : 1;
-      for (let b = 0; b < count; b += 1) build(month, project, day, (weekday ? 8 * 60 : 2 * 60) + b * (9 * 60 / count) + month.jitter(), signingKey);
+      for (let b = 0; b < count; b += 1) build(month, project, day, (weekday ? 8 * 60 : 2 * 60) + b * (9 * 60 / count) + month.jitter(), signingKey, options.readsPerBuild);
     }
     // People: developers install packages on weekdays; leads and release managers now and then.
     if (!weekday) continue;
     // Everyone already on the platform works on the first day, so the baseline knows the whole staff.
     const active = (p: number): boolean => day === 0 || month.chance(p);
     for (const dev of developers) {
-      if (active(0.45)) developerDay(month, dev, day, 9 * 60 + month.jitter() * 8, lateReleaseReaders.has(dev) ? day >= 16 && month.chance(0.5) : month.chance(0.2));
+      if (active(0.45)) developerDay(month, dev, day, 9 * 60 + month.jitter() * 8, lateReleaseReaders.has(dev) ? day >= 16 && month.chance(0.5) : month.chance(0.2), options.readsPerDeveloperDay);
     }
-    for (const joiner of joiners) if (day >= joiner.from) developerDay(month, joiner.who, day, 10 * 60 + month.jitter(), false);
-    for (const lead of [...leads, ...releaseManagers]) if (active(0.25)) developerDay(month, lead, day, 13 * 60 + month.jitter() * 4, month.chance(0.5));
+    for (const joiner of joiners) if (day >= joiner.from) developerDay(month, joiner.who, day, 10 * 60 + month.jitter(), false, options.readsPerDeveloperDay);
+    for (const lead of [...leads, ...releaseManagers]) if (active(0.25)) developerDay(month, lead, day, 13 * 60 + month.jitter() * 4, month.chance(0.5), options.readsPerDeveloperDay);
   }
 
   const config: JsonMap = {

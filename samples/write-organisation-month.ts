@@ -32,6 +32,42 @@ export function writeOrganisationMonth(dir: string, options: OrganisationMonthOp
   return { inputDir, configPath, recordedDir, month };
 }
 
+/** A finding as `replay --json` prints it (the fields the noise figures need). */
+export interface ReplayedFinding {
+  readonly useCase: string;
+  readonly severity: string;
+  readonly mode: string;
+  readonly eventTime: string;
+  readonly principal: string;
+  readonly summary: string;
+}
+
+export interface NoiseFigures {
+  readonly events: number;
+  /** Alerts (not attestations) from the end of the learning period on, by severity. */
+  readonly alertsBySeverity: Readonly<Record<string, number>>;
+  /** Medium-or-higher alerts after learning, per 10k events of the month. */
+  readonly mediumOrHigherPer10k: number;
+  /** The same, without the documented new colleague's first sighting (a true positive). */
+  readonly falseMediumOrHigherPer10k: number;
+  /** The medium-or-higher alerts that are not expected: the noise itself. */
+  readonly falseAlerts: readonly ReplayedFinding[];
+}
+
+const MEDIUM_OR_HIGHER = new Set(['medium', 'high', 'critical']);
+
+export function noiseFigures(findings: readonly ReplayedFinding[], events: number, month: OrganisationMonth, options: OrganisationMonthOptions, learningDays = 14): NoiseFigures {
+  const learningEnds = new Date(Date.parse(`${options.startDate}T00:00:00Z`) + learningDays * 86_400_000).toISOString();
+  const alerts = findings.filter((f) => f.mode === 'alert' && f.eventTime >= learningEnds);
+  const alertsBySeverity: Record<string, number> = {};
+  for (const alert of alerts) alertsBySeverity[alert.severity] = (alertsBySeverity[alert.severity] ?? 0) + 1;
+  const serious = alerts.filter((f) => MEDIUM_OR_HIGHER.has(f.severity));
+  const expected = new Set(month.expectedFirstSightings);
+  const falseAlerts = serious.filter((f) => !(f.useCase === 'artifact.new-accessor' && expected.has(f.principal)));
+  const per10k = (n: number): number => Math.round((n / Math.max(events, 1)) * 10_000 * 100) / 100;
+  return { events, alertsBySeverity, mediumOrHigherPer10k: per10k(serious.length), falseMediumOrHigherPer10k: per10k(falseAlerts.length), falseAlerts };
+}
+
 /** `npx tsx samples/write-organisation-month.ts DIR` */
 if (process.argv[1] && /write-organisation-month\.ts$/.test(process.argv[1])) {
   const dir = process.argv[2];
