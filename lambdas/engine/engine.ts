@@ -17,7 +17,7 @@ import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
-import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, UseCase, UseCaseContext } from './use-case.js';
+import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, Sighting, UseCase, UseCaseContext } from './use-case.js';
 
 export interface EngineDeps {
   readonly config: BuildwatchConfig;
@@ -119,6 +119,7 @@ export class Engine {
   private async firstSeen(useCase: UseCase, logic: FirstSeenLogic, event: PipelineEvent, policy: EffectivePolicy, ctx: UseCaseContext): Promise<Observation[]> {
     const observations: Observation[] = [];
     const id = useCase.metadata.id;
+    const newEarlierInEvent: Sighting[] = [];
     for (const sighting of await logic.sightings(event, ctx)) {
       const result = await this.deps.state.recordSighting({
         useCase: id,
@@ -130,6 +131,8 @@ export class Engine {
       });
       // Even expected values must be recorded first: the baseline is the point.
       if (result.status === 'known') continue;
+      const earlier = [...newEarlierInEvent];
+      newEarlierInEvent.push(sighting);
       // Every new value starts the scope's clock, automation included: a repository only CI touched
       // is still being watched, and its first outsider must not fall into a fresh learning period.
       const watchedSince = await this.deps.state.scopeWatchedSince(id, sighting.scope, event.time);
@@ -137,7 +140,7 @@ export class Engine {
       const learningEnds = Date.parse(watchedSince) + policy.learningDays * 86_400_000;
       if (Date.parse(event.time) < learningEnds) continue;
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, sighting.scope, event.time)) - 1);
-      const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues }, event, ctx);
+      const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues, newEarlierInEvent: earlier }, event, ctx);
       observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
     }
     return observations;

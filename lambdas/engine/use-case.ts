@@ -105,6 +105,12 @@ export interface FirstSeenFacts {
   readonly scopeWatchedSince: string;
   /** Values known in the scope before this one (forgotten ones excluded). */
   readonly knownValues: number;
+  /**
+   * The sightings listed before this one for the same event that were new (expected ones included):
+   * lets a use case ask "was this principal already known in the wider scope?" by listing that
+   * wider sighting first.
+   */
+  readonly newEarlierInEvent: readonly Sighting[];
 }
 
 /** Stateful: alert on a value never seen in its scope, after the scope's learning period. */

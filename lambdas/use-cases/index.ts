@@ -8,6 +8,7 @@ import buildPipelineChange from './build/pipeline-change/use-case.js';
 import buildProjectDrift from './build/project-drift/use-case.js';
 import buildProjectExposure from './build/project-exposure/use-case.js';
 import buildRefusedProjectChange from './build/refused-project-change/use-case.js';
+import buildSigningCertificateChange from './build/signing-certificate-change/use-case.js';
 import buildSigningKeyChange from './build/signing-key-change/use-case.js';
 import buildSigningKeyFirstUser from './build/signing-key-first-user/use-case.js';
 import dependenciesCompromisedPackage from './dependencies/compromised-package/use-case.js';
@@ -26,7 +27,7 @@ import sourceProtectionChange from './source/protection-change/use-case.js';
 import sourcePushWithoutMfa from './source/push-without-mfa/use-case.js';
 import sourceReviewBypass from './source/review-bypass/use-case.js';
 
-export const useCases: readonly UseCase[] = [sourceNewPusher, sourcePushWithoutMfa, sourceReviewBypass, sourceProtectionChange, dependenciesSbom, dependenciesLibraryChange, dependenciesCompromisedPackage, dependenciesPackageSource, buildProjectDrift, buildRefusedProjectChange, buildBuildOverride, buildProjectExposure, buildPipelineChange, buildSigningKeyChange, buildSigningKeyFirstUser, artifactHashMismatch, artifactNewAccessor, artifactPolicyGrant, monitorCloudtrailTamper, monitorRuleTamper, monitorFunctionTamper, monitorResourceTamper, monitorKeyTamper, monitorHeartbeat, monitorCanary];
+export const useCases: readonly UseCase[] = [sourceNewPusher, sourcePushWithoutMfa, sourceReviewBypass, sourceProtectionChange, dependenciesSbom, dependenciesLibraryChange, dependenciesCompromisedPackage, dependenciesPackageSource, buildProjectDrift, buildRefusedProjectChange, buildBuildOverride, buildProjectExposure, buildPipelineChange, buildSigningKeyChange, buildSigningCertificateChange, buildSigningKeyFirstUser, artifactHashMismatch, artifactNewAccessor, artifactPolicyGrant, monitorCloudtrailTamper, monitorRuleTamper, monitorFunctionTamper, monitorResourceTamper, monitorKeyTamper, monitorHeartbeat, monitorCanary];
 
 export function useCaseById(id: string): UseCase | undefined {
   return useCases.find((useCase) => useCase.metadata.id === id);

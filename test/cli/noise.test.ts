@@ -1,7 +1,8 @@
 /**
  * Noise control end to end through `buildwatch replay`: a dedup window folds repeats (counted in the
  * summary, not printed), replaying a history twice in one run sends no second alert, amended findings
- * still verify after sealing, and --what-if shows what staging held back.
+ * still verify after sealing, and --what-if shows what staging held back; and a benign month of a
+ * 30-person organisation, replayed the way users replay, stays under the noise goal after learning.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { runReplay } from '../../bin/commands/replay.js';
 import { runSealCommand } from '../../bin/commands/seal.js';
 import { runVerify } from '../../bin/commands/verify.js';
+import { noiseFigures, writeOrganisationMonth, type ReplayedFinding } from '../../samples/write-organisation-month.js';
+import type { OrganisationMonthOptions } from '../../samples/generate-organisation-month.js';
 import { capture, jsonLines, ROOT, tempDir } from './ledger-helpers.js';
 
 const stopLogging = (JSON.parse(readFileSync(join(ROOT, 'lambdas/use-cases/monitor/cloudtrail-tamper/cases/stop-logging.json'), 'utf8')) as { events: Array<Record<string, any>> }).events[0]!;
@@ -81,5 +84,36 @@ describe('replay with noise control', () => {
     expect(whatIf.err()).toContain('CRITICAL (would alert; held back by staging) CloudTrail logging stopped');
     expect(whatIf.err()).toMatch(/0 alerts, 1 attestations, 0 repeats ignored, 1 held back \(would have alerted\)/);
     expect(plain.err()).not.toContain('what-if');
+  });
+});
+
+describe('a benign month of a 30-person organisation (samples/generate-organisation-month.ts)', () => {
+  // One build per project and weekday keeps the test quick; `npx tsx bench/noise-month.ts` measures the full month.
+  const options: OrganisationMonthOptions = { startDate: '2026-10-01', days: 30, seed: 2026, buildsPerWeekday: 1, readsPerBuild: 1, readsPerDeveloperDay: 1 };
+
+  it('after learning: no false medium-or-higher alert (goal: at most 1 per 10k events); renewals, rotations and known colleagues stay low', { timeout: 120_000 }, async () => {
+    const dir = tempDir('buildwatch-month-');
+    const { inputDir, configPath, month } = writeOrganisationMonth(dir, options);
+    const out = capture();
+    const result = await runReplay([inputDir], { json: true, config: configPath }, out.io);
+    expect(result.exitCode, out.err()).toBe(0);
+    expect(result.stats.problems).toEqual([]);
+    const findings = jsonLines(out.out()) as unknown as ReplayedFinding[];
+    const figures = noiseFigures(findings, result.stats.events, month, options);
+
+    expect(result.stats.events).toBeGreaterThan(2_500);
+    expect(figures.falseAlerts.map((f) => `${f.eventTime} ${f.useCase} ${f.severity}: ${f.summary}`)).toEqual([]);
+    expect(figures.falseMediumOrHigherPer10k).toBeLessThanOrEqual(1);
+    // The colleague who joined after learning is the one medium: a true first sighting, kept.
+    expect(findings.filter((f) => f.mode === 'alert' && f.severity === 'medium').map((f) => f.principal)).toEqual([...month.expectedFirstSightings]);
+
+    const of = (useCase: string) => findings.filter((f) => f.useCase === useCase).map((f) => `${f.severity}/${f.mode}`).sort();
+    // Certificate renewals by re-import: by automation an attestation, by a person low (never critical).
+    expect(of('build.signing-certificate-change')).toEqual(['info/attest', 'low/alert']);
+    // The signing alias moved to the next listed key: low.
+    expect(of('build.signing-key-change')).toEqual(['low/alert']);
+    // Known developers reaching internal-releases for the first time after learning: low attestations.
+    const colleagues = of('artifact.new-accessor').filter((s) => s === 'low/attest');
+    expect(colleagues.length).toBeGreaterThan(0);
   });
 });

@@ -110,14 +110,42 @@ export function namesConfiguredKey(ids: Pick<KmsIdentifiers, 'keyIds' | 'aliases
   return ids.keyIds.some((id) => targets.keyIds.has(id)) || ids.aliases.some((alias) => targets.aliases.has(alias));
 }
 
-/** The key's identifiers that are not aliases, read from one alias operation (targetKeyId, response keyId, key resources). */
-export function aliasTargetKeyIds(event: PipelineEvent): string[] {
+/**
+ * The key an alias operation points the alias at: `requestParameters.targetKeyId` (CreateAlias,
+ * UpdateAlias), a key id or key ARN. Only the request says which key is the new target: the
+ * `resources` of a real UpdateAlias record can name the key the alias pointed at before, and
+ * `responseElements.keyId` names "the affected key". The response is used only to spell a bare key
+ * id as its ARN when both name the same key.
+ */
+export interface AliasTarget {
+  readonly ref?: KmsRef;
+  /** As the caller gave it (or its ARN), for summaries. */
+  readonly label: string;
+}
+
+export function aliasTargetOf(event: PipelineEvent): AliasTarget {
   const record = event.cloudTrail;
-  if (!record) return [];
-  const values = [stringAt(record.requestParameters, 'targetKeyId'), stringAt(record.responseElements, 'keyId'), ...(record.resources ?? []).map((r) => r.ARN)];
+  const given = stringAt(record?.requestParameters, 'targetKeyId');
+  const ref = given ? kmsRefOf(given) : undefined;
+  if (!given || !ref) return { label: 'an unknown key' };
+  const responseKey = stringAt(record?.responseElements, 'keyId');
+  const responseRef = responseKey ? kmsRefOf(responseKey) : undefined;
+  const sameKey = ref.kind === 'key' && responseRef?.kind === 'key' && responseRef.id === ref.id && KEY_ARN.test(responseKey ?? '');
+  return { ref, label: sameKey ? (responseKey as string) : given };
+}
+
+/** Whether an alias target is one of the configured signing keys (by id or ARN, or a configured alias). */
+export function isListedAliasTarget(target: AliasTarget, targets: SigningTargets): boolean {
+  if (target.ref?.kind === 'key') return targets.keyIds.has(target.ref.id);
+  if (target.ref?.kind === 'alias') return targets.aliases.has(target.ref.name);
+  return false;
+}
+
+/** The key ids an alias operation's `resources` name (for DeleteAlias: the key the alias pointed at). */
+export function aliasResourceKeyIds(event: PipelineEvent): string[] {
   const ids = new Set<string>();
-  for (const value of values) {
-    const ref = value ? kmsRefOf(value) : undefined;
+  for (const resource of event.cloudTrail?.resources ?? []) {
+    const ref = resource.ARN ? kmsRefOf(resource.ARN) : undefined;
     if (ref?.kind === 'key') ids.add(ref.id);
   }
   return [...ids];

@@ -3,7 +3,11 @@
  * repository for the first time. Signals: GetAuthorizationToken (domain level, a write event, so
  * always delivered), package reads (ReadFromRepository, GetPackageVersionAsset: read-only, so the rule
  * needs ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS) and PublishPackageVersion (repository level).
- * Each event is two sightings in its scope: the caller's account, then the principal.
+ * Each event is two sightings in its scope: the caller's account, then the principal. A repository
+ * event also records the principal in the domain's scope (silently, listed before the repository
+ * sighting), so a principal of the domain owner's account already known on the domain that reaches
+ * another repository for the first time is told apart from a newcomer: by default it is a low
+ * attestation (option `knownPrincipalNewRepository`), since every new developer × repository does it.
  *
  * CodeArtifact logs one call to up to three accounts' trails (caller, repository administrator,
  * domain owner). Scopes and values never use the receiving account, so every copy makes the same
@@ -11,11 +15,21 @@
  * that follow it, into one finding.
  */
 import type { BuildwatchConfig } from '../../../config/config.js';
+import { z } from 'zod';
+import type { Severity } from '../../../engine/model.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, type FirstSeenFacts, type Observation, type Sighting } from '../../../engine/use-case.js';
+import { defineUseCase, optionsOf, type FirstSeenFacts, type Observation, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
 import { callTarget } from '../codeartifact.js';
 
 const ACCOUNT_PREFIX = 'account:';
+
+export const optionsSchema = z.strictObject({
+  /**
+   * A principal of the domain owner's account, already known on the domain, reading or publishing to
+   * a repository of it for the first time: a low attestation (default), a low alert, or medium.
+   */
+  knownPrincipalNewRepository: z.enum(['attest', 'low', 'medium']).default('attest'),
+});
 
 /** Whether the configuration watches this domain (no configured artifacts watches every domain). */
 function isWatchedDomain(config: BuildwatchConfig, domain: string): boolean {
@@ -36,18 +50,60 @@ function sightings(event: PipelineEvent, ctx: { config: BuildwatchConfig }): Sig
   const scope = event.cloudTrail?.eventName === 'GetAuthorizationToken' || !target.repository ? domainScope : `${domainScope}/${target.repository}`;
   const resource = scope.slice(target.domainOwner.length + 1);
   const account = callerAccount(event);
-  return [...(account ? [{ scope, value: `${ACCOUNT_PREFIX}${account}`, resource }] : []), { scope, value: principal.key, resource }];
+  const accountSighting = account ? [{ scope, value: `${ACCOUNT_PREFIX}${account}`, resource }] : [];
+  // Before the repository sighting: whether the principal was already known on the domain.
+  const domainMembership = scope === domainScope ? [] : [{ scope: domainScope, value: principal.key, resource: target.domain, expected: true }];
+  return [...accountSighting, ...domainMembership, { scope, value: principal.key, resource }];
 }
 
-function describe({ sighting, scopeWatchedSince, knownValues }: FirstSeenFacts, event: PipelineEvent): Observation {
+/** A principal sighting in a repository scope whose principal was already known on the domain. */
+function knownOnDomain(sighting: Sighting, newEarlierInEvent: readonly Sighting[], domainScope: string): boolean {
+  if (sighting.value.startsWith(ACCOUNT_PREFIX) || sighting.scope === domainScope) return false;
+  return !newEarlierInEvent.some((earlier) => earlier.scope === domainScope && earlier.value === sighting.value);
+}
+
+function describe({ sighting, scopeWatchedSince, knownValues, newEarlierInEvent }: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Observation {
+  const options = optionsOf(optionsSchema, ctx);
   const target = callTarget(event);
   const owner = target.domainOwner ?? '';
+  const domainScope = `${owner}/${target.domain ?? ''}`;
   const account = callerAccount(event) ?? 'unknown';
   const crossAccount = account !== owner;
   const who = event.principal?.arn ?? event.principal?.key ?? 'unknown principal';
   const newAccount = sighting.value.startsWith(ACCOUNT_PREFIX);
   const action = event.cloudTrail?.eventName ?? 'access';
   const where = sighting.resource ?? sighting.scope;
+  const knownColleague = !crossAccount && knownOnDomain(sighting, newEarlierInEvent, domainScope);
+  const incidentKey = `${owner}/${target.domain ?? ''}|${event.principal?.key ?? account}|${event.time.slice(0, 10)}`;
+  const evidence = {
+    scope: sighting.scope,
+    newValue: sighting.value,
+    principal: event.principal?.key,
+    principalType: event.principal?.type,
+    callerAccount: account,
+    domainOwner: owner,
+    crossAccount,
+    knownOnDomain: knownColleague,
+    eventName: action,
+    repository: target.repository,
+    package: target.package,
+    knownValues,
+    watchedSince: scopeWatchedSince,
+  };
+  if (knownColleague) {
+    const severity: Severity = options.knownPrincipalNewRepository === 'medium' ? 'medium' : 'low';
+    return {
+      resource: where,
+      severity,
+      title: 'Known principal used another artifact repository for the first time',
+      summary: `${who}, already known on domain ${target.domain ?? ''}, accessed repository ${target.repository ?? where} for the first time (${action}; ${knownValues} known accessors of the repository)`,
+      // A newcomer's token and first reads of the day stay one finding (only a same-account
+      // principal is ever "known on the domain", so no alert of another kind can fold into this).
+      incidentKey,
+      attestation: options.knownPrincipalNewRepository === 'attest',
+      evidence,
+    };
+  }
   const summary = newAccount
     ? `account ${account} accessed ${where} for the first time (${action} by ${who}; the domain belongs to ${owner})`
     : `${who} accessed ${where} for the first time (${action}${crossAccount ? `, from account ${account}; the domain belongs to ${owner}` : ''}; ${knownValues} known accessors, watched since ${scopeWatchedSince.slice(0, 10)})`;
@@ -57,21 +113,8 @@ function describe({ sighting, scopeWatchedSince, knownValues }: FirstSeenFacts, 
     severity: crossAccount ? 'high' : 'medium',
     title: crossAccount ? 'Another account accessed the artifact repository for the first time' : 'New principal accessed the artifact repository',
     summary,
-    incidentKey: `${owner}/${target.domain ?? ''}|${event.principal?.key ?? account}|${event.time.slice(0, 10)}`,
-    evidence: {
-      scope: sighting.scope,
-      newValue: sighting.value,
-      principal: event.principal?.key,
-      principalType: event.principal?.type,
-      callerAccount: account,
-      domainOwner: owner,
-      crossAccount,
-      eventName: action,
-      repository: target.repository,
-      package: target.package,
-      knownValues,
-      watchedSince: scopeWatchedSince,
-    },
+    incidentKey,
+    evidence,
   };
 }
 
@@ -82,7 +125,7 @@ export default defineUseCase({
     title: 'New principal or account accessed the artifact repository',
     stage: 'artifact',
     description:
-      'First-seen per CodeArtifact domain (authorization tokens) and repository (package reads and publishes), by principal and by account, after the learning period. A principal from another account than the domain owner is high; a new principal of the same account is medium.',
+      'First-seen per CodeArtifact domain (authorization tokens) and repository (package reads and publishes), by principal and by account, after the learning period. A principal from another account than the domain owner is high; a new principal of the same account is medium; a principal of the same account already known on the domain, reaching another repository of it for the first time, is a low attestation (option knownPrincipalNewRepository: attest, low or medium).',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 3,
@@ -109,5 +152,6 @@ export default defineUseCase({
       eventName: ['GetAuthorizationToken', 'ReadFromRepository', 'GetPackageVersionAsset', 'PublishPackageVersion'],
     },
   },
+  optionsSchema,
   logic: { kind: 'firstSeen', sightings, describe },
 });

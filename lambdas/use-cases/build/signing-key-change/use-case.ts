@@ -1,7 +1,8 @@
 /**
  * build.signing-key-change: the keys and certificates the pipeline signs with (those named in
  * `pipeline.signing`) were changed: KMS key policy, grants, aliases, state, key material, rotation;
- * Signer profiles and their permissions; ACM certificates re-imported, deleted or exported; and the
+ * Signer profiles and their permissions; ACM certificates deleted or exported (re-imports: see
+ * build.signing-certificate-change); and the
  * native KMS events for deletion and expired key material. Automatic rotation is not a change.
  *
  * Matching: see signing.ts (a configured alias matches an event that names only the key's ARN when
@@ -19,10 +20,12 @@ import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js'
 import { refusedSummary } from '../phrasing.js';
 import { accountOfPrincipal, policyExposure } from '../policy-principals.js';
 import {
-  aliasTargetKeyIds,
+  aliasResourceKeyIds,
+  aliasTargetOf,
   certificateArnOf,
   keyLabel,
   kmsIdentifiers,
+  isListedAliasTarget,
   kmsRefOf,
   namesConfiguredKey,
   principalText,
@@ -123,21 +126,26 @@ function aliasChange(event: PipelineEvent, ids: KmsIdentifiers, targets: Signing
   if (!record || !alias) return undefined;
   const aliasRef = kmsRefOf(alias);
   const aliasListed = aliasRef?.kind === 'alias' && targets.aliases.has(aliasRef.name);
-  const keys = aliasTargetKeyIds(event);
-  const toListedKey = keys.some((id) => targets.keyIds.has(id));
-  const target = ids.keyArn ?? keys[0] ?? 'an unknown key';
+  if (record.eventName === 'DeleteAlias') {
+    // The resources name the key the alias pointed at: deleting any alias of a signing key counts.
+    const pointedAtListedKey = aliasResourceKeyIds(event).some((id) => targets.keyIds.has(id));
+    const key = ids.keyArn ?? ids.keyIds[0] ?? 'an unknown key';
+    return { resource: alias, listed: aliasListed || pointedAtListedKey, severity: 'critical', title: 'Signing key alias deleted', what: `deleted alias ${alias} of signing key ${key}`, keepsSeverity: true };
+  }
+  // The new target is the request's targetKeyId, never a key the resources name (that can be the old one).
+  const target = aliasTargetOf(event);
+  const toListedKey = isListedAliasTarget(target, targets);
+  const evidence = { targetKeyId: stringAt(record.requestParameters, 'targetKeyId') ?? null, targetListed: toListedKey, keysNamedInResources: aliasResourceKeyIds(event) };
   switch (record.eventName) {
-    case 'DeleteAlias':
-      // The resources name the key the alias pointed at: deleting any alias of a signing key counts.
-      return { resource: alias, listed: aliasListed || toListedKey, severity: 'critical', title: 'Signing key alias deleted', what: `deleted alias ${alias} of signing key ${target}`, keepsSeverity: true };
     case 'UpdateAlias':
-      if (!aliasListed) return { resource: alias, listed: false, severity: 'critical', title: 'Signing key alias re-pointed', what: `re-pointed alias ${alias} to key ${target}` };
+      if (!aliasListed) return { resource: alias, listed: false, severity: 'critical', title: 'Signing key alias re-pointed', what: `re-pointed alias ${alias} to key ${target.label}`, evidence };
       return toListedKey
-        ? { resource: alias, listed: true, severity: 'low', title: 'Signing key alias re-pointed to a listed key', what: `re-pointed signing key alias ${alias} to key ${target}, which the configuration lists` }
-        : { resource: alias, listed: true, severity: 'critical', title: 'Signing key alias re-pointed', what: `re-pointed signing key alias ${alias} to key ${target}, which is not a listed signing key` };
+        ? { resource: alias, listed: true, severity: 'low', title: 'Signing key alias re-pointed to a listed key', what: `re-pointed signing key alias ${alias} to key ${target.label}, which the configuration lists`, evidence }
+        : { resource: alias, listed: true, severity: 'critical', title: 'Signing key alias re-pointed to an unlisted key', what: `re-pointed signing key alias ${alias} to key ${target.label}, which is not a listed signing key`, keepsSeverity: true, evidence };
     case 'CreateAlias':
+      // A signing alias that comes back pointing at another key is a re-pointing in two steps.
       if (!aliasListed || toListedKey) return undefined;
-      return { resource: alias, listed: true, severity: 'high', title: 'Signing key alias created for another key', what: `created signing key alias ${alias} pointing at key ${target}, which is not a listed signing key` };
+      return { resource: alias, listed: true, severity: 'critical', title: 'Signing key alias created for an unlisted key', what: `created signing key alias ${alias} pointing at key ${target.label}, which is not a listed signing key`, keepsSeverity: true, evidence };
     default:
       return undefined;
   }
@@ -192,13 +200,11 @@ function signerChange(event: PipelineEvent, targets: SigningTargets, options: Op
 function certificateChange(event: PipelineEvent, targets: SigningTargets): Change | undefined {
   const record = event.cloudTrail;
   if (!record) return undefined;
-  // Only a re-import names an existing certificate in the request; a first import is a new certificate.
-  const arn = record.eventName === 'ImportCertificate' ? stringAt(record.requestParameters, 'certificateArn') : certificateArnOf(event);
+  // ImportCertificate (renewal by re-import) is judged on what changed by build.signing-certificate-change.
+  const arn = certificateArnOf(event);
   if (!arn) return undefined;
   const listed = targets.certificates.has(arn);
   switch (record.eventName) {
-    case 'ImportCertificate':
-      return { resource: arn, listed, severity: 'critical', title: 'Signing certificate re-imported', what: `re-imported (replaced) signing certificate ${arn}` };
     case 'DeleteCertificate':
       return { resource: arn, listed, severity: 'high', title: 'Signing certificate deleted', what: `deleted signing certificate ${arn}`, keepsSeverity: true };
     case 'ExportCertificate':
@@ -258,7 +264,7 @@ export default defineUseCase({
     title: 'Signing key or certificate changed',
     stage: 'build',
     description:
-      'Changes to the KMS keys, Signer profiles and ACM certificates named in pipeline.signing: a key policy that lets in everyone or another account, a signing alias re-pointed or deleted, key deletion scheduled or done, a certificate re-imported or exported, a profile revoked (critical); a policy change, a grant for Sign, a disabled key, new or deleted key material, a profile put, cancelled or shared, a signature revoked (high); rotation disabled, a profile permission removed (medium). Automatic rotation is not reported.',
+      'Changes to the KMS keys, Signer profiles and ACM certificates named in pipeline.signing: a key policy that lets in everyone or another account, a signing alias re-pointed to or re-created for a key the configuration does not list (the targetKeyId of the request), or deleted, key deletion scheduled or done, a certificate exported, a profile revoked (critical); a policy change, a grant for Sign, a disabled key, new or deleted key material, a certificate deleted, a profile put, cancelled or shared, a signature revoked (high); rotation disabled, a profile permission removed (medium). Automatic rotation is not reported.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 5,
@@ -314,7 +320,7 @@ export default defineUseCase({
       {
         source: ['aws.acm'],
         'detail-type': ['AWS API Call via CloudTrail'],
-        detail: { eventSource: ['acm.amazonaws.com'], eventName: ['ImportCertificate', 'DeleteCertificate', 'ExportCertificate'] },
+        detail: { eventSource: ['acm.amazonaws.com'], eventName: ['DeleteCertificate', 'ExportCertificate'] },
       },
     ],
   },
