@@ -4,15 +4,16 @@
  * configuration and the recorded look-ups (projects as they are at the end of the month) next to them:
  * `buildwatch replay <dir>/days --config <dir>/buildwatch.config.json [--recorded <dir>/recorded]`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleFiles } from './generate-history.js';
+import { ORGANISATION_MONTH_CERTIFICATES } from './organisation-month-certificates.js';
 import { generateOrganisationMonth, type MonthCertificates, type OrganisationMonth, type OrganisationMonthOptions } from './generate-organisation-month.js';
 
 export const DEFAULT_MONTH: OrganisationMonthOptions = { startDate: '2026-10-01', days: 30, seed: 2026 };
 
 export function monthCertificates(): MonthCertificates {
-  return JSON.parse(readFileSync(join(import.meta.dirname, 'organisation-month-certificates.json'), 'utf8')) as MonthCertificates;
+  return ORGANISATION_MONTH_CERTIFICATES;
 }
 
 export function writeOrganisationMonth(dir: string, options: OrganisationMonthOptions = DEFAULT_MONTH): { inputDir: string; configPath: string; recordedDir: string; month: OrganisationMonth } {
