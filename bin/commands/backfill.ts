@@ -22,7 +22,7 @@ import type { CloudTrailLike } from '../../lambdas/backfill/lookup-events.js';
 import { MAX_LOOKUP_DAYS } from '../../lambdas/backfill/lookup-events.js';
 import { systemClock, type Clock } from '../../lambdas/backfill/rate-limit.js';
 import { whatIfReport, whatIfText } from '../../lambdas/backfill/what-if-report.js';
-import { loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import type { InputProblem } from '../../lambdas/engine/normalise-input.js';
 import type { UseCase } from '../../lambdas/engine/use-case.js';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
@@ -164,7 +164,7 @@ export async function runBackfillCommand(
   let top: number;
   try {
     config = loadConfig(options.config);
-    checkConfigAgainstCatalogue(config, useCases);
+    checkConfigAgainstCatalogue(config, useCases, options.config ?? DEFAULT_CONFIG_FILE);
     if (paths.length === 0 && !options.lookupEvents && !options.currentState) {
       throw new UsageError('nothing to backfill from: give trail archive paths (directories, files or s3://bucket/prefix), --lookup-events, and/or --current-state');
     }
