@@ -3,7 +3,6 @@
  * in lexical order), each event is routed to the use cases whose rules would receive it, and the
  * same engine, stores and notifiers run against the embedded store (or --endpoint).
  */
-import { SingleBar } from 'cli-progress';
 import { DEFAULT_CONFIG_FILE, loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import { Engine, type Outcome } from '../../lambdas/engine/engine.js';
 import type { Finding } from '../../lambdas/engine/model.js';
@@ -19,6 +18,7 @@ import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openLocalStores } from './local-stores.js';
+import { progressDisplay } from './progress.js';
 
 export interface ReplayOptions {
   readonly config?: string;
@@ -92,9 +92,11 @@ export async function runReplay(
   }
 
   const { files, problems, skipped } = await expandInputPaths([...paths]);
+  // On a terminal: alerts and problems print above the progress bar, never on its line.
+  const display = progressDisplay(io.stderr, { enabled: Boolean(options.progress), format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts' });
   const report = (problem: InputProblem): void => {
     stats.problems.push(problem);
-    io.stderr.write(`buildwatch: ${problem.reason}\n`);
+    display.text.write(`buildwatch: ${problem.reason}\n`);
   };
   problems.forEach(report);
   if (skipped.length > 0) {
@@ -114,10 +116,9 @@ export async function runReplay(
   // --json: every new finding on stdout; people read alerts on stderr either way.
   const jsonl: Notifier | undefined = options.json ? new JsonLinesNotifier(io.stdout) : undefined;
   const wanted = (finding: Finding): boolean => kind === 'all' || (kind === 'alerts' ? finding.mode === 'alert' : finding.mode !== 'alert');
-  const human: Notifier = new ConsoleNotifier(io.stderr);
+  const human: Notifier = new ConsoleNotifier(display.text);
   const out: Delivery = { stats, jsonl, wanted, human, whatIf: Boolean(options.whatIf), held: [] };
-  const bar = options.progress ? new SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts', hideCursor: true }) : undefined;
-  bar?.start(files.length, 0, { events: 0, alerts: 0 });
+  display.start(files.length, { events: 0, alerts: 0 });
 
   try {
     for (const file of files) {
@@ -142,7 +143,7 @@ export async function runReplay(
       }
       stats.dynamoCalls = stores.state.calls + stores.findings.calls;
       hooks.onFileDone?.(file, stats);
-      bar?.increment(1, { events: stats.events, alerts: stats.alerts });
+      display.increment({ events: stats.events, alerts: stats.alerts });
     }
     // The replayed world ends here: pending correlations (artifact.hash-mismatch) get their final judgement.
     try {
@@ -152,7 +153,7 @@ export async function runReplay(
     }
     stats.dynamoCalls = stores.state.calls + stores.findings.calls;
   } finally {
-    bar?.stop();
+    display.stop();
     await stores.close();
   }
   if (out.whatIf) {
