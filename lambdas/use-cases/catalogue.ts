@@ -98,6 +98,19 @@ export function catalogueMarkdown(entries: readonly CatalogueEntry[]): string {
   return [header, ...rows].join('\n');
 }
 
+const CATALOGUE_BLOCK = /(<!-- catalogue:start -->\n)[\s\S]*?(\n<!-- catalogue:end -->)/;
+
+/** The README's copy of the table (between the catalogue markers), or undefined without markers. */
+export function catalogueIn(readme: string): string | undefined {
+  return /<!-- catalogue:start -->\n([\s\S]*?)\n<!-- catalogue:end -->/.exec(readme)?.[1];
+}
+
+/** The README with `table` between the catalogue markers (undefined without markers). */
+export function withCatalogue(readme: string, table: string): string | undefined {
+  if (!CATALOGUE_BLOCK.test(readme)) return undefined;
+  return readme.replace(CATALOGUE_BLOCK, (_all, start: string, end: string) => `${start}${table}${end}`);
+}
+
 export function catalogueText(entries: readonly CatalogueEntry[]): string {
   const modeOf = (e: CatalogueEntry): string => (e.stagingDays > 0 ? `${e.mode}*` : e.mode);
   const lines = entries.map(
