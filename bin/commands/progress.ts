@@ -13,7 +13,8 @@ export type ProgressPayload = Record<string, string | number>;
 export interface ProgressDisplay {
   /** Write people-facing text here while the bar may show (alerts, problems); it goes above the bar. */
   readonly text: NodeJS.WritableStream;
-  start(total: number, payload: ProgressPayload): void;
+  /** Shows the bar (a new one after stop(), e.g. for the next phase). */
+  start(total: number, payload: ProgressPayload, startValue?: number): void;
   increment(payload: ProgressPayload): void;
   update(value: number, payload: ProgressPayload): void;
   setTotal(total: number): void;
@@ -23,12 +24,22 @@ export interface ProgressDisplay {
 
 const SHOW_CURSOR = '\u001b[?25h';
 
-export function progressDisplay(stream: NodeJS.WritableStream, options: { enabled: boolean; format: string }): ProgressDisplay {
+export interface ProgressOptions {
+  readonly enabled: boolean;
+  /** cli-progress format: {bar}, {value}, {total}, {percentage}, {eta_formatted} and payload fields. */
+  readonly format: string;
+  /** Updates the ETA is averaged over (cli-progress default 10). */
+  readonly etaBuffer?: number;
+}
+
+export function progressDisplay(stream: NodeJS.WritableStream, options: ProgressOptions): ProgressDisplay {
   const tty = stream as NodeJS.WritableStream & { isTTY?: boolean };
   if (!options.enabled || tty.isTTY !== true) {
     return { text: stream, start: () => {}, increment: () => {}, update: () => {}, setTotal: () => {}, stop: () => {} };
   }
-  const multi = new MultiBar({ stream, format: options.format, hideCursor: true, linewrap: true, clearOnComplete: true });
+  const newMulti = (): MultiBar =>
+    new MultiBar({ stream, format: options.format, hideCursor: true, linewrap: true, clearOnComplete: true, ...(options.etaBuffer ? { etaBuffer: options.etaBuffer } : {}) });
+  let multi = newMulti();
   let bar: SingleBar | undefined;
   let partial = '';
 
@@ -73,9 +84,10 @@ export function progressDisplay(stream: NodeJS.WritableStream, options: { enable
   }
   return {
     text,
-    start(total, payload) {
+    start(total, payload, startValue = 0) {
       if (bar) return;
-      bar = multi.create(total, 0, payload);
+      multi = newMulti(); // a stopped MultiBar would still draw its old bar
+      bar = multi.create(total, startValue, payload);
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       process.once('exit', onExit);
