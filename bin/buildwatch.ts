@@ -9,6 +9,13 @@ import { useCases } from '../lambdas/use-cases/index.js';
 import { REPLAY_KINDS, runReplay, type ReplayKind } from './commands/replay.js';
 import { productVersion } from './commands/version.js';
 
+/**
+ * A progress bar only on a terminal, not in CI, and not while the command writes its results to
+ * the same terminal (stdout): lines written there would land on the bar's line.
+ */
+const showProgress = (options: { progress: boolean }, writesStdout: boolean): boolean =>
+  options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] && !(writesStdout && process.stdout.isTTY);
+
 const program = new Command()
   .name('buildwatch')
   .description(
@@ -34,7 +41,7 @@ program
   .action(async (paths: string[], options: { config?: string; recorded?: string; endpoint?: string; keep?: string; json?: boolean; kind: ReplayKind; whatIf?: boolean; progress: boolean }) => {
     const { exitCode } = await runReplay(
       paths,
-      { ...options, progress: options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] },
+      { ...options, progress: showProgress(options, Boolean(options.json)) },
       { stdout: process.stdout, stderr: process.stderr },
     );
     process.exitCode = exitCode;
@@ -79,7 +86,7 @@ program
     const { runBackfillCommand } = await import('./commands/backfill.js');
     const { exitCode } = await runBackfillCommand(
       paths,
-      { ...options, progress: options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] },
+      { ...options, progress: showProgress(options, false) },
       { stdout: process.stdout, stderr: process.stderr },
     );
     process.exitCode = exitCode;
@@ -97,7 +104,6 @@ const ledgerTargetOptions = (command: Command): Command =>
     .option('--findings-table <name>', 'the deployed findings table (AWS default credentials)')
     .option('--seals-table <name>', 'the deployed seals table')
     .option('--region <region>', 'AWS region of the deployed tables (default: AWS_REGION / profile)');
-const showProgress = (options: { progress: boolean }): boolean => options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'];
 
 usageExitsWith2(
   ledgerTargetOptions(
@@ -112,7 +118,7 @@ usageExitsWith2(
     .addOption(new Option('--no-progress', 'hide the progress bar'))
     .action(async (options: Record<string, string | undefined> & { progress: boolean }) => {
       const { runExport } = await import('./commands/export.js');
-      const { exitCode } = await runExport({ ...options, progress: showProgress(options) }, { stdout: process.stdout, stderr: process.stderr });
+      const { exitCode } = await runExport({ ...options, progress: showProgress(options, true) }, { stdout: process.stdout, stderr: process.stderr });
       process.exitCode = exitCode;
     }),
 );
@@ -132,7 +138,7 @@ usageExitsWith2(
     .addOption(new Option('--no-progress', 'hide the progress bar'))
     .action(async (options: Record<string, string | boolean | undefined> & { progress: boolean }) => {
       const { runVerify } = await import('./commands/verify.js');
-      const { exitCode } = await runVerify({ ...options, progress: showProgress(options) }, { stdout: process.stdout, stderr: process.stderr });
+      const { exitCode } = await runVerify({ ...options, progress: showProgress(options, true) }, { stdout: process.stdout, stderr: process.stderr });
       process.exitCode = exitCode;
     }),
 );
