@@ -9,7 +9,7 @@
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError, loadConfig, type BuildwatchConfig } from '../lambdas/config/config.js';
+import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, type BuildwatchConfig } from '../lambdas/config/config.js';
 import { checkConfigAgainstCatalogue } from '../lambdas/use-cases/check-config.js';
 import { useCases } from '../lambdas/use-cases/index.js';
 import { BuildwatchStack } from '../lib/buildwatch-stack.js';
@@ -18,7 +18,7 @@ import { DeployQuotaChecks } from '../lib/quotas/deploy-quota-checks.js';
 let config: BuildwatchConfig;
 try {
   config = loadConfig(process.env.BUILDWATCH_CONFIG);
-  checkConfigAgainstCatalogue(config, useCases);
+  checkConfigAgainstCatalogue(config, useCases, process.env.BUILDWATCH_CONFIG ?? DEFAULT_CONFIG_FILE);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);

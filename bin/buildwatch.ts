@@ -1,13 +1,29 @@
-/** The buildwatch CLI (commander): argv to commands, no logic of its own. */
-import { Command, Option } from 'commander';
+/**
+ * The buildwatch CLI (commander): argv to commands, no logic of its own. Exit codes everywhere: 0 it
+ * ran, 1 it ran and found bad input (verify: problems), 2 bad usage, configuration or store.
+ */
+import { Command, Option, type CommanderError } from 'commander';
 import { loadConfig } from '../lambdas/config/config.js';
 import { catalogue, catalogueMarkdown, catalogueText } from '../lambdas/use-cases/catalogue.js';
 import { useCases } from '../lambdas/use-cases/index.js';
-import { runReplay } from './commands/replay.js';
+import { REPLAY_KINDS, runReplay, type ReplayKind } from './commands/replay.js';
+import { productVersion } from './commands/version.js';
+
+/**
+ * A progress bar only on a terminal, not in CI, and not while the command writes its results to
+ * the same terminal (stdout): lines written there would land on the bar's line.
+ */
+const showProgress = (options: { progress: boolean }, writesStdout: boolean): boolean =>
+  options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] && !(writesStdout && process.stdout.isTTY);
 
 const program = new Command()
   .name('buildwatch')
-  .description('Security monitor for software build pipelines on AWS: replay events locally, list use cases.')
+  .description(
+    'Security monitor for software build pipelines on AWS. Without an AWS account: replay recorded events through the detection engine, ' +
+      'backfill baselines, list the use cases. On the findings ledger (kept by replay --keep DIR, on a local endpoint, or deployed): export, verify, seal.',
+  )
+  .addHelpText('after', '\nExit codes: 0 ran; 1 ran and found bad input (verify: problems found); 2 bad usage, configuration or store.\nMore: buildwatch help <command>, and the README.')
+  .version(productVersion(), '-V, --version', 'print the version')
   .showHelpAfterError();
 
 program
@@ -19,12 +35,13 @@ program
   .option('--endpoint <url>', 'DynamoDB endpoint to use instead of the embedded store')
   .option('--keep <dir>', 'keep the embedded store in DIR (created or reused) for export, seal and verify --keep DIR')
   .option('--json', 'print findings as JSON Lines on stdout')
+  .addOption(new Option('--kind <kind>', 'with --json: alerts, attestations, or all').choices(REPLAY_KINDS).default('all'))
   .option('--what-if', 'also show what staging or attest mode held back from alerting (stderr; wouldAlert: true in --json)')
   .addOption(new Option('--no-progress', 'hide the progress bar'))
-  .action(async (paths: string[], options: { config?: string; recorded?: string; endpoint?: string; keep?: string; json?: boolean; whatIf?: boolean; progress: boolean }) => {
+  .action(async (paths: string[], options: { config?: string; recorded?: string; endpoint?: string; keep?: string; json?: boolean; kind: ReplayKind; whatIf?: boolean; progress: boolean }) => {
     const { exitCode } = await runReplay(
       paths,
-      { ...options, progress: options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] },
+      { ...options, progress: showProgress(options, Boolean(options.json)) },
       { stdout: process.stdout, stderr: process.stderr },
     );
     process.exitCode = exitCode;
@@ -69,17 +86,15 @@ program
     const { runBackfillCommand } = await import('./commands/backfill.js');
     const { exitCode } = await runBackfillCommand(
       paths,
-      { ...options, progress: options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'] },
+      { ...options, progress: showProgress(options, false) },
       { stdout: process.stdout, stderr: process.stderr },
     );
     process.exitCode = exitCode;
   });
 
-/** Ledger commands: a usage error exits 2 (verify's 1 means "problems found"). */
-const usageExitsWith2 = (command: Command): Command =>
-  command.exitOverride((error) => {
-    process.exit(error.exitCode === 0 ? 0 : 2);
-  });
+/** A usage error (unknown option or command, missing argument, bad choice) exits 2; help and --version exit 0. */
+const exitOnUsageError = (error: CommanderError): never => process.exit(error.exitCode === 0 ? 0 : 2);
+const usageExitsWith2 = (command: Command): Command => command.exitOverride(exitOnUsageError);
 const ledgerTargetOptions = (command: Command): Command =>
   command
     .option('--keep <dir>', 'the store kept by `replay --keep DIR`')
@@ -89,7 +104,6 @@ const ledgerTargetOptions = (command: Command): Command =>
     .option('--findings-table <name>', 'the deployed findings table (AWS default credentials)')
     .option('--seals-table <name>', 'the deployed seals table')
     .option('--region <region>', 'AWS region of the deployed tables (default: AWS_REGION / profile)');
-const showProgress = (options: { progress: boolean }): boolean => options.progress && Boolean(process.stderr.isTTY) && !process.env['CI'];
 
 usageExitsWith2(
   ledgerTargetOptions(
@@ -104,7 +118,7 @@ usageExitsWith2(
     .addOption(new Option('--no-progress', 'hide the progress bar'))
     .action(async (options: Record<string, string | undefined> & { progress: boolean }) => {
       const { runExport } = await import('./commands/export.js');
-      const { exitCode } = await runExport({ ...options, progress: showProgress(options) }, { stdout: process.stdout, stderr: process.stderr });
+      const { exitCode } = await runExport({ ...options, progress: showProgress(options, true) }, { stdout: process.stdout, stderr: process.stderr });
       process.exitCode = exitCode;
     }),
 );
@@ -124,7 +138,7 @@ usageExitsWith2(
     .addOption(new Option('--no-progress', 'hide the progress bar'))
     .action(async (options: Record<string, string | boolean | undefined> & { progress: boolean }) => {
       const { runVerify } = await import('./commands/verify.js');
-      const { exitCode } = await runVerify({ ...options, progress: showProgress(options) }, { stdout: process.stdout, stderr: process.stderr });
+      const { exitCode } = await runVerify({ ...options, progress: showProgress(options, true) }, { stdout: process.stdout, stderr: process.stderr });
       process.exitCode = exitCode;
     }),
 );
@@ -146,6 +160,9 @@ usageExitsWith2(
       process.exitCode = exitCode;
     }),
 );
+
+// Every command, and the top level: commander's own exit code for usage errors is 1, ours is 2.
+for (const command of [program, ...program.commands]) usageExitsWith2(command);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`buildwatch: ${error instanceof Error ? error.message : String(error)}\n`);

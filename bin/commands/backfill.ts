@@ -15,14 +15,13 @@ import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SingleBar } from 'cli-progress';
 import { runBackfill, type BackfillCounters, type BackfillProgress, type BackfillResult, type BackfillSources } from '../../lambdas/backfill/backfill.js';
 import { FileCheckpoint, MemoryCheckpoint, newCheckpointData, type CheckpointStore } from '../../lambdas/backfill/checkpoint.js';
 import type { CloudTrailLike } from '../../lambdas/backfill/lookup-events.js';
 import { MAX_LOOKUP_DAYS } from '../../lambdas/backfill/lookup-events.js';
 import { systemClock, type Clock } from '../../lambdas/backfill/rate-limit.js';
 import { whatIfReport, whatIfText } from '../../lambdas/backfill/what-if-report.js';
-import { loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import type { InputProblem } from '../../lambdas/engine/normalise-input.js';
 import type { UseCase } from '../../lambdas/engine/use-case.js';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
@@ -33,6 +32,7 @@ import { StateStore } from '../../lambdas/store/state-store.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openLocalStores } from './local-stores.js';
+import { progressDisplay, type ProgressDisplay } from './progress.js';
 
 export const DEFAULT_CHECKPOINT = 'buildwatch-backfill.checkpoint.json';
 
@@ -121,26 +121,17 @@ async function openTarget(options: BackfillOptions, config: BuildwatchConfig, re
   };
 }
 
-function progressBar(stream: NodeJS.WritableStream): BackfillProgress & { stop(): void } {
-  let bar: SingleBar | undefined;
+/** One bar per phase; notes and problems print above it (see progress.ts). */
+function progressBar(display: ProgressDisplay): BackfillProgress & { stop(): void } {
   return {
     phase(name, total, done) {
-      bar?.stop();
-      bar = new SingleBar({
-        stream,
-        format: `${name} [{bar}] {percentage}% | {value}/{total} | {events} events | ETA {eta_formatted}`,
-        hideCursor: true,
-        etaBuffer: 20,
-      });
-      bar.start(total, done, { events: 0 });
+      display.stop();
+      display.start(total, { phase: name, events: 0 }, done);
     },
     tick(counters: Readonly<BackfillCounters>) {
-      bar?.increment(1, { events: counters.events });
+      display.increment({ events: counters.events });
     },
-    stop() {
-      bar?.stop();
-      bar = undefined;
-    },
+    stop: () => display.stop(),
   };
 }
 
@@ -164,7 +155,7 @@ export async function runBackfillCommand(
   let top: number;
   try {
     config = loadConfig(options.config);
-    checkConfigAgainstCatalogue(config, useCases);
+    checkConfigAgainstCatalogue(config, useCases, options.config ?? DEFAULT_CONFIG_FILE);
     if (paths.length === 0 && !options.lookupEvents && !options.currentState) {
       throw new UsageError('nothing to backfill from: give trail archive paths (directories, files or s3://bucket/prefix), --lookup-events, and/or --current-state');
     }
@@ -217,7 +208,12 @@ export async function runBackfillCommand(
 
   const ctClients = new Map<string, CloudTrailClient>();
   let s3Client: S3Client | undefined;
-  const bar = options.progress ? progressBar(io.stderr) : undefined;
+  const display = progressDisplay(io.stderr, {
+    enabled: Boolean(options.progress),
+    format: '{phase} [{bar}] {percentage}% | {value}/{total} | {events} events | ETA {eta_formatted}',
+    etaBuffer: 20,
+  });
+  const bar = options.progress ? progressBar(display) : undefined;
   let checkpoint: CheckpointStore | undefined;
   try {
     // What the checkpoint was made for: a resume must ask for the same thing.
@@ -255,10 +251,10 @@ export async function runBackfillCommand(
       s3: deps.s3 ?? (() => (s3Client ??= new S3Client({ ...(region ? { region } : { region: 'us-east-1' }), followRegionRedirects: true }))),
       ...(bar ? { progress: bar } : {}),
       onProblem: (problem: InputProblem) => {
-        io.stderr.write(`buildwatch: ${problem.reason}\n`);
+        display.text.write(`buildwatch: ${problem.reason}\n`);
       },
       onNote: (note) => {
-        io.stderr.write(`buildwatch: note: ${note}\n`);
+        display.text.write(`buildwatch: note: ${note}\n`);
       },
     });
     bar?.stop();

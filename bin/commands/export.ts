@@ -3,12 +3,12 @@
  * the ledger's records of a range of days on stdout, paged through the by-day index and written as
  * they come (bounded memory), with a progress bar on stderr when it is a terminal.
  */
-import { readFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { parseDay } from '../../lambdas/ledger/days.js';
 import { exportLedger } from '../../lambdas/ledger/exporter.js';
 import { EXPORT_FORMATS, EXPORT_KINDS, formatterFor, type ExportFormat, type ExportKind } from '../../lambdas/ledger/formats.js';
 import { useCases } from '../../lambdas/use-cases/index.js';
+import { productVersion } from './version.js';
 import { openLedgerTarget, UsageError, type LedgerTarget, type LedgerTargetOptions } from './ledger-target.js';
 
 export interface CommandIo {
@@ -24,13 +24,6 @@ export interface ExportCommandOptions extends LedgerTargetOptions {
   readonly progress?: boolean;
 }
 
-export function productVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** The registry's view of a use case, for the OCSF mapping (ATT&CK techniques, analytic kind). */
 function useCaseInfo(id: string): { mitre: readonly string[]; kind: string } | undefined {

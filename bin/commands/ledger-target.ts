@@ -79,6 +79,16 @@ export async function openLedgerTarget(options: LedgerTargetOptions): Promise<Le
   const findingsTable = options.findingsTable ?? `${prefix}findings`;
   const sealsTable = options.sealsTable ?? `${prefix}seals`;
   const client = new DynamoDBClient(options.region ? { region: options.region } : {});
+  try {
+    await client.config.region();
+  } catch {
+    client.destroy();
+    // Most often no flag at all on a machine without AWS configuration: say which ledgers there are.
+    throw new UsageError(
+      `which ledger? Give --keep DIR (a store kept by \`buildwatch replay … --keep DIR\`), --endpoint URL (a local DynamoDB), ` +
+        `or, for the deployed tables (${findingsTable} and ${sealsTable}; --findings-table NAME or --table-prefix P to name others), --region R (or AWS_REGION): no AWS region is configured`,
+    );
+  }
   const doc = documentClient(client);
   return {
     mode: 'aws',

@@ -1,4 +1,6 @@
 /** The stores of local mode: on `--endpoint`, or on an embedded dynalite started here (in memory, or kept in a directory). */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -27,6 +29,7 @@ export function keptStorePath(keepDir: string): string {
 /** keepDir: persist the embedded store in that directory (`--keep DIR`) instead of memory. */
 export async function openLocalStores(endpoint?: string, keepDir?: string): Promise<LocalStores> {
   if (endpoint && keepDir) throw new Error('--keep and --endpoint are exclusive: --keep keeps the embedded store, --endpoint names another one');
+  if (keepDir) await refuseStoreInUse(keptStorePath(keepDir), keepDir);
   const embedded = endpoint ? undefined : await startEmbeddedDynamo(keepDir ? { path: keptStorePath(keepDir) } : {});
   const url = endpoint ?? embedded?.endpoint ?? '';
   const client = localDynamoClient(url);
@@ -70,4 +73,45 @@ function unsealedDays(doc: DynamoDBDocumentClient): (day: string) => Promise<boo
     }
     return unsealed;
   };
+}
+
+/** The LevelDB binding dynalite itself opens kept stores with (its own dependency, resolved from dynalite). */
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+type LevelConstructor = new (path: string, options: { createIfMissing: boolean }) => LevelDatabase;
+
+/**
+ * LevelDB lets one process open a directory. Another process serving it (`npx dynalite --path DIR`,
+ * another buildwatch) makes dynalite fail on its first request with "Database is closed", thrown
+ * where nothing can catch it: open it briefly first, and say the store is in use.
+ */
+async function refuseStoreInUse(path: string, keepDir: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const { Level } = fromDynalite('level') as { Level: LevelConstructor };
+  const db = new Level(path, { createIfMissing: false });
+  try {
+    await db.open();
+  } catch (error) {
+    // Held by this very process: the embedded store's own lock says so next.
+    const chain = causeChain(error);
+    if (chain.some((e) => e.message.includes('already held by process'))) return;
+    if (chain.some((e) => (e as NodeJS.ErrnoException).code === 'LEVEL_LOCKED')) {
+      throw new Error(
+        `the store kept in ${keepDir} is in use by another process (a \`dynalite --path ${path}\`, or another buildwatch command): stop it first, or reach that server with --endpoint URL`,
+        { cause: error },
+      );
+    }
+    throw new Error(`cannot open the store kept in ${keepDir}: ${(error as Error).message}`, { cause: error });
+  }
+  await db.close();
+}
+
+/** The error and its causes (bounded). */
+function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e = error; e instanceof Error && chain.length < 5; e = e.cause) chain.push(e);
+  return chain;
 }

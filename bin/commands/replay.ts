@@ -3,8 +3,7 @@
  * in lexical order), each event is routed to the use cases whose rules would receive it, and the
  * same engine, stores and notifiers run against the embedded store (or --endpoint).
  */
-import { SingleBar } from 'cli-progress';
-import { loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import { Engine, type Outcome } from '../../lambdas/engine/engine.js';
 import type { Finding } from '../../lambdas/engine/model.js';
 import { expandInputPaths, readInputFile, type InputProblem } from '../../lambdas/engine/normalise-input.js';
@@ -19,6 +18,7 @@ import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openLocalStores } from './local-stores.js';
+import { progressDisplay } from './progress.js';
 
 export interface ReplayOptions {
   readonly config?: string;
@@ -27,6 +27,8 @@ export interface ReplayOptions {
   /** Keep the embedded store in this directory (reopened by `export`/`verify`/`seal --keep DIR`). */
   readonly keep?: string;
   readonly json?: boolean;
+  /** Which new findings --json prints: alerts, attestations, or all (default). */
+  readonly kind?: ReplayKind;
   /**
    * Also show what would have alerted: attestations that staging or attest mode held back (a stderr
    * section, and `wouldAlert: true` on their --json lines). Nothing else changes.
@@ -34,6 +36,10 @@ export interface ReplayOptions {
   readonly whatIf?: boolean;
   readonly progress?: boolean;
 }
+
+/** `--kind` of `replay --json`: alerts (mode alert), attestations (mode attest), or both. */
+export const REPLAY_KINDS = ['alerts', 'attestations', 'all'] as const;
+export type ReplayKind = (typeof REPLAY_KINDS)[number];
 
 export interface ReplayIo {
   readonly stdout: NodeJS.WritableStream;
@@ -73,18 +79,30 @@ export async function runReplay(
   let config: BuildwatchConfig;
   try {
     config = loadConfig(options.config);
-    checkConfigAgainstCatalogue(config, useCases);
+    checkConfigAgainstCatalogue(config, useCases, options.config ?? DEFAULT_CONFIG_FILE);
   } catch (error) {
     io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
     return { exitCode: 2, stats };
   }
 
-  const { files, problems } = await expandInputPaths([...paths]);
+  const kind: ReplayKind = options.kind ?? 'all';
+  if (!REPLAY_KINDS.includes(kind)) {
+    io.stderr.write(`buildwatch: --kind: one of ${REPLAY_KINDS.join(', ')}\n`);
+    return { exitCode: 2, stats };
+  }
+
+  const { files, problems, skipped } = await expandInputPaths([...paths]);
+  // On a terminal: alerts and problems print above the progress bar, never on its line.
+  const display = progressDisplay(io.stderr, { enabled: Boolean(options.progress), format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts' });
   const report = (problem: InputProblem): void => {
     stats.problems.push(problem);
-    io.stderr.write(`buildwatch: ${problem.reason}\n`);
+    display.text.write(`buildwatch: ${problem.reason}\n`);
   };
   problems.forEach(report);
+  if (skipped.length > 0) {
+    const examples = skipped.slice(0, 3).join(', ') + (skipped.length > 3 ? ', …' : '');
+    io.stderr.write(`buildwatch: skipped ${plural(skipped.length, 'file')} not named .json, .jsonl, .ndjson or .gz: ${examples}\n`);
+  }
 
   const lookups: Lookups = options.recorded ? createRecordedLookups(options.recorded) : noLookups;
   let stores;
@@ -97,10 +115,10 @@ export async function runReplay(
   const engine = new Engine({ config, lookups, state: stores.state, findings: stores.findings });
   // --json: every new finding on stdout; people read alerts on stderr either way.
   const jsonl: Notifier | undefined = options.json ? new JsonLinesNotifier(io.stdout) : undefined;
-  const human: Notifier = new ConsoleNotifier(io.stderr);
-  const out: Delivery = { stats, jsonl, human, whatIf: Boolean(options.whatIf), held: [] };
-  const bar = options.progress ? new SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts', hideCursor: true }) : undefined;
-  bar?.start(files.length, 0, { events: 0, alerts: 0 });
+  const wanted = (finding: Finding): boolean => kind === 'all' || (kind === 'alerts' ? finding.mode === 'alert' : finding.mode !== 'alert');
+  const human: Notifier = new ConsoleNotifier(display.text);
+  const out: Delivery = { stats, jsonl, wanted, human, whatIf: Boolean(options.whatIf), held: [] };
+  display.start(files.length, { events: 0, alerts: 0 });
 
   try {
     for (const file of files) {
@@ -125,7 +143,7 @@ export async function runReplay(
       }
       stats.dynamoCalls = stores.state.calls + stores.findings.calls;
       hooks.onFileDone?.(file, stats);
-      bar?.increment(1, { events: stats.events, alerts: stats.alerts });
+      display.increment({ events: stats.events, alerts: stats.alerts });
     }
     // The replayed world ends here: pending correlations (artifact.hash-mismatch) get their final judgement.
     try {
@@ -135,7 +153,7 @@ export async function runReplay(
     }
     stats.dynamoCalls = stores.state.calls + stores.findings.calls;
   } finally {
-    bar?.stop();
+    display.stop();
     await stores.close();
   }
   if (out.whatIf) {
@@ -147,19 +165,26 @@ export async function runReplay(
     for (const finding of out.held) await human.notify(finding);
   }
   const extras = [
-    stats.deduplicated > 0 ? `${stats.deduplicated} repeats counted into earlier findings` : '',
+    stats.deduplicated > 0 ? `${plural(stats.deduplicated, 'repeat')} counted into earlier findings` : '',
     out.whatIf ? `${stats.heldBack} held back (would have alerted)` : '',
-    stats.problems.length ? `${stats.problems.length} input problems` : '',
+    stats.problems.length ? `${plural(stats.problems.length, 'input problem')}` : '',
   ].filter(Boolean);
   io.stderr.write(
-    `buildwatch: replayed ${stats.events} events from ${stats.files} files: ${stats.alerts} alerts, ${stats.attestations} attestations, ${stats.duplicates} repeats ignored${extras.map((e) => `, ${e}`).join('')}\n`,
+    `buildwatch: replayed ${plural(stats.events, 'event')} from ${plural(stats.files, 'file')}: ${plural(stats.alerts, 'alert')}, ${plural(stats.attestations, 'attestation')}, ${plural(stats.duplicates, 'repeat')} ignored${extras.map((e) => `, ${e}`).join('')}\n`,
   );
   return { exitCode: stats.problems.length > 0 ? 1 : 0, stats };
+}
+
+/** `1 alert`, `2 alerts`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 interface Delivery {
   readonly stats: ReplayStats;
   readonly jsonl: Notifier | undefined;
+  /** --kind: whether --json prints this finding. */
+  readonly wanted: (finding: Finding) => boolean;
   readonly human: Notifier;
   readonly whatIf: boolean;
   /** --what-if: the held-back attestations, shown after the run. */
@@ -193,5 +218,5 @@ async function deliver(outcome: Outcome, out: Delivery): Promise<void> {
       if (out.whatIf) out.held.push(finding);
     }
   }
-  await out.jsonl?.notify(out.whatIf && finding.heldBack ? ({ ...finding, wouldAlert: true } as Finding) : finding);
+  if (out.wanted(finding)) await out.jsonl?.notify(out.whatIf && finding.heldBack ? ({ ...finding, wouldAlert: true } as Finding) : finding);
 }

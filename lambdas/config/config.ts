@@ -5,6 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { modeSchema, severitySchema } from '../engine/model.js';
+import { describeIssues } from './suggest.js';
 
 const nonEmpty = z.string().min(1);
 
@@ -179,7 +180,7 @@ export class ConfigError extends Error {
 export function parseConfig(input: unknown, origin = 'configuration'): BuildwatchConfig {
   const parsed = configSchema.safeParse(input ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const issues = describeIssues(configSchema, parsed.error.issues);
     throw new ConfigError(`${origin}: invalid configuration: ${issues.join('; ')}`);
   }
   return parsed.data;

@@ -95,9 +95,11 @@ export async function readInputFile(path: string, options: NormaliseOptions = {}
  * an explicitly named file is kept in the order given whatever its extension. Paths are processed
  * as given, repeats included: replaying an input twice is how users check idempotency.
  */
-export async function expandInputPaths(paths: string[]): Promise<{ files: string[]; problems: InputProblem[] }> {
+/** `skipped`: files in the directories that are not event files by name (said, not silently dropped). */
+export async function expandInputPaths(paths: string[]): Promise<{ files: string[]; problems: InputProblem[]; skipped: string[] }> {
   const files: string[] = [];
   const problems: InputProblem[] = [];
+  const skipped: string[] = [];
   const add = (file: string): void => {
     files.push(file);
   };
@@ -114,13 +116,13 @@ export async function expandInputPaths(paths: string[]): Promise<{ files: string
       add(path);
       continue;
     }
-    const found = await walkDirectory(path, problems);
+    const found = await walkDirectory(path, problems, skipped);
     if (found.length === 0) {
       problems.push({ file: path, reason: `${path}: directory has no .json, .jsonl, .ndjson or .gz files` });
     }
     for (const file of found) add(file);
   }
-  return { files, problems };
+  return { files, problems, skipped };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,7 +451,7 @@ function isObject(value: unknown): value is JsonObject {
 // ---------------------------------------------------------------------------------------------
 
 /** Input files under `root`, sorted by relative path ('/'-separated, code-unit order). */
-async function walkDirectory(root: string, problems: InputProblem[]): Promise<string[]> {
+async function walkDirectory(root: string, problems: InputProblem[], skipped: string[]): Promise<string[]> {
   const found: string[] = [];
   // Real paths of directories already entered, so a symlink loop cannot recurse forever.
   const visited = new Set<string>();
@@ -487,6 +489,7 @@ async function walkDirectory(root: string, problems: InputProblem[]): Promise<st
       }
       if (isDirectory) await visit(full);
       else if (isFile && INPUT_FILE_PATTERN.test(entry.name)) found.push(full);
+      else if (isFile) skipped.push(full);
     }
   };
 

@@ -32,9 +32,12 @@ export interface CatalogueEntry {
   readonly effort: number;
   /**
    * riskReduction / effort: cheap, high-value use cases first; halved when the configuration says a
-   * managed service already answers the question (`coveredBy`).
+   * managed service already answers the question (`coveredBy`), and halved when the use case runs in
+   * `attest` mode (wanted as audit evidence, not to alert anyone). Each reason is in `deprioritised`.
    */
   readonly priority: number;
+  /** Why the priority is below riskReduction / effort (empty: it is not). */
+  readonly deprioritised: readonly string[];
   readonly mitre: readonly string[];
   /** Managed services the configuration names as already covering this use case (empty: none). */
   readonly coveredBy: readonly string[];
@@ -52,7 +55,13 @@ export function catalogue(useCases: readonly UseCase[], config: BuildwatchConfig
     .map(({ metadata, logic }) => {
       const policy = policyFor(metadata, config);
       const coveredBy = config.useCases[metadata.id]?.coveredBy ?? [];
-      const ratio = metadata.riskReduction / metadata.effort / (coveredBy.length > 0 ? 2 : 1);
+      // Second round of prioritisation: what a managed service already answers, or what only
+      // feeds audits (attest mode), ranks below what alerts people and nothing else covers.
+      const deprioritised = [
+        ...(coveredBy.length > 0 ? [`covered by ${coveredBy.join(', ')}`] : []),
+        ...(policy.mode === 'attest' ? ['attest mode: evidence for audits, no alerts'] : []),
+      ];
+      const ratio = metadata.riskReduction / metadata.effort / 2 ** deprioritised.length;
       return {
         id: metadata.id,
         answers: metadata.answers,
@@ -66,6 +75,7 @@ export function catalogue(useCases: readonly UseCase[], config: BuildwatchConfig
         riskReduction: metadata.riskReduction,
         effort: metadata.effort,
         priority: Math.round(ratio * 100) / 100,
+        deprioritised,
         mitre: metadata.mitre,
         coveredBy,
         stagingDays: policy.mode === 'alert' ? policy.stagingDays : 0,
@@ -88,6 +98,19 @@ export function catalogueMarkdown(entries: readonly CatalogueEntry[]): string {
   return [header, ...rows].join('\n');
 }
 
+const CATALOGUE_BLOCK = /(<!-- catalogue:start -->\n)[\s\S]*?(\n<!-- catalogue:end -->)/;
+
+/** The README's copy of the table (between the catalogue markers), or undefined without markers. */
+export function catalogueIn(readme: string): string | undefined {
+  return /<!-- catalogue:start -->\n([\s\S]*?)\n<!-- catalogue:end -->/.exec(readme)?.[1];
+}
+
+/** The README with `table` between the catalogue markers (undefined without markers). */
+export function withCatalogue(readme: string, table: string): string | undefined {
+  if (!CATALOGUE_BLOCK.test(readme)) return undefined;
+  return readme.replace(CATALOGUE_BLOCK, (_all, start: string, end: string) => `${start}${table}${end}`);
+}
+
 export function catalogueText(entries: readonly CatalogueEntry[]): string {
   const modeOf = (e: CatalogueEntry): string => (e.stagingDays > 0 ? `${e.mode}*` : e.mode);
   const lines = entries.map(
@@ -104,6 +127,7 @@ export function catalogueText(entries: readonly CatalogueEntry[]): string {
   }
   for (const e of entries.filter((x) => x.dedupWindowMinutes > 0)) notes.push(`dedup window: ${e.id} ${e.dedupWindowMinutes} min`);
   for (const e of entries.filter((x) => x.coveredBy.length > 0)) notes.push(`covered: ${e.id} by ${e.coveredBy.join(', ')} (priority halved)`);
+  for (const e of entries.filter((x) => x.mode === 'attest')) notes.push(`attest: ${e.id} runs in attest mode, evidence for audits without alerts (priority halved)`);
 
   // Each suppression once, even when it names `*` and so shows on every entry.
   const seen = new Set<string>();

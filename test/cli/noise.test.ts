@@ -82,7 +82,7 @@ describe('replay with noise control', () => {
     expect(jsonLines(plain.out())[0]).not.toHaveProperty('wouldAlert');
     expect(whatIf.err()).toContain('buildwatch: what-if: 1 finding(s) would have alerted without staging or attest mode:');
     expect(whatIf.err()).toContain('CRITICAL (would alert; held back by staging) CloudTrail logging stopped');
-    expect(whatIf.err()).toMatch(/0 alerts, 1 attestations, 0 repeats ignored, 1 held back \(would have alerted\)/);
+    expect(whatIf.err()).toMatch(/0 alerts, 1 attestation, 0 repeats ignored, 1 held back \(would have alerted\)/);
     expect(plain.err()).not.toContain('what-if');
   });
 });

@@ -77,6 +77,53 @@ describe('buildwatch replay', () => {
     expect(reasons[2]).toContain('c-unknown.json');
   });
 
+  it('--kind alerts|attestations|all chooses what --json prints (default all); the summary counts in good English', async () => {
+    const dir = workdir();
+    const file = join(dir, 'events.json');
+    writeFileSync(file, JSON.stringify([...pushCase.history, ...pushCase.events, ...stopLoggingCase.events]));
+    const config = join(dir, 'attest.config.json');
+    writeFileSync(config, JSON.stringify({ useCases: { 'monitor.cloudtrail-tamper': { mode: 'attest' } } }));
+    const modes = async (kind?: 'alerts' | 'attestations' | 'all') => {
+      const c = capture();
+      const { exitCode } = await runReplay([file], { json: true, config, ...(kind ? { kind } : {}) }, c.io);
+      expect(exitCode, c.err()).toBe(0);
+      return { modes: jsonLines(c.out()).map((f) => `${String(f['mode'])} ${String(f['useCase'])}`), err: c.err() };
+    };
+    const all = await modes();
+    expect(all.modes).toContain('attest monitor.cloudtrail-tamper');
+    expect(all.modes.some((m) => m.startsWith('alert '))).toBe(true);
+    expect((await modes('all')).modes).toEqual(all.modes);
+    const alerts = await modes('alerts');
+    expect(alerts.modes).toEqual(all.modes.filter((m) => m.startsWith('alert ')));
+    const attestations = await modes('attestations');
+    expect(attestations.modes).toEqual(all.modes.filter((m) => !m.startsWith('alert ')));
+    // stderr is the same whatever --kind: alerts for people, and the summary.
+    expect(alerts.err).toBe(all.err);
+    expect(all.err).toMatch(/, 1 attestation, 0 repeats ignored\n$/);
+
+    const bad = capture();
+    expect((await runReplay([file], { json: true, kind: 'findings' as 'all' }, bad.io)).exitCode).toBe(2);
+    expect(bad.err()).toContain('--kind: one of alerts, attestations, all');
+
+    const twice = capture();
+    const stop = join(dir, 'stop.json');
+    writeFileSync(stop, JSON.stringify(stopLoggingCase.events));
+    await runReplay([stop, stop], {}, twice.io);
+    expect(twice.err()).toContain('buildwatch: replayed 2 events from 2 files: 1 alert, 0 attestations, 1 repeat ignored\n');
+  });
+
+  it('says how many files of a directory it skipped because of their names', async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'events.json'), JSON.stringify(stopLoggingCase.events));
+    writeFileSync(join(dir, 'README.md'), '# notes');
+    writeFileSync(join(dir, 'trail.log'), 'not events');
+    const { io, err } = capture();
+    const { exitCode, stats } = await runReplay([dir], {}, io);
+    expect(exitCode).toBe(0);
+    expect(stats.files).toBe(1);
+    expect(err()).toContain(`buildwatch: skipped 2 files not named .json, .jsonl, .ndjson or .gz: ${join(dir, 'README.md')}, ${join(dir, 'trail.log')}\n`);
+  });
+
   it('rejects a configuration naming an unknown use case, naming it', async () => {
     const dir = workdir();
     const config = join(dir, 'buildwatch.config.json');
@@ -84,7 +131,7 @@ describe('buildwatch replay', () => {
     const { io, err } = capture();
     const { exitCode } = await runReplay([dir], { config }, io);
     expect(exitCode).toBe(2);
-    expect(err().trim()).toBe('buildwatch: configuration names unknown use case(s): source.new-pushr');
+    expect(err().trim()).toBe(`buildwatch: ${config}: configuration names unknown use case(s): source.new-pushr (did you mean "source.new-pusher"?)`);
   });
 
   it('rejects an invalid configuration field, naming it', async () => {
@@ -102,7 +149,7 @@ describe('buildwatch replay', () => {
     const root = join(import.meta.dirname, '..', '..');
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'buildwatch.mjs'), 'replay', dir, '--json'], { cwd: dir });
     expect(jsonLines(stdout)).toHaveLength(1);
-    expect(stderr).toContain('replayed 1 events from 1 files');
+    expect(stderr).toContain('replayed 1 event from 1 file');
     expect(stderr).not.toContain('NodeVersionSupportWarning');
   });
 });

@@ -42,7 +42,18 @@ describe('the catalogue with a configuration', () => {
     const covered = byId.get('monitor.cloudtrail-tamper')!;
     expect(covered.coveredBy).toEqual(['GuardDuty Stealth:IAMUser/CloudTrailLoggingDisabled']);
     expect(covered.priority).toBe(2.5);
-    expect(byId.get('monitor.rule-tamper')!).toMatchObject({ coveredBy: [], priority: 5 });
+    expect(byId.get('monitor.rule-tamper')!).toMatchObject({ coveredBy: [], priority: 5, deprioritised: [] });
+  });
+
+  it('halves the priority of a use case configured in attest mode (audit evidence only), and says why', () => {
+    // build.pipeline-change: risk reduction 3, effort 1; attest mode in this configuration.
+    const attested = byId.get('build.pipeline-change')!;
+    expect(attested).toMatchObject({ mode: 'attest', riskReduction: 3, effort: 1, priority: 1.5, deprioritised: ['attest mode: evidence for audits, no alerts'] });
+    expect(catalogue(useCases, parseConfig({}), TODAY).find((e) => e.id === 'build.pipeline-change')).toMatchObject({ mode: 'alert', priority: 3, deprioritised: [] });
+    // Both reasons: halved twice.
+    const both = catalogue(useCases, parseConfig({ useCases: { 'build.pipeline-change': { mode: 'attest', coveredBy: 'AWS Config rule' } } }), TODAY);
+    expect(both.find((e) => e.id === 'build.pipeline-change')).toMatchObject({ priority: 0.75, deprioritised: ['covered by AWS Config rule', 'attest mode: evidence for audits, no alerts'] });
+    expect(catalogueText(entries)).toContain('attest: build.pipeline-change runs in attest mode, evidence for audits without alerts (priority halved)');
   });
 
   it('shows staging (alert-mode use cases only), dedup windows and configured modes', () => {

@@ -141,7 +141,7 @@ describe('dedup windows', () => {
     expect(policyFor(withDefault.metadata, parseConfig({})).dedupWindowMinutes).toBe(30);
     expect(policyFor(withDefault.metadata, parseConfig({ useCases: { 'source.noisy': { dedupWindowMinutes: 0 } } })).dedupWindowMinutes).toBe(0);
     expect(policyFor(probe().metadata, parseConfig({ defaults: { dedupWindowMinutes: 15 } })).dedupWindowMinutes).toBe(15);
-    expect(() => parseConfig({ useCases: { 'source.noisy': { dedupWindowMinutes: 1441 } } })).toThrow(/useCases\.source\.noisy\.dedupWindowMinutes/);
+    expect(() => parseConfig({ useCases: { 'source.noisy': { dedupWindowMinutes: 1441 } } })).toThrow(/useCases\["source\.noisy"\]\.dedupWindowMinutes/);
     expect(() => parseConfig({ defaults: { stagingDays: -1 } })).toThrow(/defaults\.stagingDays/);
   });
 
