@@ -37,6 +37,8 @@ export interface LedgerTarget {
   readonly localKeyFile?: string;
   /** Local stores only: the days that have records (a scan: fine for a replay, never run on the cloud table). */
   recordDays?(): Promise<string[]>;
+  /** id, day and eventTime of every record (a projected scan), so verify finds records outside the by-day index. */
+  everyRecord(): AsyncIterable<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function openLedgerTarget(options: LedgerTargetOptions): Promise<Le
       seals: new SealStore(stores.doc, LOCAL_SEALS_TABLE),
       ...(options.keep ? { localKeyFile: join(options.keep, LOCAL_KEY_FILE) } : {}),
       recordDays: () => scanDays(stores.doc, LOCAL_TABLE_NAMES.findings),
+      everyRecord: () => scanRecordDays(stores.doc, LOCAL_TABLE_NAMES.findings),
       close: () => stores.close(),
     };
   }
@@ -85,6 +88,7 @@ export async function openLedgerTarget(options: LedgerTargetOptions): Promise<Le
     description: `the DynamoDB tables ${findingsTable} and ${sealsTable}${options.region ? ` in ${options.region}` : ''}`,
     findings: new FindingsStore(doc, findingsTable),
     seals: new SealStore(doc, sealsTable),
+    everyRecord: () => scanRecordDays(doc, findingsTable),
     close: async () => client.destroy(),
   };
 }
@@ -105,4 +109,20 @@ async function scanDays(doc: DynamoDBDocumentClient, tableName: string): Promise
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return [...days].sort();
+}
+
+async function* scanRecordDays(doc: DynamoDBDocumentClient, tableName: string): AsyncGenerator<Record<string, unknown>> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: '#id, #day, #time',
+        ExpressionAttributeNames: { '#id': 'id', '#day': FINDINGS_TABLE.byDayPartitionKey, '#time': 'eventTime' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
