@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../lambdas/config/config.js';
 import { LOCAL_KEY_FILE } from '../../lambdas/ledger/local-signer.js';
@@ -37,8 +37,13 @@ export interface LedgerTarget {
   readonly localKeyFile?: string;
   /** Local stores only: the days that have records (a scan: fine for a replay, never run on the cloud table). */
   recordDays?(): Promise<string[]>;
-  /** id, day and eventTime of every record (a projected scan), so verify finds records outside the by-day index. */
-  everyRecord(): AsyncIterable<Record<string, unknown>>;
+  /**
+   * Local stores: id, day and eventTime of every record (a projected scan), so verify finds records
+   * outside the by-day index. Not on the cloud table: the auditor role may not scan it.
+   */
+  everyRecord?(): AsyncIterable<Record<string, unknown>>;
+  /** The cloud table: items in the table and in its by-day index (DescribeTable, refreshed about every 6 h). */
+  indexCounts?(): Promise<{ tableItems: number; indexItems: number }>;
   close(): Promise<void>;
 }
 
@@ -88,7 +93,11 @@ export async function openLedgerTarget(options: LedgerTargetOptions): Promise<Le
     description: `the DynamoDB tables ${findingsTable} and ${sealsTable}${options.region ? ` in ${options.region}` : ''}`,
     findings: new FindingsStore(doc, findingsTable),
     seals: new SealStore(doc, sealsTable),
-    everyRecord: () => scanRecordDays(doc, findingsTable),
+    indexCounts: async () => {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: findingsTable }));
+      const index = Table?.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === FINDINGS_TABLE.byDayIndex);
+      return { tableItems: Table?.ItemCount ?? 0, indexItems: index?.ItemCount ?? 0 };
+    },
     close: async () => client.destroy(),
   };
 }

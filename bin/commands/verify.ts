@@ -161,7 +161,8 @@ export async function runVerify(options: VerifyCommandOptions, io: CommandIo): P
       ...(pin?.keyId ? { expectedKeyId: pin.keyId } : {}),
       ...(head ? { expectedHead: head } : {}),
       ...(sealedThrough && sealedThrough <= to ? { sealedThrough } : {}),
-      everyRecord: () => target.everyRecord(),
+      ...(target.everyRecord ? { everyRecord: target.everyRecord.bind(target) } : {}),
+      ...(target.indexCounts ? { indexCounts: target.indexCounts.bind(target) } : {}),
       onProblem: (problem) => {
         if (!options.json) io.stdout.write(`${problemLine(problem)}\n`);
       },

@@ -73,6 +73,8 @@ export interface VerifyOptions {
   readonly sealedThrough?: string;
   /** Every record of the table (id, day and eventTime suffice): finds those the by-day index misses. */
   readonly everyRecord?: () => AsyncIterable<unknown>;
+  /** Where no scan is allowed: item counts of the table and its by-day index (approximate, ~6 h old). */
+  readonly indexCounts?: () => Promise<{ tableItems: number; indexItems: number }>;
   readonly now?: Date;
   /** A day with records and no seal is a problem once it ended this long ago (default 48 h: the seal Lambda runs daily after a 26 h settle). */
   readonly sealDueHours?: number;
@@ -134,6 +136,16 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
   }
   await checkHead(options, problem);
   if (options.everyRecord) await checkUnindexed(options.everyRecord, problem);
+  else if (options.indexCounts) {
+    const { tableItems, indexItems } = await options.indexCounts();
+    if (tableItems > indexItems) {
+      problem({
+        day: options.to,
+        kind: 'unindexed',
+        detail: `the findings table holds ${tableItems} items and its by-day index ${indexItems} (DynamoDB's counts, refreshed about every 6 h): ${tableItems - indexItems} record(s) have no day; a Scan for attribute_not_exists(day) names them`,
+      });
+    }
+  }
   return report;
 }
 

@@ -173,4 +173,17 @@ describe('verify sees records outside the by-day index', () => {
     ]);
     expect(readFileSync(join(keep, LOCAL_HEAD_FILE), 'utf8')).toContain('2026-10-22');
   });
+
+  it('on the cloud table, where the auditor may not scan, a by-day index smaller than the table is reported', async () => {
+    const keep = await sealedStore();
+    const key = LocalSigner.fromFile(join(keep, LOCAL_KEY_FILE)).signer;
+    const verify = (counts: { tableItems: number; indexItems: number }) =>
+      withKeptStore(keep, async ({ doc, findings }) =>
+        verifyLedger({ from: DAYS[0]!, to: DAYS[2]!, findings, seals: new SealStore(doc, LOCAL_SEALS_TABLE), keys: pinnedPublicKey(await key.publicKey()), now: NOW, indexCounts: async () => counts }),
+      );
+    expect((await verify({ tableItems: 12, indexItems: 12 })).problems).toEqual([]);
+    expect((await verify({ tableItems: 14, indexItems: 12 })).problems).toEqual([
+      { day: DAYS[2], kind: 'unindexed', detail: expect.stringContaining('the findings table holds 14 items and its by-day index 12') },
+    ]);
+  });
 });
