@@ -134,6 +134,9 @@ usageExitsWith2(
     .option('--key-id <arn>', 'the KMS key that must have signed every seal (its public key is fetched with kms:GetPublicKey)')
     .option('--public-key <file>', 'verify with this saved public key (PEM or DER), without calling KMS')
     .option('--key-file <file>', 'the local seal key of offline seals (default with --keep: DIR/seal-key.local.json)')
+    .option('--outputs <file>', 'pin the key to the stack output SealKeyArn in this `cdk deploy --outputs-file` file (default: ledger.sealKeyArn of the configuration)')
+    .option('--allow-unpinned-key', 'verify with whatever key each seal names (otherwise an unpinned run exits 1)')
+    .option('--expect-head <day:digest>', 'the chain head published at sealing (the seal function\'s "ledger head" log line; default with --keep: DIR/ledger-head.local.json); a missing head is truncation')
     .option('--json', 'print the report as one JSON object on stdout')
     .addOption(new Option('--no-progress', 'hide the progress bar'))
     .action(async (options: Record<string, string | boolean | undefined> & { progress: boolean }) => {

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../lambdas/config/config.js';
 import { LOCAL_KEY_FILE } from '../../lambdas/ledger/local-signer.js';
@@ -37,6 +37,13 @@ export interface LedgerTarget {
   readonly localKeyFile?: string;
   /** Local stores only: the days that have records (a scan: fine for a replay, never run on the cloud table). */
   recordDays?(): Promise<string[]>;
+  /**
+   * Local stores: id, day and eventTime of every record (a projected scan), so verify finds records
+   * outside the by-day index. Not on the cloud table: the auditor role may not scan it.
+   */
+  everyRecord?(): AsyncIterable<Record<string, unknown>>;
+  /** The cloud table: items in the table and in its by-day index (DescribeTable, refreshed about every 6 h). */
+  indexCounts?(): Promise<{ tableItems: number; indexItems: number }>;
   close(): Promise<void>;
 }
 
@@ -72,6 +79,7 @@ export async function openLedgerTarget(options: LedgerTargetOptions): Promise<Le
       seals: new SealStore(stores.doc, LOCAL_SEALS_TABLE),
       ...(options.keep ? { localKeyFile: join(options.keep, LOCAL_KEY_FILE) } : {}),
       recordDays: () => scanDays(stores.doc, LOCAL_TABLE_NAMES.findings),
+      everyRecord: () => scanRecordDays(stores.doc, LOCAL_TABLE_NAMES.findings),
       close: () => stores.close(),
     };
   }
@@ -95,6 +103,11 @@ export async function openLedgerTarget(options: LedgerTargetOptions): Promise<Le
     description: `the DynamoDB tables ${findingsTable} and ${sealsTable}${options.region ? ` in ${options.region}` : ''}`,
     findings: new FindingsStore(doc, findingsTable),
     seals: new SealStore(doc, sealsTable),
+    indexCounts: async () => {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: findingsTable }));
+      const index = Table?.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === FINDINGS_TABLE.byDayIndex);
+      return { tableItems: Table?.ItemCount ?? 0, indexItems: index?.ItemCount ?? 0 };
+    },
     close: async () => client.destroy(),
   };
 }
@@ -115,4 +128,20 @@ async function scanDays(doc: DynamoDBDocumentClient, tableName: string): Promise
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return [...days].sort();
+}
+
+async function* scanRecordDays(doc: DynamoDBDocumentClient, tableName: string): AsyncGenerator<Record<string, unknown>> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: '#id, #day, #time',
+        ExpressionAttributeNames: { '#id': 'id', '#day': FINDINGS_TABLE.byDayPartitionKey, '#time': 'eventTime' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }

@@ -5,7 +5,10 @@
  * with the KMS key. Without days, every day from the first to the last day with records (empty days
  * between included, so the chain has no gaps); sealed days are left as they are.
  */
+import { join } from 'node:path';
+import { advanceHeadFile, headOf, LOCAL_HEAD_FILE } from '../../lambdas/ledger/chain-head.js';
 import { parseDay, daysBetween } from '../../lambdas/ledger/days.js';
+import { formatChainHead } from '../../lambdas/ledger/verifier.js';
 import { LocalSigner } from '../../lambdas/ledger/local-signer.js';
 import { sealDays, type SealOutcome } from '../../lambdas/ledger/seal.js';
 import type { CommandIo } from './export.js';
@@ -68,6 +71,12 @@ export async function runSealCommand(options: SealCommandOptions, io: CommandIo)
     io.stderr.write(
       `buildwatch: sealed ${sealed.length} day(s) (${records} records) from ${range.from} to ${range.to} with local key ${signer.keyId}; ${outcomes.length - sealed.length} already sealed\n`,
     );
+    // The head goes where the ledger's tables are not, so deleting the newest seals shows.
+    const newest = await target.seals.edge('last');
+    if (newest) {
+      const head = options.keep ? advanceHeadFile(join(options.keep, LOCAL_HEAD_FILE), headOf(newest)) : headOf(newest);
+      io.stderr.write(`buildwatch: chain head ${formatChainHead(head)}${options.keep ? ` (kept in ${join(options.keep, LOCAL_HEAD_FILE)})` : ': keep it, and give it to verify --expect-head'}\n`);
+    }
     return { exitCode: 0, outcomes };
   } catch (error) {
     io.stderr.write(`buildwatch: seal failed: ${(error as Error).message}\n`);

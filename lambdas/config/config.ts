@@ -141,6 +141,12 @@ export const configSchema = z.strictObject({
         .default('buildwatch-'),
     })
     .prefault({}),
+  ledger: z
+    .strictObject({
+      /** The stack's seal key (output SealKeyArn): `verify` pins every seal to it by default. */
+      sealKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)').optional(),
+    })
+    .prefault({}),
   /** CI/CD roles and users: known contributors, exempt from first-seen and MFA alerts. ARN or ARN glob with *. */
   automationPrincipals: z.array(nonEmpty).default([]),
   defaults: z

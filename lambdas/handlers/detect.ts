@@ -1,8 +1,12 @@
 /**
  * detect Lambda: SQS batch of {useCase, event} messages (one EventBridge rule per use case puts them
  * there) → engine → findings table. Thin: parsing, wiring and failure routing only.
- * Poison messages and messages that failed too often go to the dead-letter queue with their reason;
- * transient failures are reported as partial batch failures and retried by SQS.
+ * Failures are classified (failure-class.ts): poison messages and permanent failures go to the
+ * dead-letter queue at once with their reason; transient ones are reported as partial batch failures
+ * and retried by SQS, up to MAX_ATTEMPTS, then dead-lettered with their reason. The queue's own
+ * redrive (maxReceiveCount) sits a few receives above MAX_ATTEMPTS, so a failed forward is retried
+ * before SQS moves the message itself; and every reason is also logged, keyed by message id, before
+ * each forward, so even a message SQS redrives keeps its reason in the logs.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
@@ -13,7 +17,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { Engine } from '../engine/engine.js';
-import { eventBridgeEventSchema } from '../engine/events.js';
+import { eventBridgeEventSchema, eventTimeOf } from '../engine/events.js';
 import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
 import { createAwsLookups } from '../lookups/aws-lookups.js';
 import { documentClient } from '../store/dynamo-clients.js';
@@ -23,12 +27,26 @@ import { StateStore } from '../store/state-store.js';
 import { useCaseById } from '../use-cases/index.js';
 import { LivenessRecorder, LivenessStore } from '../use-cases/monitor/liveness.js';
 import { MONITOR_RESOURCES_ENV, withMonitorResources } from '../use-cases/monitor/own-resources.js';
+import { classifyFailure, type FailureClass } from './failure-class.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
 
-/** Attempts before a failing message is sent to the dead-letter queue with its reason. */
+/**
+ * Evaluations of a transiently failing message before it is sent to the dead-letter queue with its
+ * reason. Keep it below the queue's maxReceiveCount (lib/constructs/queues.ts), so a forward that
+ * fails is retried on the next receives before SQS redrives the message without its reason.
+ */
 export const MAX_ATTEMPTS = 5;
 
-const messageSchema = z.object({ useCase: z.string().min(1), event: eventBridgeEventSchema });
+/** The message log line that keeps a dead letter's reason even if the message reaches the queue without it. */
+export const DEAD_LETTER_LOG = 'dead-letter reason';
+
+const isTime = (value: string): boolean => !Number.isNaN(Date.parse(value));
+
+const messageSchema = z.object({ useCase: z.string().min(1), event: eventBridgeEventSchema }).superRefine((message, ctx) => {
+  // Detection runs on event time (baselines, windows, snapshots): an event without one is unusable.
+  if (!isTime(message.event.time)) ctx.addIssue({ code: 'custom', path: ['event', 'time'], message: 'not a date-time' });
+  else if (!isTime(eventTimeOf(message.event))) ctx.addIssue({ code: 'custom', path: ['event', 'detail', 'eventTime'], message: 'not a date-time' });
+});
 
 export class PoisonMessageError extends Error {
   override readonly name = 'PoisonMessageError';
@@ -87,33 +105,52 @@ export function parseMessage(body: string): z.infer<typeof messageSchema> {
   return parsed.data;
 }
 
-async function toDeadLetterQueue(deps: DetectDeps, record: SQSRecord, reason: string): Promise<void> {
+interface DeadLetter {
+  readonly reason: string;
+  readonly failure: FailureClass | 'poison';
+  readonly attempts: number;
+}
+
+/**
+ * Parks a message in the dead-letter queue with its reason. The reason is logged first, keyed by
+ * message id (SQS keeps the id when its redrive moves a message), so it survives a forward that fails.
+ */
+async function toDeadLetterQueue(deps: DetectDeps, record: SQSRecord, letter: DeadLetter): Promise<void> {
+  const reason = letter.reason.slice(0, 1000);
+  logger.error(DEAD_LETTER_LOG, { messageId: record.messageId, failure: letter.failure, attempts: letter.attempts, reason });
   await deps.sqs.send(
     new SendMessageCommand({
       QueueUrl: deps.deadLetterQueueUrl,
       MessageBody: record.body,
       MessageAttributes: {
-        reason: { DataType: 'String', StringValue: reason.slice(0, 1000) },
+        reason: { DataType: 'String', StringValue: reason },
+        failure: { DataType: 'String', StringValue: letter.failure },
+        attempts: { DataType: 'Number', StringValue: String(letter.attempts) },
         sourceMessageId: { DataType: 'String', StringValue: record.messageId },
       },
     }),
   );
-  logger.error('message sent to the dead-letter queue', { messageId: record.messageId, reason });
+}
+
+function attemptsOf(record: SQSRecord): number {
+  const count = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  return Number.isFinite(count) && count >= 1 ? count : 1;
 }
 
 export function recordHandler(deps: DetectDeps) {
   return async (record: SQSRecord): Promise<void> => {
+    const attempts = attemptsOf(record);
     let message: z.infer<typeof messageSchema>;
     try {
       message = parseMessage(record.body);
     } catch (error) {
-      await toDeadLetterQueue(deps, record, (error as Error).message);
+      await toDeadLetterQueue(deps, record, { reason: (error as Error).message, failure: 'poison', attempts });
       return;
     }
     const useCase = useCaseById(message.useCase);
     if (!useCase) {
       // A rule names a use case this code does not have: a wiring bug, retrying cannot help.
-      await toDeadLetterQueue(deps, record, `unknown use case ${message.useCase}`);
+      await toDeadLetterQueue(deps, record, { reason: `unknown use case ${message.useCase}`, failure: 'poison', attempts });
       return;
     }
     try {
@@ -125,16 +162,25 @@ export function recordHandler(deps: DetectDeps) {
       }
       await recordLiveness(deps, event);
     } catch (error) {
-      const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
-      const reason = `use case ${useCase.metadata.id} failed on event ${message.event.id}: ${(error as Error).name}: ${(error as Error).message}`;
+      const failure = classifyFailure(error);
+      const reason = `use case ${useCase.metadata.id} failed on event ${message.event.id}: ${errorText(error)}`;
+      if (failure === 'permanent') {
+        await toDeadLetterQueue(deps, record, { reason: `${reason} (permanent: not retried)`, failure, attempts });
+        return;
+      }
       if (attempts >= MAX_ATTEMPTS) {
-        await toDeadLetterQueue(deps, record, `${reason} (after ${attempts} attempts)`);
+        await toDeadLetterQueue(deps, record, { reason: `${reason} (after ${attempts} attempts)`, failure, attempts });
         return;
       }
       logger.warn('evaluation failed; SQS will retry', { messageId: record.messageId, attempts, reason });
       throw error;
     }
   };
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `non-error thrown: ${String(error)}`;
 }
 
 export async function handleBatch(event: SQSEvent, context: Context | undefined, deps: DetectDeps): Promise<SQSBatchResponse> {

@@ -9,6 +9,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { dayCount, daysBetween, isDay } from '../ledger/days.js';
+import { HEAD_LOG_MESSAGE, headLogFields } from '../ledger/chain-head.js';
 import { KmsSigner } from '../ledger/kms-signer.js';
 import { daysToSeal, lastSettledDay, sealDays, type SealDeps, type SealOutcome } from '../ledger/seal.js';
 import { LEDGER_ENV, SealStore } from '../ledger/seal-store.js';
@@ -49,6 +50,10 @@ export async function runSeal(event: SealRequest | undefined, deps: SealDeps & {
     if (outcome.status === 'sealed') logger.info('day sealed', { day: outcome.day, count: outcome.count, merkleRoot: outcome.merkleRoot, digest: outcome.digest });
     if (outcome.mismatched.length > 0) logger.error('records did not match their content hash when sealed', { day: outcome.day, ids: outcome.mismatched });
   });
+  // The chain head, published outside the ledger's tables (CloudWatch Logs, retained on their own):
+  // with the signed payload, so `verify --expect-head` can trust it and truncation shows.
+  const newest = await deps.seals.edge('last');
+  if (newest) logger.info(HEAD_LOG_MESSAGE, headLogFields(newest));
   return {
     sealed: outcomes.filter((o) => o.status === 'sealed').map(({ day, count, merkleRoot, digest }) => ({ day, count, merkleRoot, digest })),
     alreadySealed: outcomes.filter((o) => o.status === 'already-sealed').map((o) => o.day),

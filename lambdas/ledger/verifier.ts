@@ -25,6 +25,9 @@ export const PROBLEM_KINDS = {
   'untrusted-key': 'the seal was signed by a key other than the expected one',
   unverifiable: "the seal's public key could not be obtained",
   'no-seals': 'the ledger has no seals',
+  truncated: 'the newest seals are gone: the chain ends before the head published earlier (or before the daily schedule)',
+  'unpinned-key': 'no key was pinned: a chain re-signed with any other key would pass',
+  unindexed: "a record has no day, or not its event time's: the by-day reads miss it, so no seal or export covers it",
 } as const;
 export type ProblemKind = keyof typeof PROBLEM_KINDS;
 
@@ -58,6 +61,20 @@ export interface VerifyOptions {
   readonly keys: PublicKeyResolver;
   /** When set, seals signed by any other key id are reported (untrusted-key). */
   readonly expectedKeyId?: string;
+  /**
+   * The chain head published when it was sealed (the seal Lambda's `ledger head` log line, or the
+   * local head file): its seal must still be there, with that digest, or the chain was truncated.
+   */
+  readonly expectedHead?: ChainHead;
+  /**
+   * The newest day the sealing schedule must have sealed by now (the seal Lambda seals every
+   * settled day, empty ones too): a chain ending earlier was truncated.
+   */
+  readonly sealedThrough?: string;
+  /** Every record of the table (id, day and eventTime suffice): finds those the by-day index misses. */
+  readonly everyRecord?: () => AsyncIterable<unknown>;
+  /** Where no scan is allowed: item counts of the table and its by-day index (approximate, ~6 h old). */
+  readonly indexCounts?: () => Promise<{ tableItems: number; indexItems: number }>;
   readonly now?: Date;
   /** A day with records and no seal is a problem once it ended this long ago (default 48 h: the seal Lambda runs daily after a 26 h settle). */
   readonly sealDueHours?: number;
@@ -66,6 +83,22 @@ export interface VerifyOptions {
 }
 
 export const SEAL_DUE_HOURS = 48;
+
+/** The newest seal of a chain, as published when it was made: `DAY:DIGEST` on the command line. */
+export interface ChainHead {
+  readonly day: string;
+  readonly digest: string;
+}
+
+export function parseChainHead(text: string): ChainHead {
+  const match = /^(\d{4}-\d{2}-\d{2}):([0-9a-f]{64})$/.exec(text.trim());
+  if (!match) throw new Error(`a chain head is DAY:DIGEST (YYYY-MM-DD:64 hex digits), got ${JSON.stringify(text.slice(0, 100))}`);
+  return { day: match[1]!, digest: match[2]! };
+}
+
+export function formatChainHead(head: ChainHead): string {
+  return `${head.day}:${head.digest}`;
+}
 
 export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport> {
   const { from, to } = options;
@@ -101,7 +134,57 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
       }
     }
   }
+  await checkHead(options, problem);
+  if (options.everyRecord) await checkUnindexed(options.everyRecord, problem);
+  else if (options.indexCounts) {
+    const { tableItems, indexItems } = await options.indexCounts();
+    if (tableItems > indexItems) {
+      problem({
+        day: options.to,
+        kind: 'unindexed',
+        detail: `the findings table holds ${tableItems} items and its by-day index ${indexItems} (DynamoDB's counts, refreshed about every 6 h): ${tableItems - indexItems} record(s) have no day; a Scan for attribute_not_exists(day) names them`,
+      });
+    }
+  }
   return report;
+}
+
+/** Truncation: deleting the newest seals with their records leaves a consistent, shorter chain. */
+async function checkHead(options: VerifyOptions, problem: (p: Problem) => void): Promise<void> {
+  const newest = await options.seals.edge('last');
+  const head = options.expectedHead;
+  if (head) {
+    const seal = await options.seals.get(head.day);
+    if (!seal) {
+      problem({ day: head.day, kind: 'truncated', detail: `the published chain head ${formatChainHead(head)} is gone; the chain now ends at ${newest?.day ?? '(no seal)'}` });
+    } else if (sha256Hex(seal.payload) !== head.digest) {
+      problem({ day: head.day, kind: 'seal-replaced', detail: `the seal of ${head.day} is not the published chain head (digest ${sha256Hex(seal.payload)}, published ${head.digest})` });
+    }
+  }
+  if (options.sealedThrough && (!newest || newest.day < options.sealedThrough)) {
+    problem({
+      day: options.sealedThrough,
+      kind: 'truncated',
+      detail: `the chain ends at ${newest?.day ?? '(no seal)'}, but the daily seal run seals every settled day (empty ones too) through ${options.sealedThrough}: newer seals were deleted, or sealing stopped`,
+    });
+  }
+}
+
+/**
+ * Records the by-day reads cannot see: no `day`, a `day` that is not a day, or a `day` other than
+ * their event time's (moved to a day nobody verifies). Each is a record seals and exports miss.
+ */
+async function checkUnindexed(everyRecord: () => AsyncIterable<unknown>, problem: (p: Problem) => void): Promise<void> {
+  for await (const item of everyRecord()) {
+    const record = item as Record<string, unknown>;
+    const day = record['day'];
+    const time = typeof record['eventTime'] === 'string' ? record['eventTime'] : '';
+    const timeDay = /^\d{4}-\d{2}-\d{2}T/.test(time) ? time.slice(0, 10) : undefined;
+    if (typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) && day === timeDay) continue;
+    const id = typeof record['id'] === 'string' ? record['id'] : `(id ${JSON.stringify(record['id'] ?? null).slice(0, 60)})`;
+    const what = day === undefined ? 'has no day' : `has day ${JSON.stringify(day).slice(0, 40)}`;
+    problem({ day: timeDay ?? '-', id, kind: 'unindexed', detail: `${what} and eventTime ${JSON.stringify(time.slice(0, 40))}: no seal, export or by-day check of its day sees it` });
+  }
 }
 
 async function checkUnsealedDay(day: string, findings: LedgerDayReader, report: VerifyReport, problem: (p: Problem) => void): Promise<number> {

@@ -12,10 +12,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 
 /**
- * SQS moves a message to the dead-letter queue on its 6th receive. The detect handler forwards a
- * message itself (with the reason) on its 5th, so the redrive is only a backstop for crashes.
+ * SQS moves a message to the dead-letter queue (without a reason) once it has been received this
+ * many times. The detect handler forwards a message itself, with its reason, at once when the
+ * failure is permanent and on its 5th receive (MAX_ATTEMPTS) when it is transient; the three receives
+ * above that retry a forward that failed, and the handler logs each reason keyed by message id
+ * before forwarding, so even a message this redrive moves keeps its reason in the logs.
  */
-export const DETECT_MAX_RECEIVE_COUNT = 6;
+export const DETECT_MAX_RECEIVE_COUNT = 8;
 
 /**
  * The ARN of every EventBridge rule the stack creates: all are named `<resourcePrefix>…` on the default

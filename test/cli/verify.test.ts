@@ -101,11 +101,13 @@ describe('buildwatch seal and verify, offline', () => {
     const none = capture();
     expect((await runVerify({ keep, now: NOW }, none.io)).exitCode).toBe(1);
     expect(none.out()).toMatch(/^2026-11-25 - no-seals: no seals in the store kept in /);
+    // No seal key at all: nothing to pin, which is itself reported unless explicitly allowed.
     const range = capture();
     expect((await runVerify({ keep, now: NOW, from: '2026-10-25', to: '2026-10-25' }, range.io)).exitCode).toBe(1);
-    expect(range.out()).toMatch(/^2026-10-25 - unsealed: 1 record\(s\) and no seal/);
+    expect(range.out()).toMatch(/^2026-10-25 - unpinned-key: no seal key pinned .*\n2026-10-25 - unsealed: 1 record\(s\) and no seal/);
     const recent = capture();
-    expect((await runVerify({ keep, now: new Date('2026-10-26T06:00:00Z'), from: '2026-10-25', to: '2026-10-25' }, recent.io)).exitCode).toBe(0);
+    expect((await runVerify({ keep, now: new Date('2026-10-26T06:00:00Z'), from: '2026-10-25', to: '2026-10-25', allowUnpinnedKey: true }, recent.io)).exitCode).toBe(0);
+    expect(recent.err()).toContain('UNPINNED: seals were checked with whatever key they name');
     expect(recent.err()).toContain('not sealed yet (not due): 2026-10-25');
   });
 

@@ -2,7 +2,11 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handleBatch, MAX_ATTEMPTS, type DetectDeps } from '../../lambdas/handlers/detect.js';
+import { DEAD_LETTER_LOG, handleBatch, MAX_ATTEMPTS, type DetectDeps } from '../../lambdas/handlers/detect.js';
+import { classifyFailure } from '../../lambdas/handlers/failure-class.js';
+import { logger } from '../../lambdas/handlers/runtime.js';
+import { DETECT_MAX_RECEIVE_COUNT } from '../../lib/constructs/queues.js';
+import { vi } from 'vitest';
 import { Engine } from '../../lambdas/engine/engine.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 
@@ -114,5 +118,82 @@ describe('detect handler', () => {
     const result = await handleBatch({ Records: [sqsRecord('ok', good), sqsRecord('poison', 'nope')] }, undefined, d);
     // The poison message could not be parked, so SQS must keep it.
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
+  });
+
+  it('dead-letters permanent failures at once with the reason (ValidationException, TypeError), and retries transient ones', async () => {
+    const d = await deps();
+    const body = JSON.stringify({ useCase: 'monitor.cloudtrail-tamper', event: stopLogging });
+    const validation = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const failingWith = (error: unknown) => ({ evaluate: async () => { throw error; } }) as unknown as Engine;
+
+    expect(await handleBatch({ Records: [sqsRecord('v', body, 1)] }, undefined, { ...d, engine: failingWith(validation) })).toEqual({ batchItemFailures: [] });
+    expect(await handleBatch({ Records: [sqsRecord('t', body, 1)] }, undefined, { ...d, engine: failingWith(new TypeError("Cannot read properties of undefined (reading 'x')")) })).toEqual({ batchItemFailures: [] });
+    const sent = sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input.MessageAttributes);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]?.['reason']?.StringValue).toMatch(/ValidationException: Item size has exceeded.*permanent: not retried/);
+    expect(sent[0]?.['failure']?.StringValue).toBe('permanent');
+    expect(sent[0]?.['attempts']?.StringValue).toBe('1');
+    expect(sent[1]?.['reason']?.StringValue).toMatch(/TypeError: Cannot read properties/);
+
+    // Throttling, a timeout after the request went out, a 5xx and a dropped connection: retried.
+    const transient = [
+      Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }),
+      Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    ];
+    for (const [index, error] of transient.entries()) {
+      const id = `tr-${index}`;
+      expect(await handleBatch({ Records: [sqsRecord(id, body, 1)] }, undefined, { ...d, engine: failingWith(error) })).toEqual({ batchItemFailures: [{ itemIdentifier: id }] });
+    }
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(2);
+  });
+
+  it('classifies failures: permanent for invalid requests and programming errors, transient for throttling, timeouts, 5xx and network', () => {
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'ValidationException', $fault: 'client' }))).toBe('permanent');
+    expect(classifyFailure(new TypeError('x'))).toBe('permanent');
+    expect(classifyFailure(new RangeError('Invalid time value'))).toBe('permanent');
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'AccessDeniedException', $fault: 'client' }))).toBe('permanent');
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'ThrottlingException', $fault: 'client' }))).toBe('transient');
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'SomethingNew', $fault: 'server' }))).toBe('transient');
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'ConditionalCheckFailedException', $fault: 'client' }))).toBe('transient');
+    expect(classifyFailure(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }))).toBe('transient');
+  });
+
+  it('rejects an event whose time is not a date-time as poison, before any evaluation', async () => {
+    const d = await deps();
+    const evaluated: string[] = [];
+    const spy = { evaluate: async () => { evaluated.push('called'); return []; } } as unknown as Engine;
+    const badEnvelope = JSON.stringify({ useCase: 'monitor.cloudtrail-tamper', event: { ...stopLogging, time: 'yesterday' } });
+    const badRecordTime = JSON.stringify({ useCase: 'monitor.cloudtrail-tamper', event: { ...stopLogging, detail: { ...stopLogging.detail, eventTime: 'NaN' } } });
+    const result = await handleBatch({ Records: [sqsRecord('t1', badEnvelope), sqsRecord('t2', badRecordTime)] }, undefined, { ...d, engine: spy });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(evaluated).toEqual([]);
+    const reasons = sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input.MessageAttributes?.['reason']?.StringValue);
+    expect(reasons).toEqual(['message is not {useCase, event}: event.time: not a date-time', 'message is not {useCase, event}: event.detail.eventTime: not a date-time']);
+  });
+
+  it('keeps the reason when the forward fails on the last attempt: retried below the redrive, and logged by message id', async () => {
+    expect(DETECT_MAX_RECEIVE_COUNT).toBeGreaterThanOrEqual(MAX_ATTEMPTS + 2);
+    const d = await deps();
+    const broken = { evaluate: async () => { throw Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }); } } as unknown as Engine;
+    const body = JSON.stringify({ useCase: 'monitor.cloudtrail-tamper', event: stopLogging });
+    const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      sqsMock.on(SendMessageCommand).rejectsOnce(new Error('dlq unavailable')).resolves({ MessageId: 'dlq-2' });
+      // The last evaluation attempt: the forward fails, so the message stays in the detect queue...
+      expect(await handleBatch({ Records: [sqsRecord('m9', body, MAX_ATTEMPTS)] }, undefined, { ...d, engine: broken })).toEqual({ batchItemFailures: [{ itemIdentifier: 'm9' }] });
+      // ...and the reason is already in the logs, keyed by the message id SQS keeps on redrive.
+      expect(logged).toHaveBeenCalledWith(DEAD_LETTER_LOG, expect.objectContaining({ messageId: 'm9', failure: 'transient', reason: expect.stringContaining('TimeoutError: socket timed out') }));
+      // The next receive is still below the redrive: the forward is retried and carries the reason.
+      expect(MAX_ATTEMPTS + 1).toBeLessThan(DETECT_MAX_RECEIVE_COUNT);
+      expect(await handleBatch({ Records: [sqsRecord('m9', body, MAX_ATTEMPTS + 1)] }, undefined, { ...d, engine: broken })).toEqual({ batchItemFailures: [] });
+      const calls = sqsMock.commandCalls(SendMessageCommand);
+      expect(calls).toHaveLength(2);
+      expect(calls[1]?.args[0].input.MessageAttributes?.['reason']?.StringValue).toContain(`TimeoutError: socket timed out (after ${MAX_ATTEMPTS + 1} attempts)`);
+      expect(calls[1]?.args[0].input.MessageAttributes?.['sourceMessageId']?.StringValue).toBe('m9');
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

@@ -321,7 +321,7 @@ describe('tables', () => {
 });
 
 describe('queues', () => {
-  it('detect queue: KMS, visibility ≥ 6 × the detect timeout, redrive after 6 receives; DLQ kept 14 days; SSL only', () => {
+  it('detect queue: KMS, visibility ≥ 6 × the detect timeout, redrive after 8 receives (above the 5 attempts of the handler); DLQ kept 14 days; SSL only', () => {
     const s = base();
     const keyId = dataKey(s)[0];
     const [deadLetterId, deadLetter] = only(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
@@ -330,7 +330,7 @@ describe('queues', () => {
     expect(detect.Properties.KmsMasterKeyId).toEqual(getAtt(keyId));
     expect(deadLetter.Properties.KmsMasterKeyId).toEqual(getAtt(keyId));
     expect(detect.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (detectFn.Properties.Timeout as number));
-    expect(detect.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(deadLetterId), maxReceiveCount: 6 });
+    expect(detect.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(deadLetterId), maxReceiveCount: 8 });
     expect(deadLetter.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     for (const queueId of [detectId, deadLetterId]) {
       s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
