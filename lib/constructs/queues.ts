@@ -1,8 +1,9 @@
 /**
  * The detect queue (EventBridge → SQS → detect Lambda) and the shared dead-letter queue. SQS absorbs
  * bursts and throttling; the dead-letter queue receives messages the handler gives up on (with a
- * reason, at the 5th receive), messages SQS redrives after 6 receives, EventBridge deliveries that
- * failed, and notifier stream batches that exhausted their retries.
+ * reason: at once when permanent, at the 5th receive when transient), messages SQS redrives after 8
+ * receives (their reasons already logged), EventBridge deliveries that failed, and notifier stream
+ * batches that exhausted their retries.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
