@@ -15,6 +15,7 @@ import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
 import { ConsoleNotifier } from '../../lambdas/notify/console-notifier.js';
 import { JsonLinesNotifier } from '../../lambdas/notify/jsonl-notifier.js';
+import { foldAlerts } from '../../lambdas/notify/fold.js';
 import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
@@ -98,7 +99,7 @@ export async function runReplay(
   // --json: every new finding on stdout; people read alerts on stderr either way.
   const jsonl: Notifier | undefined = options.json ? new JsonLinesNotifier(io.stdout) : undefined;
   const human: Notifier = new ConsoleNotifier(io.stderr);
-  const out: Delivery = { stats, jsonl, human, whatIf: Boolean(options.whatIf), held: [] };
+  const out: Delivery = { stats, jsonl, human, whatIf: Boolean(options.whatIf), held: [], alerts: [] };
   const bar = options.progress ? new SingleBar({ stream: io.stderr, format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts', hideCursor: true }) : undefined;
   bar?.start(files.length, 0, { events: 0, alerts: 0 });
 
@@ -122,6 +123,7 @@ export async function runReplay(
             report({ file, reason: `${file}: event ${envelope.id}: use case ${useCase.metadata.id} failed: ${(error as Error).message}` });
           }
         }
+        await announce(out);
       }
       stats.dynamoCalls = stores.state.calls + stores.findings.calls;
       hooks.onFileDone?.(file, stats);
@@ -130,6 +132,7 @@ export async function runReplay(
     // The replayed world ends here: pending correlations (artifact.hash-mismatch) get their final judgement.
     try {
       for (const outcome of await engine.settle(useCases)) await deliver(outcome, out);
+      await announce(out);
     } catch (error) {
       report({ file: '(end of replay)', reason: `settling pending correlations failed: ${(error as Error).message}` });
     }
@@ -164,6 +167,14 @@ interface Delivery {
   readonly whatIf: boolean;
   /** --what-if: the held-back attestations, shown after the run. */
   readonly held: Finding[];
+  /** New alerts of the current event, announced together once its use cases have run. */
+  readonly alerts: Finding[];
+}
+
+/** People get one alert per question, resource and event, as from the notify Lambda (the ledger and --json keep every finding). */
+async function announce(out: Delivery): Promise<void> {
+  const alerts = out.alerts.splice(0);
+  for (const alert of foldAlerts(alerts)) await out.human.notify(alert);
 }
 
 /**
@@ -185,7 +196,7 @@ async function deliver(outcome: Outcome, out: Delivery): Promise<void> {
   const { finding } = outcome;
   if (finding.mode === 'alert') {
     stats.alerts += 1;
-    await out.human.notify(finding);
+    out.alerts.push(finding);
   } else {
     stats.attestations += 1;
     if (finding.heldBack) {
