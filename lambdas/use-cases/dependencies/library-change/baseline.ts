@@ -43,8 +43,10 @@ export interface JudgeInput {
   readonly state: JsonObject;
   readonly time: string;
   readonly acceptAfterBuilds: number;
-  /** True when the configuration accepts the build with this label. */
-  accepted(label: string): boolean;
+  /** This build's names besides its label (ARN, build id, uuid): a pending change keeps them for acceptBuilds. */
+  readonly names: readonly string[];
+  /** True when the configuration accepts a build known by one of these names. */
+  accepted(names: readonly string[]): boolean;
   /** True when the build alerts against the baseline. */
   alerting(): boolean;
   /** True when the build ships known-compromised packages. */
@@ -93,7 +95,8 @@ export function judge(input: JudgeInput): Verdict {
   if (input.compromised()) {
     return { state: { ...before, ...latest }, becameBaseline: false, sameAsPending: false, note: 'it ships known-compromised packages, so it never becomes the baseline' };
   }
-  if (input.accepted(label)) return become('accepted in the configuration', 'accepted in the configuration: it is now the baseline');
+  const names = [label, ...input.names];
+  if (input.accepted(names)) return become('accepted in the configuration', 'accepted in the configuration: it is now the baseline');
   if (!input.alerting()) return become('no alert');
 
   const needed = input.acceptAfterBuilds;
@@ -106,9 +109,11 @@ export function judge(input: JudgeInput): Verdict {
     const pendingCount = typeof pending['count'] === 'number' ? pending['count'] : 0;
     if (samePackages && !input.countJump(pendingCount, countOf(state))) {
       const pendingBuild = String(pending['build']);
+      const pendingNames = [pendingBuild, ...(Array.isArray(pending['names']) ? pending['names'].filter((n): n is string => typeof n === 'string') : [])];
+      const pendingAccepted = input.accepted(pendingNames);
       const agreeing = (typeof pending['agreeing'] === 'number' ? pending['agreeing'] : 0) + 1;
-      if (agreeing >= needed || input.accepted(pendingBuild)) {
-        const how = input.accepted(pendingBuild) ? `${pendingBuild} accepted in the configuration` : `${agreeing} builds agreed with ${pendingBuild}`;
+      if (agreeing >= needed || pendingAccepted) {
+        const how = pendingAccepted ? `${pendingBuild} accepted in the configuration` : `${agreeing} builds agreed with ${pendingBuild}`;
         return { ...become(how, `the change first seen in ${pendingBuild} is now the baseline (${how})`), sameAsPending: true };
       }
       const since = typeof pending['since'] === 'string' ? pending['since'] : time;
@@ -123,7 +128,7 @@ export function judge(input: JudgeInput): Verdict {
     }
   }
   return hold(
-    { build: label, since: time, count: countOf(state), hashes: Object.fromEntries([...thisHashes].map((h) => [h, 1])), agreeing: 0 },
+    { build: label, names: [...input.names], since: time, count: countOf(state), hashes: Object.fromEntries([...thisHashes].map((h) => [h, 1])), agreeing: 0 },
     {
       sameAsPending: false,
       pending: { build: label, since: time, agreeing: 0, needed },
@@ -132,14 +137,12 @@ export function judge(input: JudgeInput): Verdict {
   );
 }
 
-/** True when the configured acceptances name this build (label, ARN, `project:uuid` id or uuid). */
-export function acceptedBuild(acceptBuilds: readonly string[], label: string, build: BuildInfo | undefined): boolean {
-  if (acceptBuilds.length === 0) return false;
-  const names = new Set([label, ...(build && buildLabelMatches(build, label) ? [build.arn, build.buildId, build.buildUuid] : [])].filter((n): n is string => Boolean(n)));
-  return acceptBuilds.some((entry) => names.has(entry));
+/** The names a build is known by besides its label: ARN, `project:uuid` id, uuid. */
+export function buildNames(build: BuildInfo | undefined): string[] {
+  return build ? [build.arn, build.buildId, build.buildUuid].filter((n): n is string => Boolean(n)) : [];
 }
 
-/** The build event's own identifiers count only for its own label (not for a pending build's). */
-function buildLabelMatches(build: BuildInfo, label: string): boolean {
-  return label === (build.buildNumber !== undefined ? `${build.project} #${build.buildNumber}` : build.buildId ?? build.arn);
+/** True when the configured acceptances name one of these names. */
+export function acceptedBuild(acceptBuilds: readonly string[], names: readonly string[]): boolean {
+  return acceptBuilds.some((entry) => names.includes(entry));
 }

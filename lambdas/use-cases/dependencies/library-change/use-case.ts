@@ -23,7 +23,7 @@ import { hasKnownCompromised } from '../compromised-check.js';
 import { fetchBuildSbom } from '../sbom-fetch.js';
 import type { ParsedSbom } from '../sbom-parse.js';
 import { compareInventories, generationOf, inventoryState, type InventoryChange, type VersionChange } from './inventory.js';
-import { acceptedBuild, judge, type Verdict } from './baseline.js';
+import { acceptedBuild, buildNames, judge, type Verdict } from './baseline.js';
 
 const ID = 'dependencies.library-change';
 
@@ -161,7 +161,8 @@ function verdictOf(before: JsonObject, report: StateReport, event: PipelineEvent
     state: report.state,
     time: event.time,
     acceptAfterBuilds: options.acceptAfterBuilds,
-    accepted: (label) => acceptedBuild(options.acceptBuilds, label, build),
+    names: buildNames(build),
+    accepted: (names) => acceptedBuild(options.acceptBuilds, names),
     alerting: () => compare(before, current.sbom, event.time, ctx).graded.severity !== 'info',
     compromised: () => hasKnownCompromised(current.sbom, ctx),
     countJump: (before, after) => isCountJump(before, after, options),
