@@ -5,8 +5,8 @@
  * weakened, log objects are deleted (S3 data events, where the trail records them), or the trail's
  * KMS key is disabled, scheduled for deletion or has its policy replaced.
  *
- * Which buckets and keys belong to trails is one piece of state (a drift snapshot per account and
- * region), kept current by CreateTrail/UpdateTrail (`s3BucketName`, `kmsKeyId`), filled on first use
+ * Which buckets and keys belong to trails is one piece of state (a drift snapshot per account),
+ * kept current by CreateTrail/UpdateTrail (`s3BucketName`, `kmsKeyId`), filled on first use
  * by a DescribeTrails look-up, and extended by the configuration (`trailBuckets`, `trailKeys`).
  */
 import { z } from 'zod';
@@ -65,8 +65,9 @@ function targetOf(event: PipelineEvent): { bucket?: string; key?: string } {
   return key ? { key } : {};
 }
 
+/** Per account: bucket names are global and a multi-region trail's bucket gets S3 calls from any region. */
 function stateKey(event: PipelineEvent): string {
-  return `trails/${event.envelope.account || 'unknown'}/${event.envelope.region || 'unknown'}`;
+  return `trails/${event.envelope.account || 'unknown'}`;
 }
 
 async function report(event: PipelineEvent): Promise<StateReport | undefined> {
