@@ -11,6 +11,8 @@ export interface Expiry {
   readonly text: string;
 }
 
+const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
+
 function listOf(value: unknown): unknown[] {
   return Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
 }
@@ -36,9 +38,9 @@ export function lifecycleProblems(params: Record<string, unknown>, logRoot: stri
     if (prefix !== '' && !logRoot.startsWith(prefix) && !prefix.startsWith(logRoot) && !prefix.includes('AWSLogs')) continue;
     const id = stringAt(rule, 'ID') ?? stringAt(rule, 'Id') ?? 'unnamed rule';
     const current = daysOf(valueAt(rule, 'Expiration', 'Days'));
-    if (current !== undefined && current < minimumDays) problems.push({ rule: id, days: current, text: `rule ${id} expires log files after ${current} days` });
+    if (current !== undefined && current < minimumDays) problems.push({ rule: id, days: current, text: `rule ${id} expires log files after ${days(current)}` });
     const noncurrent = daysOf(valueAt(rule, 'NoncurrentVersionExpiration', 'NoncurrentDays'));
-    if (noncurrent !== undefined && noncurrent < minimumDays) problems.push({ rule: id, days: noncurrent, text: `rule ${id} expires earlier versions after ${noncurrent} days` });
+    if (noncurrent !== undefined && noncurrent < minimumDays) problems.push({ rule: id, days: noncurrent, text: `rule ${id} expires earlier versions after ${days(noncurrent)}` });
     const date = stringAt(rule, 'Expiration', 'Date');
     if (date) problems.push({ rule: id, days: 0, text: `rule ${id} expires log files on ${date}` });
   }

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { failureOutcome } from '../../../engine/failure.js';
-import type { Severity } from '../../../engine/model.js';
+import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { who } from '../tamper.js';
@@ -87,31 +87,60 @@ async function report(event: PipelineEvent): Promise<StateReport | undefined> {
 /** First use: the trails AWS knows now fill in which buckets and keys are the trails' (never a finding by itself). */
 async function initialState(_report: StateReport, ctx: UseCaseContext): Promise<JsonObject | undefined> {
   const found = await ctx.lookups.trails?.();
-  const state: JsonObject = { buckets: {}, keys: {}, lookedUp: found?.status === 'found' };
-  if (found?.status !== 'found') return state;
+  if (found?.status !== 'found') return { buckets: {}, keys: {} };
+  // The look-up tells today's trails: an event older than it is judged with that in mind (assess).
+  const lookedUpAt = new Date().toISOString();
   const buckets: JsonObject = {};
   const keys: JsonObject = {};
   for (const trail of found.value) {
-    if (trail.s3BucketName) buckets[trail.s3BucketName] = { trail: trail.name, ...(trail.s3KeyPrefix ? { prefix: trail.s3KeyPrefix } : {}) };
+    if (trail.s3BucketName) buckets[trail.s3BucketName] = { trail: trail.name, lookedUpAt, ...(trail.s3KeyPrefix ? { prefix: trail.s3KeyPrefix } : {}) };
     const key = keyIdOf(trail.kmsKeyId);
-    if (key) keys[key] = trail.name;
+    if (key) keys[key] = { trail: trail.name, lookedUpAt };
   }
-  return { ...state, buckets, keys };
+  return { buckets, keys };
 }
 
-function knownBucket(before: JsonObject, options: Options, bucket: string): { trail: string; prefix?: string } | undefined {
-  const entry = valueAt(before, 'buckets', bucket);
-  if (isRecord(entry)) {
-    const prefix = stringAt(entry, 'prefix');
-    return { trail: stringAt(entry, 'trail') ?? 'a trail', ...(prefix ? { prefix } : {}) };
-  }
-  return options.trailBuckets.includes(bucket) ? { trail: 'a configured trail' } : undefined;
+interface KnownTrail {
+  readonly trail: string;
+  readonly prefix?: string;
+  /** Known only from a look-up made at this (wall-clock) time. */
+  readonly lookedUpAt?: string;
 }
 
-function knownKey(before: JsonObject, options: Options, key: string): string | undefined {
-  const entry = valueAt(before, 'keys', key);
-  if (typeof entry === 'string') return entry;
-  return options.trailKeys.some((configured) => keyIdOf(configured) === key || configured === key) ? 'a configured trail' : undefined;
+function known(entry: unknown): KnownTrail | undefined {
+  if (typeof entry === 'string') return { trail: entry };
+  if (!isRecord(entry)) return undefined;
+  const prefix = stringAt(entry, 'prefix');
+  const lookedUpAt = stringAt(entry, 'lookedUpAt');
+  return { trail: stringAt(entry, 'trail') ?? 'a trail', ...(prefix ? { prefix } : {}), ...(lookedUpAt ? { lookedUpAt } : {}) };
+}
+
+function knownBucket(before: JsonObject, options: Options, bucket: string): KnownTrail | undefined {
+  const fromState = known(valueAt(before, 'buckets', bucket));
+  // The configuration holds at any time: a configured bucket is never dated by a look-up.
+  if (!options.trailBuckets.includes(bucket)) return fromState;
+  return { trail: fromState?.trail ?? 'a configured trail', ...(fromState?.prefix ? { prefix: fromState.prefix } : {}) };
+}
+
+function knownKey(before: JsonObject, options: Options, key: string): KnownTrail | undefined {
+  if (options.trailKeys.some((configured) => keyIdOf(configured) === key || configured === key)) return { trail: known(valueAt(before, 'keys', key))?.trail ?? 'a configured trail' };
+  return known(valueAt(before, 'keys', key));
+}
+
+/** An hour of slack between an event and the look-up that says where the trails write. */
+const LOOK_UP_SLACK_MS = 3_600_000;
+
+/**
+ * A bucket or key known only from a look-up made long after the event may not have been the trail's
+ * then (a replay or backfill of history): still reported, at most medium, and said so.
+ */
+function datedByLookUp(trail: KnownTrail, event: PipelineEvent): string | undefined {
+  if (!trail.lookedUpAt) return undefined;
+  return Date.parse(event.time) < Date.parse(trail.lookedUpAt) - LOOK_UP_SLACK_MS ? trail.lookedUpAt : undefined;
+}
+
+function minSeverity(a: Severity, b: Severity): Severity {
+  return maxSeverity(a, b) === a ? b : a;
 }
 
 interface Change {
@@ -211,16 +240,26 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
   const target = targetOf(event);
   let change: Change | undefined;
   let resource = '';
+  let trail: KnownTrail | undefined;
   if (target.bucket) {
-    const trail = knownBucket(facts.before, options, target.bucket);
+    trail = knownBucket(facts.before, options, target.bucket);
     if (trail) change = bucketChange(event, target.bucket, trail, options);
     resource = target.bucket;
   } else if (target.key) {
-    const trail = knownKey(facts.before, options, target.key);
-    if (trail) change = keyChange(event, target.key, trail);
+    trail = knownKey(facts.before, options, target.key);
+    if (trail) change = keyChange(event, target.key, trail.trail);
     resource = target.key;
   }
-  if (!change) return undefined;
+  if (!change || !trail) return undefined;
+  const lookedUpAt = datedByLookUp(trail, event);
+  if (lookedUpAt) {
+    change = {
+      ...change,
+      severity: minSeverity(change.severity, 'medium'),
+      action: `${change.action} (a trail's, according to a look-up made at ${lookedUpAt}, after this event: it may not have been then)`,
+      evidence: { ...change.evidence, knownFromLookUpAt: lookedUpAt },
+    };
+  }
   const evidence = { eventName: record.eventName, resource, requestParameters: record.requestParameters ?? null, ...change.evidence };
   if (!event.succeeded) {
     return {
