@@ -281,7 +281,7 @@ export default defineUseCase({
     title: "CloudTrail's log archive expired, opened, deleted or made unreadable",
     stage: 'monitor',
     description:
-      "Watches the trails' S3 buckets and KMS keys (learned from CreateTrail/UpdateTrail, a DescribeTrails look-up, or the configuration): lifecycle rules expiring logs sooner than minimumRetentionDays (default 365; 30 days or less is critical), bucket policies that deny CloudTrail's writes, open the bucket to everyone or are deleted, bucket deletion, versioning suspended or object lock weakened, log objects deleted (S3 data events, where the trail records them), and the trail's KMS key disabled, scheduled for deletion (critical) or given a new policy (high).",
+      "Watches the trails' S3 buckets and KMS keys (learned from CreateTrail/UpdateTrail, a DescribeTrails look-up, or the configuration): lifecycle rules expiring logs sooner than minimumRetentionDays (default 365; 30 days or less is critical), bucket policies that deny CloudTrail's writes, open the bucket to everyone or are deleted, bucket deletion, versioning suspended or object lock weakened, log objects deleted (S3 data events, where the trail records them), and the trail's KMS key disabled, scheduled for deletion (critical) or given a new policy (high). A bucket or key known only from a look-up made after the event (a replay of history) is at most medium. Log file validation turned off is monitor.cloudtrail-tamper's.",
     severity: 'critical',
     defaultMode: 'alert',
     riskReduction: 4,
