@@ -381,6 +381,8 @@ describe('functions', () => {
       EventSourceArn: getAtt(findings, 'StreamArn'),
       StartingPosition: expect.stringMatching(/^(TRIM_HORIZON|LATEST)$/),
       BatchSize: 10,
+      // Findings of one event arrive together, to fold into one alert per question.
+      MaximumBatchingWindowInSeconds: 2,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
