@@ -220,6 +220,7 @@ export class BuildwatchStack extends Stack {
     const detectPolicy = this.detector.handler.role.node.findChild('DefaultPolicy');
     ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'Data-key generation for the Buildwatch key only (DynamoDB tables, dead-letter queue SSE); resource is the key ARN.');
     ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'DynamoDB customer-managed-key usage for the Buildwatch key only (as CDK table grants); resource is the key ARN.');
+    ack(detectPolicy, 'AwsSolutions-IAM5[Resource::*]', 'cloudtrail:DescribeTrails only (read-only): it has no resource-level permissions; monitor.trail-archive-tamper learns the trails\' buckets and keys from it.');
     // The look-ups' wildcards, exactly as cdk-nag renders them (the configured packages are exact ARNs: no finding).
     const rendered = nagArnParts(this);
     for (const arn of buildProjectArns(config, rendered).filter((a) => a.endsWith('/*'))) {

@@ -25,6 +25,8 @@ const expectationSchema = z.strictObject({
   resource: z.string().optional(),
   principal: z.string().optional(),
   summary: z.string().optional(),
+  /** The finding's title, exactly. */
+  title: z.string().optional(),
   /** A string that must appear nowhere in the stored finding (secrets). */
   absent: z.string().optional(),
 });
@@ -121,6 +123,7 @@ for (const useCase of useCases) {
           if (expected.resource) expect(finding.resource).toBe(expected.resource);
           if (expected.principal) expect(finding.principal).toBe(expected.principal);
           if (expected.summary) expect(finding.summary).toContain(expected.summary);
+          if (expected.title) expect(finding.title).toBe(expected.title);
           if (expected.absent) expect(JSON.stringify(finding)).not.toContain(expected.absent);
           expect(finding.useCase).toBe(useCase.metadata.id);
           expect(finding.answers).toBe(useCase.metadata.answers);

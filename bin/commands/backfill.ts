@@ -196,6 +196,7 @@ export async function runBackfillCommand(
             s3: new S3Client(region ? { region } : {}),
             codeartifact: new CodeartifactClient(region ? { region } : {}),
             codebuild: new CodeBuildClient(region ? { region } : {}),
+            cloudtrail: new CloudTrailClient(region ? { region } : {}),
           })
         : noLookups);
 

@@ -14,6 +14,7 @@ import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
 import { ConsoleNotifier } from '../../lambdas/notify/console-notifier.js';
 import { JsonLinesNotifier } from '../../lambdas/notify/jsonl-notifier.js';
+import { foldAlerts } from '../../lambdas/notify/fold.js';
 import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
@@ -117,7 +118,7 @@ export async function runReplay(
   const jsonl: Notifier | undefined = options.json ? new JsonLinesNotifier(io.stdout) : undefined;
   const wanted = (finding: Finding): boolean => kind === 'all' || (kind === 'alerts' ? finding.mode === 'alert' : finding.mode !== 'alert');
   const human: Notifier = new ConsoleNotifier(display.text);
-  const out: Delivery = { stats, jsonl, wanted, human, whatIf: Boolean(options.whatIf), held: [] };
+  const out: Delivery = { stats, jsonl, wanted, human, whatIf: Boolean(options.whatIf), held: [], alerts: [] };
   display.start(files.length, { events: 0, alerts: 0 });
 
   try {
@@ -140,6 +141,7 @@ export async function runReplay(
             report({ file, reason: `${file}: event ${envelope.id}: use case ${useCase.metadata.id} failed: ${(error as Error).message}` });
           }
         }
+        await announce(out);
       }
       stats.dynamoCalls = stores.state.calls + stores.findings.calls;
       hooks.onFileDone?.(file, stats);
@@ -148,6 +150,7 @@ export async function runReplay(
     // The replayed world ends here: pending correlations (artifact.hash-mismatch) get their final judgement.
     try {
       for (const outcome of await engine.settle(useCases)) await deliver(outcome, out);
+      await announce(out);
     } catch (error) {
       report({ file: '(end of replay)', reason: `settling pending correlations failed: ${(error as Error).message}` });
     }
@@ -189,6 +192,14 @@ interface Delivery {
   readonly whatIf: boolean;
   /** --what-if: the held-back attestations, shown after the run. */
   readonly held: Finding[];
+  /** New alerts of the current event, announced together once its use cases have run. */
+  readonly alerts: Finding[];
+}
+
+/** People get one alert per question, resource and event, as from the notify Lambda (the ledger and --json keep every finding). */
+async function announce(out: Delivery): Promise<void> {
+  const alerts = out.alerts.splice(0);
+  for (const alert of foldAlerts(alerts)) await out.human.notify(alert);
 }
 
 /**
@@ -210,7 +221,7 @@ async function deliver(outcome: Outcome, out: Delivery): Promise<void> {
   const { finding } = outcome;
   if (finding.mode === 'alert') {
     stats.alerts += 1;
-    await out.human.notify(finding);
+    out.alerts.push(finding);
   } else {
     stats.attestations += 1;
     if (finding.heldBack) {

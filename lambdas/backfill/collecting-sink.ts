@@ -6,6 +6,7 @@
  * backfill keeps them in its checkpoint.
  */
 import type { Finding, Severity } from '../engine/model.js';
+import { principalFromArn } from '../engine/principal.js';
 import type { AmendOutcome, FindingsSink, PutOutcome } from '../store/findings-store.js';
 
 /** Distinct keys counted per dimension before the rest are lumped together (memory bound). */
@@ -87,7 +88,8 @@ export class CollectingSink implements FindingsSink {
     else tally.attestations += 1;
     tally.bySeverity[finding.severity] = (tally.bySeverity[finding.severity] ?? 0) + 1;
     bump(tally.dedupKeys, finding.dedupKey);
-    bump(tally.principals, finding.principal);
+    // A finding names the full session; the report counts principals as baselines do (CI sessions collapse to the role).
+    bump(tally.principals, principalFromArn(finding.principal).key);
     bump(tally.resources, finding.resource);
     if (finding.eventId.startsWith(CURRENT_STATE_EVENT_PREFIX)) tally.fromCurrentState += 1;
     if (!tally.firstEventTime || finding.eventTime < tally.firstEventTime) tally.firstEventTime = finding.eventTime;

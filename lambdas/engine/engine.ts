@@ -167,7 +167,7 @@ export class Engine {
         before = initial ?? {};
         since = initial ? 'look-up' : event.time;
       }
-      const after = report.partial ? mergeState(before, report.state) : report.state;
+      const after = logic.next ? logic.next(before, report, event, ctx) : report.partial ? mergeState(before, report.state) : report.state;
       const stale = snapshot !== undefined && snapshot.lastEventId !== event.id && event.time < snapshot.updatedAt;
       if (snapshot?.lastEventId !== event.id && !stale) {
         const written = await this.deps.state.putSnapshot(

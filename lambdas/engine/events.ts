@@ -14,7 +14,7 @@ export const eventBridgeEventSchema = z.looseObject({
   account: z.string(),
   time: z.string().min(1),
   region: z.string(),
-  resources: z.array(z.string()).default([]),
+  resources: z.preprocess((value) => (value === null ? undefined : value), z.array(z.string()).default([])),
   detail: z.record(z.string(), z.unknown()),
 });
 export type EventBridgeEvent = z.infer<typeof eventBridgeEventSchema>;
@@ -71,7 +71,11 @@ export const cloudTrailRecordSchema = z.looseObject({
   readOnly: z.boolean().optional(),
   managementEvent: z.boolean().optional(),
   recipientAccountId: z.string().optional(),
-  resources: z.array(z.looseObject({ ARN: z.string().optional(), accountId: z.string().optional(), type: z.string().optional() })).optional(),
+  // Real exports write null where CloudTrail leaves the field out: absent, like requestParameters.
+  resources: z.preprocess(
+    (value) => (value === null ? undefined : value),
+    z.array(z.looseObject({ ARN: z.string().optional(), accountId: z.string().optional(), type: z.string().optional() })).optional(),
+  ),
 });
 export type CloudTrailRecord = z.infer<typeof cloudTrailRecordSchema>;
 

@@ -14,8 +14,10 @@
  */
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { z } from 'zod';
+import { canonicalJson } from './canonical.js';
 import {
   cloudTrailRecordSchema,
   envelopeForCloudTrail,
@@ -306,15 +308,17 @@ function isEventBridgeLike(value: JsonObject): boolean {
   return 'detail-type' in value || 'detail' in value;
 }
 
-function normaliseEventBridgeEvent(value: JsonObject): ItemResult {
+function normaliseEventBridgeEvent(raw: JsonObject): ItemResult {
+  const value = withoutNullResources(raw);
   const parsed = eventBridgeEventSchema.safeParse(value);
   if (!parsed.success) return { ok: false, reason: `EventBridge event invalid: ${describeIssues(parsed.error.issues, value)}` };
   if (Number.isNaN(Date.parse(parsed.data.time))) return { ok: false, reason: `EventBridge event invalid: time ${quote(parsed.data.time)} is not a date` };
   return { ok: true, event: preferOriginal(value, parsed.data) };
 }
 
-function normaliseCloudTrailRecord(value: unknown): ItemResult {
-  if (!isObject(value)) return { ok: false, reason: `is ${kindOf(value)}, expected a CloudTrail record object` };
+function normaliseCloudTrailRecord(raw: unknown, lookupEventId?: unknown): ItemResult {
+  if (!isObject(raw)) return { ok: false, reason: `is ${kindOf(raw)}, expected a CloudTrail record object` };
+  const value = withEventId(withoutNullResources(raw), lookupEventId);
   const parsed = cloudTrailRecordSchema.safeParse(value);
   if (!parsed.success) return { ok: false, reason: `CloudTrail record invalid: ${describeIssues(parsed.error.issues, value)}` };
   if (Number.isNaN(Date.parse(parsed.data.eventTime))) {
@@ -338,7 +342,42 @@ function normaliseLookupEvent(value: unknown): ItemResult {
   }
   // Tools that pre-parse the string (e.g. jq `fromjson`) leave an object, which is accepted too.
   if (!isObject(record)) return { ok: false, reason: `lookup-events Event invalid: CloudTrailEvent is ${kindOf(record)}, expected a JSON object` };
-  return normaliseCloudTrailRecord(record);
+  return normaliseCloudTrailRecord(record, value.EventId);
+}
+
+/**
+ * Real exports write `"resources": null` where CloudTrail leaves the field out (like
+ * `requestParameters: null`): absent, not invalid. In an EventBridge event, the envelope's and the
+ * relayed record's both.
+ */
+function withoutNullResources(value: JsonObject): JsonObject {
+  const { resources, ...rest } = value;
+  const cleaned = resources === null ? rest : value;
+  const detail = cleaned.detail;
+  if (isObject(detail) && detail.resources === null) {
+    const { resources: _null, ...detailRest } = detail;
+    return { ...cleaned, detail: detailRest };
+  }
+  return cleaned;
+}
+
+/** Marks a record whose eventID Buildwatch derived from its content (the shipper dropped CloudTrail's). */
+export const DERIVED_EVENT_ID_FLAG = 'buildwatchDerivedEventID';
+export const DERIVED_EVENT_ID_PREFIX = 'derived:';
+
+/**
+ * Some shippers drop `eventID`. A lookup-events page still names it (`EventId`); otherwise the id is
+ * derived from the record's content, so the same record read twice gets the same id (repeats stay
+ * repeats), and flagged, so nobody takes it for CloudTrail's. An empty eventID stays invalid.
+ */
+function withEventId(record: JsonObject, lookupEventId: unknown): JsonObject {
+  if (record.eventID !== undefined && record.eventID !== null) return record;
+  const { eventID: _absent, ...content } = record;
+  if (typeof lookupEventId === 'string' && lookupEventId !== '') return { ...content, eventID: lookupEventId };
+  // Only a record that is otherwise one gets an id: garbage stays garbage.
+  if (!cloudTrailRecordSchema.omit({ eventID: true }).safeParse(content).success) return record;
+  const digest = createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 32);
+  return { ...content, eventID: `${DERIVED_EVENT_ID_PREFIX}${digest}`, [DERIVED_EVENT_ID_FLAG]: true };
 }
 
 /**

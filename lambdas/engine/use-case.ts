@@ -157,6 +157,11 @@ export interface DriftLogic {
   /** The state to start from when none is stored yet (e.g. BatchGetProjects through the look-ups). */
   initialState?(report: StateReport, ctx: UseCaseContext): Promise<JsonObject | undefined>;
   assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined;
+  /**
+   * The state to store, when it depends on the last known one (a baseline that an alerting report
+   * must not replace until accepted). Without it the report's state replaces or merges into it.
+   */
+  next?(before: JsonObject, report: StateReport, event: PipelineEvent, ctx: UseCaseContext): JsonObject;
 }
 
 /**

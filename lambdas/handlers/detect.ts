@@ -10,6 +10,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -69,7 +70,7 @@ function defaultDeps(): DetectDeps {
       engine: new Engine({
         // The stack passes what the configuration cannot know: its account and its KMS key.
         config: withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]),
-        lookups: createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}) }),
+        lookups: createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) }),
         state: new StateStore(doc, requireEnv(ENV.stateTable)),
         findings: new FindingsStore(doc, requireEnv(ENV.findingsTable)),
       }),

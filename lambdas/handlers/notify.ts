@@ -12,6 +12,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { BuildwatchConfig } from '../config/config.js';
 import type { Finding } from '../engine/model.js';
 import { alertChannels } from '../notify/channels.js';
+import { foldGroup, groupAlerts } from '../notify/fold.js';
 import type { UseCaseNotes } from '../notify/format.js';
 import type { Notifier } from '../notify/notifier.js';
 import { bundledConfig, bundledUseCaseNotes, logger } from './runtime.js';
@@ -23,20 +24,34 @@ function findingOf(record: DynamoDBRecord): Finding | undefined {
   return unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>) as Finding;
 }
 
-/** Stream batches stop at the first failure: report it so earlier records are not sent again. */
+/**
+ * Alerts of one batch are folded by question, resource and event (one incident, one alert; the
+ * ledger keeps every finding). A failed alert reports its earliest record, so the stream retries
+ * from there: alerts after it may repeat, none is lost.
+ */
 export async function handleStream(event: DynamoDBStreamEvent, deps: { notifier: Notifier }): Promise<DynamoDBBatchResponse> {
+  const alerts: Array<Finding & { readonly sequence: string }> = [];
   for (const record of event.Records) {
     const finding = findingOf(record);
-    if (!finding || finding.mode !== 'alert') continue;
+    if (finding && finding.mode === 'alert') alerts.push({ ...finding, sequence: record.dynamodb?.SequenceNumber ?? '' });
+  }
+  // Groups come in order of their first record.
+  for (const group of groupAlerts(alerts)) {
+    const alert = foldGroup(group.map(({ sequence: _sequence, ...finding }) => finding));
     try {
-      await deps.notifier.notify(finding);
-      logger.info('alert published', { id: finding.id, useCase: finding.useCase, severity: finding.severity });
+      await deps.notifier.notify(alert);
+      logger.info('alert published', { id: alert.id, useCase: alert.useCase, severity: alert.severity, ...(alert.aspects ? { folded: alert.aspects.map((a) => a.id) } : {}) });
     } catch (error) {
-      logger.error('publish failed', { id: finding.id, error: (error as Error).message });
-      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+      logger.error('publish failed', { id: alert.id, error: (error as Error).message });
+      return { batchItemFailures: [{ itemIdentifier: alerts[firstIndex(alerts, group)]?.sequence ?? '' }] };
     }
   }
   return { batchItemFailures: [] };
+}
+
+/** Position of a group's earliest record in the batch. */
+function firstIndex<T>(all: readonly T[], group: readonly T[]): number {
+  return Math.min(...group.map((item) => all.indexOf(item)));
 }
 
 /** The alerts topic, plus the chat topics when the stack made any. */

@@ -11,6 +11,7 @@ import {
   type ListPackageVersionAssetsCommandOutput,
   type PackageFormat,
 } from '@aws-sdk/client-codeartifact';
+import { DescribeTrailsCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { BatchGetProjectsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type {
   CodeBuildProject,
@@ -20,12 +21,15 @@ import type {
   PackageVersionAssets,
   PackageVersionOrigin,
   PackageVersionRef,
+  TrailInfo,
 } from './lookups.js';
 
 export interface AwsLookupClients {
   readonly s3: S3Client;
   readonly codeartifact: CodeartifactClient;
   readonly codebuild: CodeBuildClient;
+  /** For the trail look-up; without it the look-up is unavailable. */
+  readonly cloudtrail?: CloudTrailClient;
 }
 
 /** SBOMs and manifests are small; a larger object is more likely a mistake than worth the memory. */
@@ -51,6 +55,29 @@ function discard(body: unknown): void {
 
 export function createAwsLookups(clients: AwsLookupClients): Lookups {
   return {
+    async trails(): Promise<LookupResult<readonly TrailInfo[]>> {
+      if (!clients.cloudtrail) return { status: 'unavailable', reason: 'no CloudTrail client' };
+      try {
+        const output = await clients.cloudtrail.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
+        return {
+          status: 'found',
+          value: (output.trailList ?? []).flatMap((trail) =>
+            trail.Name
+              ? [{
+                  name: trail.Name,
+                  ...(trail.TrailARN ? { trailArn: trail.TrailARN } : {}),
+                  ...(trail.S3BucketName ? { s3BucketName: trail.S3BucketName } : {}),
+                  ...(trail.S3KeyPrefix ? { s3KeyPrefix: trail.S3KeyPrefix } : {}),
+                  ...(trail.KmsKeyId ? { kmsKeyId: trail.KmsKeyId } : {}),
+                }]
+              : [],
+          ),
+        };
+      } catch (error) {
+        return unavailable(error);
+      }
+    },
+
     async s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>> {
       const tooLarge = (size: number): LookupResult<Uint8Array> => ({
         status: 'unavailable',

@@ -51,12 +51,23 @@ export interface PackageVersionOrigin {
 /** The project as CodeBuild's BatchGetProjects returns it (a JSON object; fields vary by project). */
 export type CodeBuildProject = Readonly<Record<string, unknown>>;
 
+/** A trail as CloudTrail's DescribeTrails returns it: where its logs go and what encrypts them. */
+export interface TrailInfo {
+  readonly name: string;
+  readonly trailArn?: string;
+  readonly s3BucketName?: string;
+  readonly s3KeyPrefix?: string;
+  readonly kmsKeyId?: string;
+}
+
 export interface Lookups {
   s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>>;
   packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>>;
   codeBuildProject(name: string): Promise<LookupResult<CodeBuildProject>>;
   /** CodeArtifact DescribePackageVersion's origin. Optional: callers treat its absence as unavailable. */
   packageVersionOrigin?(ref: PackageVersionRef): Promise<LookupResult<PackageVersionOrigin>>;
+  /** CloudTrail DescribeTrails (this region's trails and shadow trails). Optional: absent is unavailable. */
+  trails?(): Promise<LookupResult<readonly TrailInfo[]>>;
 }
 
 /** Offline without --recorded: every look-up is unavailable, said plainly. */
@@ -65,4 +76,5 @@ export const noLookups: Lookups = {
   packageVersionAssets: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   codeBuildProject: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   packageVersionOrigin: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  trails: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
 };

@@ -5,6 +5,7 @@
  *   codeartifact/ListPackageVersionAssets/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json
  *   codeartifact/DescribePackageVersion/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json
  *   codebuild/BatchGetProjects/<project>.json
+ *   cloudtrail/DescribeTrails.json (the `aws cloudtrail describe-trails` output)
  * Like the AWS implementation, every failure is an outcome, never a throw.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import type {
   PackageVersionAssets,
   PackageVersionOrigin,
   PackageVersionRef,
+  TrailInfo,
 } from './lookups.js';
 
 /** Same cap as the AWS implementation, so offline replay refuses what the cloud would refuse. */
@@ -54,6 +56,29 @@ const describeResponseSchema = z.preprocess(
 );
 
 const projectSchema = z.looseObject({ name: z.string().min(1), arn: z.string().optional() });
+
+/** DescribeTrails as the CLI prints it (`aws cloudtrail describe-trails`): PascalCase fields. */
+const describeTrailsSchema = z.looseObject({
+  trailList: z.array(
+    z.looseObject({
+      Name: z.string().min(1),
+      TrailARN: z.string().optional(),
+      S3BucketName: z.string().optional(),
+      S3KeyPrefix: z.string().optional(),
+      KmsKeyId: z.string().optional(),
+    }),
+  ),
+});
+
+function trailInfo(trail: z.output<typeof describeTrailsSchema>['trailList'][number]): TrailInfo {
+  return {
+    name: trail.Name,
+    ...(trail.TrailARN ? { trailArn: trail.TrailARN } : {}),
+    ...(trail.S3BucketName ? { s3BucketName: trail.S3BucketName } : {}),
+    ...(trail.S3KeyPrefix ? { s3KeyPrefix: trail.S3KeyPrefix } : {}),
+    ...(trail.KmsKeyId ? { kmsKeyId: trail.KmsKeyId } : {}),
+  };
+}
 
 const batchGetProjectsSchema = z.looseObject({
   projects: z.array(projectSchema).default([]),
@@ -210,6 +235,14 @@ export function createRecordedLookups(dir: string): Lookups {
           ...(status ? { status } : {}),
         },
       };
+    },
+
+    async trails(): Promise<LookupResult<readonly TrailInfo[]>> {
+      const read = await readJson(['cloudtrail', 'DescribeTrails.json']);
+      if ('status' in read) return read;
+      const parsed = describeTrailsSchema.safeParse(read.json);
+      if (!parsed.success) return unavailable(`recorded file ${read.file} is not a DescribeTrails response: ${summariseIssues(parsed.error)}`);
+      return { status: 'found', value: parsed.data.trailList.map(trailInfo) };
     },
 
     async codeBuildProject(name: string): Promise<LookupResult<CodeBuildProject>> {

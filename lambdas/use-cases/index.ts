@@ -22,12 +22,13 @@ import monitorHeartbeat from './monitor/heartbeat/use-case.js';
 import monitorKeyTamper from './monitor/key-tamper/use-case.js';
 import monitorResourceTamper from './monitor/resource-tamper/use-case.js';
 import monitorRuleTamper from './monitor/rule-tamper/use-case.js';
+import monitorTrailArchiveTamper from './monitor/trail-archive-tamper/use-case.js';
 import sourceNewPusher from './source/new-pusher/use-case.js';
 import sourceProtectionChange from './source/protection-change/use-case.js';
 import sourcePushWithoutMfa from './source/push-without-mfa/use-case.js';
 import sourceReviewBypass from './source/review-bypass/use-case.js';
 
-export const useCases: readonly UseCase[] = [sourceNewPusher, sourcePushWithoutMfa, sourceReviewBypass, sourceProtectionChange, dependenciesSbom, dependenciesLibraryChange, dependenciesCompromisedPackage, dependenciesPackageSource, buildProjectDrift, buildRefusedProjectChange, buildBuildOverride, buildProjectExposure, buildPipelineChange, buildSigningKeyChange, buildSigningCertificateChange, buildSigningKeyFirstUser, artifactHashMismatch, artifactNewAccessor, artifactPolicyGrant, monitorCloudtrailTamper, monitorRuleTamper, monitorFunctionTamper, monitorResourceTamper, monitorKeyTamper, monitorHeartbeat, monitorCanary];
+export const useCases: readonly UseCase[] = [sourceNewPusher, sourcePushWithoutMfa, sourceReviewBypass, sourceProtectionChange, dependenciesSbom, dependenciesLibraryChange, dependenciesCompromisedPackage, dependenciesPackageSource, buildProjectDrift, buildRefusedProjectChange, buildBuildOverride, buildProjectExposure, buildPipelineChange, buildSigningKeyChange, buildSigningCertificateChange, buildSigningKeyFirstUser, artifactHashMismatch, artifactNewAccessor, artifactPolicyGrant, monitorCloudtrailTamper, monitorTrailArchiveTamper, monitorRuleTamper, monitorFunctionTamper, monitorResourceTamper, monitorKeyTamper, monitorHeartbeat, monitorCanary];
 
 export function useCaseById(id: string): UseCase | undefined {
   return useCases.find((useCase) => useCase.metadata.id === id);

@@ -99,6 +99,9 @@ export class Detector extends Construct {
     props.key.grant(role, ...TABLE_KEY_ACTIONS);
     props.deadLetterQueue.grantSendMessages(role);
     for (const statement of lookupStatements(props.config, Stack.of(this))) role.addToPrincipalPolicy(statement);
+    // monitor.trail-archive-tamper learns which buckets and keys are the trails'. DescribeTrails has no
+    // resource-level permissions (it lists the region's trails), hence "*"; read-only, detector only.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'TrailLookups', actions: ['cloudtrail:DescribeTrails'], resources: ['*'] }));
   }
 }
 

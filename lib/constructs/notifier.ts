@@ -92,6 +92,9 @@ export class Notifier extends Construct {
         // An alert is never lost: a replaced mapping re-reads the last 24 h rather than skipping.
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: 10,
+        // The findings several use cases raise for one event land within a moment of each other: waiting
+        // briefly puts them in one batch, where they fold into one alert per question (notify/fold.ts).
+        maxBatchingWindow: Duration.seconds(2),
         bisectBatchOnError: true,
         retryAttempts: 5,
         reportBatchItemFailures: true,

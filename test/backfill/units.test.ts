@@ -145,6 +145,19 @@ describe('what-if tallies and report', () => {
     expect(keys[OTHER_KEY]).toBe(10);
   });
 
+  it('counts CI build sessions as their role, as baselines do, and keeps people apart', async () => {
+    const sink = new CollectingSink();
+    const session = (name: string): string => `arn:aws:sts::111122223333:assumed-role/codebuild-payments-role/${name}`;
+    await sink.put(finding({ id: 'a', principal: session('AWSCodeBuild-5e0a1b2c-1111-4222-8333-944455556666') }));
+    await sink.put(finding({ id: 'b', principal: session('AWSCodeBuild-0f9e8d7c-aaaa-4bbb-8ccc-ddddeeeeffff') }));
+    await sink.put(finding({ id: 'c', principal: session('alice') }));
+    const principals = topEntries(sink.tallies.byUseCase['source.new-pusher']!.principals, 5);
+    expect(principals).toEqual([
+      { key: session('*'), count: 2 },
+      { key: session('alice'), count: 1 },
+    ]);
+  });
+
   it('lists every enabled use case, quiet ones too, and neutralises keys taken from events', async () => {
     const sink = new CollectingSink();
     await sink.put(finding({ id: '1', principal: 'arn:aws:iam::111122223333:user/x\u001b[31mred' }));

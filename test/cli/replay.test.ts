@@ -153,3 +153,26 @@ describe('buildwatch replay', () => {
     expect(stderr).not.toContain('NodeVersionSupportWarning');
   });
 });
+
+describe('buildwatch replay: one incident, one alert per question', () => {
+  it('folds the library-change and compromised-package findings of one build into one alert; --json keeps both', async () => {
+    const jump = JSON.parse(readFileSync(join(CASES, 'dependencies/library-change/cases/component-count-jump.json'), 'utf8')) as { config: unknown; history: unknown[]; events: Array<Record<string, unknown>> };
+    // The jump's build, with an SBOM that also lists debug@4.4.2 (the 2025 "qix" phishing wave).
+    const bad = JSON.parse(JSON.stringify(jump.events[0]).replaceAll('6cb5da3b-de26-5065-bb5d-cfc3d4c0e4e2', '0b5e1a11-0000-4000-8000-000000000209')) as Record<string, unknown>;
+    const dir = workdir();
+    const config = join(dir, 'buildwatch.config.json');
+    writeFileSync(config, JSON.stringify(jump.config));
+    const history = join(dir, 'builds.json');
+    writeFileSync(history, JSON.stringify([...jump.history, bad]));
+    const run = capture();
+    const { exitCode } = await runReplay([history], { json: true, config, recorded: join(CASES, 'dependencies', 'recorded') }, run.io);
+    expect(exitCode).toBe(0);
+    const findings = jsonLines(run.out()) as Array<{ useCase: string; mode: string; answers: string }>;
+    expect(findings.filter((f) => f.mode === 'alert').map((f) => f.useCase).sort()).toEqual(['dependencies.compromised-package', 'dependencies.library-change']);
+    const printed = run.err();
+    // One alert block (one severity head line), carrying both aspects.
+    expect(printed.match(/^(CRITICAL|HIGH|MEDIUM|LOW) /gm)).toHaveLength(1);
+    expect(printed).toContain('ships known-compromised package versions');
+    expect(printed).toContain('component count 36 → 57');
+  });
+});

@@ -449,3 +449,55 @@ describe('readInputFile and expandInputPaths', () => {
     expect(results.flatMap(ids)).toEqual(['first', 'second']);
   });
 });
+
+describe('normaliseContent: leniency for real exports, without accepting garbage', () => {
+  it('treats "resources": null as absent, in a bare record and in an EventBridge event', () => {
+    const record = ctRecord('null-resources', '2024-03-01T00:00:00Z', { resources: null });
+    const bare = normaliseContent('log.json', JSON.stringify({ Records: [record] }));
+    expect(bare.problems).toEqual([]);
+    expect(ids(bare)).toEqual(['null-resources']);
+    expect(bare.events[0]?.detail).not.toHaveProperty('resources');
+
+    const relayed = ebEvent('eb-null', '2024-03-01T00:00:00Z', { 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.codecommit', resources: null, detail: record });
+    const wrapped = normaliseContent('eb.json', JSON.stringify(relayed));
+    expect(wrapped.problems).toEqual([]);
+    expect(wrapped.events[0]?.resources).toEqual([]);
+    expect(wrapped.events[0]?.detail).not.toHaveProperty('resources');
+  });
+
+  it('still rejects resources of the wrong kind', () => {
+    const result = normaliseContent('log.json', JSON.stringify({ Records: [ctRecord('bad', '2024-03-01T00:00:00Z', { resources: 'arn:aws:s3:::x' })] }));
+    expect(result.events).toEqual([]);
+    expect(result.problems[0]?.reason).toMatch(/resources/);
+  });
+
+  it('gives a record without eventID a stable id derived from its content, flagged as derived', () => {
+    const { eventID: _dropped, ...shipped } = ctRecord('dropped', '2024-03-01T00:00:00Z');
+    const other = { ...shipped, eventTime: '2024-03-01T00:00:05Z' };
+    const first = normaliseContent('a.json', JSON.stringify({ Records: [shipped, other, shipped] }));
+    expect(first.problems).toEqual([]);
+    // The repeat of the same record is the same event; a different record is another one.
+    expect(first.events).toHaveLength(2);
+    const [id, otherId] = ids(first);
+    expect(id).toMatch(/^derived:[0-9a-f]{32}$/);
+    expect(otherId).not.toBe(id);
+    expect(first.events[0]?.detail).toMatchObject({ eventID: id, buildwatchDerivedEventID: true });
+    // The same content in another file, another shape, with keys in another order: the same id.
+    const reordered = Object.fromEntries(Object.entries(shipped).reverse());
+    expect(ids(normaliseContent('b.jsonl', `${JSON.stringify(reordered)}\n`))).toEqual([id]);
+  });
+
+  it('takes a lookup Event\'s EventId when its record lacks eventID, and derives nothing for garbage', () => {
+    const { eventID: _dropped, ...shipped } = ctRecord('c0ffee00-0000-4000-8000-000000000001', '2024-03-01T00:00:00Z');
+    const page = { Events: [{ ...lookupEvent({ ...shipped, eventID: 'c0ffee00-0000-4000-8000-000000000001' }), CloudTrailEvent: JSON.stringify(shipped) }] };
+    const result = normaliseContent('page.json', JSON.stringify(page));
+    expect(ids(result)).toEqual(['c0ffee00-0000-4000-8000-000000000001']);
+    expect(result.events[0]?.detail).not.toHaveProperty('buildwatchDerivedEventID');
+
+    const { eventID: _gone, ...broken } = ctRecord('x', 'yesterday');
+    const garbage = normaliseContent('bad.json', JSON.stringify([broken, { eventName: 'GitPush' }]));
+    expect(garbage.events).toEqual([]);
+    expect(garbage.problems).toHaveLength(2);
+    expect(garbage.problems[0]?.reason).toMatch(/eventID missing|eventTime "yesterday" is not a date/);
+  });
+});

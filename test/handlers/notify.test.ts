@@ -63,6 +63,39 @@ describe('notify handler', () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '11' }] });
   });
 
+  it('folds alerts of one question, resource and event into one alert carrying every aspect', async () => {
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+    const sbom = (id: string, useCase: string, severity: Finding['severity'], title: string, summary: string, eventId = 'build-204'): Finding => ({
+      ...finding(id, 'alert'),
+      useCase,
+      answers: 'dependencies.library-change',
+      stage: 'dependencies',
+      severity,
+      title,
+      summary,
+      eventId,
+      resource: 'payments-service-build',
+    });
+    const event: DynamoDBStreamEvent = {
+      Records: [
+        streamRecord(sbom('lc', 'dependencies.library-change', 'high', 'Significant change in open-source libraries', 'component count 14 → 40'), '20'),
+        streamRecord(sbom('cp', 'dependencies.compromised-package', 'critical', 'Build ships a known-compromised package version', 'ships event-stream@3.3.6'), '21'),
+        streamRecord(sbom('other', 'dependencies.library-change', 'high', 'Significant change in open-source libraries', 'component count 40 → 80', 'build-205'), '22'),
+      ],
+    };
+    const result = await handleStream(event, { notifier: new SnsNotifier(new SNSClient({ region: 'eu-west-1' }), topic) });
+    expect(result).toEqual({ batchItemFailures: [] });
+    const calls = snsMock.commandCalls(PublishCommand);
+    // build-204: one alert for two findings, led by the most severe; build-205: its own alert.
+    expect(calls).toHaveLength(2);
+    const folded = calls[0]?.args[0].input;
+    expect(folded?.MessageAttributes?.['severity']?.StringValue).toBe('critical');
+    expect(folded?.Subject).toContain('known-compromised');
+    expect(folded?.Message).toContain('ships event-stream@3.3.6');
+    expect(folded?.Message).toContain('component count 14 → 40');
+    expect(calls[1]?.args[0].input.Message).toContain('component count 40 → 80');
+  });
+
   it('also publishes a chat card to the chat topics of the routes that want it, with the use case\'s description', async () => {
     snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
     const config = parseConfig({

@@ -4,6 +4,7 @@ import {
   ResourceNotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-codeartifact';
+import { CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { BatchGetProjectsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { GetObjectCommand, type GetObjectCommandOutput, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -192,5 +193,22 @@ describe('createAwsLookups: codeBuildProject', () => {
       status: 'unavailable',
       reason: 'ThrottlingException: Rate exceeded',
     });
+  });
+});
+
+describe('trails (DescribeTrails)', () => {
+  it('returns each trail\'s bucket, prefix and key, including shadow trails; a failure is unavailable, no client is unavailable', async () => {
+    const cloudtrail = new CloudTrailClient(config);
+    const ctMock = mockClient(cloudtrail);
+    ctMock.on(DescribeTrailsCommand, { includeShadowTrails: true }).resolvesOnce({
+      trailList: [{ Name: 'org-audit', TrailARN: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit', S3BucketName: 'acme-logs', S3KeyPrefix: 'ct', KmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k' }, { TrailARN: 'nameless' }],
+    }).rejectsOnce(new Error('Throttling'));
+    const withTrails = createAwsLookups({ s3, codeartifact, codebuild, cloudtrail });
+    expect(await withTrails.trails?.()).toEqual({
+      status: 'found',
+      value: [{ name: 'org-audit', trailArn: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit', s3BucketName: 'acme-logs', s3KeyPrefix: 'ct', kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k' }],
+    });
+    expect(await withTrails.trails?.()).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('Throttling') });
+    expect(await lookups.trails?.()).toMatchObject({ status: 'unavailable' });
   });
 });

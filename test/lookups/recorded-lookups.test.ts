@@ -167,3 +167,20 @@ describe('createRecordedLookups: codeBuildProject', () => {
     expect((await lookups.codeBuildProject('..')).status).toBe('unavailable');
   });
 });
+
+describe('createRecordedLookups: trails (DescribeTrails)', () => {
+  it('reads the describe-trails output; a missing file is missing, a wrong shape unavailable', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'buildwatch-recorded-trails-'));
+    try {
+      const trails = createRecordedLookups(own);
+      expect(await trails.trails?.()).toEqual({ status: 'missing' });
+      await mkdir(join(own, 'cloudtrail'), { recursive: true });
+      await writeFile(join(own, 'cloudtrail', 'DescribeTrails.json'), JSON.stringify({ trailList: [{ Name: 'org-audit', S3BucketName: 'acme-logs', KmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k', IsMultiRegionTrail: true }] }));
+      expect(await trails.trails?.()).toEqual({ status: 'found', value: [{ name: 'org-audit', s3BucketName: 'acme-logs', kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k' }] });
+      await writeFile(join(own, 'cloudtrail', 'DescribeTrails.json'), JSON.stringify({ trails: [] }));
+      expect(await trails.trails?.()).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('not a DescribeTrails response') });
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+});

@@ -387,6 +387,8 @@ describe('functions', () => {
       EventSourceArn: getAtt(findings, 'StreamArn'),
       StartingPosition: expect.stringMatching(/^(TRIM_HORIZON|LATEST)$/),
       BatchSize: 10,
+      // Findings of one event arrive together, to fold into one alert per question.
+      MaximumBatchingWindowInSeconds: 2,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -458,6 +460,7 @@ describe('least privilege', () => {
     /** Allowed Resource "*" statements, with the reason. */
     const allowedStar: Record<string, string> = {
       'dynamodb:ListStreams': 'ListStreams has no resource-level permissions; needed by the stream event source mapping',
+      'cloudtrail:DescribeTrails': 'DescribeTrails has no resource-level permissions; the trail look-up of monitor.trail-archive-tamper',
     };
     const allowedActionWildcards = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
     // Every use case with nothing configured (look-ups on every build project), and the real configuration.
@@ -936,9 +939,11 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     const projectWildcard = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*]';
     const sbomPrefix = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::acme-artifacts/sbom/*]';
     const unconfigured = acknowledgedIds(detectPolicy(base()));
-    expect(unconfigured.filter((id) => id.includes('[Resource::'))).toEqual([expect.stringContaining(projectWildcard)]);
+    // DescribeTrails (no resource-level permissions) is the one Resource "*".
+    const trails = 'AwsSolutions-IAM5[Resource::*]';
+    expect(unconfigured.filter((id) => id.includes('[Resource::'))).toEqual([expect.stringContaining(trails), expect.stringContaining(projectWildcard)]);
     const configured = acknowledgedIds(detectPolicy(real()));
-    expect(configured.filter((id) => id.includes('[Resource::'))).toEqual([expect.stringContaining(sbomPrefix)]);
+    expect(configured.filter((id) => id.includes('[Resource::'))).toEqual([expect.stringContaining(trails), expect.stringContaining(sbomPrefix)]);
     // The configured packages are exact ARNs: nothing to acknowledge, for the detector or the sweep.
     const sweepPolicy = real().stack.correlationSweep.handler.role.node.findChild('DefaultPolicy');
     expect(acknowledgedIds(sweepPolicy).filter((id) => id.includes('[Resource::'))).toEqual([]);

@@ -2,6 +2,8 @@
  * Summaries of the build-stage match use cases say what happened in the past tense ("deleted
  * pipeline x"); a refused call says what was tried ("tried to delete pipeline x and was refused").
  */
+import { failureOutcome } from '../../engine/failure.js';
+
 const PRESENT: Readonly<Record<string, string>> = {
   allowed: 'allow',
   cancelled: 'cancel',
@@ -32,7 +34,7 @@ export function attempted(what: string): string {
   return present ? `tried to ${[present, ...rest].join(' ')}` : `tried: ${what}`;
 }
 
-/** The summary of a refused call: who tried what, and the error AWS gave. */
+/** The summary of a failed call: who tried what, and how it failed (refused, or another error). */
 export function refusedSummary(who: string, what: string, errorCode: string | undefined): string {
-  return `${who} ${attempted(what)} and was refused (${errorCode ?? 'error'})`;
+  return `${who} ${attempted(what)} and ${failureOutcome(errorCode)}`;
 }

@@ -4,6 +4,7 @@
  * attempt is medium; a deployment is a low attestation, or nothing).
  */
 import { z } from 'zod';
+import { failureOutcome } from '../../engine/failure.js';
 import type { Severity } from '../../engine/model.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
 import type { Observation, UseCaseContext } from '../../engine/use-case.js';
@@ -86,7 +87,7 @@ export function tamperObservation(event: PipelineEvent, options: TamperOptions, 
       ...base,
       severity: 'medium',
       title: `Failed attempt: ${change.title}`,
-      summary: `${who(event)} tried and was refused (${record?.errorCode ?? 'error'}): ${change.action}`,
+      summary: `${who(event)} tried and ${failureOutcome(record?.errorCode)}: ${change.action}`,
       evidence: { ...evidence, errorCode: record?.errorCode, errorMessage: record?.errorMessage, intendedSeverity: change.severity },
     };
   }

@@ -3,6 +3,7 @@
  * worth knowing, never as loud as the change itself, so it is always low. A change CloudFormation
  * made on the caller's behalf went through a stack (reviewable as code), so it is one step lower.
  */
+import { failureLabel, failureOutcome } from '../../engine/failure.js';
 import { SEVERITIES, type Severity } from '../../engine/model.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
 import type { Observation } from '../../engine/use-case.js';
@@ -39,8 +40,8 @@ export function observationOf(change: Change, event: PipelineEvent): Observation
     return {
       ...base,
       severity: 'low',
-      title: `Refused attempt: ${change.title}`,
-      summary: `${who} tried to ${change.attempt} and was refused (${code})`,
+      title: `${failureLabel(record?.errorCode)} attempt: ${change.title}`,
+      summary: `${who} tried to ${change.attempt} and ${failureOutcome(record?.errorCode)}`,
       incidentKey: change.incidentKey ?? cloudTrailIncident(event),
       evidence: { ...base.evidence, errorCode: code, errorMessage: record?.errorMessage ?? null },
     };

@@ -205,6 +205,9 @@ describe('phrasing', () => {
     expect(attempted('deleted pipeline payments-release')).toBe('tried to delete pipeline payments-release');
     expect(attempted('re-pointed signing key alias alias/x to key k')).toBe('tried to re-point signing key alias alias/x to key k');
     expect(attempted('signing key k was deleted')).toBe('tried: signing key k was deleted');
-    expect(refusedSummary('alice', 'made build project p public', undefined)).toBe('alice tried to make build project p public and was refused (error)');
+    expect(refusedSummary('alice', 'made build project p public', 'AccessDeniedException')).toBe('alice tried to make build project p public and was refused (AccessDeniedException)');
+    // Failures that are not refusals (no such thing, a bad name, no code at all) are not called refusals.
+    expect(refusedSummary('alice', 'deleted pipeline p', 'PipelineNotFoundException')).toBe('alice tried to delete pipeline p and failed (PipelineNotFoundException)');
+    expect(refusedSummary('alice', 'made build project p public', undefined)).toBe('alice tried to make build project p public and failed (error)');
   });
 });

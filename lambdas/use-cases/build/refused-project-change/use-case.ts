@@ -4,6 +4,7 @@
  * refused update as the project's state) stays silent; an attempt is still worth a low note, since
  * attackers probe what their credentials can do.
  */
+import { failureOutcome } from '../../../engine/failure.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { isWatchedProject, normaliseProject } from '../codebuild.js';
@@ -20,7 +21,7 @@ function observe(event: PipelineEvent, ctx: UseCaseContext): Observation | undef
     resource: project,
     dedupKey: `project/${project}|${record.eventName}`,
     severity: 'low',
-    summary: `${who} tried to ${record.eventName === 'DeleteProject' ? 'delete' : 'change'} build project ${project}${fields.length > 0 ? ` (${fields.join(', ')})` : ''} and was refused (${record.errorCode ?? 'error'})`,
+    summary: `${who} tried to ${record.eventName === 'DeleteProject' ? 'delete' : 'change'} build project ${project}${fields.length > 0 ? ` (${fields.join(', ')})` : ''} and ${failureOutcome(record.errorCode)}`,
     evidence: { project, eventName: record.eventName, attemptedFields: fields, errorCode: record.errorCode, errorMessage: record.errorMessage },
   };
 }

@@ -5,31 +5,20 @@
  * One finding per project and set of hits, so the same hits on later builds are repeats, not new alerts.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { defineUseCase, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { buildLabel, buildOf, SUCCEEDED_BUILD_PATTERN } from '../build-event.js';
-import { CompromisedIndex, incidentSchema, SHIPPED_INCIDENTS, type CompromisedHit } from '../known-compromised.js';
+import { compromisedIndexFor, compromisedOptionsSchema } from '../compromised-check.js';
+import type { CompromisedHit, CompromisedIndex } from '../known-compromised.js';
 import { fetchBuildSbom } from '../sbom-fetch.js';
 import { componentLabel } from '../sbom-parse.js';
 
-const optionsSchema = z.strictObject({
-  /** More incidents, same shape as the shipped list (source optional). */
-  knownCompromised: z.array(incidentSchema).max(1000).default([]),
-  /** Shipped entries to disregard: `name` or `name@version` (e.g. a vetted internal rebuild). */
-  ignore: z.array(z.string().min(1)).default([]),
-});
-
+const optionsSchema = compromisedOptionsSchema;
 const MAX_LISTED = 25;
-let cachedIndex: { options: unknown; index: CompromisedIndex } | undefined;
 
 /** The index for these options (built once per configuration, not per event). */
 function indexFor(ctx: UseCaseContext): CompromisedIndex {
-  if (cachedIndex && cachedIndex.options === ctx.options) return cachedIndex.index;
-  const options = optionsOf(optionsSchema, ctx);
-  const index = new CompromisedIndex([...SHIPPED_INCIDENTS, ...options.knownCompromised], options.ignore);
-  cachedIndex = { options: ctx.options, index };
-  return index;
+  return compromisedIndexFor(ctx.options);
 }
 
 async function evaluate(event: PipelineEvent, ctx: UseCaseContext): Promise<Observation | undefined> {

@@ -5,16 +5,25 @@
  * threshold → high; libraries never seen in this project → medium;
  * version downgrades → medium; new entries without a version or purl → low; removals, upgrades and
  * libraries coming back → an attestation. One bounded finding per build.
+ *
+ * An alerting build never becomes the baseline by itself (else the next normal build alerts again,
+ * and a second malicious build compares with the first and passes): it waits as the pending change.
+ * Later builds that agree with it are the same change, attested, not re-alerted; after
+ * `acceptAfterBuilds` of them, or when the configuration accepts it (`acceptBuilds`), it becomes the
+ * baseline. A build back at the baseline drops the pending change. Each finding names its baseline.
  */
 import { z } from 'zod';
+import { mergeState } from '../../../engine/diff.js';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity } from '../../../engine/model.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { buildLabel, buildOf, SUCCEEDED_BUILD_PATTERN } from '../build-event.js';
+import { hasKnownCompromised } from '../compromised-check.js';
 import { fetchBuildSbom } from '../sbom-fetch.js';
 import type { ParsedSbom } from '../sbom-parse.js';
 import { compareInventories, generationOf, inventoryState, type InventoryChange, type VersionChange } from './inventory.js';
+import { acceptedBuild, buildNames, judge, type Verdict } from './baseline.js';
 
 const ID = 'dependencies.library-change';
 
@@ -25,7 +34,12 @@ const optionsSchema = z.strictObject({
   countChangeMinimum: z.number().int().min(1).max(100_000).default(5),
   /** Packages listed per category in the evidence (the summary names a few). */
   maxListed: z.number().int().min(1).max(200).default(25),
+  /** Later builds that must agree with an alerting build before it becomes the baseline. */
+  acceptAfterBuilds: z.number().int().min(1).max(100).default(3),
+  /** Builds accepted by a person (build ARN, `project:uuid` id or `project #number` label): each becomes the baseline. */
+  acceptBuilds: z.array(z.string().min(1)).max(1000).default([]),
 });
+type Options = z.output<typeof optionsSchema>;
 
 /** The SBOM behind each report, so assess reads new packages from the SBOM, not from the capped state. */
 const sboms = new WeakMap<StateReport, { readonly sbom: ParsedSbom; readonly time: string }>();
@@ -81,12 +95,18 @@ function plural(n: number, word: string): string {
   return `${n} ${word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 }
 
-function grade(change: InventoryChange, options: z.output<typeof optionsSchema>): { severity: Severity; parts: string[]; countJump: boolean } {
+function isCountJump(before: number, after: number, options: Options): boolean {
+  const delta = after - before;
+  const percent = before > 0 ? (delta / before) * 100 : 100;
+  return Math.abs(delta) >= options.countChangeMinimum && Math.abs(percent) >= options.countChangePercent;
+}
+
+function grade(change: InventoryChange, options: Options): { severity: Severity; parts: string[]; countJump: boolean } {
   const parts: string[] = [];
   let severity: Severity = 'info';
   const delta = change.countAfter - change.countBefore;
   const percent = change.countBefore > 0 ? (delta / change.countBefore) * 100 : 100;
-  const countJump = Math.abs(delta) >= options.countChangeMinimum && Math.abs(percent) >= options.countChangePercent;
+  const countJump = isCountJump(change.countBefore, change.countAfter, options);
   if (countJump) {
     severity = 'high';
     parts.push(`component count ${change.countBefore} → ${change.countAfter} (${delta > 0 ? '+' : ''}${Math.round(percent)}%)`);
@@ -114,19 +134,56 @@ function grade(change: InventoryChange, options: z.output<typeof optionsSchema>)
   return { severity, parts, countJump };
 }
 
+/** The change against the baseline, graded, with learning applied: computed once per report. */
+function compare(before: JsonObject, sbom: ParsedSbom, time: string, ctx: UseCaseContext): { change: InventoryChange; learning: boolean; added: number; graded: ReturnType<typeof grade> } {
+  const compared = compareInventories(before, sbom);
+  // During the learning period new libraries only teach the baseline (as first-seen use cases do).
+  const learning = Date.parse(time) < learningEnds(before, ctx);
+  const isNew = (key: string) => compared.added.includes(key);
+  const change = learning
+    ? { ...compared, added: [], withoutPurl: compared.withoutPurl.filter((k) => !isNew(k)), withoutVersion: compared.withoutVersion.filter((k) => !isNew(k)) }
+    : compared;
+  return { change, learning, added: compared.added.length, graded: grade(change, optionsOf(optionsSchema, ctx)) };
+}
+
+/** The verdict for each report: how the build stands against the baseline and the pending change. */
+const verdicts = new WeakMap<StateReport, Verdict>();
+
+function verdictOf(before: JsonObject, report: StateReport, event: PipelineEvent, ctx: UseCaseContext): Verdict | undefined {
+  const known = verdicts.get(report);
+  if (known) return known;
+  const current = sboms.get(report);
+  if (!current) return undefined;
+  const options = optionsOf(optionsSchema, ctx);
+  const build = buildOf(event);
+  const verdict = judge({
+    before,
+    state: report.state,
+    time: event.time,
+    acceptAfterBuilds: options.acceptAfterBuilds,
+    names: buildNames(build),
+    accepted: (names) => acceptedBuild(options.acceptBuilds, names),
+    alerting: () => compare(before, current.sbom, event.time, ctx).graded.severity !== 'info',
+    compromised: () => hasKnownCompromised(current.sbom, ctx),
+    countJump: (before, after) => isCountJump(before, after, options),
+  });
+  verdicts.set(report, verdict);
+  return verdict;
+}
+
+function next(before: JsonObject, report: StateReport, event: PipelineEvent, ctx: UseCaseContext): JsonObject {
+  return verdictOf(before, report, event, ctx)?.state ?? mergeState(before, report.state);
+}
+
 function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined {
   const options = optionsOf(optionsSchema, ctx);
   const current = sboms.get(facts.report);
   // No packages known before: this SBOM is the project's baseline.
   if (!current || !Array.isArray(facts.before['packages'])) return undefined;
-  const compared = compareInventories(facts.before, current.sbom);
-  // During the learning period new libraries only teach the baseline (as first-seen use cases do).
-  const learning = Date.parse(event.time) < learningEnds(facts.before, ctx);
-  const isNew = (key: string) => compared.added.includes(key);
-  const change = learning
-    ? { ...compared, added: [], withoutPurl: compared.withoutPurl.filter((k) => !isNew(k)), withoutVersion: compared.withoutVersion.filter((k) => !isNew(k)) }
-    : compared;
-  const { severity, parts, countJump } = grade(change, options);
+  const verdict = verdictOf(facts.before, facts.report, event, ctx);
+  const { change, learning, added } = compare(facts.before, current.sbom, event.time, ctx);
+  const graded = verdict?.sameAsPending ? { ...grade(change, options), severity: 'info' as Severity } : grade(change, options);
+  const { severity, parts, countJump } = graded;
   // Only the build label changed (an identical SBOM, or duplicate versions reshuffled).
   if (parts.length === 0) return undefined;
   const build = buildOf(event);
@@ -134,18 +191,21 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
   const label = build ? buildLabel(build) : project;
   const max = options.maxListed;
   const listed = (keys: readonly string[]) => ({ total: keys.length, packages: keys.slice(0, max).map(short) });
+  const baselineBuild = change.previousBuild?.replace(`${project} `, '');
   return {
     resource: project,
     dedupKey: facts.report.key,
     severity,
     attestation: severity === 'info',
     title: severity === 'info' ? 'Open-source libraries updated' : 'Significant change in open-source libraries',
-    summary: `Build ${label}${change.previousBuild ? ` (vs ${change.previousBuild.replace(`${project} `, '')})` : ''}: ${parts.join('; ')}`,
+    summary: `Build ${label}${baselineBuild ? ` (vs baseline ${baselineBuild})` : ''}: ${parts.join('; ')}${verdict?.note ? `; ${verdict.note}` : ''}`,
     evidence: {
       project,
       ...(build ? { build: build.arn, ...(build.sourceVersion ? { sourceVersion: build.sourceVersion } : {}) } : {}),
       comparedWith: change.previousBuild ?? null,
       comparedWithAt: facts.since,
+      baseline: { build: change.previousBuild ?? null, since: facts.since, ...(typeof facts.before['acceptedAs'] === 'string' ? { acceptedAs: facts.before['acceptedAs'] } : {}) },
+      ...(verdict ? { becameBaseline: verdict.becameBaseline, ...(verdict.pending ? { pending: verdict.pending } : {}) } : {}),
       count: { before: change.countBefore, after: change.countAfter, significant: countJump },
       newLibraries: listed(change.added),
       downgrades: { total: change.downgrades.length, changes: change.downgrades.slice(0, max).map((c) => ({ ...c, package: short(c.package) })) },
@@ -156,7 +216,7 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
       majorUpgrades: { total: change.majorUpgrades.length, changes: change.majorUpgrades.slice(0, max).map((c) => ({ ...c, package: short(c.package) })) },
       upgrades: change.upgrades,
       truncated: change.truncated,
-      ...(learning ? { learning: true, newDuringLearning: compared.added.length } : {}),
+      ...(learning ? { learning: true, newDuringLearning: added } : {}),
     },
   };
 }
@@ -168,7 +228,7 @@ export default defineUseCase({
     title: 'Significant change in open-source libraries',
     stage: 'dependencies',
     description:
-      'Compares each successful build\'s SBOM with the project\'s last good one: the component count moving past a threshold (default 25% and 5 packages) is high; libraries never seen in the project (after its learning period) and version downgrades are medium; new entries without a version or purl are low; upgrades, removals and returning libraries are recorded as attestations. The first SBOM is the baseline.',
+      'Compares each successful build\'s SBOM with the project\'s last good one: the component count moving past a threshold (default 25% and 5 packages) is high; libraries never seen in the project (after its learning period) and version downgrades are medium; new entries without a version or purl are low; upgrades, removals and returning libraries are recorded as attestations. The first SBOM is the baseline; an alerting build becomes the baseline only once accepted (acceptAfterBuilds later builds agree with it, default 3, or acceptBuilds names it), and a build shipping known-compromised packages never does. Each finding names its baseline build.',
     severity: 'medium',
     defaultMode: 'alert',
     riskReduction: 4,
@@ -185,5 +245,5 @@ export default defineUseCase({
   },
   pattern: SUCCEEDED_BUILD_PATTERN,
   optionsSchema,
-  logic: { kind: 'drift', report, initialState, assess },
+  logic: { kind: 'drift', report, initialState, assess, next },
 });

@@ -5,6 +5,7 @@
  * stores do not feed EventBridge, but they are the audit copy: stopping or narrowing one is high.
  */
 import { defineUseCase, type Observation } from '../../../engine/use-case.js';
+import { failureOutcome, isMissingTarget } from '../../../engine/failure.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 
 /** UpdateTrail parameters that, when set this way, record less than before. */
@@ -69,32 +70,34 @@ function observe(event: PipelineEvent): Observation | undefined {
   const who = event.principal?.arn ?? event.principal?.key ?? 'unknown principal';
   const base = { resource: trail, dedupKey: `${trail}|${record.eventName}` };
   const evidence = { eventName: record.eventName, trail, requestParameters: params, ...(failed ? { errorCode: record.errorCode, errorMessage: record.errorMessage } : {}) };
+  // `what` names the action with `{trail}` where the trail goes: "stop CloudTrail logging on {trail}".
+  // An attempt AWS refused or a protection stopped is medium; one at a trail that does not exist is low.
   const attempt = (what: string): Observation => ({
     ...base,
-    severity: 'medium',
-    title: `Failed attempt to ${what}`,
-    summary: `${who} tried to ${what} ${trail} and was refused (${record.errorCode ?? 'error'})`,
+    severity: isMissingTarget(record.errorCode) ? 'low' : 'medium',
+    title: `Failed attempt to ${what.replace(/ (on|of|into) \{trail\}$/, '').replace(' {trail}', '')}`,
+    summary: `${who} tried to ${what.replace('{trail}', trail)} and ${failureOutcome(record.errorCode)}`,
     evidence,
   });
 
   switch (record.eventName) {
     case 'StopLogging':
-      return failed ? attempt('stop CloudTrail logging on') : { ...base, severity: 'critical', title: 'CloudTrail logging stopped', summary: `${who} stopped logging on trail ${trail}`, evidence };
+      return failed ? attempt('stop CloudTrail logging on {trail}') : { ...base, severity: 'critical', title: 'CloudTrail logging stopped', summary: `${who} stopped logging on trail ${trail}`, evidence };
     case 'DeleteTrail':
-      return failed ? attempt('delete the trail') : { ...base, severity: 'critical', title: 'CloudTrail trail deleted', summary: `${who} deleted trail ${trail}`, evidence };
+      return failed ? attempt('delete the trail {trail}') : { ...base, severity: 'critical', title: 'CloudTrail trail deleted', summary: `${who} deleted trail ${trail}`, evidence };
     case 'UpdateTrail': {
       const narrowed = NARROWING_FLAGS.filter(([field, value]) => params[field] === value).map(([field]) => `${field} set to false`);
       const redirected = REDIRECTING_FIELDS.filter((field) => params[field] !== undefined).map((field) => `${field} changed to ${String(params[field])}`);
       const changes = [...narrowed, ...redirected];
       if (changes.length === 0) return undefined;
-      if (failed) return attempt('narrow or redirect');
+      if (failed) return attempt('narrow or redirect the trail {trail}');
       return { ...base, severity: 'high', title: 'CloudTrail trail narrowed or redirected', summary: `${who} updated trail ${trail}: ${changes.join('; ')}`, evidence: { ...evidence, changes } };
     }
     case 'PutEventSelectors':
     case 'PutAdvancedEventSelectors': {
       const problems = selectorProblems(params);
       if (problems.length === 0) return undefined;
-      if (failed) return attempt('stop recording events on');
+      if (failed) return attempt('stop recording events on {trail}');
       const stopsRecording = problems.some((p) => p.includes('no longer recorded') || p.includes('no advanced selector'));
       return {
         ...base,
@@ -105,9 +108,9 @@ function observe(event: PipelineEvent): Observation | undefined {
       };
     }
     case 'StopEventDataStoreIngestion':
-      return failed ? attempt('stop ingestion into the CloudTrail Lake event data store') : { ...base, severity: 'high', title: 'CloudTrail Lake ingestion stopped', summary: `${who} stopped ingestion into event data store ${trail}`, evidence };
+      return failed ? attempt('stop ingestion into the CloudTrail Lake event data store {trail}') : { ...base, severity: 'high', title: 'CloudTrail Lake ingestion stopped', summary: `${who} stopped ingestion into event data store ${trail}`, evidence };
     case 'DeleteEventDataStore':
-      return failed ? attempt('delete the CloudTrail Lake event data store') : { ...base, severity: 'high', title: 'CloudTrail Lake event data store deleted', summary: `${who} deleted event data store ${trail}`, evidence };
+      return failed ? attempt('delete the CloudTrail Lake event data store {trail}') : { ...base, severity: 'high', title: 'CloudTrail Lake event data store deleted', summary: `${who} deleted event data store ${trail}`, evidence };
     case 'UpdateEventDataStore': {
       const problems = [
         ...(params['advancedEventSelectors'] !== undefined ? selectorProblems(params) : []),
@@ -116,7 +119,7 @@ function observe(event: PipelineEvent): Observation | undefined {
       ];
       const unprotected = params['terminationProtectionEnabled'] === false;
       if (problems.length === 0 && !unprotected) return undefined;
-      if (failed) return attempt('narrow the CloudTrail Lake event data store');
+      if (failed) return attempt('narrow the CloudTrail Lake event data store {trail}');
       return {
         ...base,
         severity: problems.length > 0 ? 'high' : 'medium',
@@ -137,7 +140,7 @@ export default defineUseCase({
     title: 'CloudTrail logging stopped, deleted or narrowed',
     stage: 'monitor',
     description:
-      'Detects StopLogging, DeleteTrail, UpdateTrail that narrows or redirects a trail, and event selectors that stop recording management or write events. Without a logging trail EventBridge receives no CloudTrail events, so every other use case goes blind. Also CloudTrail Lake: ingestion stopped, an event data store deleted or narrowed (high). Refused attempts are medium.',
+      'Detects StopLogging, DeleteTrail, UpdateTrail that narrows or redirects a trail, and event selectors that stop recording management or write events. Without a logging trail EventBridge receives no CloudTrail events, so every other use case goes blind. Also CloudTrail Lake: ingestion stopped, an event data store deleted or narrowed (high). Refused attempts are medium; attempts at a trail that does not exist are low.',
     severity: 'critical',
     defaultMode: 'alert',
     riskReduction: 5,

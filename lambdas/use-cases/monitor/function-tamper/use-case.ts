@@ -16,19 +16,32 @@ function changedFields(params: Record<string, unknown>): string[] {
   return Object.keys(params).filter((key) => !['functionName', 'revisionId', 'qualifier'].includes(key));
 }
 
-function functionChange(operation: string, params: Record<string, unknown>, name: string): TamperChange | undefined {
+/**
+ * Layers the function runs according to the response, when the request does not name them: some
+ * exports elide request parameters, and Buildwatch deploys its functions without layers, so any
+ * layer there was put in by someone else.
+ */
+function layersFromResponse(params: Record<string, unknown>, response: Record<string, unknown>): string[] {
+  if (params['layers'] !== undefined) return [];
+  const layers = response['layers'];
+  if (!Array.isArray(layers)) return [];
+  return layers.map((layer) => (typeof layer === 'string' ? layer : stringAt(layer, 'arn'))).filter((arn): arn is string => arn !== undefined);
+}
+
+function functionChange(operation: string, params: Record<string, unknown>, response: Record<string, unknown>, name: string): TamperChange | undefined {
   switch (operation) {
     case 'UpdateFunctionCode':
       return { severity: 'critical', title: "Buildwatch's function code replaced", action: `replaced the code of function ${name}: it may no longer detect or alert`, resource: name };
     case 'UpdateFunctionConfiguration': {
-      const fields = changedFields(params);
+      const responseLayers = layersFromResponse(params, response);
+      const fields = [...changedFields(params), ...(responseLayers.length > 0 ? ['layers'] : [])];
       const code = fields.filter((field) => CODE_FIELDS.includes(field));
       return {
         severity: code.length > 0 ? 'critical' : 'high',
         title: "Buildwatch's function reconfigured",
         action: `changed the configuration of function ${name} (${fields.join(', ') || 'no fields'})${code.length > 0 ? ': other code now runs in it' : ''}`,
         resource: name,
-        evidence: { changedFields: fields },
+        evidence: { changedFields: fields, ...(responseLayers.length > 0 ? { layersFromResponse: responseLayers } : {}) },
       };
     }
     case 'DeleteFunction':
@@ -96,7 +109,7 @@ function observe(event: PipelineEvent, ctx: UseCaseContext): Observation | undef
   if (operation.endsWith('EventSourceMapping')) change = mappingChange(operation, event, ownership);
   else {
     const fn = functionRefOf(stringAt(params, 'functionName') ?? stringAt(record.responseElements, 'functionArn'));
-    if (isOwn(fn, event, ownership)) change = functionChange(operation, params, fn?.name ?? '');
+    if (isOwn(fn, event, ownership)) change = functionChange(operation, params, record.responseElements ?? {}, fn?.name ?? '');
   }
   return change ? tamperObservation(event, options, change) : undefined;
 }
