@@ -48,10 +48,11 @@ export interface Snapshot {
   readonly lastEventId: string;
 }
 
+/** Only ever filled from a confirmed write or a read: never from a write whose outcome is unknown. */
 interface CachedValue {
   lastSeenEpoch: number;
   expiresAt: number;
-  firstEventId?: string;
+  firstEventId: string;
 }
 
 /** Per-container memory of keys already known and refreshed, so steady state costs no calls. */
@@ -99,13 +100,16 @@ export class StateStore {
   ) {}
 
   /**
-   * Records that `value` was seen in `scope` and says whether it is new, with ONE conditional write:
-   * it succeeds when the item is absent, expired, due a lastSeen refresh (at most daily) or written
-   * by this same event; the old image then tells new from known.
+   * Records that `value` was seen in `scope` and says whether it is new. One conditional write in the
+   * usual cases: it succeeds when the item is absent, due a lastSeen refresh (at most daily) or first
+   * written by this same event, and its old image then tells new from known. Only what a response
+   * confirmed is cached: a write whose response was lost may have landed, so the item is read back
+   * rather than guessed (otherwise the retried first event would pass for known and its alert be lost).
    */
   async recordSighting(input: SightingInput): Promise<SightingResult> {
     const pk = `${input.useCase}#${input.scope}`;
     const sk = `v#${input.value}`;
+    const key = { [STATE_TABLE.partitionKey]: pk, [STATE_TABLE.sortKey]: sk };
     const cacheKey = `${pk}\u0000${sk}`;
     const now = epochSeconds(input.at);
     const expiresAt = now + input.forgetAfterDays * DAY_SECONDS;
@@ -120,11 +124,11 @@ export class StateStore {
       const { Attributes: old } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [STATE_TABLE.partitionKey]: pk, [STATE_TABLE.sortKey]: sk },
+          Key: key,
           UpdateExpression:
             'SET firstSeen = if_not_exists(firstSeen, :at), firstEventId = if_not_exists(firstEventId, :eventId), lastSeen = :at, lastSeenEpoch = :now, expiresAt = :exp ADD seenDays :one',
-          ConditionExpression:
-            'attribute_not_exists(pk) OR expiresAt < :now OR lastSeenEpoch < :refreshBefore OR firstEventId = :eventId',
+          // Expired items are left to the revival below, which rewrites firstEventId in the same write.
+          ConditionExpression: 'attribute_not_exists(pk) OR (expiresAt >= :now AND (lastSeenEpoch < :refreshBefore OR firstEventId = :eventId))',
           ExpressionAttributeValues: {
             ':at': input.at,
             ':eventId': input.eventId,
@@ -136,33 +140,50 @@ export class StateStore {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      if (!old) {
-        this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId: input.eventId });
-        return { status: 'new' };
-      }
-      if (typeof old['expiresAt'] === 'number' && old['expiresAt'] < now) {
-        // Forgotten, now back: a fresh first sighting (rare, so a second write is fine).
-        this.calls += 1;
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { [STATE_TABLE.partitionKey]: pk, [STATE_TABLE.sortKey]: sk },
-            UpdateExpression: 'SET firstSeen = :at, firstEventId = :eventId, seenDays = :one',
-            ExpressionAttributeValues: { ':at': input.at, ':eventId': input.eventId, ':one': 1 },
-          }),
-        );
-        this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId: input.eventId });
-        return { status: 'new' };
-      }
-      const firstEventId = typeof old['firstEventId'] === 'string' ? old['firstEventId'] : undefined;
-      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, ...(firstEventId ? { firstEventId } : {}) });
+      const firstEventId = typeof old?.['firstEventId'] === 'string' ? old['firstEventId'] : input.eventId;
+      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId });
       return firstEventId === input.eventId ? { status: 'new' } : { status: 'known' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Known and refreshed within the last day: remember that conservatively.
-      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt: expiresAt - DAY_SECONDS });
-      return { status: 'known' };
     }
+    // Known and refreshed within the last day, or forgotten: read it back (a confirmed answer to cache).
+    const stored = await this.getItem(key);
+    const storedExpiry = Number(stored?.['expiresAt'] ?? 0);
+    if (stored && storedExpiry >= now) {
+      const firstEventId = String(stored['firstEventId'] ?? '');
+      this.values.set(cacheKey, { lastSeenEpoch: Number(stored['lastSeenEpoch'] ?? 0), expiresAt: storedExpiry, firstEventId });
+      return firstEventId === input.eventId ? { status: 'new' } : { status: 'known' };
+    }
+    return this.reviveSighting(input, key, cacheKey, now, expiresAt);
+  }
+
+  /** A forgotten value seen again: one write makes this event its first sighting (or finds another event did). */
+  private async reviveSighting(input: SightingInput, key: Record<string, string>, cacheKey: string, now: number, expiresAt: number): Promise<SightingResult> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET firstSeen = :at, firstEventId = :eventId, lastSeen = :at, lastSeenEpoch = :now, expiresAt = :exp, seenDays = :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':at': input.at, ':eventId': input.eventId, ':now': now, ':exp': expiresAt, ':one': 1 },
+        }),
+      );
+      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId: input.eventId });
+      return { status: 'new' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Another event revived it meanwhile: whichever event the item names was first.
+      const stored = await this.getItem(key);
+      return stored?.['firstEventId'] === input.eventId ? { status: 'new' } : { status: 'known' };
+    }
+  }
+
+  private async getItem(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+    this.calls += 1;
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item;
   }
 
   /** When watching `scope` began (start of its learning period); the earliest sighting registers it. */
