@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
-import type { StateStore } from '../store/state-store.js';
+import { compareChangePositions, type ChangePosition, type Snapshot, type StateStore } from '../store/state-store.js';
+import { noLookups } from '../lookups/lookups.js';
+import { applyLateChange, knownStateOf } from './state-history.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { diffState, mergeState } from './diff.js';
@@ -62,7 +64,15 @@ export class Engine {
     let ctx = this.contexts.get(useCase.metadata.id);
     if (!ctx) {
       const raw = this.deps.config.useCases[useCase.metadata.id]?.options ?? {};
-      ctx = { config: this.deps.config, lookups: this.deps.lookups, options: useCase.optionsSchema ? useCase.optionsSchema.parse(raw) : raw };
+      ctx = {
+        config: this.deps.config,
+        lookups: this.deps.lookups,
+        options: useCase.optionsSchema ? useCase.optionsSchema.parse(raw) : raw,
+        knownState: async (owner, key, at) => {
+          const change = await this.deps.state.stateChangeAtOrBefore(owner, key, at);
+          return change ? knownStateOf(change) : undefined;
+        },
+      };
       this.contexts.set(useCase.metadata.id, ctx);
     }
     return ctx;
@@ -143,46 +153,73 @@ export class Engine {
     return observations;
   }
 
+  /**
+   * Drift in event time: the event is judged against the state at its own time (the newest change
+   * before it in the key's change log), so a redelivery rebuilds the same diff and a late event is
+   * never diffed against newer state. The head moves forward only with newer events; a late event
+   * fills in just the paths no newer change touched. A look-up fills in only what nothing recorded
+   * tells, and only for an event at the front of the history: an older event gets no look-up (what
+   * it shows now is not the state at that event's time).
+   */
   private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent, ctx: UseCaseContext): Promise<Observation[]> {
     const id = useCase.metadata.id;
+    const { state } = this.deps;
     const report = await logic.report(event, ctx);
     if (!report) return [];
-    // Two attempts: a concurrent writer may win the optimistic write once.
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      const snapshot = await this.deps.state.getSnapshot(id, report.key);
-      let before: JsonObject;
-      let since: string;
-      if (snapshot && snapshot.lastEventId === event.id) {
-        // A redelivery: rebuild the diff this event produced the first time.
-        before = snapshot.previous ?? snapshot.state;
-        since = snapshot.updatedAt;
-      } else if (snapshot) {
-        before = snapshot.state;
-        since = snapshot.updatedAt;
-      } else {
-        const initial = await logic.initialState?.(report, ctx);
-        before = initial ?? {};
-        since = initial ? 'look-up' : event.time;
+    const position: ChangePosition = { at: event.time, eventId: event.id, kind: 'event' };
+    // Three attempts: a concurrent writer may move the head under us.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const head = await state.getSnapshot(id, report.key);
+      const headPosition: ChangePosition | undefined = head ? { at: head.updatedAt, eventId: head.lastEventId, kind: 'event' } : undefined;
+      const late = headPosition !== undefined && compareChangePositions(position, headPosition) < 0;
+      const { own, prior } = await state.stateChangesAround(id, report.key, position);
+      let before: JsonObject = prior?.after ?? {};
+      let since = prior ? (prior.kind === 'baseline' ? 'look-up' : prior.at) : event.time;
+      // Neither an earlier change nor, on a redelivery, a baseline: the earlier state is unknown.
+      let firstSight = !prior;
+      if (!prior && !own) {
+        // Look-ups show the present: only for an event newer than anything recorded.
+        const initial = await logic.initialState?.(report, late ? { ...ctx, lookups: noLookups } : ctx);
+        if (initial) {
+          await state.putStateChange(id, report.key, { at: event.time, eventId: event.id, kind: 'baseline', partial: false, after: initial });
+          before = initial;
+          since = 'look-up';
+          firstSight = false;
+        }
       }
       const after = report.partial ? mergeState(before, report.state) : report.state;
-      const stale = snapshot !== undefined && snapshot.lastEventId !== event.id && event.time < snapshot.updatedAt;
-      if (snapshot?.lastEventId !== event.id && !stale) {
-        const written = await this.deps.state.putSnapshot(
-          id,
-          report.key,
-          { state: after, previous: before, version: (snapshot?.version ?? 0) + 1, updatedAt: event.time, lastEventId: event.id },
-          snapshot?.version,
-        );
-        if (!written) continue;
-      }
-      // The first sighting of a thing is its baseline, unless a look-up told us its earlier state.
-      if (!snapshot && since !== 'look-up') return [];
+      // Rewritten on every attempt: a concurrent writer may have changed what came before.
+      await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after });
+      if (!(await this.moveHead(id, report.key, head, headPosition, position, before, after))) continue;
+      if (firstSight) return [];
       const diff = diffState(before, after);
       if (diff.length === 0) return [];
-      const observation = logic.assess({ report, before, after, diff, since }, event, ctx);
+      const observation = logic.assess({ report, before, after, diff, since, ...(late && head ? { newerStateSince: head.updatedAt } : {}) }, event, ctx);
       return observation ? [observation] : [];
     }
     throw new Error(`use case ${id}: snapshot ${report.key} kept changing under concurrent writers`);
+  }
+
+  /** Moves the head to a newer event's state, or applies a late event's untouched paths; false when another writer won. */
+  private async moveHead(
+    id: string,
+    key: string,
+    head: Snapshot | undefined,
+    headPosition: ChangePosition | undefined,
+    position: ChangePosition,
+    before: JsonObject,
+    after: JsonObject,
+  ): Promise<boolean> {
+    const { state } = this.deps;
+    const order = headPosition ? compareChangePositions(position, headPosition) : 1;
+    if (order === 0) return true;
+    if (order > 0 || !head || !headPosition) {
+      return state.putSnapshot(id, key, { state: after, version: (head?.version ?? 0) + 1, updatedAt: position.at, lastEventId: position.eventId }, head?.version);
+    }
+    const newer = await state.stateChangesBetween(id, key, position, headPosition);
+    const merged = applyLateChange(head.state, before, after, newer);
+    if (JSON.stringify(merged) === JSON.stringify(head.state)) return true;
+    return state.putSnapshot(id, key, { ...head, state: merged, version: head.version + 1 }, head.version);
   }
 
   private async record(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy, observation: Observation): Promise<Outcome> {
@@ -274,6 +311,9 @@ export class Engine {
         // The first finding is gone, its day may be sealed, or it was only collected (a backfill):
         // this repeat opens a new window and is written (and alerted) on its own.
       }
+      // An older finding (a late or redelivered event) never replaces a newer window: that would
+      // reopen the old window and let the newer one's repeats alert again. It is written on its own.
+      if (window && at < Date.parse(window.start)) return undefined;
       const opened = await state.putDedupWindow(finding.useCase, key, { findingId: finding.id, firstEventId: finding.eventId, start: finding.eventTime, windowMinutes }, window?.version);
       if (opened) return undefined;
       // Another worker opened or replaced the window meanwhile: look again.

@@ -5,7 +5,9 @@
  * Layout (one table, pk/sk):
  *   value     pk = <useCase>#<scope>   sk = v#<value>   firstSeen, lastSeen, lastSeenEpoch, expiresAt, seenDays, firstEventId
  *   scope     pk = <useCase>#<scope>   sk = #scope      watchedSince
- *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, previous, version, updatedAt, lastEventId
+ *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, version, updatedAt, lastEventId   (head: newest known state)
+ *   change    pk = <useCase>#<key>     sk = #h|<event ms, 15 digits>|<0 baseline, 1 event>|<eventId>
+ *             at, eventId, kind, report?, partial, after   (drift change log: the state at each event's time)
  *   record    pk = <useCase>#rec#<join> sk = t|<at>|<id> and k|<key>|<id> (one item per lookup key)
  *             id, at, keys, data, expiresAt   (correlate: e.g. build outputs by time and by hash)
  *   pending   pk = <useCase>#pending    sk = <join>|<claimedAt>|<subject>|<eventId>
@@ -39,13 +41,64 @@ export type SightingResult =
   | { readonly status: 'new' }
   | { readonly status: 'known' };
 
+/**
+ * The head of a drift key's change log: its newest known state, the event time and id of the newest
+ * change folded into it, and a version for optimistic writes.
+ */
 export interface Snapshot {
   readonly state: JsonObject;
-  /** The state before the last change, so a redelivered event can rebuild its diff. */
-  readonly previous?: JsonObject;
   readonly version: number;
+  /** Event time (ISO) of the newest change in `state`. */
   readonly updatedAt: string;
   readonly lastEventId: string;
+}
+
+/** Where a change sits in a key's history: event time, then a baseline before its event, then event id. */
+export interface ChangePosition {
+  readonly at: string;
+  readonly eventId: string;
+  /** 'event': what an event reported; 'baseline': the state just before that event (from a look-up). */
+  readonly kind: 'event' | 'baseline';
+}
+
+/** One entry of a drift key's change log. */
+export interface StateChange extends ChangePosition {
+  /** What the event reported (absent for a baseline). */
+  readonly report?: JsonObject;
+  readonly partial: boolean;
+  /** The key's state right after this change: the state at this point of the history. */
+  readonly after: JsonObject;
+}
+
+const CHANGE_PREFIX = '#h|';
+
+/** Epoch milliseconds, zero-padded, so sort keys order by time whatever the ISO spelling. */
+function timeKey(at: string): string {
+  const ms = Date.parse(at);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`state change: unreadable event time ${JSON.stringify(at)}`);
+  return String(ms).padStart(15, '0');
+}
+
+function changeSortKey(position: ChangePosition): string {
+  return `${CHANGE_PREFIX}${timeKey(position.at)}|${position.kind === 'baseline' ? 0 : 1}|${position.eventId}`;
+}
+
+/** Orders two positions as their sort keys do. */
+export function compareChangePositions(a: ChangePosition, b: ChangePosition): number {
+  const x = changeSortKey(a);
+  const y = changeSortKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function toStateChange(item: Record<string, unknown>): StateChange {
+  return {
+    at: String(item['at']),
+    eventId: String(item['eventId']),
+    kind: item['kind'] === 'baseline' ? 'baseline' : 'event',
+    ...(item['report'] ? { report: item['report'] as JsonObject } : {}),
+    partial: item['partial'] === true,
+    after: (item['after'] ?? {}) as JsonObject,
+  };
 }
 
 /** Only ever filled from a confirmed write or a read: never from a write whose outcome is unknown. */
@@ -238,6 +291,7 @@ export class StateStore {
     return count;
   }
 
+  /** The current (newest) known state of a drift key: the head of its change log. */
   async getSnapshot(useCase: string, key: string): Promise<Snapshot | undefined> {
     this.calls += 1;
     const { Item } = await this.doc.send(
@@ -246,18 +300,78 @@ export class StateStore {
     if (!Item) return undefined;
     return {
       state: Item['state'] as JsonObject,
-      ...(Item['previous'] ? { previous: Item['previous'] as JsonObject } : {}),
       version: Number(Item['version'] ?? 0),
       updatedAt: String(Item['updatedAt'] ?? ''),
       lastEventId: String(Item['lastEventId'] ?? ''),
     };
   }
 
-  /** Optimistic write: false when someone else wrote a newer version first. */
+  /** Optimistic write of the head: false when someone else wrote a newer version first. */
   async putSnapshot(useCase: string, key: string, snapshot: Snapshot, expectedVersion: number | undefined): Promise<boolean> {
     return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot }, expectedVersion);
   }
 
+  /**
+   * Records one change of a drift key in its change log (idempotent: a redelivery rewrites the same
+   * item). Changes are ordered by event time, then kind (a baseline before its event), then event id.
+   */
+  async putStateChange(useCase: string, key: string, change: StateChange): Promise<void> {
+    this.calls += 1;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `${useCase}#${key}`, sk: changeSortKey(change), ...change },
+      }),
+    );
+  }
+
+  /**
+   * The change at `position` (if recorded) and the newest change before it: what the key was at
+   * that event's time, whatever was delivered since. One query.
+   */
+  async stateChangesAround(useCase: string, key: string, position: ChangePosition): Promise<{ own?: StateChange; prior?: StateChange }> {
+    this.calls += 1;
+    const own = changeSortKey(position);
+    const { Items = [] } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `${useCase}#${key}`, ':from': CHANGE_PREFIX, ':to': own },
+        ScanIndexForward: false,
+        Limit: 2,
+        ConsistentRead: true,
+      }),
+    );
+    const [first, second] = Items;
+    if (first && first['sk'] === own) return { own: toStateChange(first), ...(second ? { prior: toStateChange(second) } : {}) };
+    return first ? { prior: toStateChange(first) } : {};
+  }
+
+  /** The newest change at or before `at` (ISO event time): the key's state at that time, as known. */
+  async stateChangeAtOrBefore(useCase: string, key: string, at: string): Promise<StateChange | undefined> {
+    this.calls += 1;
+    const { Items = [] } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `${useCase}#${key}`, ':from': CHANGE_PREFIX, ':to': `${CHANGE_PREFIX}${timeKey(at)}|\uffff` },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    return Items[0] ? toStateChange(Items[0]) : undefined;
+  }
+
+  /** Changes after `after` up to and including `upTo`, oldest first (what a late event must not overwrite). */
+  async stateChangesBetween(useCase: string, key: string, after: ChangePosition, upTo: ChangePosition): Promise<StateChange[]> {
+    const items = await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'attribute_exists(eventId)', {
+      ':pk': `${useCase}#${key}`,
+      ':from': `${changeSortKey(after)}\u0000`,
+      ':to': changeSortKey(upTo),
+    });
+    return items.map(toStateChange);
+  }
 
   /**
    * When the use case started evaluating events (its staging days count from there): the earliest

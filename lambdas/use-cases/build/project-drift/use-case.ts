@@ -199,6 +199,8 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
     viaInfrastructureAsCode: iac,
     eventName: event.cloudTrail?.eventName,
     ...(unknown.length > 0 ? { earlierValueUnknown: unknown.map((entry) => entry.path) } : {}),
+    // Delivered late: judged against the state at its own time; newer state was kept.
+    ...(facts.newerStateSince ? { deliveredAfterNewerChange: facts.newerStateSince } : {}),
   };
 
   if (known.length === 0) {
