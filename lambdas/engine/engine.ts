@@ -177,7 +177,12 @@ export class Engine {
       let since = prior ? (prior.kind === 'baseline' ? 'look-up' : prior.at) : event.time;
       // Neither an earlier change nor, on a redelivery, a baseline: the earlier state is unknown.
       let firstSight = !prior;
-      if (!prior && !own) {
+      if (!prior && !own && head && !late) {
+        // A head without a change log (written before change logs existed): it is the state before.
+        before = head.state;
+        since = head.updatedAt;
+        firstSight = false;
+      } else if (!prior && !own) {
         // Look-ups show the present: only for an event newer than anything recorded.
         const initial = await logic.initialState?.(report, late ? { ...ctx, lookups: noLookups } : ctx);
         if (initial) {

@@ -206,3 +206,13 @@ describe('dedup windows under redelivery (#13 defect 3c)', () => {
     expect(repeat).toEqual([expect.objectContaining({ status: 'deduplicated', into: opened?.finding.id, counted: true })]);
   });
 });
+
+describe('drift heads written before change logs existed', () => {
+  it('a head without a change log is the state before the next event', async () => {
+    const { engine, state } = await faultyEngine();
+    // What the previous release left: a head only.
+    await state.putSnapshot('build.project-drift', `project/${PROJECT}`, { state: { source: { type: 'CODECOMMIT', buildspec: { inline: false, sha256: 'sha256:000000000000', preview: 'buildspec.yml' } } }, version: 3, updatedAt: '2026-10-01T09:00:00Z', lastEventId: 'old' }, undefined);
+    const findings = created(await deliver(engine, attack), 'build.project-drift');
+    expect(findings.map((o) => o.finding.severity)).toEqual(['critical']);
+  });
+});
