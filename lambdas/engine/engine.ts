@@ -19,7 +19,7 @@ import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
-import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, UseCase, UseCaseContext } from './use-case.js';
+import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, StateReport, UseCase, UseCaseContext } from './use-case.js';
 
 export interface EngineDeps {
   readonly config: BuildwatchConfig;
@@ -167,6 +167,8 @@ export class Engine {
     const report = await logic.report(event, ctx);
     if (!report) return [];
     const position: ChangePosition = { at: event.time, eventId: event.id, kind: 'event' };
+    const fast = await this.driftAfterLatest(id, logic, report, event, ctx, position);
+    if (fast) return fast;
     // Three attempts: a concurrent writer may move the head under us.
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const head = await state.getSnapshot(id, report.key);
@@ -203,6 +205,25 @@ export class Engine {
       return observation ? [observation] : [];
     }
     throw new Error(`use case ${id}: snapshot ${report.key} kept changing under concurrent writers`);
+  }
+
+  /**
+   * The usual case in three calls (query, change, head): a first delivery of an event newer than
+   * everything recorded, whose head still sits at the newest earlier change. Undefined when that is
+   * not so (first sight, redelivery, late event, a concurrent writer): the full path decides.
+   */
+  private async driftAfterLatest(id: string, logic: DriftLogic, report: StateReport, event: PipelineEvent, ctx: UseCaseContext, position: ChangePosition): Promise<Observation[] | undefined> {
+    const { state } = this.deps;
+    const { own, prior } = await state.stateChangesAround(id, report.key, position);
+    if (own || !prior || prior.kind !== 'event') return undefined;
+    const before = prior.after;
+    const after = report.partial ? mergeState(before, report.state) : report.state;
+    await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after });
+    if (!(await state.advanceSnapshot(id, report.key, prior, { state: after, at: position.at, eventId: position.eventId }))) return undefined;
+    const diff = diffState(before, after);
+    if (diff.length === 0) return [];
+    const observation = logic.assess({ report, before, after, diff, since: prior.at }, event, ctx);
+    return observation ? [observation] : [];
   }
 
   /** Moves the head to a newer event's state, or applies a late event's untouched paths; false when another writer won. */

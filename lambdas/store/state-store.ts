@@ -5,7 +5,7 @@
  * Layout (one table, pk/sk):
  *   value     pk = <useCase>#<scope>   sk = v#<value>   firstSeen, lastSeen, lastSeenEpoch, expiresAt, seenDays, firstEventId
  *   scope     pk = <useCase>#<scope>   sk = #scope      watchedSince
- *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, version, updatedAt, lastEventId   (head: newest known state)
+ *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, version, updatedAt, lastEventId, position   (head: newest known state)
  *   change    pk = <useCase>#<key>     sk = #h|<event ms, 15 digits>|<0 baseline, 1 event>|<eventId>
  *             at, eventId, kind, report?, partial, after   (drift change log: the state at each event's time)
  *   record    pk = <useCase>#rec#<join> sk = t|<at>|<id> and k|<key>|<id> (one item per lookup key)
@@ -77,6 +77,11 @@ function timeKey(at: string): string {
   const ms = Date.parse(at);
   if (!Number.isFinite(ms) || ms < 0) throw new Error(`state change: unreadable event time ${JSON.stringify(at)}`);
   return String(ms).padStart(15, '0');
+}
+
+/** Where a head sits in its key's change log (stored, so a write can be conditioned on it). */
+function headPosition(snapshot: Snapshot): string {
+  return changeSortKey({ at: snapshot.updatedAt, eventId: snapshot.lastEventId, kind: 'event' });
 }
 
 function changeSortKey(position: ChangePosition): string {
@@ -308,7 +313,38 @@ export class StateStore {
 
   /** Optimistic write of the head: false when someone else wrote a newer version first. */
   async putSnapshot(useCase: string, key: string, snapshot: Snapshot, expectedVersion: number | undefined): Promise<boolean> {
-    return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot }, expectedVersion);
+    return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot, position: headPosition(snapshot) }, expectedVersion);
+  }
+
+  /**
+   * Moves the head forward without reading it first: succeeds only if the head still sits at `from`
+   * (the change the new state was computed from). False otherwise: the caller reads it and decides.
+   */
+  async advanceSnapshot(useCase: string, key: string, from: ChangePosition, to: { state: JsonObject; at: string; eventId: string }): Promise<boolean> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `${useCase}#${key}`, sk: '#snapshot' },
+          UpdateExpression: 'SET #state = :state, updatedAt = :at, lastEventId = :eventId, #position = :to ADD version :one',
+          ConditionExpression: '#position = :from',
+          ExpressionAttributeNames: { '#state': 'state', '#position': 'position' },
+          ExpressionAttributeValues: {
+            ':state': to.state,
+            ':at': to.at,
+            ':eventId': to.eventId,
+            ':to': changeSortKey({ at: to.at, eventId: to.eventId, kind: 'event' }),
+            ':from': changeSortKey(from),
+            ':one': 1,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /**

@@ -45,6 +45,10 @@ async function deliver(engine: Engine, event: EventBridgeEvent): Promise<Outcome
   return outcomes;
 }
 
+/** A write of a drift head (a put, or the conditional update that moves it forward). */
+const isHeadWrite = (c: { name: string; input: Record<string, unknown> }) =>
+  (c.name === 'PutCommand' && (c.input['Item'] as Record<string, unknown>)['sk'] === '#snapshot') || (c.name === 'UpdateCommand' && (c.input['Key'] as Record<string, unknown>)['sk'] === '#snapshot');
+
 const created = (outcomes: readonly Outcome[], useCase?: string) =>
   outcomes.filter((o): o is Extract<Outcome, { status: 'finding' }> => o.status === 'finding' && o.created && (!useCase || o.finding.useCase === useCase));
 
@@ -111,7 +115,7 @@ describe('drift under redelivery and reordering (#13 defect 3)', () => {
 
   it('(a) also when the snapshot write landed and its answer was lost', async () => {
     const { engine, client } = await faultyEngine();
-    client.plan = failOnce((c) => c.name === 'PutCommand' && (c.input['Item'] as Record<string, unknown>)['sk'] === '#snapshot', 'after');
+    client.plan = failOnce(isHeadWrite, 'after');
     await expect(deliver(engine, create)).rejects.toBeInstanceOf(InjectedTimeout);
     expect((await deliver(engine, create)).filter((o) => o.status === 'finding')).toEqual([]);
   });
@@ -148,7 +152,7 @@ describe('drift under redelivery and reordering (#13 defect 3)', () => {
   it('(b) an update whose head write landed unanswered keeps its severity on retry', async () => {
     const { engine, client } = await faultyEngine();
     await deliver(engine, create);
-    client.plan = failOnce((c) => c.name === 'PutCommand' && (c.input['Item'] as Record<string, unknown>)['sk'] === '#snapshot', 'after');
+    client.plan = failOnce(isHeadWrite, 'after');
     await expect(deliver(engine, attack)).rejects.toBeInstanceOf(InjectedTimeout);
     expect(created(await deliver(engine, attack), 'build.project-drift').map((o) => o.finding.severity)).toEqual(['critical']);
   });
