@@ -324,7 +324,11 @@ export class Engine {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const window = await state.getDedupWindow(finding.useCase, key);
       // The window's own first finding, delivered again: the ledger's conditional put says so.
-      if (window?.findingId === finding.id) return undefined;
+      if (window?.findingId === finding.id) {
+        // Its record of the window may have been lost with the first attempt.
+        await state.recordDedupWindow(finding.useCase, key, { findingId: window.findingId, firstEventId: window.firstEventId, start: window.start, windowMinutes: window.windowMinutes });
+        return undefined;
+      }
       if (window && Math.abs(at - Date.parse(window.start)) < window.windowMinutes * 60_000) {
         if (!(await state.markRepeat(finding.useCase, key, finding.id, window))) {
           return { status: 'deduplicated', finding, into: window.findingId, counted: false };
@@ -337,14 +341,38 @@ export class Engine {
         // The first finding is gone, its day may be sealed, or it was only collected (a backfill):
         // this repeat opens a new window and is written (and alerted) on its own.
       }
-      // An older finding (a late or redelivered event) never replaces a newer window: that would
-      // reopen the old window and let the newer one's repeats alert again. It is written on its own.
-      if (window && at < Date.parse(window.start)) return undefined;
-      const opened = await state.putDedupWindow(finding.useCase, key, { findingId: finding.id, firstEventId: finding.eventId, start: finding.eventTime, windowMinutes }, window?.version);
-      if (opened) return undefined;
+      // An older finding (a late or redelivered event) never replaces a newer window (that would
+      // reopen the old one and let the newer one's repeats alert again): it is judged against the
+      // window of its own time.
+      if (window && at < Date.parse(window.start)) return this.deduplicateLate(finding, key, windowMinutes);
+      const opening = { findingId: finding.id, firstEventId: finding.eventId, start: finding.eventTime, windowMinutes };
+      if (await state.putDedupWindow(finding.useCase, key, opening, window?.version)) {
+        await state.recordDedupWindow(finding.useCase, key, opening);
+        return undefined;
+      }
       // Another worker opened or replaced the window meanwhile: look again.
     }
     return undefined;
+  }
+
+  /**
+   * A finding older than the current window: a repeat of the window that covered its own time
+   * (counted once, whatever the deliveries), the first finding of one (a redelivery), or its own.
+   */
+  private async deduplicateLate(finding: Finding, key: string, windowMinutes: number): Promise<Outcome | undefined> {
+    const { state, findings } = this.deps;
+    const at = Date.parse(finding.eventTime);
+    const windows = await state.dedupWindowsAround(finding.useCase, key, finding.eventTime, windowMinutes);
+    const covering = windows.filter((w) => Math.abs(at - Date.parse(w.start)) < w.windowMinutes * 60_000);
+    // The latest window opened at or before the event, else the earliest after it (an out-of-order repeat).
+    const own = [...covering].reverse().find((w) => Date.parse(w.start) <= at) ?? covering[0];
+    if (!own || own.findingId === finding.id || !findings.amend) return undefined;
+    if (!(await state.markRepeat(finding.useCase, key, finding.id, own))) return { status: 'deduplicated', finding, into: own.findingId, counted: false };
+    const amended = await findings.amend(own.findingId, (stored) => ({
+      occurrences: (stored.occurrences ?? 1) + 1,
+      lastSeen: laterOf(stored.lastSeen ?? stored.eventTime, finding.eventTime),
+    }));
+    return amended === 'amended' ? { status: 'deduplicated', finding, into: own.findingId, counted: true } : undefined;
   }
 }
 

@@ -16,6 +16,7 @@
  *   window    pk = <useCase>#dedup|<sha256 of mode|severity|dedupKey>   sk = #window
  *             findingId, firstEventId, start, windowMinutes, version, expiresAt   (dedup window)
  *   repeat    same pk, sk = o|<the repeat's own finding id>   expiresAt   (a repeat already counted)
+ *   opened    same pk, sk = w|<start ms, 15 digits>|<findingId>   the window's fields   (every window opened, for late events)
  * Times are event times, never the wall clock, so replaying history behaves like living through it.
  */
 import { createHash } from 'node:crypto';
@@ -472,6 +473,37 @@ export class StateStore {
       },
       expectedVersion,
     );
+  }
+
+  /**
+   * Keeps a window opened (called once `putDedupWindow` succeeded): the current window item is
+   * replaced by newer ones, so a late event finds the window of its own time here.
+   */
+  async recordDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>): Promise<void> {
+    this.calls += 1;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: dedupPartition(useCase, key), sk: `w|${timeKey(window.start)}|${window.findingId}`, ...window, expiresAt: windowExpiry(window.start, window.windowMinutes) },
+      }),
+    );
+  }
+
+  /** Windows of (use case, key) that opened within `windowMinutes` of `at`, oldest first. */
+  async dedupWindowsAround(useCase: string, key: string, at: string, windowMinutes: number): Promise<Array<Omit<DedupWindow, 'version'>>> {
+    const ms = Date.parse(at);
+    const span = windowMinutes * 60_000;
+    const items = await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'attribute_exists(findingId)', {
+      ':pk': dedupPartition(useCase, key),
+      ':from': `w|${timeKey(new Date(Math.max(0, ms - span)).toISOString())}`,
+      ':to': `w|${timeKey(new Date(ms + span).toISOString())}|\uffff`,
+    });
+    return items.map((item) => ({
+      findingId: String(item['findingId']),
+      firstEventId: String(item['firstEventId']),
+      start: String(item['start']),
+      windowMinutes: Number(item['windowMinutes'] ?? 0),
+    }));
   }
 
   /** Optimistic write of a versioned item: created when absent, replaced only at the version read. */

@@ -211,6 +211,20 @@ describe('dedup windows under redelivery (#13 defect 3c)', () => {
   });
 });
 
+describe('dedup windows for late events (#13 defect 3c)', () => {
+  it('a late repeat folds into the window of its own time; a redelivered repeat is never counted twice', async () => {
+    const { engine, findings } = await faultyEngine();
+    const [first] = created(await engine.evaluate(branchProbe, branchDeleted('w-1', '2026-10-20T10:00:00Z')));
+    const repeat = branchDeleted('w-2', '2026-10-20T10:20:00Z');
+    expect(await engine.evaluate(branchProbe, repeat)).toEqual([expect.objectContaining({ status: 'deduplicated', into: first?.finding.id, counted: true })]);
+    expect(created(await engine.evaluate(branchProbe, branchDeleted('w-3', '2026-10-20T11:30:00Z')))).toHaveLength(1);
+    // After the newer window opened: the repeat again, and a repeat never seen before, both of the first window.
+    expect(await engine.evaluate(branchProbe, repeat)).toEqual([expect.objectContaining({ status: 'deduplicated', into: first?.finding.id, counted: false })]);
+    expect(await engine.evaluate(branchProbe, branchDeleted('w-4', '2026-10-20T10:25:00Z'))).toEqual([expect.objectContaining({ status: 'deduplicated', into: first?.finding.id, counted: true })]);
+    expect((await findings.get(first?.finding.id ?? ''))?.occurrences).toBe(3);
+  });
+});
+
 describe('drift heads written before change logs existed', () => {
   it('a head without a change log is the state before the next event', async () => {
     const { engine, state } = await faultyEngine();
