@@ -70,7 +70,10 @@ export class Engine {
         options: useCase.optionsSchema ? useCase.optionsSchema.parse(raw) : raw,
         knownState: async (owner, key, at) => {
           const change = await this.deps.state.stateChangeAtOrBefore(owner, key, at);
-          return change ? knownStateOf(change) : undefined;
+          if (change) return knownStateOf(change);
+          // Changes are kept forget-after days; the head holds from its own time on.
+          const head = await this.deps.state.getSnapshot(owner, key);
+          return head && Date.parse(head.updatedAt) <= Date.parse(at) ? { state: head.state, at: head.updatedAt, eventId: head.lastEventId, fromLookUp: false } : undefined;
         },
       };
       this.contexts.set(useCase.metadata.id, ctx);
@@ -107,7 +110,7 @@ export class Engine {
       case 'firstSeen':
         return this.firstSeen(useCase, logic, event, policy, ctx);
       case 'drift':
-        return this.drift(useCase, logic, event, ctx);
+        return this.drift(useCase, logic, event, ctx, policy.forgetAfterDays);
       case 'correlate':
         throw new UnsupportedKindError(`use case ${useCase.metadata.id}: correlate is evaluated by the correlator, not observed`);
     }
@@ -161,13 +164,13 @@ export class Engine {
    * tells, and only for an event at the front of the history: an older event gets no look-up (what
    * it shows now is not the state at that event's time).
    */
-  private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent, ctx: UseCaseContext): Promise<Observation[]> {
+  private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent, ctx: UseCaseContext, keepDays: number): Promise<Observation[]> {
     const id = useCase.metadata.id;
     const { state } = this.deps;
     const report = await logic.report(event, ctx);
     if (!report) return [];
     const position: ChangePosition = { at: event.time, eventId: event.id, kind: 'event' };
-    const fast = await this.driftAfterLatest(id, logic, report, event, ctx, position);
+    const fast = await this.driftAfterLatest(id, logic, report, event, ctx, position, keepDays);
     if (fast) return fast;
     // Three attempts: a concurrent writer may move the head under us.
     for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -188,7 +191,7 @@ export class Engine {
         // Look-ups show the present: only for an event newer than anything recorded.
         const initial = await logic.initialState?.(report, late ? { ...ctx, lookups: noLookups } : ctx);
         if (initial) {
-          await state.putStateChange(id, report.key, { at: event.time, eventId: event.id, kind: 'baseline', partial: false, after: initial });
+          await state.putStateChange(id, report.key, { at: event.time, eventId: event.id, kind: 'baseline', partial: false, after: initial }, keepDays);
           before = initial;
           since = 'look-up';
           firstSight = false;
@@ -196,7 +199,7 @@ export class Engine {
       }
       const after = report.partial ? mergeState(before, report.state) : report.state;
       // Rewritten on every attempt: a concurrent writer may have changed what came before.
-      await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after });
+      await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
       if (!(await this.moveHead(id, report.key, head, headPosition, position, before, after))) continue;
       if (firstSight) return [];
       const diff = diffState(before, after);
@@ -212,13 +215,13 @@ export class Engine {
    * everything recorded, whose head still sits at the newest earlier change. Undefined when that is
    * not so (first sight, redelivery, late event, a concurrent writer): the full path decides.
    */
-  private async driftAfterLatest(id: string, logic: DriftLogic, report: StateReport, event: PipelineEvent, ctx: UseCaseContext, position: ChangePosition): Promise<Observation[] | undefined> {
+  private async driftAfterLatest(id: string, logic: DriftLogic, report: StateReport, event: PipelineEvent, ctx: UseCaseContext, position: ChangePosition, keepDays: number): Promise<Observation[] | undefined> {
     const { state } = this.deps;
     const { own, prior } = await state.stateChangesAround(id, report.key, position);
     if (own || !prior || prior.kind !== 'event') return undefined;
     const before = prior.after;
     const after = report.partial ? mergeState(before, report.state) : report.state;
-    await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after });
+    await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
     if (!(await state.advanceSnapshot(id, report.key, prior, { state: after, at: position.at, eventId: position.eventId }))) return undefined;
     const diff = diffState(before, after);
     if (diff.length === 0) return [];

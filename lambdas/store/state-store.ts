@@ -7,7 +7,7 @@
  *   scope     pk = <useCase>#<scope>   sk = #scope      watchedSince
  *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, version, updatedAt, lastEventId, position   (head: newest known state)
  *   change    pk = <useCase>#<key>     sk = #h|<event ms, 15 digits>|<0 baseline, 1 event>|<eventId>
- *             at, eventId, kind, report?, partial, after   (drift change log: the state at each event's time)
+ *             at, eventId, kind, report?, partial, after, expiresAt   (drift change log: the state at each event's time, kept forget-after days)
  *   record    pk = <useCase>#rec#<join> sk = t|<at>|<id> and k|<key>|<id> (one item per lookup key)
  *             id, at, keys, data, expiresAt   (correlate: e.g. build outputs by time and by hash)
  *   pending   pk = <useCase>#pending    sk = <join>|<claimedAt>|<subject>|<eventId>
@@ -352,12 +352,13 @@ export class StateStore {
    * Records one change of a drift key in its change log (idempotent: a redelivery rewrites the same
    * item). Changes are ordered by event time, then kind (a baseline before its event), then event id.
    */
-  async putStateChange(useCase: string, key: string, change: StateChange): Promise<void> {
+  async putStateChange(useCase: string, key: string, change: StateChange, keepDays: number): Promise<void> {
     this.calls += 1;
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `${useCase}#${key}`, sk: changeSortKey(change), ...change },
+        // Kept keepDays from its event time (TTL); the head outlives them, and the engine falls back on it.
+        Item: { pk: `${useCase}#${key}`, sk: changeSortKey(change), ...change, expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS },
       }),
     );
   }

@@ -13,6 +13,8 @@ import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
 import { route } from '../../lambdas/engine/router.js';
 import { defineUseCase, type UseCase } from '../../lambdas/engine/use-case.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
+import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
+import { normaliseProject } from '../../lambdas/use-cases/build/codebuild.js';
 import { FindingsStore } from '../../lambdas/store/findings-store.js';
 import { StateStore } from '../../lambdas/store/state-store.js';
 import { useCases } from '../../lambdas/use-cases/index.js';
@@ -232,5 +234,20 @@ describe('drift heads written before change logs existed', () => {
     await state.putSnapshot('build.project-drift', `project/${PROJECT}`, { state: { source: { type: 'CODECOMMIT', buildspec: { inline: false, sha256: 'sha256:000000000000', preview: 'buildspec.yml' } } }, version: 3, updatedAt: '2026-10-01T09:00:00Z', lastEventId: 'old' }, undefined);
     const findings = created(await deliver(engine, attack), 'build.project-drift');
     expect(findings.map((o) => o.finding.severity)).toEqual(['critical']);
+  });
+});
+
+describe('the project state build.build-override reads (#14 defect 1)', () => {
+  it('falls back on the drift head when the change log holds nothing at the build start (expired changes, or an older release)', async () => {
+    const { engine, state } = await faultyEngine({}, createRecordedLookups(join(CASES, 'build/build-override/cases/recorded/before-image-bump')));
+    const history = JSON.parse(readFileSync(join(CASES, 'build/build-override/cases/override-after-image-bump.json'), 'utf8')) as { history: Array<{ detail: { responseElements: { project: Record<string, unknown> } } }> };
+    const project = structuredClone(history.history[0]!.detail.responseElements.project);
+    (project['environment'] as Record<string, unknown>)['image'] = 'aws/codebuild/standard:7.0';
+    await state.putSnapshot('build.project-drift', `project/${PROJECT}`, { state: normaliseProject(project), version: 1, updatedAt: '2026-10-20T08:00:00Z', lastEventId: 'bump' }, undefined);
+    const [same] = caseEvents('build/build-override/cases/cloudformation-image-bump-then-build.json', 'events');
+    const [foreign] = caseEvents('build/build-override/cases/override-after-image-bump.json', 'events');
+    expect(created(await deliver(engine, same as EventBridgeEvent), 'build.build-override')).toEqual([]);
+    const found = created(await deliver(engine, foreign as EventBridgeEvent), 'build.build-override');
+    expect(found.map((o) => o.finding.summary)).toEqual([expect.stringContaining('(project: aws/codebuild/standard:7.0)')]);
   });
 });

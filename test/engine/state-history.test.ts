@@ -35,7 +35,7 @@ const dynamo = useLocalDynamo();
 describe('StateStore change log', () => {
   it('orders changes by event time whatever the ISO spelling, a baseline just before its event', async () => {
     const { state } = await dynamo.freshStores();
-    const put = (at: string, eventId: string, kind: 'event' | 'baseline' = 'event') => state.putStateChange('u', 'k', { at, eventId, kind, partial: false, after: { at, kind } });
+    const put = (at: string, eventId: string, kind: 'event' | 'baseline' = 'event') => state.putStateChange('u', 'k', { at, eventId, kind, partial: false, after: { at, kind } }, 90);
     await put('2026-10-01T10:00:21Z', 'later');
     await put('2026-10-01T10:00:21.5Z', 'latest');
     await put('2026-10-01T10:00:20.900Z', 'earlier');
