@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
-import type { StateStore } from '../store/state-store.js';
+import { compareChangePositions, type ChangePosition, type Snapshot, type StateStore } from '../store/state-store.js';
+import { noLookups } from '../lookups/lookups.js';
+import { applyLateChange, knownStateOf } from './state-history.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { diffState, mergeState } from './diff.js';
@@ -17,7 +19,7 @@ import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
-import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, Sighting, UseCase, UseCaseContext } from './use-case.js';
+import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, Sighting, StateReport, UseCase, UseCaseContext } from './use-case.js';
 
 export interface EngineDeps {
   readonly config: BuildwatchConfig;
@@ -62,7 +64,18 @@ export class Engine {
     let ctx = this.contexts.get(useCase.metadata.id);
     if (!ctx) {
       const raw = this.deps.config.useCases[useCase.metadata.id]?.options ?? {};
-      ctx = { config: this.deps.config, lookups: this.deps.lookups, options: useCase.optionsSchema ? useCase.optionsSchema.parse(raw) : raw };
+      ctx = {
+        config: this.deps.config,
+        lookups: this.deps.lookups,
+        options: useCase.optionsSchema ? useCase.optionsSchema.parse(raw) : raw,
+        knownState: async (owner, key, at) => {
+          const change = await this.deps.state.stateChangeAtOrBefore(owner, key, at);
+          if (change) return knownStateOf(change);
+          // Changes are kept forget-after days; the head holds from its own time on.
+          const head = await this.deps.state.getSnapshot(owner, key);
+          return head && Date.parse(head.updatedAt) <= Date.parse(at) ? { state: head.state, at: head.updatedAt, eventId: head.lastEventId, fromLookUp: false } : undefined;
+        },
+      };
       this.contexts.set(useCase.metadata.id, ctx);
     }
     return ctx;
@@ -97,7 +110,7 @@ export class Engine {
       case 'firstSeen':
         return this.firstSeen(useCase, logic, event, policy, ctx);
       case 'drift':
-        return this.drift(useCase, logic, event, ctx);
+        return this.drift(useCase, logic, event, ctx, policy.forgetAfterDays);
       case 'correlate':
         throw new UnsupportedKindError(`use case ${useCase.metadata.id}: correlate is evaluated by the correlator, not observed`);
     }
@@ -146,46 +159,99 @@ export class Engine {
     return observations;
   }
 
-  private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent, ctx: UseCaseContext): Promise<Observation[]> {
+  /**
+   * Drift in event time: the event is judged against the state at its own time (the newest change
+   * before it in the key's change log), so a redelivery rebuilds the same diff and a late event is
+   * never diffed against newer state. The head moves forward only with newer events; a late event
+   * fills in just the paths no newer change touched. A look-up fills in only what nothing recorded
+   * tells, and only for an event at the front of the history: an older event gets no look-up (what
+   * it shows now is not the state at that event's time).
+   */
+  private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent, ctx: UseCaseContext, keepDays: number): Promise<Observation[]> {
     const id = useCase.metadata.id;
+    const { state } = this.deps;
     const report = await logic.report(event, ctx);
     if (!report) return [];
-    // Two attempts: a concurrent writer may win the optimistic write once.
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      const snapshot = await this.deps.state.getSnapshot(id, report.key);
-      let before: JsonObject;
-      let since: string;
-      if (snapshot && snapshot.lastEventId === event.id) {
-        // A redelivery: rebuild the diff this event produced the first time.
-        before = snapshot.previous ?? snapshot.state;
-        since = snapshot.updatedAt;
-      } else if (snapshot) {
-        before = snapshot.state;
-        since = snapshot.updatedAt;
-      } else {
-        const initial = await logic.initialState?.(report, ctx);
-        before = initial ?? {};
-        since = initial ? 'look-up' : event.time;
+    const position: ChangePosition = { at: event.time, eventId: event.id, kind: 'event' };
+    const fast = await this.driftAfterLatest(id, logic, report, event, ctx, position, keepDays);
+    if (fast) return fast;
+    // Three attempts: a concurrent writer may move the head under us.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const head = await state.getSnapshot(id, report.key);
+      const headPosition: ChangePosition | undefined = head ? { at: head.updatedAt, eventId: head.lastEventId, kind: 'event' } : undefined;
+      const late = headPosition !== undefined && compareChangePositions(position, headPosition) < 0;
+      const { own, prior } = await state.stateChangesAround(id, report.key, position);
+      let before: JsonObject = prior?.after ?? {};
+      let since = prior ? (prior.kind === 'baseline' ? 'look-up' : prior.at) : event.time;
+      // Neither an earlier change nor, on a redelivery, a baseline: the earlier state is unknown.
+      let firstSight = !prior;
+      if (!prior && !own && head && !late) {
+        // A head without a change log (written before change logs existed): it is the state before.
+        before = head.state;
+        since = head.updatedAt;
+        firstSight = false;
+      } else if (!prior && !own) {
+        // Look-ups show the present: only for an event newer than anything recorded.
+        const initial = await logic.initialState?.(report, late ? { ...ctx, lookups: noLookups } : ctx);
+        if (initial) {
+          await state.putStateChange(id, report.key, { at: event.time, eventId: event.id, kind: 'baseline', partial: false, after: initial }, keepDays);
+          before = initial;
+          since = 'look-up';
+          firstSight = false;
+        }
       }
-      const after = logic.next ? logic.next(before, report, event, ctx) : report.partial ? mergeState(before, report.state) : report.state;
-      const stale = snapshot !== undefined && snapshot.lastEventId !== event.id && event.time < snapshot.updatedAt;
-      if (snapshot?.lastEventId !== event.id && !stale) {
-        const written = await this.deps.state.putSnapshot(
-          id,
-          report.key,
-          { state: after, previous: before, version: (snapshot?.version ?? 0) + 1, updatedAt: event.time, lastEventId: event.id },
-          snapshot?.version,
-        );
-        if (!written) continue;
-      }
-      // The first sighting of a thing is its baseline, unless a look-up told us its earlier state.
-      if (!snapshot && since !== 'look-up') return [];
+      const after = nextState(logic, before, report, event, ctx);
+      // Rewritten on every attempt: a concurrent writer may have changed what came before.
+      await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
+      if (!(await this.moveHead(id, report.key, head, headPosition, position, before, after))) continue;
+      if (firstSight) return [];
       const diff = diffState(before, after);
       if (diff.length === 0) return [];
-      const observation = logic.assess({ report, before, after, diff, since }, event, ctx);
+      const observation = logic.assess({ report, before, after, diff, since, ...(late && head ? { newerStateSince: head.updatedAt } : {}) }, event, ctx);
       return observation ? [observation] : [];
     }
     throw new Error(`use case ${id}: snapshot ${report.key} kept changing under concurrent writers`);
+  }
+
+  /**
+   * The usual case in three calls (query, change, head): a first delivery of an event newer than
+   * everything recorded, whose head still sits at the newest earlier change. Undefined when that is
+   * not so (first sight, redelivery, late event, a concurrent writer): the full path decides.
+   */
+  private async driftAfterLatest(id: string, logic: DriftLogic, report: StateReport, event: PipelineEvent, ctx: UseCaseContext, position: ChangePosition, keepDays: number): Promise<Observation[] | undefined> {
+    const { state } = this.deps;
+    const { own, prior } = await state.stateChangesAround(id, report.key, position);
+    if (own || !prior || prior.kind !== 'event') return undefined;
+    const before = prior.after;
+    const after = nextState(logic, before, report, event, ctx);
+    await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
+    if (!(await state.advanceSnapshot(id, report.key, prior, { state: after, at: position.at, eventId: position.eventId }))) return undefined;
+    const diff = diffState(before, after);
+    if (diff.length === 0) return [];
+    const observation = logic.assess({ report, before, after, diff, since: prior.at }, event, ctx);
+    return observation ? [observation] : [];
+  }
+
+  /** Moves the head to a newer event's state, or applies a late event's untouched paths; false when another writer won. */
+  private async moveHead(
+    id: string,
+    key: string,
+    head: Snapshot | undefined,
+    headPosition: ChangePosition | undefined,
+    position: ChangePosition,
+    before: JsonObject,
+    after: JsonObject,
+  ): Promise<boolean> {
+    const { state } = this.deps;
+    const order = headPosition ? compareChangePositions(position, headPosition) : 1;
+    if (order === 0) return true;
+    if (order > 0 || !head || !headPosition) {
+      return state.putSnapshot(id, key, { state: after, version: (head?.version ?? 0) + 1, updatedAt: position.at, lastEventId: position.eventId }, head?.version);
+    }
+    const newer = await state.stateChangesBetween(id, key, position, headPosition);
+    const merged = applyLateChange(head.state, before, after, newer);
+    if (JSON.stringify(merged) === JSON.stringify(head.state)) return true;
+    return state.putSnapshot(id, key, { ...head, state: merged, version: head.version + 1 }, head.version);
   }
 
   private async record(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy, observation: Observation): Promise<Outcome> {
@@ -264,7 +330,11 @@ export class Engine {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const window = await state.getDedupWindow(finding.useCase, key);
       // The window's own first finding, delivered again: the ledger's conditional put says so.
-      if (window?.findingId === finding.id) return undefined;
+      if (window?.findingId === finding.id) {
+        // Its record of the window may have been lost with the first attempt.
+        await state.recordDedupWindow(finding.useCase, key, { findingId: window.findingId, firstEventId: window.firstEventId, start: window.start, windowMinutes: window.windowMinutes });
+        return undefined;
+      }
       if (window && Math.abs(at - Date.parse(window.start)) < window.windowMinutes * 60_000) {
         if (!(await state.markRepeat(finding.useCase, key, finding.id, window))) {
           return { status: 'deduplicated', finding, into: window.findingId, counted: false };
@@ -277,11 +347,38 @@ export class Engine {
         // The first finding is gone, its day may be sealed, or it was only collected (a backfill):
         // this repeat opens a new window and is written (and alerted) on its own.
       }
-      const opened = await state.putDedupWindow(finding.useCase, key, { findingId: finding.id, firstEventId: finding.eventId, start: finding.eventTime, windowMinutes }, window?.version);
-      if (opened) return undefined;
+      // An older finding (a late or redelivered event) never replaces a newer window (that would
+      // reopen the old one and let the newer one's repeats alert again): it is judged against the
+      // window of its own time.
+      if (window && at < Date.parse(window.start)) return this.deduplicateLate(finding, key, windowMinutes);
+      const opening = { findingId: finding.id, firstEventId: finding.eventId, start: finding.eventTime, windowMinutes };
+      if (await state.putDedupWindow(finding.useCase, key, opening, window?.version)) {
+        await state.recordDedupWindow(finding.useCase, key, opening);
+        return undefined;
+      }
       // Another worker opened or replaced the window meanwhile: look again.
     }
     return undefined;
+  }
+
+  /**
+   * A finding older than the current window: a repeat of the window that covered its own time
+   * (counted once, whatever the deliveries), the first finding of one (a redelivery), or its own.
+   */
+  private async deduplicateLate(finding: Finding, key: string, windowMinutes: number): Promise<Outcome | undefined> {
+    const { state, findings } = this.deps;
+    const at = Date.parse(finding.eventTime);
+    const windows = await state.dedupWindowsAround(finding.useCase, key, finding.eventTime, windowMinutes);
+    const covering = windows.filter((w) => Math.abs(at - Date.parse(w.start)) < w.windowMinutes * 60_000);
+    // The latest window opened at or before the event, else the earliest after it (an out-of-order repeat).
+    const own = [...covering].reverse().find((w) => Date.parse(w.start) <= at) ?? covering[0];
+    if (!own || own.findingId === finding.id || !findings.amend) return undefined;
+    if (!(await state.markRepeat(finding.useCase, key, finding.id, own))) return { status: 'deduplicated', finding, into: own.findingId, counted: false };
+    const amended = await findings.amend(own.findingId, (stored) => ({
+      occurrences: (stored.occurrences ?? 1) + 1,
+      lastSeen: laterOf(stored.lastSeen ?? stored.eventTime, finding.eventTime),
+    }));
+    return amended === 'amended' ? { status: 'deduplicated', finding, into: own.findingId, counted: true } : undefined;
   }
 }
 
@@ -298,4 +395,10 @@ function boundedEvidence(evidence: Record<string, unknown>): Record<string, unkn
   const text = JSON.stringify(evidence);
   if (Buffer.byteLength(text) <= MAX_EVIDENCE_BYTES) return evidence;
   return { truncated: true, originalBytes: Buffer.byteLength(text), preview: text.slice(0, 4096) };
+}
+
+/** The state after an event: the use case's own rule (`next`) when it has one, else the report merged in. */
+function nextState(logic: DriftLogic, before: JsonObject, report: StateReport, event: PipelineEvent, ctx: UseCaseContext): JsonObject {
+  if (logic.next) return logic.next(before, report, event, ctx);
+  return report.partial ? mergeState(before, report.state) : report.state;
 }

@@ -9,6 +9,7 @@ import type { Lookups } from '../lookups/lookups.js';
 import type { EventPattern } from './event-pattern.js';
 import { modeSchema, questionIdSchema, severitySchema, stageSchema, type Severity } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
+import type { KnownState } from './state-history.js';
 
 export const useCaseMetadataSchema = z.strictObject({
   /** Dotted, named by behaviour: `source.new-pusher`. Equals the folder path `<stage>/<name>`. */
@@ -77,6 +78,12 @@ export interface UseCaseContext {
    * `optionsSchema` (defaults applied). Read it with `optionsOf(schema, ctx)`.
    */
   readonly options: unknown;
+  /**
+   * The last known state of a thing kept by a drift use case (its change log), as it was at event
+   * time `at`: e.g. a CodeBuild project as build.project-drift knows it at a build's start. Undefined
+   * when nothing at or before `at` is recorded. The one notion of state; look-ups only fill gaps.
+   */
+  readonly knownState?: (useCase: string, key: string, at: string) => Promise<KnownState | undefined>;
 }
 
 /** Typed options of a use case (the engine validated them against the same schema). */
@@ -146,8 +153,13 @@ export interface DriftFacts {
   readonly before: JsonObject;
   readonly after: JsonObject;
   readonly diff: readonly DiffEntry[];
-  /** When the previous state was recorded. */
+  /** When the previous state was recorded (event time), or 'look-up'. */
   readonly since: string;
+  /**
+   * Set when the event arrived after a newer change of the same thing (event time of the newest):
+   * it was judged against the state at its own time, and did not overwrite newer state.
+   */
+  readonly newerStateSince?: string;
 }
 
 /** Stateful: a change from the last known state of a thing is a finding carrying the diff. */

@@ -5,7 +5,9 @@
  * Layout (one table, pk/sk):
  *   value     pk = <useCase>#<scope>   sk = v#<value>   firstSeen, lastSeen, lastSeenEpoch, expiresAt, seenDays, firstEventId
  *   scope     pk = <useCase>#<scope>   sk = #scope      watchedSince
- *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, previous, version, updatedAt, lastEventId
+ *   snapshot  pk = <useCase>#<key>     sk = #snapshot   state, version, updatedAt, lastEventId, position   (head: newest known state)
+ *   change    pk = <useCase>#<key>     sk = #h|<event ms, 15 digits>|<0 baseline, 1 event>|<eventId>
+ *             at, eventId, kind, report?, partial, after, expiresAt   (drift change log: the state at each event's time, kept forget-after days)
  *   record    pk = <useCase>#rec#<join> sk = t|<at>|<id> and k|<key>|<id> (one item per lookup key)
  *             id, at, keys, data, expiresAt   (correlate: e.g. build outputs by time and by hash)
  *   pending   pk = <useCase>#pending    sk = <join>|<claimedAt>|<subject>|<eventId>
@@ -14,6 +16,7 @@
  *   window    pk = <useCase>#dedup|<sha256 of mode|severity|dedupKey>   sk = #window
  *             findingId, firstEventId, start, windowMinutes, version, expiresAt   (dedup window)
  *   repeat    same pk, sk = o|<the repeat's own finding id>   expiresAt   (a repeat already counted)
+ *   opened    same pk, sk = w|<start ms, 15 digits>|<findingId>   the window's fields   (every window opened, for late events)
  * Times are event times, never the wall clock, so replaying history behaves like living through it.
  */
 import { createHash } from 'node:crypto';
@@ -39,19 +42,76 @@ export type SightingResult =
   | { readonly status: 'new' }
   | { readonly status: 'known' };
 
+/**
+ * The head of a drift key's change log: its newest known state, the event time and id of the newest
+ * change folded into it, and a version for optimistic writes.
+ */
 export interface Snapshot {
   readonly state: JsonObject;
-  /** The state before the last change, so a redelivered event can rebuild its diff. */
-  readonly previous?: JsonObject;
   readonly version: number;
+  /** Event time (ISO) of the newest change in `state`. */
   readonly updatedAt: string;
   readonly lastEventId: string;
 }
 
+/** Where a change sits in a key's history: event time, then a baseline before its event, then event id. */
+export interface ChangePosition {
+  readonly at: string;
+  readonly eventId: string;
+  /** 'event': what an event reported; 'baseline': the state just before that event (from a look-up). */
+  readonly kind: 'event' | 'baseline';
+}
+
+/** One entry of a drift key's change log. */
+export interface StateChange extends ChangePosition {
+  /** What the event reported (absent for a baseline). */
+  readonly report?: JsonObject;
+  readonly partial: boolean;
+  /** The key's state right after this change: the state at this point of the history. */
+  readonly after: JsonObject;
+}
+
+const CHANGE_PREFIX = '#h|';
+
+/** Epoch milliseconds, zero-padded, so sort keys order by time whatever the ISO spelling. */
+function timeKey(at: string): string {
+  const ms = Date.parse(at);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`state change: unreadable event time ${JSON.stringify(at)}`);
+  return String(ms).padStart(15, '0');
+}
+
+/** Where a head sits in its key's change log (stored, so a write can be conditioned on it). */
+function headPosition(snapshot: Snapshot): string {
+  return changeSortKey({ at: snapshot.updatedAt, eventId: snapshot.lastEventId, kind: 'event' });
+}
+
+function changeSortKey(position: ChangePosition): string {
+  return `${CHANGE_PREFIX}${timeKey(position.at)}|${position.kind === 'baseline' ? 0 : 1}|${position.eventId}`;
+}
+
+/** Orders two positions as their sort keys do. */
+export function compareChangePositions(a: ChangePosition, b: ChangePosition): number {
+  const x = changeSortKey(a);
+  const y = changeSortKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function toStateChange(item: Record<string, unknown>): StateChange {
+  return {
+    at: String(item['at']),
+    eventId: String(item['eventId']),
+    kind: item['kind'] === 'baseline' ? 'baseline' : 'event',
+    ...(item['report'] ? { report: item['report'] as JsonObject } : {}),
+    partial: item['partial'] === true,
+    after: (item['after'] ?? {}) as JsonObject,
+  };
+}
+
+/** Only ever filled from a confirmed write or a read: never from a write whose outcome is unknown. */
 interface CachedValue {
   lastSeenEpoch: number;
   expiresAt: number;
-  firstEventId?: string;
+  firstEventId: string;
 }
 
 /** Per-container memory of keys already known and refreshed, so steady state costs no calls. */
@@ -99,13 +159,16 @@ export class StateStore {
   ) {}
 
   /**
-   * Records that `value` was seen in `scope` and says whether it is new, with ONE conditional write:
-   * it succeeds when the item is absent, expired, due a lastSeen refresh (at most daily) or written
-   * by this same event; the old image then tells new from known.
+   * Records that `value` was seen in `scope` and says whether it is new. One conditional write in the
+   * usual cases: it succeeds when the item is absent, due a lastSeen refresh (at most daily) or first
+   * written by this same event, and its old image then tells new from known. Only what a response
+   * confirmed is cached: a write whose response was lost may have landed, so the item is read back
+   * rather than guessed (otherwise the retried first event would pass for known and its alert be lost).
    */
   async recordSighting(input: SightingInput): Promise<SightingResult> {
     const pk = `${input.useCase}#${input.scope}`;
     const sk = `v#${input.value}`;
+    const key = { [STATE_TABLE.partitionKey]: pk, [STATE_TABLE.sortKey]: sk };
     const cacheKey = `${pk}\u0000${sk}`;
     const now = epochSeconds(input.at);
     const expiresAt = now + input.forgetAfterDays * DAY_SECONDS;
@@ -120,11 +183,11 @@ export class StateStore {
       const { Attributes: old } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [STATE_TABLE.partitionKey]: pk, [STATE_TABLE.sortKey]: sk },
+          Key: key,
           UpdateExpression:
             'SET firstSeen = if_not_exists(firstSeen, :at), firstEventId = if_not_exists(firstEventId, :eventId), lastSeen = :at, lastSeenEpoch = :now, expiresAt = :exp ADD seenDays :one',
-          ConditionExpression:
-            'attribute_not_exists(pk) OR expiresAt < :now OR lastSeenEpoch < :refreshBefore OR firstEventId = :eventId',
+          // Expired items are left to the revival below, which rewrites firstEventId in the same write.
+          ConditionExpression: 'attribute_not_exists(pk) OR (expiresAt >= :now AND (lastSeenEpoch < :refreshBefore OR firstEventId = :eventId))',
           ExpressionAttributeValues: {
             ':at': input.at,
             ':eventId': input.eventId,
@@ -136,33 +199,50 @@ export class StateStore {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      if (!old) {
-        this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId: input.eventId });
-        return { status: 'new' };
-      }
-      if (typeof old['expiresAt'] === 'number' && old['expiresAt'] < now) {
-        // Forgotten, now back: a fresh first sighting (rare, so a second write is fine).
-        this.calls += 1;
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { [STATE_TABLE.partitionKey]: pk, [STATE_TABLE.sortKey]: sk },
-            UpdateExpression: 'SET firstSeen = :at, firstEventId = :eventId, seenDays = :one',
-            ExpressionAttributeValues: { ':at': input.at, ':eventId': input.eventId, ':one': 1 },
-          }),
-        );
-        this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId: input.eventId });
-        return { status: 'new' };
-      }
-      const firstEventId = typeof old['firstEventId'] === 'string' ? old['firstEventId'] : undefined;
-      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, ...(firstEventId ? { firstEventId } : {}) });
+      const firstEventId = typeof old?.['firstEventId'] === 'string' ? old['firstEventId'] : input.eventId;
+      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId });
       return firstEventId === input.eventId ? { status: 'new' } : { status: 'known' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Known and refreshed within the last day: remember that conservatively.
-      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt: expiresAt - DAY_SECONDS });
-      return { status: 'known' };
     }
+    // Known and refreshed within the last day, or forgotten: read it back (a confirmed answer to cache).
+    const stored = await this.getItem(key);
+    const storedExpiry = Number(stored?.['expiresAt'] ?? 0);
+    if (stored && storedExpiry >= now) {
+      const firstEventId = String(stored['firstEventId'] ?? '');
+      this.values.set(cacheKey, { lastSeenEpoch: Number(stored['lastSeenEpoch'] ?? 0), expiresAt: storedExpiry, firstEventId });
+      return firstEventId === input.eventId ? { status: 'new' } : { status: 'known' };
+    }
+    return this.reviveSighting(input, key, cacheKey, now, expiresAt);
+  }
+
+  /** A forgotten value seen again: one write makes this event its first sighting (or finds another event did). */
+  private async reviveSighting(input: SightingInput, key: Record<string, string>, cacheKey: string, now: number, expiresAt: number): Promise<SightingResult> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET firstSeen = :at, firstEventId = :eventId, lastSeen = :at, lastSeenEpoch = :now, expiresAt = :exp, seenDays = :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':at': input.at, ':eventId': input.eventId, ':now': now, ':exp': expiresAt, ':one': 1 },
+        }),
+      );
+      this.values.set(cacheKey, { lastSeenEpoch: now, expiresAt, firstEventId: input.eventId });
+      return { status: 'new' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Another event revived it meanwhile: whichever event the item names was first.
+      const stored = await this.getItem(key);
+      return stored?.['firstEventId'] === input.eventId ? { status: 'new' } : { status: 'known' };
+    }
+  }
+
+  private async getItem(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+    this.calls += 1;
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item;
   }
 
   /** When watching `scope` began (start of its learning period); the earliest sighting registers it. */
@@ -217,6 +297,7 @@ export class StateStore {
     return count;
   }
 
+  /** The current (newest) known state of a drift key: the head of its change log. */
   async getSnapshot(useCase: string, key: string): Promise<Snapshot | undefined> {
     this.calls += 1;
     const { Item } = await this.doc.send(
@@ -225,18 +306,110 @@ export class StateStore {
     if (!Item) return undefined;
     return {
       state: Item['state'] as JsonObject,
-      ...(Item['previous'] ? { previous: Item['previous'] as JsonObject } : {}),
       version: Number(Item['version'] ?? 0),
       updatedAt: String(Item['updatedAt'] ?? ''),
       lastEventId: String(Item['lastEventId'] ?? ''),
     };
   }
 
-  /** Optimistic write: false when someone else wrote a newer version first. */
+  /** Optimistic write of the head: false when someone else wrote a newer version first. */
   async putSnapshot(useCase: string, key: string, snapshot: Snapshot, expectedVersion: number | undefined): Promise<boolean> {
-    return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot }, expectedVersion);
+    return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot, position: headPosition(snapshot) }, expectedVersion);
   }
 
+  /**
+   * Moves the head forward without reading it first: succeeds only if the head still sits at `from`
+   * (the change the new state was computed from). False otherwise: the caller reads it and decides.
+   */
+  async advanceSnapshot(useCase: string, key: string, from: ChangePosition, to: { state: JsonObject; at: string; eventId: string }): Promise<boolean> {
+    try {
+      this.calls += 1;
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `${useCase}#${key}`, sk: '#snapshot' },
+          UpdateExpression: 'SET #state = :state, updatedAt = :at, lastEventId = :eventId, #position = :to ADD version :one',
+          ConditionExpression: '#position = :from',
+          ExpressionAttributeNames: { '#state': 'state', '#position': 'position' },
+          ExpressionAttributeValues: {
+            ':state': to.state,
+            ':at': to.at,
+            ':eventId': to.eventId,
+            ':to': changeSortKey({ at: to.at, eventId: to.eventId, kind: 'event' }),
+            ':from': changeSortKey(from),
+            ':one': 1,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Records one change of a drift key in its change log (idempotent: a redelivery rewrites the same
+   * item). Changes are ordered by event time, then kind (a baseline before its event), then event id.
+   */
+  async putStateChange(useCase: string, key: string, change: StateChange, keepDays: number): Promise<void> {
+    this.calls += 1;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        // Kept keepDays from its event time (TTL); the head outlives them, and the engine falls back on it.
+        Item: { pk: `${useCase}#${key}`, sk: changeSortKey(change), ...change, expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS },
+      }),
+    );
+  }
+
+  /**
+   * The change at `position` (if recorded) and the newest change before it: what the key was at
+   * that event's time, whatever was delivered since. One query.
+   */
+  async stateChangesAround(useCase: string, key: string, position: ChangePosition): Promise<{ own?: StateChange; prior?: StateChange }> {
+    this.calls += 1;
+    const own = changeSortKey(position);
+    const { Items = [] } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `${useCase}#${key}`, ':from': CHANGE_PREFIX, ':to': own },
+        ScanIndexForward: false,
+        Limit: 2,
+        ConsistentRead: true,
+      }),
+    );
+    const [first, second] = Items;
+    if (first && first['sk'] === own) return { own: toStateChange(first), ...(second ? { prior: toStateChange(second) } : {}) };
+    return first ? { prior: toStateChange(first) } : {};
+  }
+
+  /** The newest change at or before `at` (ISO event time): the key's state at that time, as known. */
+  async stateChangeAtOrBefore(useCase: string, key: string, at: string): Promise<StateChange | undefined> {
+    this.calls += 1;
+    const { Items = [] } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': `${useCase}#${key}`, ':from': CHANGE_PREFIX, ':to': `${CHANGE_PREFIX}${timeKey(at)}|\uffff` },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    return Items[0] ? toStateChange(Items[0]) : undefined;
+  }
+
+  /** Changes after `after` up to and including `upTo`, oldest first (what a late event must not overwrite). */
+  async stateChangesBetween(useCase: string, key: string, after: ChangePosition, upTo: ChangePosition): Promise<StateChange[]> {
+    const items = await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'attribute_exists(eventId)', {
+      ':pk': `${useCase}#${key}`,
+      ':from': `${changeSortKey(after)}\u0000`,
+      ':to': changeSortKey(upTo),
+    });
+    return items.map(toStateChange);
+  }
 
   /**
    * When the use case started evaluating events (its staging days count from there): the earliest
@@ -301,6 +474,37 @@ export class StateStore {
       },
       expectedVersion,
     );
+  }
+
+  /**
+   * Keeps a window opened (called once `putDedupWindow` succeeded): the current window item is
+   * replaced by newer ones, so a late event finds the window of its own time here.
+   */
+  async recordDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>): Promise<void> {
+    this.calls += 1;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: dedupPartition(useCase, key), sk: `w|${timeKey(window.start)}|${window.findingId}`, ...window, expiresAt: windowExpiry(window.start, window.windowMinutes) },
+      }),
+    );
+  }
+
+  /** Windows of (use case, key) that opened within `windowMinutes` of `at`, oldest first. */
+  async dedupWindowsAround(useCase: string, key: string, at: string, windowMinutes: number): Promise<Array<Omit<DedupWindow, 'version'>>> {
+    const ms = Date.parse(at);
+    const span = windowMinutes * 60_000;
+    const items = await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'attribute_exists(findingId)', {
+      ':pk': dedupPartition(useCase, key),
+      ':from': `w|${timeKey(new Date(Math.max(0, ms - span)).toISOString())}`,
+      ':to': `w|${timeKey(new Date(ms + span).toISOString())}|\uffff`,
+    });
+    return items.map((item) => ({
+      findingId: String(item['findingId']),
+      firstEventId: String(item['firstEventId']),
+      start: String(item['start']),
+      windowMinutes: Number(item['windowMinutes'] ?? 0),
+    }));
   }
 
   /** Optimistic write of a versioned item: created when absent, replaced only at the version read. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { StateStore } from '../../lambdas/store/state-store.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+import { failOnce, InjectedTimeout, withLostResponses } from '../support/lost-responses.js';
 
 const dynamo = useLocalDynamo();
 
@@ -66,6 +68,40 @@ describe('StateStore first-seen', () => {
     const cold = new StateStore(documentClient(localDynamoClient(dynamo.endpoint())), warm.tables.state);
     expect((await cold.recordSighting(sighting('erin', '2026-10-03T08:00:00Z'))).status).toBe('known');
     expect(cold.calls).toBe(1);
+  });
+});
+
+describe('StateStore first-seen with lost responses', () => {
+  const isSightingWrite = (c: { name: string; input: Record<string, unknown> }) => c.name === 'UpdateCommand' && String((c.input['Key'] as Record<string, unknown>)['sk']).startsWith('v#');
+
+  it('never caches an unanswered first sighting as known: the retried first event is still new', async () => {
+    const { doc, tables } = await dynamo.freshStores();
+    const client = withLostResponses(doc, failOnce(isSightingWrite, 'after'));
+    const store = new StateStore(client.doc, tables.state);
+    const first = sighting('mallory', '2026-10-25T02:13:00Z', 'negotiation');
+    await expect(store.recordSighting(first)).rejects.toBeInstanceOf(InjectedTimeout);
+    // Another record of the same push finds the item written by the first one.
+    expect((await store.recordSighting({ ...first, eventId: 'write' })).status).toBe('known');
+    expect((await store.recordSighting(first)).status).toBe('new');
+  });
+
+  it('a forgotten value revived by a write whose answer was lost is new again on retry', async () => {
+    const { doc, tables } = await dynamo.freshStores();
+    const client = withLostResponses(doc);
+    const store = new StateStore(client.doc, tables.state);
+    await store.recordSighting({ ...sighting('carol', '2026-01-01T09:00:00Z'), forgetAfterDays: 30 });
+    const back = { ...sighting('carol', '2026-04-01T09:00:00Z', 'back'), forgetAfterDays: 30 };
+    // The write that makes this event the first sighting again fails, before or after landing:
+    // nothing may have refreshed the item without also naming this event as its first sighting.
+    for (const when of ['before', 'after'] as const) {
+      client.plan = failOnce((c) => isSightingWrite(c) && String(c.input['UpdateExpression']).includes('firstEventId = :eventId'), when);
+      await expect(store.recordSighting(back)).rejects.toBeInstanceOf(InjectedTimeout);
+    }
+    client.plan = () => 'none';
+    const cold = new StateStore(doc, tables.state);
+    expect((await cold.recordSighting(back)).status).toBe('new');
+    expect((await store.recordSighting(back)).status).toBe('new');
+    expect((await store.recordSighting({ ...back, eventId: 'later' })).status).toBe('known');
   });
 });
 

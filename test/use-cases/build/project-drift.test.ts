@@ -46,7 +46,10 @@ describe('build.project-drift look-up baselines', () => {
     if (reported?.status === 'finding' && again?.status === 'finding') expect(again.finding.id).toBe(reported.finding.id);
 
     const snapshot = await state.getSnapshot('build.project-drift', 'project/payments-service-build');
-    expect(JSON.stringify(snapshot?.previous)).toContain(UNKNOWN_BEFORE);
+    const { own, prior } = await state.stateChangesAround('build.project-drift', 'project/payments-service-build', { at: first.time, eventId: first.id, kind: 'event' });
+    expect(prior?.kind).toBe('baseline');
+    expect(JSON.stringify(prior?.after)).toContain(UNKNOWN_BEFORE);
+    expect(JSON.stringify(own?.after)).not.toContain(UNKNOWN_BEFORE);
     expect(JSON.stringify(snapshot?.state)).not.toContain(UNKNOWN_BEFORE);
 
     // Reverting to the file buildspec is a real change from a known (inline) value: critical.

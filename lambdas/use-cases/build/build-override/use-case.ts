@@ -7,10 +7,11 @@
  * and the native event's `build-id` share):
  * - CloudTrail StartBuild/StartBuildBatch: the overrides are in the request.
  * - The native `CodeBuild Build State Change`, for when CloudTrail is late or lost: what the build
- *   ran with (image, privileged mode, variables, buildspec, source) compared with the project as
- *   BatchGetProjects returns it now. A match use case keeps no state, so the look-up is the
- *   reference; when the project was modified after the build started (or cannot be looked up) the
- *   comparison proves nothing and is skipped.
+ *   ran with (image, privileged mode, variables, buildspec, source) compared with the project as it
+ *   was when the build started: build.project-drift's state at that time (kept current by every
+ *   CreateProject/UpdateProject, console, CLI or CloudFormation). BatchGetProjects only fills in what
+ *   nothing recorded tells, and only if the project was not modified after the build started; when
+ *   nothing speaks for the project at that time, the comparison proves nothing and is skipped.
  * Routine overrides by the pipeline itself (automation principals, CodePipeline) are configurable.
  */
 import { z } from 'zod';
@@ -18,6 +19,7 @@ import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { UNKNOWN_BEFORE, UNSEEN_BEFORE } from '../project-drift/use-case.js';
 import { buildspecState, isInlineBuildspec, isWatchedProject, normaliseProject, normaliseVariables, observedBuild, timestampOf, variableChanges } from '../codebuild.js';
 
 export const optionsSchema = z.strictObject({
@@ -148,38 +150,97 @@ function fromStartBuild(event: PipelineEvent, ctx: UseCaseContext, options: Opti
   };
 }
 
+/** Where the project's state at a build's start came from (evidence). */
+type ProjectSource = 'build.project-drift' | 'BatchGetProjects';
+
+const DRIFT_USE_CASE = 'build.project-drift';
+/** Fields the comparison reads; a recorded state lacking them is completed by a look-up when one can speak for that time. */
+const COMPARED = [
+  ['environment', 'image'],
+  ['source', 'type'],
+] as const;
+
+/**
+ * The project as it was when the build started. The one notion of a project's last known state is
+ * build.project-drift's change log (every CreateProject/UpdateProject, console, CLI or
+ * CloudFormation), read at the build's start time. A look-up fills in only what nothing recorded
+ * tells, and only when the project was not modified after the build started (a look-up shows the
+ * present, which may be long after the build: a replay, a backfill, a late event).
+ */
+async function projectAtStart(project: string, startedAt: number, ctx: UseCaseContext): Promise<{ state: JsonObject; source: ProjectSource; knownSince?: string } | undefined> {
+  const key = `project/${project}`;
+  const known = await ctx.knownState?.(DRIFT_USE_CASE, key, new Date(startedAt).toISOString());
+  if (!known) {
+    // Recorded changes, all after the build started: the state at its start is unknown.
+    if (await ctx.knownState?.(DRIFT_USE_CASE, key, END_OF_TIME)) return undefined;
+  }
+  const complete = known !== undefined && COMPARED.every((path) => valueAt(known.state, ...path) !== undefined);
+  const looked = complete ? undefined : await lookedUpAtStart(project, startedAt, ctx);
+  if (!known) return looked ? { state: looked, source: 'BatchGetProjects' } : undefined;
+  return { state: looked ? fillMissing(known.state, looked) : known.state, source: DRIFT_USE_CASE, knownSince: known.at };
+}
+
+const END_OF_TIME = '9999-12-31T23:59:59.999Z';
+
+/** The look-up, only if it speaks for the build's start (project not modified since before it). */
+async function lookedUpAtStart(project: string, startedAt: number, ctx: UseCaseContext): Promise<JsonObject | undefined> {
+  const looked = await ctx.lookups.codeBuildProject(project);
+  if (looked.status !== 'found') return undefined;
+  const modified = timestampOf(looked.value['lastModified']);
+  if (modified === undefined || modified >= startedAt) return undefined;
+  return normaliseProject(looked.value);
+}
+
+/** `known` with the fields it lacks taken from `filler` (objects merged key by key; known values win). */
+function fillMissing(known: JsonObject, filler: JsonObject): JsonObject {
+  const result: JsonObject = { ...filler };
+  for (const [key, value] of Object.entries(known)) {
+    const other = Object.hasOwn(filler, key) ? filler[key] : undefined;
+    const both = isRecord(value) && isRecord(other) && !Array.isArray(value) && !Array.isArray(other);
+    Object.defineProperty(result, key, { value: both ? fillMissing(value as JsonObject, other as JsonObject) : value, enumerable: true, writable: true, configurable: true });
+  }
+  return result;
+}
+
+/** An earlier value build.project-drift marked unknown is no value to compare with. */
+function knownValue<T>(value: T): T | undefined {
+  return value === UNKNOWN_BEFORE || value === UNSEEN_BEFORE ? undefined : value;
+}
+
 async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, options: Options): Promise<Observation | undefined> {
   if (!options.compareNativeBuilds) return undefined;
   const project = stringAt(event.detail, 'project-name');
   const arn = stringAt(event.detail, 'build-id');
   if (!isWatchedProject(ctx.config, project) || !arn) return undefined;
-  const looked = await ctx.lookups.codeBuildProject(project);
-  if (looked.status !== 'found') return undefined;
   const build = observedBuild(event.detail);
   const started = build.startedAt ?? Date.parse(event.time);
-  const modified = timestampOf(looked.value['lastModified']);
-  // The project changed after the build started: differences may be that change, not an override.
-  if (modified !== undefined && modified >= started) return undefined;
-  const expected = normaliseProject(looked.value);
+  const reference = await projectAtStart(project, started, ctx);
+  // Nothing tells how the project was when the build started: no comparison proves anything.
+  if (!reference) return undefined;
+  const expected = reference.state;
   const routine = build.initiator?.startsWith('codepipeline/') ? new Set(options.automationRoutineOverrides) : new Set<string>();
   const differences: string[] = [];
-  const image = stringAt(expected, 'environment', 'image');
+  const image = knownValue(stringAt(expected, 'environment', 'image'));
+  const sourceType = knownValue(stringAt(expected, 'source', 'type'));
+  const sourceLocation = knownValue(stringAt(expected, 'source', 'location'));
+  // A part of the project whose state is unknown (never recorded, or marked unknown) is not compared:
+  // absent from a known environment means off/none (the API leaves defaults out); unknown means unknown.
+  const environmentKnown = image !== undefined;
   if (build.image && image && build.image !== image) differences.push(`image ${build.image} (project: ${image})`);
-  if (build.privilegedMode === true && valueAt(expected, 'environment', 'privilegedMode') !== true) differences.push('privileged mode on (project: off)');
-  if (!routine.has('environmentVariablesOverride')) {
-    const projectVariables = valueAt(expected, 'environment', 'environmentVariables');
+  const privileged = knownValue(valueAt(expected, 'environment', 'privilegedMode'));
+  if (environmentKnown && build.privilegedMode === true && privileged !== true) differences.push('privileged mode on (project: off)');
+  const projectVariables = knownValue(valueAt(expected, 'environment', 'environmentVariables'));
+  if (environmentKnown && !routine.has('environmentVariablesOverride') && (projectVariables === undefined || Array.isArray(projectVariables))) {
     const changes = variableChanges(Array.isArray(projectVariables) ? projectVariables.filter(isRecord).map((v) => v as JsonObject) : [], build.variables);
     const names = [...changes.added, ...changes.changed];
     if (names.length > 0) differences.push(`variables ${names.join(', ')} differ from the project's`);
   }
-  const projectBuildspec = valueAt(expected, 'source', 'buildspec');
+  const projectBuildspec = knownValue(valueAt(expected, 'source', 'buildspec'));
   const ranBuildspec = build.buildspec ? buildspecState(build.buildspec) : undefined;
-  if (ranBuildspec?.['inline'] === true && ranBuildspec['sha256'] !== valueAt(projectBuildspec, 'sha256')) {
+  if (sourceType !== undefined && ranBuildspec?.['inline'] === true && ranBuildspec['sha256'] !== valueAt(projectBuildspec, 'sha256')) {
     const projectSays = valueAt(projectBuildspec, 'inline') === true ? `inline ${String(valueAt(projectBuildspec, 'sha256'))}` : `file ${String(valueAt(projectBuildspec, 'preview') ?? 'buildspec.yml')}`;
     differences.push(`inline buildspec ${String(ranBuildspec['sha256'])} (project: ${projectSays})`);
   }
-  const sourceType = stringAt(expected, 'source', 'type');
-  const sourceLocation = stringAt(expected, 'source', 'location');
   if (!routine.has('sourceLocationOverride') && build.sourceLocation && sourceLocation && build.sourceType === sourceType && build.sourceLocation !== sourceLocation) {
     differences.push(`source ${build.sourceLocation} (project: ${sourceLocation})`);
   }
@@ -191,7 +252,15 @@ async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, option
     incidentKey: arn,
     severity: 'high',
     summary: `build ${project}${typeof number === 'number' ? ` #${number}` : ''} (started by ${build.initiator ?? 'unknown'}) ran with settings its project does not have: ${differences.join('; ')}`,
-    evidence: { project, build: arn, initiator: build.initiator ?? null, differences, comparedWith: 'BatchGetProjects', buildStatus: stringAt(event.detail, 'build-status') ?? null },
+    evidence: {
+      project,
+      build: arn,
+      initiator: build.initiator ?? null,
+      differences,
+      comparedWith: reference.source,
+      ...(reference.knownSince ? { projectStateOf: reference.knownSince } : {}),
+      buildStatus: stringAt(event.detail, 'build-status') ?? null,
+    },
   };
 }
 
@@ -207,7 +276,7 @@ export default defineUseCase({
     title: 'Build started with overrides of its project',
     stage: 'build',
     description:
-      'StartBuild or StartBuildBatch on a watched project with a buildspec, image, privileged-mode, environment-variable, service-role or source override (high; artifacts, logs, encryption or a debug session: medium), one finding per build together with the native build event. The native event alone also reveals an override when the build ran with an image, privileged mode, variables, inline buildspec or source that the project (BatchGetProjects) does not have.',
+      'StartBuild or StartBuildBatch on a watched project with a buildspec, image, privileged-mode, environment-variable, service-role or source override (high; artifacts, logs, encryption or a debug session: medium), one finding per build together with the native build event. The native event alone also reveals an override when the build ran with an image, privileged mode, variables, inline buildspec or source that the project did not have when the build started (its state as build.project-drift knows it; BatchGetProjects only fills gaps).',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,

@@ -5,13 +5,14 @@
  * - UpdateProject carries only the fields the caller sent: they (and the logged response, which is
  *   the whole project after the call) are merged into the known state, and only the fields the caller
  *   sent are judged, so a console edit that resends everything reports only what really changed.
- * - No known state yet: BatchGetProjects through the look-ups. In the cloud that look-up runs after
- *   the update, so it may already show it. Rule: if the looked-up project differs from what the
- *   caller sent, it predates the update and is the baseline; if it agrees and was last modified
- *   before the call, nothing changed; otherwise the sent fields' earlier values are unknown. They are
- *   marked so, and only values that are risky in themselves (inline buildspec, privileged mode,
- *   PLAINTEXT secrets, logs off, insecure SSL) are reported, low; the rest of the look-up is the baseline.
- *   With no look-up answer at all, the update is the baseline and is judged the same way.
+ * - No known state yet: BatchGetProjects through the look-ups. A look-up shows the project when it
+ *   was made, which may be long after the update (the cloud's look-up runs after it; a replay or
+ *   backfill runs days later), so only its lastModified places it in time: modified before the update,
+ *   it is the earlier state (the baseline); modified at the update's time and showing what was sent,
+ *   it is this update, and the sent fields' earlier values are unknown; modified later (or when is
+ *   unknown), it says nothing about that time. Unknown earlier values are marked so, and only values
+ *   that are risky in themselves (inline buildspec, privileged mode, PLAINTEXT secrets, logs off,
+ *   insecure SSL) are reported, low. An update older than a recorded change gets no look-up at all.
  * Failed calls never reach this use case (the engine drops them): build.refused-project-change reports them.
  */
 import { z } from 'zod';
@@ -115,23 +116,30 @@ function sameOrDefaulted(looked: JsonValue | undefined, sent: JsonValue): boolea
   return JSON.stringify(looked) === JSON.stringify(sent);
 }
 
+/** How close lastModified must be to the update's event time to be that update (both are AWS-side clocks). */
+const SAME_CHANGE_MS = 120_000;
+
 async function initialState(reported: StateReport, ctx: UseCaseContext): Promise<JsonObject | undefined> {
   // A new project has no earlier state; its first sight is the baseline.
   if (!isProjectReport(reported) || reported.eventName !== 'UpdateProject') return undefined;
   const sent = leaves(reported.sent);
+  const unseen = (): JsonObject | undefined => (sent.length > 0 ? withUnknown({}, sent.map(([path]) => path), UNSEEN_BEFORE) : undefined);
   const found = await ctx.lookups.codeBuildProject(reported.resource);
   // Nothing to compare with: the update is the baseline, its values judged only on their own.
-  if (found.status !== 'found') return sent.length > 0 ? withUnknown({}, sent.map(([path]) => path), UNSEEN_BEFORE) : undefined;
+  if (found.status !== 'found') return unseen();
   const looked = normaliseProject(found.value);
-  const agrees = sent.every(([path, value]) => sameOrDefaulted(leafAt(looked, path), value));
   // Defaults the API left out are not changes: put them in the baseline as sent.
   const baseline = withLeaves(looked, sent.filter(([path, value]) => leafAt(looked, path) === undefined && sameOrDefaulted(undefined, value)));
-  // It differs from what was sent, so it is the state before the update.
-  if (!agrees) return baseline;
   const modified = timestampOf(found.value['lastModified']);
-  // Unchanged since before the call: the update resent what was there.
-  if (modified !== undefined && modified < Date.parse(reported.eventTime)) return baseline;
-  return withUnknown(looked, sent.map(([path]) => path), UNKNOWN_BEFORE);
+  const at = Date.parse(reported.eventTime);
+  // A look-up shows the project when it was made, which may be long after the update (a replay, a
+  // backfill, a late event). Only lastModified places it: before the update, it is the earlier state.
+  if (modified !== undefined && modified < at) return baseline;
+  const agrees = sent.every(([path, value]) => sameOrDefaulted(leafAt(looked, path), value));
+  // This very update (it shows what was sent, modified when it was made): the sent fields' earlier values are unknown.
+  if (modified !== undefined && agrees && modified - at <= SAME_CHANGE_MS) return withUnknown(looked, sent.map(([path]) => path), UNKNOWN_BEFORE);
+  // Modified later, or when is unknown: it is not the state at this update's time.
+  return unseen();
 }
 
 function logsOff(state: JsonObject): boolean {
@@ -199,6 +207,8 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
     viaInfrastructureAsCode: iac,
     eventName: event.cloudTrail?.eventName,
     ...(unknown.length > 0 ? { earlierValueUnknown: unknown.map((entry) => entry.path) } : {}),
+    // Delivered late: judged against the state at its own time; newer state was kept.
+    ...(facts.newerStateSince ? { deliveredAfterNewerChange: facts.newerStateSince } : {}),
   };
 
   if (known.length === 0) {
