@@ -62,8 +62,8 @@ export interface ImageUser {
   readonly knownFrom: string;
 }
 
-/** Watched projects whose build image lives in this ECR repository. */
-export async function projectsOnRepository(ctx: UseCaseContext, where: { account: string; region: string; repository: string }): Promise<ImageUser[]> {
+/** Every known build image in ECR of a watched project (other registries are out of scope). */
+export async function buildImages(ctx: UseCaseContext): Promise<ImageUser[]> {
   const settings = buildImageSettings(ctx.config);
   // Keys come from configuration, but a Map keeps them off any prototype all the same.
   const images = new Map<string, { uri: string; knownFrom: string }>();
@@ -77,9 +77,14 @@ export async function projectsOnRepository(ctx: UseCaseContext, where: { account
   const users: ImageUser[] = [];
   for (const [project, { uri, knownFrom }] of images) {
     const image = parseEcrImage(uri);
-    if (image && image.account === where.account && image.region === where.region && image.repository === where.repository) users.push({ project, image, uri, knownFrom });
+    if (image) users.push({ project, image, uri, knownFrom });
   }
   return users.sort((a, b) => a.project.localeCompare(b.project));
+}
+
+/** Watched projects whose build image lives in this ECR repository. */
+export async function projectsOnRepository(ctx: UseCaseContext, where: { account: string; region: string; repository: string }): Promise<ImageUser[]> {
+  return (await buildImages(ctx)).filter(({ image }) => image.account === where.account && image.region === where.region && image.repository === where.repository);
 }
 
 /** Account and region of an ECR call: the registry named in the request, else the account that logged it. */
