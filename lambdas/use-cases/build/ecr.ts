@@ -23,7 +23,7 @@ export const buildImageOptionsSchema = z.strictObject({
   /** Principals that build and push the build images (ARN patterns as in automationPrincipals): their retags are attested, not alerted. */
   imageBuilders: z.array(z.string().min(1)).default([]),
   /** project name → ECR image URI, for projects the drift snapshots do not know yet. */
-  projectImages: z.record(z.string().min(1), z.string().regex(ECR_IMAGE, 'an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>')).default({}),
+  projectImages: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'a CodeBuild project name'), z.string().regex(ECR_IMAGE, 'an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>')).default({}),
 });
 export type BuildImageOptions = z.output<typeof buildImageOptionsSchema>;
 
