@@ -40,7 +40,7 @@ describe('buildImageSettings', () => {
 
   it('accepts only CodeBuild project names as keys', () => {
     const config = parseConfig({ useCases: { 'build.image-change': { options: { projectImages: { 'bad name!': '111122223333.dkr.ecr.eu-west-1.amazonaws.com/b:1' } } } } });
-    expect(() => checkConfigAgainstCatalogue(config, useCases)).toThrow(/CodeBuild project name/);
+    expect(() => checkConfigAgainstCatalogue(config, useCases)).toThrow(/projectImages\.bad name!/);
     const good = parseConfig({ useCases: { 'build.image-change': { options: { projectImages: { 'payments-service-build': '111122223333.dkr.ecr.eu-west-1.amazonaws.com/b:1' } } } } });
     expect(buildImageSettings(good).projectImages).toEqual({ 'payments-service-build': '111122223333.dkr.ecr.eu-west-1.amazonaws.com/b:1' });
   });
