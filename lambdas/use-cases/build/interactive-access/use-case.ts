@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { redactText } from '../../../engine/redact.js';
+import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { defineUseCase, type Observation, type RepeatReason, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
 import { isWatchedProject, projectNameOf } from '../codebuild.js';
 
@@ -76,7 +77,8 @@ function sightings(event: PipelineEvent, ctx: UseCaseContext): Sighting[] {
   const project = projectOf(event);
   if (!event.principal || !isWatchedProject(ctx.config, project)) return [];
   const account = event.cloudTrail?.recipientAccountId ?? event.envelope.account ?? 'unknown';
-  return [{ scope: `codebuild-interactive/${account}`, value: event.principal.key, resource: project }];
+  // Marked expected so a known automation principal stays low too (the engine checks known values first).
+  return [{ scope: `codebuild-interactive/${account}`, value: event.principal.key, resource: project, expected: isAutomationPrincipal(ctx.config, event.principal) }];
 }
 
 function observe(sighting: Sighting, event: PipelineEvent, first: boolean, why?: RepeatReason): Observation {
@@ -86,12 +88,13 @@ function observe(sighting: Sighting, event: PipelineEvent, first: boolean, why?:
   const action = ACTIONS[record?.eventName ?? ''] ?? 'opened interactive access';
   const command = record?.eventName === 'StartCommandExecution' ? commandEvidence(valueAt(record.requestParameters, 'command')) : undefined;
   const sandbox = stringAt(record?.requestParameters, 'sandboxId') ?? stringAt(record?.responseElements, 'sandbox', 'id') ?? null;
-  const note = first ? ' for the first time' : why === 'learning' ? ' (learning period)' : why === 'expected' ? ' (automation principal)' : '';
+  const automation = !first && (why === 'expected' || sighting.expected === true);
+  const note = first ? ' for the first time' : automation ? ' (automation principal)' : why === 'learning' ? ' (learning period)' : '';
   return {
     resource: project,
     dedupKey: `${project}|${sighting.value}`,
-    severity: first ? 'high' : why === 'expected' ? 'low' : 'medium',
-    ...(why === 'expected' ? { attestation: true } : {}),
+    severity: first ? 'high' : automation ? 'low' : 'medium',
+    ...(automation ? { attestation: true } : {}),
     title: first ? 'New principal opened interactive access to a build environment' : 'Interactive access to a build environment',
     summary: `${who} ${action} on build project ${project}${note}${command ? `: ${preview(String(command['text']))}` : ''}`,
     evidence: {
