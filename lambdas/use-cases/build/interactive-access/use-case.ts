@@ -6,8 +6,8 @@
  *
  * First-seen account × principal ("never seen doing it"): high after the learning period; every
  * other interactive act is still reported, medium (low, attested, for automation principals). The
- * command text of StartCommandExecution goes to evidence masked and bounded. One session makes many
- * calls, so repeats within an hour fold into one finding per project and principal.
+ * command text of StartCommandExecution goes to evidence masked and bounded. Findings share a dedup
+ * key per project and principal, so a configured dedup window folds one session's calls into one.
  */
 import { createHash } from 'node:crypto';
 import { stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -115,13 +115,16 @@ export default defineUseCase({
     title: 'Interactive access to a build environment',
     stage: 'build',
     description:
-      'CodeBuild sandboxes (StartSandbox, StartSandboxConnection, StartCommandExecution) and builds started with debugSessionEnabled on watched projects: high for a principal never seen doing it in the account (after the learning period), medium otherwise, low and attested for automation principals. The command text goes to evidence masked and bounded; one session\'s calls within an hour fold into one finding.',
+      'CodeBuild sandboxes (StartSandbox, StartSandboxConnection, StartCommandExecution) and builds started with debugSessionEnabled on watched projects: high for a principal never seen doing it in the account (after the learning period), medium otherwise, low and attested for automation principals. The command text goes to evidence masked and bounded.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,
     effort: 2,
     mitre: ['T1059', 'T1609', 'T1195.002'],
-    falsePositives: ['A developer debugging a failing build: expected now and then; the first time per principal is high on purpose.'],
+    falsePositives: [
+      'A developer debugging a failing build: expected now and then; the first time per principal is high on purpose.',
+      'A long sandbox session gives one finding per command: set dedupWindowMinutes (e.g. 60) for this use case to fold a session into one finding with a count.',
+    ],
     runbook:
       'Ask the principal why it needed a shell in the build environment and read the commands (evidence, CloudTrail, the sandbox logs). If unexpected: stop the sandbox or build, revoke codebuild:StartSandbox/StartCommandExecution and the debug-session rights, and inspect the project and builds run since for changes to sources, caches or artifacts.',
     references: [
@@ -129,7 +132,6 @@ export default defineUseCase({
       'https://docs.aws.amazon.com/codebuild/latest/APIReference/API_StartCommandExecution.html',
       'https://docs.aws.amazon.com/codebuild/latest/userguide/session-manager.html',
     ],
-    dedupWindowMinutes: 60,
   },
   pattern: {
     $or: [
