@@ -19,7 +19,7 @@ import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
-import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, Sighting, StateReport, UseCase, UseCaseContext } from './use-case.js';
+import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, RepeatReason, Sighting, StateReport, UseCase, UseCaseContext } from './use-case.js';
 
 export interface EngineDeps {
   readonly config: BuildwatchConfig;
@@ -64,6 +64,7 @@ export class Engine {
     let ctx = this.contexts.get(useCase.metadata.id);
     if (!ctx) {
       const raw = this.deps.config.useCases[useCase.metadata.id]?.options ?? {};
+      const state = this.deps.state;
       ctx = {
         config: this.deps.config,
         lookups: this.deps.lookups,
@@ -75,6 +76,7 @@ export class Engine {
           const head = await this.deps.state.getSnapshot(owner, key);
           return head && Date.parse(head.updatedAt) <= Date.parse(at) ? { state: head.state, at: head.updatedAt, eventId: head.lastEventId, fromLookUp: false } : undefined;
         },
+        snapshots: { get: (owner, key) => state.getSnapshot(owner, key) },
       };
       this.contexts.set(useCase.metadata.id, ctx);
     }
@@ -142,16 +144,30 @@ export class Engine {
         eventId: event.id,
         forgetAfterDays: policy.forgetAfterDays,
       });
+      // Acts reported every time (describeRepeat) still say why they are not a first.
+      const repeat = (why: RepeatReason): void => {
+        const observation = logic.describeRepeat?.(sighting, why, event, ctx);
+        if (observation) observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
+      };
       // Even expected values must be recorded first: the baseline is the point.
-      if (result.status === 'known') continue;
+      if (result.status === 'known') {
+        repeat('known');
+        continue;
+      }
       const earlier = [...newEarlierInEvent];
       newEarlierInEvent.push(sighting);
       // Every new value starts the scope's clock, automation included: a repository only CI touched
       // is still being watched, and its first outsider must not fall into a fresh learning period.
       const watchedSince = await this.deps.state.scopeWatchedSince(id, sighting.scope, event.time);
-      if (sighting.expected || isAutomationPrincipal(this.deps.config, event.principal)) continue;
+      if (sighting.expected || isAutomationPrincipal(this.deps.config, event.principal)) {
+        repeat('expected');
+        continue;
+      }
       const learningEnds = Date.parse(watchedSince) + policy.learningDays * 86_400_000;
-      if (Date.parse(event.time) < learningEnds) continue;
+      if (Date.parse(event.time) < learningEnds) {
+        repeat('learning');
+        continue;
+      }
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, sighting.scope, event.time)) - 1);
       const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues, newEarlierInEvent: earlier }, event, ctx);
       observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });

@@ -84,6 +84,22 @@ export interface UseCaseContext {
    * when nothing at or before `at` is recorded. The one notion of state; look-ups only fill gaps.
    */
   readonly knownState?: (useCase: string, key: string, at: string) => Promise<KnownState | undefined>;
+  /**
+   * Read-only view of drift snapshots, so a use case can read a resource's last known state from its
+   * one owner (a project's image from build.project-drift) instead of keeping a copy. Absent where
+   * no state store is wired (plain unit tests).
+   */
+  readonly snapshots?: SnapshotReader;
+}
+
+/** A drift snapshot as another use case may read it: the state and the event time that produced it. */
+export interface SnapshotView {
+  readonly state: JsonObject;
+  readonly updatedAt: string;
+}
+
+export interface SnapshotReader {
+  get(useCase: string, key: string): Promise<SnapshotView | undefined>;
 }
 
 /** Typed options of a use case (the engine validated them against the same schema). */
@@ -125,7 +141,15 @@ export interface FirstSeenLogic {
   readonly kind: 'firstSeen';
   sightings(event: PipelineEvent, ctx: UseCaseContext): readonly Sighting[] | Promise<readonly Sighting[]>;
   describe(facts: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Observation;
+  /**
+   * Optional, for acts worth reporting every time (interactive access to a build): an observation
+   * for a sighting that is not reported as a first, because its value is known, the scope is still
+   * learning, or it is expected (automation). Usually at a lower severity than `describe`.
+   */
+  describeRepeat?(sighting: Sighting, why: RepeatReason, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined;
 }
+
+export type RepeatReason = 'known' | 'learning' | 'expected';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
