@@ -223,7 +223,7 @@ export class Engine {
       if (firstSight) return [];
       const diff = diffState(before, after);
       if (diff.length === 0) return [];
-      const observation = logic.assess({ report, before, after, diff, since, ...(late && head ? { newerStateSince: head.updatedAt } : {}) }, event, ctx);
+      const observation = logic.assess({ report, before, after, diff, since, ...(late && head ? { newerStateSince: head.updatedAt, newerState: head.state } : {}) }, event, ctx);
       return observation ? [observation] : [];
     }
     throw new Error(`use case ${id}: snapshot ${report.key} kept changing under concurrent writers`);

@@ -184,6 +184,8 @@ export interface DriftFacts {
    * it was judged against the state at its own time, and did not overwrite newer state.
    */
   readonly newerStateSince?: string;
+  /** With newerStateSince: that newer state (the head), e.g. to tell a superseded change from one a newer event only repeated. */
+  readonly newerState?: JsonObject;
 }
 
 /** Stateful: a change from the last known state of a thing is a finding carrying the diff. */

@@ -35,12 +35,12 @@ describe('parseEcrImage', () => {
 describe('buildImageSettings', () => {
   it('rejects a project image that is not an ECR URI when the configuration is validated', () => {
     const config = parseConfig({ useCases: { 'build.image-change': { options: { projectImages: { p: 'node:20' } } } } });
-    expect(() => checkConfigAgainstCatalogue(config, useCases)).toThrow(/useCases\.build\.image-change\.options\.projectImages\.p/);
+    expect(() => checkConfigAgainstCatalogue(config, useCases)).toThrow(/useCases\["build\.image-change"\]\.options\.projectImages/);
   });
 
   it('accepts only CodeBuild project names as keys', () => {
     const config = parseConfig({ useCases: { 'build.image-change': { options: { projectImages: { 'bad name!': '111122223333.dkr.ecr.eu-west-1.amazonaws.com/b:1' } } } } });
-    expect(() => checkConfigAgainstCatalogue(config, useCases)).toThrow(/projectImages\.bad name!/);
+    expect(() => checkConfigAgainstCatalogue(config, useCases)).toThrow(/projectImages\["bad name!"\]/);
     const good = parseConfig({ useCases: { 'build.image-change': { options: { projectImages: { 'payments-service-build': '111122223333.dkr.ecr.eu-west-1.amazonaws.com/b:1' } } } } });
     expect(buildImageSettings(good).projectImages).toEqual({ 'payments-service-build': '111122223333.dkr.ecr.eu-west-1.amazonaws.com/b:1' });
   });

@@ -102,8 +102,12 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
   if (!moved && !attributed) return undefined;
   const { following, pinned, resource, tag, repository, digest } = reported;
   if (following.length === 0 && pinned.length === 0) return undefined;
-  // Older than the known state: this push was superseded; judge the push itself, never a move against newer state.
-  const superseded = moved && facts.since !== 'look-up' && Date.parse(event.time) < Date.parse(facts.since);
+  // Older than the known state (the engine judges it against the state at its own time and says a
+  // newer state exists): this push was superseded; judge the push itself, never a move against newer state.
+  // A newer event that only repeated this digest (the native PUSH event often arrives before its
+  // older PutImage record) does not supersede it: this record names who moved the tag.
+  const newerDigest = facts.newerState?.['digest'];
+  const superseded = moved && ((facts.newerStateSince !== undefined && newerDigest !== after['digest']) || (facts.since !== 'look-up' && Date.parse(event.time) < Date.parse(facts.since)));
   const earlier = moved && typeof before['digest'] === 'string' && before['digest'] !== UNSEEN_DIGEST && !superseded ? before['digest'] : undefined;
   const principal = reported.via === 'CloudTrail PutImage' ? event.principal : undefined;
   const who = principal?.arn ?? principal?.key ?? 'an unknown pusher';
@@ -120,7 +124,7 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
     projectsFollowingTag: following.map((user) => ({ project: user.project, image: user.uri, knownFrom: user.knownFrom })),
     projectsPinnedByDigest: pinned.map((user) => ({ project: user.project, image: user.uri, knownFrom: user.knownFrom })),
     knownSince: facts.since,
-    ...(superseded ? { supersededBy: before['digest'] ?? null } : {}),
+    ...(superseded ? { supersededSince: facts.newerStateSince ?? facts.since } : {}),
     ...(!moved ? { moveFirstSeen: facts.since } : {}),
   };
   const move = earlier ? `from ${earlier} to ${digest}` : `to ${digest}`;
