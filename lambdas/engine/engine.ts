@@ -10,9 +10,11 @@ import type { BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
 import type { StateStore } from '../store/state-store.js';
+import { boundStrings } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { diffState, mergeState } from './diff.js';
+import { storableFields } from './finding-fields.js';
 import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
@@ -164,7 +166,8 @@ export class Engine {
         before = initial ?? {};
         since = initial ? 'look-up' : event.time;
       }
-      const after = report.partial ? mergeState(before, report.state) : report.state;
+      // Bounded as the store keeps it, so a long string compares equal to its stored self next time.
+      const after = boundStrings(report.partial ? mergeState(before, report.state) : report.state);
       const stale = snapshot !== undefined && snapshot.lastEventId !== event.id && event.time < snapshot.updatedAt;
       if (snapshot?.lastEventId !== event.id && !stale) {
         const written = await this.deps.state.putSnapshot(
@@ -194,7 +197,8 @@ export class Engine {
     const record = event.cloudTrail;
     const { mode, heldBack } = await this.modeOf(metadata.id, policy, observation, event);
     const cloudTrailEventId = typeof record?.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined;
-    const content: Omit<Finding, 'contentHash'> = {
+    // Redacted and bounded field by field (summary, user agent, …): stored, exported and sent as is.
+    const content: Omit<Finding, 'contentHash'> = storableFields({
       id: observation.incidentKey ? findingId(metadata.id, 'incident', observation.incidentKey) : findingId(metadata.id, event.id, dedupKey),
       useCase: metadata.id,
       answers: metadata.answers,
@@ -213,13 +217,13 @@ export class Engine {
       ...(event.sourceIp ? { sourceIp: event.sourceIp } : {}),
       ...(event.userAgent ? { userAgent: event.userAgent } : {}),
       dedupKey,
-      evidence: boundedEvidence(redact(observation.evidence ?? {})),
+      evidence: boundedEvidence(boundStrings(redact(observation.evidence ?? {}))),
       runbook: metadata.runbook,
       ...(team ? { team } : {}),
       ...(cloudTrailEventId ? { cloudTrailEventId } : {}),
       ...(heldBack ? { heldBack } : {}),
       recordedAt: (this.deps.clock?.() ?? new Date()).toISOString(),
-    };
+    });
     const finding: Finding = { ...content, contentHash: contentHashOf(content) };
     if (policy.dedupWindowMinutes > 0) {
       const repeat = await this.deduplicate(finding, policy.dedupWindowMinutes);

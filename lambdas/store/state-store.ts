@@ -19,6 +19,8 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { boundStrings, fitItem, keyPart } from '../engine/bounds.js';
+import { redact } from '../engine/redact.js';
 import type { CorrelationClaim, JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
 import { STATE_TABLE } from './schema.js';
 
@@ -104,8 +106,9 @@ export class StateStore {
    * by this same event; the old image then tells new from known.
    */
   async recordSighting(input: SightingInput): Promise<SightingResult> {
-    const pk = `${input.useCase}#${input.scope}`;
-    const sk = `v#${input.value}`;
+    // Values and scopes come from events: bounded to fit DynamoDB's key limits.
+    const pk = `${input.useCase}#${keyPart(input.scope)}`;
+    const sk = `v#${keyPart(input.value)}`;
     const cacheKey = `${pk}\u0000${sk}`;
     const now = epochSeconds(input.at);
     const expiresAt = now + input.forgetAfterDays * DAY_SECONDS;
@@ -167,7 +170,7 @@ export class StateStore {
 
   /** When watching `scope` began (start of its learning period); the earliest sighting registers it. */
   async scopeWatchedSince(useCase: string, scope: string, at: string): Promise<string> {
-    const pk = `${useCase}#${scope}`;
+    const pk = `${useCase}#${keyPart(scope)}`;
     const cached = this.scopes.get(pk);
     if (cached && cached <= at) return cached;
     try {
@@ -206,7 +209,7 @@ export class StateStore {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           FilterExpression: 'expiresAt >= :now',
-          ExpressionAttributeValues: { ':pk': `${useCase}#${scope}`, ':prefix': 'v#', ':now': epochSeconds(at) },
+          ExpressionAttributeValues: { ':pk': `${useCase}#${keyPart(scope)}`, ':prefix': 'v#', ':now': epochSeconds(at) },
           Select: 'COUNT',
           ExclusiveStartKey: startKey,
         }),
@@ -310,7 +313,8 @@ export class StateStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: item,
+          // Snapshots and windows carry event text: never over DynamoDB's item limit.
+          Item: fitItem(item, ['pk', 'sk', 'version']),
           ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
           ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
         }),
@@ -355,14 +359,15 @@ export class StateStore {
       join: record.join,
       at: record.at,
       keys: [...record.keys],
-      data: record.data,
+      data: boundStrings(redact(record.data)),
       expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
     };
-    const sortKeys = [`t|${record.at}|${record.id}`, ...[...new Set(record.keys)].map((key) => `k|${key}|${record.id}`)];
+    const id = keyPart(record.id, 128);
+    const sortKeys = [`t|${record.at}|${id}`, ...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`)];
     for (const sk of sortKeys) {
       this.calls += 1;
       // Unconditional: a redelivered event writes the same item again.
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk, sk, ...item } }));
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: fitItem({ pk, sk, ...item }, ['pk', 'sk']) }));
     }
   }
 
@@ -370,7 +375,7 @@ export class StateStore {
   async correlationRecordsWithKey(useCase: string, join: string, key: string, at: string): Promise<StoredCorrelationRecord[]> {
     const items = await this.queryItems('pk = :pk AND begins_with(sk, :prefix)', 'expiresAt >= :now', {
       ':pk': `${useCase}#rec#${join}`,
-      ':prefix': `k|${key}|`,
+      ':prefix': `k|${keyPart(key, 256)}|`,
       ':now': epochSeconds(at),
     });
     return items.map(toStoredRecord);
@@ -397,19 +402,22 @@ export class StateStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            pk: `${useCase}#pending`,
-            sk: pendingSortKey(check),
-            join: check.claim.join,
-            subject: check.claim.subject,
-            data: check.claim.data,
-            claimedAt: check.claimedAt,
-            deadline: check.deadline,
-            eventId: check.eventId,
-            event: check.event,
-            // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
-            expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
-          },
+          Item: fitItem(
+            {
+              pk: `${useCase}#pending`,
+              sk: pendingSortKey(check),
+              join: check.claim.join,
+              subject: check.claim.subject,
+              data: boundStrings(redact(check.claim.data)),
+              claimedAt: check.claimedAt,
+              deadline: check.deadline,
+              eventId: check.eventId,
+              event: boundStrings(redact(check.event)),
+              // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
+              expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
+            },
+            ['pk', 'sk', 'join', 'subject', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
+          ),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -505,7 +513,7 @@ function windowExpiry(start: string, windowMinutes: number): number {
 }
 
 function pendingSortKey(check: PendingCheck): string {
-  return `${check.claim.join}|${check.claimedAt}|${check.claim.subject}|${check.eventId}`;
+  return `${check.claim.join}|${check.claimedAt}|${keyPart(check.claim.subject, 256)}|${keyPart(check.eventId, 128)}`;
 }
 
 function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord {
