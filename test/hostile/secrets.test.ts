@@ -35,7 +35,8 @@ describe('secrets outside evidence', () => {
 
   it('masks a password in hostile megabyte strings too', () => {
     const many = `${'https://a:b/'.repeat(100_000)}@host`;
-    expect(redactText(many)).toBe('https://a:****@host');
+    // Passwords are at most 1024 characters: the URL nearest the '@' is the one masked.
+    expect(redactText(many)).toMatch(/^(https:\/\/a:b\/)+https:\/\/a:\*{4}@host$/);
     expect(redactText(`${'x@y '.repeat(200_000)}https://u:p/w@h`)).toMatch(/https:\/\/u:\*{4}@h$/);
   });
 
