@@ -19,6 +19,8 @@ import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openLocalStores } from './local-stores.js';
+import { redactText } from '../../lambdas/engine/redact.js';
+import { terminalLine } from '../../lambdas/notify/safe-text.js';
 
 export interface ReplayOptions {
   readonly config?: string;
@@ -75,14 +77,15 @@ export async function runReplay(
     config = loadConfig(options.config);
     checkConfigAgainstCatalogue(config, useCases);
   } catch (error) {
-    io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
+    io.stderr.write(`buildwatch: ${terminalLine(redactText((error as Error).message))}\n`);
     return { exitCode: 2, stats };
   }
 
   const { files, problems } = await expandInputPaths([...paths]);
   const report = (problem: InputProblem): void => {
     stats.problems.push(problem);
-    io.stderr.write(`buildwatch: ${problem.reason}\n`);
+    // Problem reasons quote the input (JSON.parse snippets, file names): no escape sequences through.
+    io.stderr.write(`buildwatch: ${terminalLine(redactText(problem.reason))}\n`);
   };
   problems.forEach(report);
 
@@ -91,7 +94,7 @@ export async function runReplay(
   try {
     stores = await openLocalStores(options.endpoint, options.keep);
   } catch (error) {
-    io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
+    io.stderr.write(`buildwatch: ${terminalLine(redactText((error as Error).message))}\n`);
     return { exitCode: 2, stats };
   }
   const engine = new Engine({ config, lookups, state: stores.state, findings: stores.findings });
