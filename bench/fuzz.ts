@@ -107,6 +107,10 @@ while (totals.events < total) {
 client.destroy();
 await server.close();
 
+function rank(kind: string): number {
+  return kind.startsWith('message is not') ? 1 : 0;
+}
+
 const seconds = Math.round((Date.now() - started) / 1000);
 process.stdout.write(
   [
@@ -117,7 +121,8 @@ process.stdout.write(
     `  hangs            ${totals.hangs}`,
     `  unaccounted      ${totals.unaccounted}`,
     `  prototype pollution ${totals.pollution}`,
-    ...(reasons.size > 0 ? ['dead-letter reasons by kind:', ...[...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([kind, n]) => `  ${String(n).padStart(7)}  ${kind}`)] : []),
+    // Evaluation failures first: malformed envelopes are expected to be dead-lettered, a use case that fails is a finding of the fuzz.
+    ...(reasons.size > 0 ? ['dead-letter reasons by kind (evaluation failures first):', ...[...reasons.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || b[1] - a[1]).slice(0, 30).map(([kind, n]) => `  ${String(n).padStart(7)}  ${kind}`)] : []),
     ...(examples.length > 0 ? ['examples:', ...examples.slice(0, 20).map((e) => `  ${e}`)] : []),
     '',
   ].join('\n'),

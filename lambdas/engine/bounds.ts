@@ -29,13 +29,29 @@ export function boundText(text: string, maxLength: number): string {
   return `${head}${note}`;
 }
 
-/** Every string (and map key) in JSON-like data cut to `maxLength`; other values kept; cycles cut. */
+/**
+ * A number DynamoDB (and the SDK's marshaller) accepts as is: safe integers, and others within
+ * DynamoDB's range. Anything else from an event (2^60, 1e-300, NaN) is kept as its text instead of
+ * failing the write.
+ */
+export function storableNumber(value: number): number | string | null {
+  if (!Number.isFinite(value)) return null;
+  if (Number.isInteger(value)) return Number.isSafeInteger(value) ? value : String(value);
+  const magnitude = Math.abs(value);
+  return magnitude >= 1e-128 && magnitude <= 1e125 ? value : String(value);
+}
+
+/**
+ * Every string (and map key) in JSON-like data cut to `maxLength`, numbers made storable
+ * (storableNumber); other values kept; cycles cut.
+ */
 export function boundStrings<T>(value: T, maxLength: number = MAX_STORED_STRING, maxItems = Infinity): T {
   return walk(value, maxLength, maxItems, new Set()) as T;
 }
 
 function walk(value: unknown, maxLength: number, maxItems: number, ancestors: Set<object>): unknown {
   if (typeof value === 'string') return boundText(value, maxLength);
+  if (typeof value === 'number') return storableNumber(value);
   if (typeof value !== 'object' || value === null) return value;
   if (ancestors.has(value)) return '[Circular]';
   // Binary values (Uint8Array, Buffer) and Sets are left to DynamoDB: we do not store them from events.

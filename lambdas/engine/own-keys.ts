@@ -21,3 +21,18 @@ export function fromEntriesSafe<V>(entries: Iterable<readonly [string, V]>): Rec
   for (const [key, value] of entries) setOwn(out, key, value);
   return out;
 }
+
+/**
+ * Event data as text, for values that should be strings but may be anything: `String(x)` throws for
+ * objects whose `toString` is data (`{"toString": 1}`) or that have no prototype.
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '[unreadable]';
+  }
+}

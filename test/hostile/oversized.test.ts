@@ -40,6 +40,8 @@ describe('oversized events', () => {
     ['a 200 KB request parameter', hugeParameter],
     ['a 5 MB user agent', hugeUserAgent],
     ['multi-byte text over the limit', hugeUnicode],
+    // Found by the fuzzer: numbers the SDK or DynamoDB refuse (2^60, 1e-300) in stored evidence.
+    ['numbers DynamoDB cannot store', () => stopLogging('odd-numbers', { requestParameters: { name: 'org-trail', big: 2 ** 60, tiny: 1e-300, list: [Number.MAX_VALUE, -(2 ** 70)] } })],
   ])('StopLogging with %s still raises the CRITICAL alert, in an item under 400 KB', async (_label, make) => {
     const { engine, findings, doc, tables } = await dynamo.freshEngine({});
     const deps = { engine, sqs: new SQSClient({ region: 'eu-west-1' }), deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq' };

@@ -47,6 +47,23 @@ describe('event keys that name Object.prototype members', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('a tag whose key is an object with a `toString` field (found by the fuzzer) still raises the CRITICAL alert', async () => {
+    const { history, events } = loadCase('build/project-drift/cases/inline-buildspec-and-secret-variable.json');
+    const { engine, findings } = await dynamo.freshEngine({});
+    const deps = { engine, sqs: new SQSClient({ region: 'eu-west-1' }), deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq' };
+    const update = structuredClone(events[0]) as { detail: { requestParameters: Json } };
+    update.detail.requestParameters['tags'] = [{ key: { toString: 1, valueOf: 'x' }, value: { toString: 'y' } }];
+    (update.detail.requestParameters['environment'] as { environmentVariables: Json[] }).environmentVariables.push({ name: { toString: 1 }, value: { valueOf: 2 }, type: ['PLAINTEXT'] });
+    for (const [id, event] of [['h', history[0]], ['u', update]] as const) {
+      const body = JSON.stringify({ useCase: 'build.project-drift', event });
+      expect(await handleBatch({ Records: [sqsRecord(id, body)] }, undefined, deps)).toEqual({ batchItemFailures: [] });
+    }
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+    const stored: Finding[] = [];
+    for await (const f of findings.byDay('2026-10-25')) stored.push(f);
+    expect(stored.map((f) => f.severity)).toEqual(['critical']);
+  });
+
   it('diffs and merges treat prototype-named keys as data', () => {
     const before = JSON.parse('{"tags":{"constructor":"a","__proto__":"p"}}') as JsonObject;
     const after = JSON.parse('{"tags":{"constructor":"b","toString":"t","__proto__":{"polluted":true}}}') as JsonObject;

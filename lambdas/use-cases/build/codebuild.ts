@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../../config/config.js';
+import { textOf } from '../../engine/own-keys.js';
 import { isRecord, stringAt, valueAt } from '../../engine/pipeline-event.js';
 import { fingerprint as maskedFingerprint, looksLikeSecret, redact, redactText } from '../../engine/redact.js';
 import type { JsonObject, JsonValue } from '../../engine/use-case.js';
@@ -37,9 +38,9 @@ export function normaliseVariables(list: unknown): JsonObject[] {
   return list
     .filter(isRecord)
     .map((variable) => {
-      const name = String(variable['name'] ?? '');
-      const type = String(variable['type'] ?? 'PLAINTEXT').toUpperCase();
-      const value = variable['value'] === undefined || variable['value'] === null ? '' : String(variable['value']);
+      const name = textOf(variable['name']);
+      const type = (textOf(variable['type']) || 'PLAINTEXT').toUpperCase();
+      const value = textOf(variable['value']);
       return {
         name,
         type,
@@ -80,8 +81,8 @@ function tagsState(tags: unknown): JsonObject | undefined {
   // Tag values are free text anyone with TagResource writes: masked like any other, fingerprinted when
   // the pair looks like a secret (a diff still shows that it changed).
   const entries = tags.filter(isRecord).map((tag) => {
-    const key = String(tag['key'] ?? '');
-    const value = String(tag['value'] ?? '');
+    const key = textOf(tag['key']);
+    const value = textOf(tag['value']);
     return [key, looksLikeSecret(key, value) ? maskedFingerprint(value) : redactText(value)] as const;
   });
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));

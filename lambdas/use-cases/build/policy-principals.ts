@@ -3,6 +3,7 @@
  * matters for the pipeline: everyone (`*` without an account or organisation condition) and the
  * accounts other than the owner's. CloudTrail logs the policy as a JSON string, so parse it first.
  */
+import { textOf } from '../../engine/own-keys.js';
 import { isRecord } from '../../engine/pipeline-event.js';
 
 export interface PolicyExposure {
@@ -46,7 +47,7 @@ function conditionAccounts(condition: unknown): { accounts: string[]; organisati
         restricted = true;
         accounts.push(...list(values).map(String));
       } else if (ARN_CONDITIONS.has(k)) {
-        const found = list(values).map((v) => accountOfPrincipal(String(v)) ?? /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(String(v))?.[1]);
+        const found = list(values).map((v) => accountOfPrincipal(textOf(v)) ?? /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(textOf(v))?.[1]);
         if (found.every((a) => a !== undefined && a !== '*')) {
           restricted = true;
           accounts.push(...(found as string[]));

@@ -3,6 +3,7 @@
  * rules, the heartbeat schedule) and its EventBridge Scheduler canary disabled, deleted, re-pointed or
  * redefined. A disabled rule is a use case that silently stops seeing events (EVENTS.md 7).
  */
+import { textOf } from '../../../engine/own-keys.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { accountsAgree, isOwn, parseArn, refOf, type Ownership, type ResourceRef } from '../own-resources.js';
@@ -33,7 +34,7 @@ function ownTarget(arn: string, event: PipelineEvent, ownership: Ownership): boo
 function targetsOf(params: Record<string, unknown>): Array<{ id: string; arn: string }> {
   const targets = valueAt(params, 'targets');
   if (!Array.isArray(targets)) return [];
-  return targets.filter(isRecord).map((t) => ({ id: String(t['id'] ?? t['Id'] ?? ''), arn: String(t['arn'] ?? t['Arn'] ?? '') }));
+  return targets.filter(isRecord).map((t) => ({ id: textOf(t['id'] ?? t['Id']), arn: textOf(t['arn'] ?? t['Arn']) }));
 }
 
 function ruleChange(event: PipelineEvent, ownership: Ownership): TamperChange | undefined {
