@@ -10,6 +10,10 @@ import { eventBridgeEventSchema } from '../../lambdas/engine/events.js';
 import { normaliseContent } from '../../lambdas/engine/normalise-input.js';
 import { useCases } from '../../lambdas/use-cases/index.js';
 import { hostileEvent, hostileKey, hostileValue, messageBody, prototypeFingerprint, runBatch, seedEvents } from '../../bench/fuzz/hostile-events.js';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { boundStrings } from '../../lambdas/engine/bounds.js';
+import { canonicalJson } from '../../lambdas/engine/canonical.js';
+import { escapeKeys, unescapeKeys } from '../../lambdas/store/key-escape.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 
 const dynamo = useLocalDynamo();
@@ -67,6 +71,26 @@ describe('fuzz: hostile events', () => {
     );
   });
 
+  it('event keys survive DynamoDB as written: escaped on the way in, unescaped on the way out', async () => {
+    const { doc, tables } = await dynamo.freshStores();
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(hostileKey, hostileValue({ hugeLength: 100 }), { maxKeys: 5 }), async (data) => {
+        // What the stores write: strings bounded, numbers made storable.
+        const value = boundStrings(data);
+        // Compared as canonical JSON: every own key (`__proto__` too), sorted, whatever order DynamoDB keeps.
+        expect(canonicalJson(unescapeKeys(escapeKeys(value)))).toBe(canonicalJson(value));
+        n += 1;
+        const key = { pk: `fuzz#${n}`, sk: '#item' };
+        await doc.send(new PutCommand({ TableName: tables.state, Item: { ...key, value } }));
+        const { Item } = await doc.send(new GetCommand({ TableName: tables.state, Key: key, ConsistentRead: true }));
+        expect(canonicalJson(Item?.['value'])).toBe(canonicalJson(value));
+        expect(prototypeFingerprint()).toBe(pristine);
+      }),
+      params(60),
+    );
+  });
+
   it('the detect handler processes every record or dead-letters it with a reason: no crash, hang or lost record', async () => {
     const { engine } = await dynamo.freshEngine({});
     let batchNo = 0;
@@ -85,3 +109,4 @@ describe('fuzz: hostile events', () => {
     );
   });
 });
+
