@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setOwn } from './own-keys.js';
+import { redactText } from './redact.js';
 
 /** DynamoDB's item limit is 400 KB; JSON is a conservative estimate of its size, this leaves margin. */
 export const MAX_ITEM_BYTES = 350 * 1024;
@@ -49,8 +50,16 @@ export function boundStrings<T>(value: T, maxLength: number = MAX_STORED_STRING,
   return walk(value, maxLength, maxItems, new Set()) as T;
 }
 
-function walk(value: unknown, maxLength: number, maxItems: number, ancestors: Set<object>): unknown {
-  if (typeof value === 'string') return boundText(value, maxLength);
+/**
+ * State as stored (drift snapshots): every string value with secret-looking text masked
+ * (redactText: idempotent, so stored state compares equal to itself) and bounded.
+ */
+export function storableState<T>(value: T): T {
+  return walk(value, MAX_STORED_STRING, Infinity, new Set(), redactText) as T;
+}
+
+function walk(value: unknown, maxLength: number, maxItems: number, ancestors: Set<object>, mask: (text: string) => string = (text) => text): unknown {
+  if (typeof value === 'string') return boundText(mask(value), maxLength);
   if (typeof value === 'number') return storableNumber(value);
   if (typeof value !== 'object' || value === null) return value;
   if (ancestors.has(value)) return '[Circular]';
@@ -60,11 +69,11 @@ function walk(value: unknown, maxLength: number, maxItems: number, ancestors: Se
   try {
     if (Array.isArray(value)) {
       const kept = value.length > maxItems ? [...value.slice(0, maxItems), `…[${value.length - maxItems} more items cut]`] : value;
-      return kept.map((item: unknown) => walk(item, maxLength, maxItems, ancestors));
+      return kept.map((item: unknown) => walk(item, maxLength, maxItems, ancestors, mask));
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      setOwn(out, boundText(key, Math.min(maxLength, MAX_KEY)), walk((value as Record<string, unknown>)[key], maxLength, maxItems, ancestors));
+      setOwn(out, boundText(key, Math.min(maxLength, MAX_KEY)), walk((value as Record<string, unknown>)[key], maxLength, maxItems, ancestors, mask));
     }
     return out;
   } finally {

@@ -10,7 +10,7 @@ import type { BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
 import type { StateStore } from '../store/state-store.js';
-import { boundStrings } from './bounds.js';
+import { boundStrings, storableState } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { diffState, mergeState } from './diff.js';
@@ -166,8 +166,9 @@ export class Engine {
         before = initial ?? {};
         since = initial ? 'look-up' : event.time;
       }
-      // Bounded as the store keeps it, so a long string compares equal to its stored self next time.
-      const after = boundStrings(report.partial ? mergeState(before, report.state) : report.state);
+      // Masked and bounded as the store keeps it (no secret in the state table), so the state compares
+      // equal to its stored self next time.
+      const after = storableState(report.partial ? mergeState(before, report.state) : report.state);
       const stale = snapshot !== undefined && snapshot.lastEventId !== event.id && event.time < snapshot.updatedAt;
       if (snapshot?.lastEventId !== event.id && !stale) {
         const written = await this.deps.state.putSnapshot(

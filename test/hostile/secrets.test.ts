@@ -4,6 +4,7 @@
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { storableState } from '../../lambdas/engine/bounds.js';
 import { redactText } from '../../lambdas/engine/redact.js';
 import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
 import { formatAlert, formatChatNotification } from '../../lambdas/notify/format.js';
@@ -38,6 +39,15 @@ describe('secrets outside evidence', () => {
     // Passwords are at most 1024 characters: the URL nearest the '@' is the one masked.
     expect(redactText(many)).toMatch(/^(https:\/\/a:b\/)+https:\/\/a:\*{4}@host$/);
     expect(redactText(`${'x@y '.repeat(200_000)}https://u:p/w@h`)).toMatch(/https:\/\/u:\*{4}@h$/);
+  });
+
+  it('drift state is masked as stored, idempotently (a stored state compares equal to itself)', () => {
+    const state = { source: { location: `https://ci:${TOKEN}@github.com/o/r` }, notes: ['password=hunter2', 'plain'], count: 3, tags: { deploy: TOKEN } };
+    const stored = storableState(state);
+    expect(JSON.stringify(stored)).not.toContain(TOKEN.slice(4));
+    expect(JSON.stringify(stored)).not.toContain('hunter2');
+    expect(stored).toMatchObject({ count: 3, notes: ['password=****', 'plain'] });
+    expect(storableState(stored)).toEqual(stored);
   });
 
   it('a token in a sourceLocationOverride URL reaches neither the findings table, its summary, nor the alert', async () => {
