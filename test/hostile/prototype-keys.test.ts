@@ -10,6 +10,8 @@ import { diffState, mergeState } from '../../lambdas/engine/diff.js';
 import type { Finding } from '../../lambdas/engine/model.js';
 import type { JsonObject } from '../../lambdas/engine/use-case.js';
 import { handleBatch } from '../../lambdas/handlers/detect.js';
+import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
+import { useCaseById } from '../../lambdas/use-cases/index.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 import { loadCase, sqsRecord, type Json } from './support.js';
 
@@ -64,6 +66,16 @@ describe('event keys that name Object.prototype members', () => {
     expect(stored.map((f) => f.severity)).toEqual(['critical']);
   });
 
+  it('a RemoveTargets on the monitor\'s rule with a target id `{"toString": 1}` (found by the fuzzer) is still CRITICAL', async () => {
+    const { events } = loadCase('monitor/rule-tamper/cases/remove-targets.json');
+    const { engine } = await dynamo.freshEngine({});
+    const event = structuredClone(events[0]) as { detail: { requestParameters: Json } };
+    event.detail.requestParameters['ids'] = [{ toString: 1 }, 'Target0'];
+    const useCase = useCaseById('monitor.rule-tamper')!;
+    const outcomes = await engine.evaluate(useCase, toPipelineEvent(event as never));
+    expect(outcomes.map((o) => (o.status === 'finding' ? o.finding.severity : o.status))).toEqual(['critical']);
+  });
+
   it('diffs and merges treat prototype-named keys as data', () => {
     const before = JSON.parse('{"tags":{"constructor":"a","__proto__":"p"}}') as JsonObject;
     const after = JSON.parse('{"tags":{"constructor":"b","toString":"t","__proto__":{"polluted":true}}}') as JsonObject;
@@ -79,3 +91,4 @@ describe('event keys that name Object.prototype members', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });
+

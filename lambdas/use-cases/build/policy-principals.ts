@@ -45,7 +45,7 @@ function conditionAccounts(condition: unknown): { accounts: string[]; organisati
       const k = key.toLowerCase();
       if (ACCOUNT_CONDITIONS.has(k)) {
         restricted = true;
-        accounts.push(...list(values).map(String));
+        accounts.push(...list(values).map(textOf));
       } else if (ARN_CONDITIONS.has(k)) {
         const found = list(values).map((v) => accountOfPrincipal(textOf(v)) ?? /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(textOf(v))?.[1]);
         if (found.every((a) => a !== undefined && a !== '*')) {
@@ -84,7 +84,7 @@ export function policyExposure(policy: unknown, ownerAccount: string | undefined
       return;
     }
     const principal = statement['Principal'];
-    const aws = principal === '*' ? ['*'] : isRecord(principal) ? list(principal['AWS']).map(String) : [];
+    const aws = principal === '*' ? ['*'] : isRecord(principal) ? list(principal['AWS']).map(textOf) : [];
     const restriction = conditionAccounts(statement['Condition']);
     for (const entry of aws) {
       const account = accountOfPrincipal(entry);

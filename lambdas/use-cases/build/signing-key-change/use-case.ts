@@ -88,7 +88,7 @@ function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTa
     }
     case 'CreateGrant': {
       const grantee = principalText(params['granteePrincipal']);
-      const operations = Array.isArray(params['operations']) ? params['operations'].map(String) : [];
+      const operations = Array.isArray(params['operations']) ? params['operations'].map(textOf) : [];
       const signs = operations.some((op) => op === 'Sign' || op === 'CreateGrant');
       const evidence = { grantee: grantee ?? null, operations, grantId: stringAt(record.responseElements, 'grantId') ?? null };
       if (accountOutside(grantee, owner, options)) {

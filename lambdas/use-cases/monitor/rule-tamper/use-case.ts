@@ -51,7 +51,7 @@ function ruleChange(event: PipelineEvent, ownership: Ownership): TamperChange | 
     case 'DeleteRule':
       return { severity: 'critical', title: "Buildwatch's event rule deleted", action: `deleted rule ${rule}: the events it routed no longer reach Buildwatch`, resource: rule };
     case 'RemoveTargets': {
-      const ids = Array.isArray(params['ids']) ? params['ids'].map(String) : [];
+      const ids = Array.isArray(params['ids']) ? params['ids'].map(textOf) : [];
       return { severity: 'critical', title: "Buildwatch's event rule lost its targets", action: `removed target${ids.length === 1 ? '' : 's'} ${ids.join(', ') || '(unnamed)'} from rule ${rule}: matching events go nowhere`, resource: rule, evidence: { removedTargets: ids } };
     }
     case 'PutRule': {
