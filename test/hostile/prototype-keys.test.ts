@@ -12,6 +12,12 @@ import type { JsonObject } from '../../lambdas/engine/use-case.js';
 import { handleBatch } from '../../lambdas/handlers/detect.js';
 import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
 import { useCaseById } from '../../lambdas/use-cases/index.js';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { canonicalJson } from '../../lambdas/engine/canonical.js';
+import { handleStream } from '../../lambdas/handlers/notify.js';
+import { escapeKeys } from '../../lambdas/store/key-escape.js';
+import { finding } from '../notify/fixtures.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 import { loadCase, sqsRecord, type Json } from './support.js';
 
@@ -74,6 +80,16 @@ describe('event keys that name Object.prototype members', () => {
     const useCase = useCaseById('monitor.rule-tamper')!;
     const outcomes = await engine.evaluate(useCase, toPipelineEvent(event as never));
     expect(outcomes.map((o) => (o.status === 'finding' ? o.finding.severity : o.status))).toEqual(['critical']);
+  });
+
+  it('the notify Lambda reads a stream image with escaped keys back as the finding that was written', async () => {
+    const written = { ...finding(), evidence: JSON.parse('{"tags":{"__proto__":"a","constructor":"b","":"c"}}') as Record<string, unknown> };
+    const image = marshall(escapeKeys(written), { removeUndefinedValues: true }) as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'];
+    const received: Finding[] = [];
+    const result = await handleStream({ Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: image } }] }, { notifier: { notify: async (f: Finding) => void received.push(f) } });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(canonicalJson(received[0])).toBe(canonicalJson(written));
+    expect(Object.keys((received[0]?.evidence['tags'] ?? {}) as object).sort()).toEqual(['', '__proto__', 'constructor']);
   });
 
   it('diffs and merges treat prototype-named keys as data', () => {
