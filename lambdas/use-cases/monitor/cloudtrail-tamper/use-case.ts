@@ -33,7 +33,7 @@ function selectorProblems(params: Record<string, unknown>): string[] {
     if (management.length === 0) problems.push('management events are no longer recorded (includeManagementEvents: false)');
     else if (management.every((s) => s['readWriteType'] === 'ReadOnly')) problems.push('write (mutating) management events are no longer recorded (readWriteType: ReadOnly)');
     const excluded = management.flatMap((s) => (Array.isArray(s['excludeManagementEventSources']) ? s['excludeManagementEventSources'] : []));
-    if (excluded.length > 0) problems.push(`management events of ${excluded.join(', ')} are excluded`);
+    if (excluded.length > 0) problems.push(`management events of ${excluded.map(textOf).join(', ')} are excluded`);
   }
   const advanced = valueAt(params, 'advancedEventSelectors');
   if (Array.isArray(advanced)) {
