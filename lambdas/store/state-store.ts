@@ -223,7 +223,7 @@ export class StateStore {
   async getSnapshot(useCase: string, key: string): Promise<Snapshot | undefined> {
     this.calls += 1;
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `${useCase}#${key}`, sk: '#snapshot' }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: snapshotPartition(useCase, key), sk: '#snapshot' }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
     return {
@@ -237,7 +237,7 @@ export class StateStore {
 
   /** Optimistic write: false when someone else wrote a newer version first. */
   async putSnapshot(useCase: string, key: string, snapshot: Snapshot, expectedVersion: number | undefined): Promise<boolean> {
-    return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot }, expectedVersion);
+    return this.putVersioned({ pk: snapshotPartition(useCase, key), sk: '#snapshot', ...snapshot }, expectedVersion);
   }
 
 
@@ -524,4 +524,9 @@ function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord 
     keys: Array.isArray(item['keys']) ? item['keys'].map(String) : [],
     data: (item['data'] ?? {}) as JsonObject,
   };
+}
+
+/** Snapshot keys name resources from events: bounded to fit DynamoDB's 2048-byte partition key. */
+function snapshotPartition(useCase: string, key: string): string {
+  return `${useCase}#${keyPart(key, 1024)}`;
 }

@@ -80,6 +80,15 @@ describe('oversized events', () => {
     for (const item of Items ?? []) expect(itemBytes(item)).toBeLessThan(DYNAMO_ITEM_LIMIT);
   });
 
+  it('a snapshot whose key (a resource name from the event) is over DynamoDB\'s key limit is still kept (fuzz finding)', async () => {
+    const { state } = await dynamo.freshStores();
+    const key = `policy/111122223333/${'d'.repeat(5000)}`;
+    const snapshot = { state: { owner: '1' }, version: 1, updatedAt: '2026-10-26T03:10:00Z', lastEventId: 'e1' };
+    expect(await state.putSnapshot('artifact.policy-grant', key, snapshot, undefined)).toBe(true);
+    expect(await state.getSnapshot('artifact.policy-grant', key)).toMatchObject({ state: { owner: '1' }, version: 1 });
+    expect(await state.getSnapshot('artifact.policy-grant', `${key}x`)).toBeUndefined();
+  });
+
   it('backfill --what-if agrees with replay on an oversized StopLogging', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'buildwatch-oversized-'));
     const records = [hugeParameter(), hugeUnicode()].map((event) => event['detail'] as Json);
