@@ -33,6 +33,8 @@ import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-confi
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openLocalStores } from './local-stores.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
+import { redactText } from '../../lambdas/engine/redact.js';
+import { safeJson, terminalLine } from '../../lambdas/notify/safe-text.js';
 
 export const DEFAULT_CHECKPOINT = 'buildwatch-backfill.checkpoint.json';
 
@@ -252,7 +254,8 @@ export async function runBackfillCommand(
       s3: deps.s3 ?? (() => (s3Client ??= new S3Client({ ...(region ? { region } : { region: 'us-east-1' }), followRegionRedirects: true }))),
       ...(bar ? { progress: bar } : {}),
       onProblem: (problem: InputProblem) => {
-        display.text.write(`buildwatch: ${problem.reason}\n`);
+        // Problem reasons quote the input (JSON.parse snippets, file names): no escape sequences through.
+        display.text.write(`buildwatch: ${terminalLine(redactText(problem.reason))}\n`);
       },
       onNote: (note) => {
         display.text.write(`buildwatch: note: ${note}\n`);
@@ -263,7 +266,7 @@ export async function runBackfillCommand(
 
     if (options.whatIf) {
       const report = whatIfReport(result.tallies, result.counters, useCases, config, top);
-      io.stdout.write(options.json ? `${JSON.stringify(report)}\n` : whatIfText(report));
+      io.stdout.write(options.json ? `${safeJson(report)}\n` : whatIfText(report));
     }
     io.stderr.write(`${summaryLine(result, target.label)}\n`);
     return { exitCode: result.counters.problems > 0 ? 1 : 0, result };

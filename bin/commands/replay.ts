@@ -20,6 +20,8 @@ import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-confi
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openLocalStores } from './local-stores.js';
 import { progressDisplay } from './progress.js';
+import { redactText } from '../../lambdas/engine/redact.js';
+import { terminalLine } from '../../lambdas/notify/safe-text.js';
 
 export interface ReplayOptions {
   readonly config?: string;
@@ -82,7 +84,7 @@ export async function runReplay(
     config = loadConfig(options.config);
     checkConfigAgainstCatalogue(config, useCases, options.config ?? DEFAULT_CONFIG_FILE);
   } catch (error) {
-    io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
+    io.stderr.write(`buildwatch: ${terminalLine(redactText((error as Error).message))}\n`);
     return { exitCode: 2, stats };
   }
 
@@ -97,12 +99,13 @@ export async function runReplay(
   const display = progressDisplay(io.stderr, { enabled: Boolean(options.progress), format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts' });
   const report = (problem: InputProblem): void => {
     stats.problems.push(problem);
-    display.text.write(`buildwatch: ${problem.reason}\n`);
+    // Problem reasons quote the input (JSON.parse snippets, file names): no escape sequences through.
+    display.text.write(`buildwatch: ${terminalLine(redactText(problem.reason))}\n`);
   };
   problems.forEach(report);
   if (skipped.length > 0) {
     const examples = skipped.slice(0, 3).join(', ') + (skipped.length > 3 ? ', …' : '');
-    io.stderr.write(`buildwatch: skipped ${plural(skipped.length, 'file')} not named .json, .jsonl, .ndjson or .gz: ${examples}\n`);
+    io.stderr.write(`buildwatch: skipped ${plural(skipped.length, 'file')} not named .json, .jsonl, .ndjson or .gz: ${terminalLine(examples)}\n`);
   }
 
   const lookups: Lookups = options.recorded ? createRecordedLookups(options.recorded) : noLookups;
@@ -110,7 +113,7 @@ export async function runReplay(
   try {
     stores = await openLocalStores(options.endpoint, options.keep);
   } catch (error) {
-    io.stderr.write(`buildwatch: ${(error as Error).message}\n`);
+    io.stderr.write(`buildwatch: ${terminalLine(redactText((error as Error).message))}\n`);
     return { exitCode: 2, stats };
   }
   const engine = new Engine({ config, lookups, state: stores.state, findings: stores.findings });

@@ -1,4 +1,8 @@
-/** Diffs and merges of normalised JSON state, for drift use cases. */
+/**
+ * Diffs and merges of normalised JSON state, for drift use cases. Keys come from events (tag keys,
+ * variable names), so every read is of own properties and every write defines one.
+ */
+import { ownValue, setOwn } from './own-keys.js';
 import type { DiffEntry, JsonObject, JsonValue } from './use-case.js';
 
 function isObject(value: JsonValue | undefined): value is JsonObject {
@@ -7,10 +11,11 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
 
 /** Merges a partial update into known state: objects merge key by key, anything else replaces. */
 export function mergeState(base: JsonObject, update: JsonObject): JsonObject {
-  const merged: JsonObject = { ...base };
+  const merged: JsonObject = {};
+  for (const [key, value] of Object.entries(base)) setOwn(merged, key, value);
   for (const [key, value] of Object.entries(update)) {
-    const current = merged[key];
-    merged[key] = isObject(current) && isObject(value) ? mergeState(current, value) : value;
+    const current = ownValue(merged, key);
+    setOwn(merged, key, isObject(current) && isObject(value) ? mergeState(current, value) : value);
   }
   return merged;
 }
@@ -21,8 +26,8 @@ export function diffState(before: JsonObject, after: JsonObject, prefix = ''): D
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   for (const key of keys) {
     const path = prefix ? `${prefix}.${key}` : key;
-    const a = before[key];
-    const b = after[key];
+    const a = ownValue(before, key);
+    const b = ownValue(after, key);
     if (isObject(a) && isObject(b)) {
       entries.push(...diffState(a, b, path));
     } else if (a === undefined && b !== undefined) {

@@ -12,9 +12,11 @@ import type { FindingsSink } from '../store/findings-store.js';
 import { compareChangePositions, type ChangePosition, type Snapshot, type StateStore } from '../store/state-store.js';
 import { noLookups } from '../lookups/lookups.js';
 import { applyLateChange, knownStateOf } from './state-history.js';
+import { boundStrings, storableState } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { diffState, mergeState } from './diff.js';
+import { storableFields } from './finding-fields.js';
 import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
@@ -208,15 +210,18 @@ export class Engine {
         firstSight = false;
       } else if (!prior && !own) {
         // Look-ups show the present: only for an event newer than anything recorded.
-        const initial = await logic.initialState?.(report, late ? { ...ctx, lookups: noLookups } : ctx);
-        if (initial) {
+        const looked = await logic.initialState?.(report, late ? { ...ctx, lookups: noLookups } : ctx);
+        if (looked) {
+          const initial = storableState(looked);
           await state.putStateChange(id, report.key, { at: event.time, eventId: event.id, kind: 'baseline', partial: false, after: initial }, keepDays);
           before = initial;
           since = 'look-up';
           firstSight = false;
         }
       }
-      const after = nextState(logic, before, report, event, ctx);
+      // Masked and bounded as the store keeps it (no secret in the state table), so the state compares
+      // equal to its stored self next time.
+      const after = storableState(nextState(logic, before, report, event, ctx));
       // Rewritten on every attempt: a concurrent writer may have changed what came before.
       await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
       if (!(await this.moveHead(id, report.key, head, headPosition, position, before, after))) continue;
@@ -239,7 +244,7 @@ export class Engine {
     const { own, prior } = await state.stateChangesAround(id, report.key, position);
     if (own || !prior || prior.kind !== 'event') return undefined;
     const before = prior.after;
-    const after = nextState(logic, before, report, event, ctx);
+    const after = storableState(nextState(logic, before, report, event, ctx));
     await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
     if (!(await state.advanceSnapshot(id, report.key, prior, { state: after, at: position.at, eventId: position.eventId }))) return undefined;
     const diff = diffState(before, after);
@@ -279,7 +284,8 @@ export class Engine {
     const record = event.cloudTrail;
     const { mode, heldBack } = await this.modeOf(metadata.id, policy, observation, event);
     const cloudTrailEventId = typeof record?.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined;
-    const content: Omit<Finding, 'contentHash'> = {
+    // Redacted and bounded field by field (summary, user agent, …): stored, exported and sent as is.
+    const content: Omit<Finding, 'contentHash'> = storableFields({
       id: observation.incidentKey ? findingId(metadata.id, 'incident', observation.incidentKey) : findingId(metadata.id, event.id, dedupKey),
       useCase: metadata.id,
       answers: metadata.answers,
@@ -298,13 +304,13 @@ export class Engine {
       ...(event.sourceIp ? { sourceIp: event.sourceIp } : {}),
       ...(event.userAgent ? { userAgent: event.userAgent } : {}),
       dedupKey,
-      evidence: boundedEvidence(redact(observation.evidence ?? {})),
+      evidence: boundedEvidence(boundStrings(redact(observation.evidence ?? {}))),
       runbook: metadata.runbook,
       ...(team ? { team } : {}),
       ...(cloudTrailEventId ? { cloudTrailEventId } : {}),
       ...(heldBack ? { heldBack } : {}),
       recordedAt: (this.deps.clock?.() ?? new Date()).toISOString(),
-    };
+    });
     const finding: Finding = { ...content, contentHash: contentHashOf(content) };
     if (policy.dedupWindowMinutes > 0) {
       const repeat = await this.deduplicate(finding, policy.dedupWindowMinutes);

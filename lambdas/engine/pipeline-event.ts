@@ -54,7 +54,8 @@ export function stringAt(value: unknown, ...path: string[]): string | undefined 
 export function valueAt(value: unknown, ...path: string[]): unknown {
   let current: unknown = value;
   for (const step of path) {
-    if (current === null || typeof current !== 'object') return undefined;
+    // Own properties only: event keys like `constructor` must not find Object.prototype's members.
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, step)) return undefined;
     current = (current as Record<string, unknown>)[step];
   }
   return current;

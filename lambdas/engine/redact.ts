@@ -40,7 +40,7 @@ export function redact<T>(value: T): T {
 
 /** Masks secret-looking substrings of free text (token formats, URL passwords, key=value pairs). */
 export function redactText(text: string): string {
-  let out = text;
+  let out = maskUrlPasswords(text);
   for (const [pattern, replace] of TEXT_RULES) out = out.replace(pattern, replace);
   return out;
 }
@@ -225,11 +225,6 @@ const TEXT_RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: str
     /-----BEGIN ([A-Z0-9 ]{0,40}?)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?-----|$)/g,
     (_m, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----${MASK}-----END ${label}PRIVATE KEY${block}-----`,
   ],
-  // https://user:password@host -> https://user:****@host
-  [
-    /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)([^\s/?#@:]{1,256}):([^\s/?#@]{1,1024})@/g,
-    (_m, scheme = '', user = '') => `${scheme}${user}:${MASK}@`,
-  ],
   [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8192}\.eyJ[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g, () => `${MASK}(jwt)`],
   [/(?<![A-Za-z0-9_])(gh[pousr]_)[A-Za-z0-9]{20,255}(?![A-Za-z0-9])/g, (_m, prefix = '') => `${prefix}${MASK}`],
   [/(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,255}/g, () => `github_pat_${MASK}`],
@@ -248,6 +243,61 @@ const TEXT_RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: str
     // Not after ':' or '/', where the word is part of an ARN or a path (arn:…:secret:name).
     new RegExp(`(?<![A-Za-z0-9_.:/-])([A-Za-z0-9_.-]{0,64}?(?:${SECRET_WORDS})[A-Za-z0-9_.-]{0,64})(["']?\\s{0,8}[:=]\\s{0,8})(["']?)([^\\s"',;&}\\]]{1,4096})`, 'gi'),
     (m, name = '', sep = '', quote = '', value = '') =>
-      !secretKey(name) || value === HIDDEN_BY_AWS || ARN.test(value) || value.startsWith(MASK) ? m : `${name}${sep}${quote}${MASK}`,
+      !secretKey(name) || value === HIDDEN_BY_AWS || ARN.test(value) || value.startsWith(MASK) || namesInProse(name, sep, quote, value) ? m : `${name}${sep}${quote}${MASK}`,
   ],
 ];
+
+/**
+ * "variables that look like secrets: GH_TOKEN": prose naming variables (a plural, a colon and a
+ * space, an unquoted CONSTANT_CASE name), as our own summaries write it, not a secret's value.
+ */
+function namesInProse(name: string, sep: string, quote: string, value: string): boolean {
+  return /s$/i.test(name) && /^:\s/.test(sep) && quote === '' && /^[A-Z][A-Z0-9_]*_[A-Z0-9_]*[).]?$/.test(value);
+}
+
+// https://user:password@host -> https://user:****@host. People paste passwords unencoded, with '/',
+// '#', '?' or '@' in them, so a password runs to the LAST '@' before a host within 1024 characters
+// and before any whitespace. "host:8080/path?to=a@b" (a port, then a path) is not a password.
+// Found by binary search over the '@' and whitespace positions, so a 1 MB string stays linear.
+const URL_USER = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:]{1,256}:/g;
+const MAX_PASSWORD = 1024;
+
+function maskUrlPasswords(text: string): string {
+  if (!text.includes('://') || !text.includes('@')) return text;
+  const ats = positions(text, /@(?=[A-Za-z0-9[])/g);
+  const spaces = positions(text, /\s/g);
+  let out = '';
+  let copied = 0;
+  for (const match of text.matchAll(URL_USER)) {
+    if (match.index < copied) continue;
+    const start = match.index + match[0].length;
+    const limit = Math.min(start + MAX_PASSWORD, spaces[indexAtOrAfter(spaces, start)] ?? text.length);
+    const at = lastBefore(ats, limit, start);
+    if (at === undefined || /^\d{1,5}[/?#]/.test(text.slice(start, at))) continue;
+    out += `${text.slice(copied, start)}${MASK}`;
+    copied = at;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+function positions(text: string, pattern: RegExp): number[] {
+  return Array.from(text.matchAll(pattern), (m) => m.index);
+}
+
+/** Index of the first position >= from (positions sorted); the length when there is none. */
+function indexAtOrAfter(sorted: readonly number[], from: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The last position p with after < p < before, if any (positions sorted). */
+function lastBefore(sorted: readonly number[], before: number, after: number): number | undefined {
+  const found = sorted[indexAtOrAfter(sorted, before) - 1];
+  return found !== undefined && found > after ? found : undefined;
+}

@@ -15,13 +15,15 @@ import { alertChannels } from '../notify/channels.js';
 import { foldGroup, groupAlerts } from '../notify/fold.js';
 import type { UseCaseNotes } from '../notify/format.js';
 import type { Notifier } from '../notify/notifier.js';
+import { unescapeKeys } from '../store/key-escape.js';
 import { bundledConfig, bundledUseCaseNotes, logger } from './runtime.js';
 
 let notifier: Notifier | undefined;
 
 function findingOf(record: DynamoDBRecord): Finding | undefined {
   if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
-  return unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>) as Finding;
+  // Keys the document client escaped on the way in (see key-escape.ts) come back as written.
+  return unescapeKeys(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>)) as Finding;
 }
 
 /**

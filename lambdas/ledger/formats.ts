@@ -5,6 +5,7 @@
  */
 import type { Finding, Severity } from '../engine/model.js';
 import { QUESTIONS } from '../engine/model.js';
+import { safeJson, stripUnsafe } from '../notify/safe-text.js';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'ocsf', 'intoto'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -36,13 +37,13 @@ export interface FormatOptions {
 export function formatterFor(format: ExportFormat, options: FormatOptions = {}): Formatter {
   switch (format) {
     case 'jsonl':
-      return { format: (record) => `${JSON.stringify(orderedRecord(record))}\n` };
+      return { format: (record) => `${safeJson(orderedRecord(record))}\n` };
     case 'csv':
       return { header: csvLine(CSV_COLUMNS), format: (record) => csvLine(csvValues(record)) };
     case 'ocsf':
-      return { format: (record) => `${JSON.stringify(toOcsf(record, options))}\n` };
+      return { format: (record) => `${safeJson(toOcsf(record, options))}\n` };
     case 'intoto':
-      return { format: (record) => `${JSON.stringify(toInTotoStatement(record))}\n` };
+      return { format: (record) => `${safeJson(toInTotoStatement(record))}\n` };
   }
 }
 
@@ -69,24 +70,33 @@ export const CSV_COLUMNS = [
   'contentHash', 'evidence',
 ] as const;
 
+function readable(text: string): string {
+  return text.split(/\r\n|\n/).map(stripUnsafe).join('\n');
+}
+
 function csvValues(record: Finding): string[] {
   const source = record as unknown as Record<string, unknown>;
   return CSV_COLUMNS.map((column) => {
     const value = source[column];
     if (value === undefined || value === null) return '';
-    return typeof value === 'string' ? value : JSON.stringify(value);
+    // For reading: no control, bidi or invisible characters (line breaks in a cell stay, quoted).
+    return readable(typeof value === 'string' ? value : JSON.stringify(value));
   });
 }
 
 /**
- * A cell a spreadsheet would read as a formula (starting with = + - @, or a tab or carriage return
- * that some applications strip first) gets a leading apostrophe (OWASP's CSV-injection advice).
+ * A cell a spreadsheet would read as a formula (starting with = + - @, also after leading spaces,
+ * tabs or line breaks that some applications strip first, or with a full-width ＝ ＋ － ＠ that some
+ * normalise) gets a leading apostrophe (OWASP's CSV-injection advice).
  * Export JSON Lines to verify content hashes: CSV is for reading.
  */
 export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  // Spreadsheets skip leading blanks and line breaks before reading a formula: look past them.
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
+
+const FORMULA_START = /^[\s\u0000-\u001f]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r]/;
 
 /** One CSV record, CRLF-terminated as RFC 4180 says. */
 export function csvLine(values: readonly string[]): string {

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { QUESTIONS, type Finding } from '../engine/model.js';
 import { redact, redactText } from '../engine/redact.js';
 import { consoleLink } from './console-links.js';
+import { CONTROL, INVISIBLE, stripUnsafe } from './safe-text.js';
 
 export interface Alert {
   /** ASCII, one line, under SNS's 100-character limit. */
@@ -39,11 +40,6 @@ const ATTRIBUTE_MAX_LENGTH = 256;
 /** Per-field bounds: enough to read, too little to flood a chat channel. */
 const LIMITS = { summary: 2000, title: 300, principal: 500, resource: 500, userAgent: 300, short: 100, runbook: 4000, why: 1000, step: 500 } as const;
 
-// C0, DEL, C1 and the Unicode line/paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-// Zero-width and bidirectional formatting characters (hidden text, "Trojan Source" reordering).
-const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const ZWSP = '\u200b';
 
 /** Why the finding matters: its use case's description (without one, the question says it, once). */
@@ -95,7 +91,8 @@ function bounded(input: unknown, maxLength: number, transform: (s: string) => st
   const text = typeof input === 'string' ? input : String(input ?? '');
   // Work on a prefix: the output is cut at `limit` anyway, and a 1 MB string should cost nothing.
   const head = text.slice(0, limit * 2 + 64);
-  const cleaned = transform(head.replace(CONTROL, ' ').replace(INVISIBLE, '')).replace(LONE_SURROGATE, '\ufffd');
+  // Stripped before defusing: the zero-width spaces defusing inserts (after @, between ] and () stay.
+  const cleaned = transform(stripUnsafe(head));
   const truncated = head.length < text.length || cleaned.length > limit;
   if (!truncated) return { text: cleaned, truncated };
   let cut = cleaned.slice(0, limit - 1);
@@ -224,8 +221,9 @@ function formatAttributes(finding: Finding): Record<string, string> {
   };
   if (finding.team) attributes['team'] = finding.team;
   // The repository, project or package name, so a subscription can follow one resource.
+  // Event text, shown by some subscribers (Slack workflows, e-mail rules): neutralised like the message.
   const resource = shortResource(finding.resource);
-  if (resource) attributes['resource'] = resource;
+  if (resource) attributes['resource'] = neutralise(redactText(resource), ATTRIBUTE_MAX_LENGTH);
   // Filter policies match exact values: clean only what SNS would reject, and drop empty values.
   for (const [name, value] of Object.entries(attributes)) {
     const clean = sanitizeLine(String(value), ATTRIBUTE_MAX_LENGTH).trim();
@@ -278,7 +276,12 @@ const SEVERITY_EMOJI: Record<string, string> = {
  * so event text can neither ping, link, nor restyle the card.
  */
 export function chatText(text: string, maxLength: number): string {
-  return neutralise(redactText(text), maxLength)
+  return chatMarkdownSafe(neutralise(redactText(text), maxLength));
+}
+
+/** The characters chat markdown formats with, swapped for look-alikes. */
+function chatMarkdownSafe(text: string): string {
+  return text
     .replace(/\*/g, '∗')
     .replace(/_/g, 'ˍ')
     .replace(/~/g, '˜')
@@ -316,7 +319,8 @@ export function formatChatNotification(finding: Finding, options: Pick<FormatOpt
   ];
   let description = lines.join('\n');
   if (description.length > CHAT_LIMITS.description) description = `${description.slice(0, CHAT_LIMITS.description - 1)}…`;
-  const resource = finding.resource ? neutralise(redactText(finding.resource), LIMITS.resource) : '';
+  // Chat clients render these too: no mention, link or markdown either.
+  const resource = finding.resource ? chatText(finding.resource, LIMITS.resource) : '';
   return {
     version: '1.0',
     source: 'custom',
@@ -332,7 +336,7 @@ export function formatChatNotification(finding: Finding, options: Pick<FormatOpt
       // One thread per use case, resource and severity: later alerts about the same thing group under
       // the first (where the channel threads updates), and a more severe one starts its own.
       threadId: createHash('sha256').update(`${finding.useCase}\n${finding.resource ?? finding.dedupKey}\n${severity}`).digest('hex').slice(0, 32),
-      summary: formatSubject(finding).slice(0, CHAT_LIMITS.summary),
+      summary: chatMarkdownSafe(formatSubject(finding)).slice(0, CHAT_LIMITS.summary),
       eventType: chatText(finding.useCase, LIMITS.short),
       relatedResources: resource ? [resource] : [],
       additionalContext: {

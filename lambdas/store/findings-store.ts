@@ -6,6 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { fitItem } from '../engine/bounds.js';
 import { contentHashOf } from '../engine/canonical.js';
 import type { Finding } from '../engine/model.js';
 import { dayEnd } from '../ledger/days.js';
@@ -66,7 +67,7 @@ export class FindingsStore implements FindingsSink {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...finding },
+          Item: fitFinding(finding),
           ConditionExpression: 'attribute_not_exists(#id)',
           ExpressionAttributeNames: { '#id': FINDINGS_TABLE.partitionKey },
         }),
@@ -137,4 +138,14 @@ export class FindingsStore implements FindingsSink {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
+}
+
+/**
+ * The engine bounds every field, so this is the last guard: a finding too large for DynamoDB is
+ * stored cut down (keys and verdict kept, content hash recomputed) rather than lost.
+ */
+export function fitFinding(finding: Finding): Finding {
+  const { contentHash, ...content } = finding;
+  const fitted = fitItem(content, ['id', 'useCase', 'answers', 'stage', 'severity', 'mode', 'eventId', 'eventTime', 'day', 'recordedAt']);
+  return fitted === content ? finding : { ...fitted, contentHash: contentHashOf(fitted) };
 }

@@ -22,6 +22,8 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { boundStrings, fitItem, keyPart, storableState } from '../engine/bounds.js';
+import { redact } from '../engine/redact.js';
 import type { CorrelationClaim, JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
 import { STATE_TABLE } from './schema.js';
 
@@ -166,8 +168,9 @@ export class StateStore {
    * rather than guessed (otherwise the retried first event would pass for known and its alert be lost).
    */
   async recordSighting(input: SightingInput): Promise<SightingResult> {
-    const pk = `${input.useCase}#${input.scope}`;
-    const sk = `v#${input.value}`;
+    // Values and scopes come from events: bounded to fit DynamoDB's key limits.
+    const pk = `${input.useCase}#${keyPart(input.scope)}`;
+    const sk = `v#${keyPart(input.value)}`;
     const key = { [STATE_TABLE.partitionKey]: pk, [STATE_TABLE.sortKey]: sk };
     const cacheKey = `${pk}\u0000${sk}`;
     const now = epochSeconds(input.at);
@@ -247,7 +250,7 @@ export class StateStore {
 
   /** When watching `scope` began (start of its learning period); the earliest sighting registers it. */
   async scopeWatchedSince(useCase: string, scope: string, at: string): Promise<string> {
-    const pk = `${useCase}#${scope}`;
+    const pk = `${useCase}#${keyPart(scope)}`;
     const cached = this.scopes.get(pk);
     if (cached && cached <= at) return cached;
     try {
@@ -286,7 +289,7 @@ export class StateStore {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           FilterExpression: 'expiresAt >= :now',
-          ExpressionAttributeValues: { ':pk': `${useCase}#${scope}`, ':prefix': 'v#', ':now': epochSeconds(at) },
+          ExpressionAttributeValues: { ':pk': `${useCase}#${keyPart(scope)}`, ':prefix': 'v#', ':now': epochSeconds(at) },
           Select: 'COUNT',
           ExclusiveStartKey: startKey,
         }),
@@ -301,7 +304,7 @@ export class StateStore {
   async getSnapshot(useCase: string, key: string): Promise<Snapshot | undefined> {
     this.calls += 1;
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `${useCase}#${key}`, sk: '#snapshot' }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: snapshotPartition(useCase, key), sk: '#snapshot' }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
     return {
@@ -314,7 +317,7 @@ export class StateStore {
 
   /** Optimistic write of the head: false when someone else wrote a newer version first. */
   async putSnapshot(useCase: string, key: string, snapshot: Snapshot, expectedVersion: number | undefined): Promise<boolean> {
-    return this.putVersioned({ pk: `${useCase}#${key}`, sk: '#snapshot', ...snapshot, position: headPosition(snapshot) }, expectedVersion);
+    return this.putVersioned({ pk: snapshotPartition(useCase, key), sk: '#snapshot', ...snapshot, position: headPosition(snapshot) }, expectedVersion);
   }
 
   /**
@@ -327,7 +330,7 @@ export class StateStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `${useCase}#${key}`, sk: '#snapshot' },
+          Key: { pk: snapshotPartition(useCase, key), sk: '#snapshot' },
           UpdateExpression: 'SET #state = :state, updatedAt = :at, lastEventId = :eventId, #position = :to ADD version :one',
           ConditionExpression: '#position = :from',
           ExpressionAttributeNames: { '#state': 'state', '#position': 'position' },
@@ -358,7 +361,18 @@ export class StateStore {
       new PutCommand({
         TableName: this.tableName,
         // Kept keepDays from its event time (TTL); the head outlives them, and the engine falls back on it.
-        Item: { pk: `${useCase}#${key}`, sk: changeSortKey(change), ...change, expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS },
+        // Masked and bounded like the head, and fitted under DynamoDB's 400 KB whatever the event held.
+        Item: fitItem(
+          {
+            pk: snapshotPartition(useCase, key),
+            sk: changeSortKey(change),
+            ...change,
+            ...(change.report !== undefined ? { report: storableState(change.report) } : {}),
+            after: storableState(change.after),
+            expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS,
+          },
+          ['pk', 'sk', 'at', 'eventId', 'kind', 'partial', 'expiresAt'],
+        ),
       }),
     );
   }
@@ -374,7 +388,7 @@ export class StateStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': `${useCase}#${key}`, ':from': CHANGE_PREFIX, ':to': own },
+        ExpressionAttributeValues: { ':pk': snapshotPartition(useCase, key), ':from': CHANGE_PREFIX, ':to': own },
         ScanIndexForward: false,
         Limit: 2,
         ConsistentRead: true,
@@ -392,7 +406,7 @@ export class StateStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': `${useCase}#${key}`, ':from': CHANGE_PREFIX, ':to': `${CHANGE_PREFIX}${timeKey(at)}|\uffff` },
+        ExpressionAttributeValues: { ':pk': snapshotPartition(useCase, key), ':from': CHANGE_PREFIX, ':to': `${CHANGE_PREFIX}${timeKey(at)}|\uffff` },
         ScanIndexForward: false,
         Limit: 1,
         ConsistentRead: true,
@@ -404,7 +418,7 @@ export class StateStore {
   /** Changes after `after` up to and including `upTo`, oldest first (what a late event must not overwrite). */
   async stateChangesBetween(useCase: string, key: string, after: ChangePosition, upTo: ChangePosition): Promise<StateChange[]> {
     const items = await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'attribute_exists(eventId)', {
-      ':pk': `${useCase}#${key}`,
+      ':pk': snapshotPartition(useCase, key),
       ':from': `${changeSortKey(after)}\u0000`,
       ':to': changeSortKey(upTo),
     });
@@ -514,7 +528,8 @@ export class StateStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: item,
+          // Snapshots and windows carry event text: never over DynamoDB's item limit.
+          Item: fitItem(item, ['pk', 'sk', 'version']),
           ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
           ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
         }),
@@ -559,14 +574,15 @@ export class StateStore {
       join: record.join,
       at: record.at,
       keys: [...record.keys],
-      data: record.data,
+      data: boundStrings(redact(record.data)),
       expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
     };
-    const sortKeys = [`t|${record.at}|${record.id}`, ...[...new Set(record.keys)].map((key) => `k|${key}|${record.id}`)];
+    const id = keyPart(record.id, 128);
+    const sortKeys = [`t|${record.at}|${id}`, ...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`)];
     for (const sk of sortKeys) {
       this.calls += 1;
       // Unconditional: a redelivered event writes the same item again.
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk, sk, ...item } }));
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: fitItem({ pk, sk, ...item }, ['pk', 'sk']) }));
     }
   }
 
@@ -574,7 +590,7 @@ export class StateStore {
   async correlationRecordsWithKey(useCase: string, join: string, key: string, at: string): Promise<StoredCorrelationRecord[]> {
     const items = await this.queryItems('pk = :pk AND begins_with(sk, :prefix)', 'expiresAt >= :now', {
       ':pk': `${useCase}#rec#${join}`,
-      ':prefix': `k|${key}|`,
+      ':prefix': `k|${keyPart(key, 256)}|`,
       ':now': epochSeconds(at),
     });
     return items.map(toStoredRecord);
@@ -601,19 +617,22 @@ export class StateStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            pk: `${useCase}#pending`,
-            sk: pendingSortKey(check),
-            join: check.claim.join,
-            subject: check.claim.subject,
-            data: check.claim.data,
-            claimedAt: check.claimedAt,
-            deadline: check.deadline,
-            eventId: check.eventId,
-            event: check.event,
-            // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
-            expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
-          },
+          Item: fitItem(
+            {
+              pk: `${useCase}#pending`,
+              sk: pendingSortKey(check),
+              join: check.claim.join,
+              subject: check.claim.subject,
+              data: boundStrings(redact(check.claim.data)),
+              claimedAt: check.claimedAt,
+              deadline: check.deadline,
+              eventId: check.eventId,
+              event: boundStrings(redact(check.event)),
+              // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
+              expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
+            },
+            ['pk', 'sk', 'join', 'subject', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
+          ),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -709,7 +728,7 @@ function windowExpiry(start: string, windowMinutes: number): number {
 }
 
 function pendingSortKey(check: PendingCheck): string {
-  return `${check.claim.join}|${check.claimedAt}|${check.claim.subject}|${check.eventId}`;
+  return `${check.claim.join}|${check.claimedAt}|${keyPart(check.claim.subject, 256)}|${keyPart(check.eventId, 128)}`;
 }
 
 function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord {
@@ -720,4 +739,9 @@ function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord 
     keys: Array.isArray(item['keys']) ? item['keys'].map(String) : [],
     data: (item['data'] ?? {}) as JsonObject,
   };
+}
+
+/** Snapshot keys name resources from events: bounded to fit DynamoDB's 2048-byte partition key. */
+function snapshotPartition(useCase: string, key: string): string {
+  return `${useCase}#${keyPart(key, 1024)}`;
 }

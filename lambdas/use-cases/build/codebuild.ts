@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../../config/config.js';
+import { textOf } from '../../engine/own-keys.js';
 import { isRecord, stringAt, valueAt } from '../../engine/pipeline-event.js';
-import { looksLikeSecret, redact } from '../../engine/redact.js';
+import { fingerprint as maskedFingerprint, looksLikeSecret, redact, redactText } from '../../engine/redact.js';
 import type { JsonObject, JsonValue } from '../../engine/use-case.js';
 
 export function fingerprint(text: string): string {
@@ -37,9 +38,9 @@ export function normaliseVariables(list: unknown): JsonObject[] {
   return list
     .filter(isRecord)
     .map((variable) => {
-      const name = String(variable['name'] ?? '');
-      const type = String(variable['type'] ?? 'PLAINTEXT').toUpperCase();
-      const value = variable['value'] === undefined || variable['value'] === null ? '' : String(variable['value']);
+      const name = textOf(variable['name']);
+      const type = (textOf(variable['type']) || 'PLAINTEXT').toUpperCase();
+      const value = textOf(variable['value']);
       return {
         name,
         type,
@@ -77,7 +78,13 @@ function compact(object: JsonObject): JsonObject {
 /** Tags as a sorted name → value map (the API sends a list of {key, value}). */
 function tagsState(tags: unknown): JsonObject | undefined {
   if (!Array.isArray(tags)) return undefined;
-  const entries = tags.filter(isRecord).map((tag) => [String(tag['key'] ?? ''), String(tag['value'] ?? '')] as const);
+  // Tag values are free text anyone with TagResource writes: masked like any other, fingerprinted when
+  // the pair looks like a secret (a diff still shows that it changed).
+  const entries = tags.filter(isRecord).map((tag) => {
+    const key = textOf(tag['key']);
+    const value = textOf(tag['value']);
+    return [key, looksLikeSecret(key, value) ? maskedFingerprint(value) : redactText(value)] as const;
+  });
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
@@ -89,13 +96,13 @@ export function normaliseProject(project: Record<string, unknown>): JsonObject {
   const put = (key: string, value: JsonValue | undefined): void => {
     if (value !== undefined) state[key] = value;
   };
-  put('description', typeof project['description'] === 'string' ? project['description'] : undefined);
+  put('description', typeof project['description'] === 'string' ? redactText(project['description']) : undefined);
   if (source) {
     const buildspec = buildspecState(source['buildspec']);
     put('source', compact({ ...pick(source, ['type', 'location', 'gitCloneDepth', 'reportBuildStatus', 'insecureSsl', 'auth']), ...(buildspec ? { buildspec } : {}) }));
   }
   put('secondarySources', Array.isArray(project['secondarySources']) ? (redact(project['secondarySources']) as JsonValue) : undefined);
-  put('sourceVersion', typeof project['sourceVersion'] === 'string' ? project['sourceVersion'] : undefined);
+  put('sourceVersion', typeof project['sourceVersion'] === 'string' ? redactText(project['sourceVersion']) : undefined);
   if (environment) {
     const variables = environment['environmentVariables'];
     put(
@@ -112,8 +119,8 @@ export function normaliseProject(project: Record<string, unknown>): JsonObject {
   put('secondaryArtifacts', Array.isArray(project['secondaryArtifacts']) ? (redact(project['secondaryArtifacts']) as JsonValue) : undefined);
   put('cache', isRecord(project['cache']) ? pick(project['cache'], ['type', 'location', 'modes']) : undefined);
   put('logsConfig', isRecord(project['logsConfig']) ? (redact(project['logsConfig']) as JsonValue) : undefined);
-  put('vpcConfig', isRecord(project['vpcConfig']) ? (project['vpcConfig'] as JsonValue) : undefined);
-  put('fileSystemLocations', Array.isArray(project['fileSystemLocations']) ? (project['fileSystemLocations'] as JsonValue) : undefined);
+  put('vpcConfig', isRecord(project['vpcConfig']) ? (redact(project['vpcConfig']) as JsonValue) : undefined);
+  put('fileSystemLocations', Array.isArray(project['fileSystemLocations']) ? (redact(project['fileSystemLocations']) as JsonValue) : undefined);
   put('timeoutInMinutes', typeof project['timeoutInMinutes'] === 'number' ? project['timeoutInMinutes'] : undefined);
   put('queuedTimeoutInMinutes', typeof project['queuedTimeoutInMinutes'] === 'number' ? project['queuedTimeoutInMinutes'] : undefined);
   // Requests say badgeEnabled; responses and BatchGetProjects say badge.badgeEnabled.

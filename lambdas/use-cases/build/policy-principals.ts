@@ -3,6 +3,7 @@
  * matters for the pipeline: everyone (`*` without an account or organisation condition) and the
  * accounts other than the owner's. CloudTrail logs the policy as a JSON string, so parse it first.
  */
+import { textOf } from '../../engine/own-keys.js';
 import { isRecord } from '../../engine/pipeline-event.js';
 
 export interface PolicyExposure {
@@ -44,9 +45,9 @@ function conditionAccounts(condition: unknown): { accounts: string[]; organisati
       const k = key.toLowerCase();
       if (ACCOUNT_CONDITIONS.has(k)) {
         restricted = true;
-        accounts.push(...list(values).map(String));
+        accounts.push(...list(values).map(textOf));
       } else if (ARN_CONDITIONS.has(k)) {
-        const found = list(values).map((v) => accountOfPrincipal(String(v)) ?? /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(String(v))?.[1]);
+        const found = list(values).map((v) => accountOfPrincipal(textOf(v)) ?? /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(textOf(v))?.[1]);
         if (found.every((a) => a !== undefined && a !== '*')) {
           restricted = true;
           accounts.push(...(found as string[]));
@@ -83,7 +84,7 @@ export function policyExposure(policy: unknown, ownerAccount: string | undefined
       return;
     }
     const principal = statement['Principal'];
-    const aws = principal === '*' ? ['*'] : isRecord(principal) ? list(principal['AWS']).map(String) : [];
+    const aws = principal === '*' ? ['*'] : isRecord(principal) ? list(principal['AWS']).map(textOf) : [];
     const restriction = conditionAccounts(statement['Condition']);
     for (const entry of aws) {
       const account = accountOfPrincipal(entry);

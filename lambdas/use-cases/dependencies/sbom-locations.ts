@@ -57,7 +57,7 @@ export function renderTemplate(templateText: string, build: BuildInfo): Rendered
   };
   let problem: string | undefined;
   const url = templateText.replace(PLACEHOLDER, (whole, name: string) => {
-    if (!(name in values)) {
+    if (!Object.hasOwn(values, name)) {
       problem ??= `${templateText}: unknown placeholder ${whole}`;
       return whole;
     }

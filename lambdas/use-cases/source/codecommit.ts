@@ -1,4 +1,5 @@
 /** CodeCommit accessors shared by the source-stage use cases (CloudTrail and native events). */
+import { textOf } from '../../engine/own-keys.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../engine/pipeline-event.js';
 import type { BuildwatchConfig } from '../../config/config.js';
 
@@ -39,7 +40,7 @@ function pullRequestTargetRepository(response: unknown): string | undefined {
 /** Refs a push updated: CloudTrail's references[], or the native event's single reference. */
 export function pushedRefs(event: PipelineEvent): string[] {
   const references = valueAt(event.cloudTrail?.requestParameters, 'references');
-  if (Array.isArray(references)) return references.filter(isRecord).map((ref) => String(ref['ref'] ?? '')).filter(Boolean);
+  if (Array.isArray(references)) return references.filter(isRecord).map((ref) => textOf(ref['ref'])).filter(Boolean);
   const native = stringAt(event.detail, 'referenceFullName') ?? stringAt(event.detail, 'referenceName');
   return native ? [native] : [];
 }
@@ -48,7 +49,7 @@ export function pushedRefs(event: PipelineEvent): string[] {
 export function pushedCommits(event: PipelineEvent): string[] {
   const references = valueAt(event.cloudTrail?.requestParameters, 'references');
   if (!Array.isArray(references)) return [];
-  return [...new Set(references.filter(isRecord).map((ref) => String(ref['commit'] ?? '')).filter(Boolean))].sort();
+  return [...new Set(references.filter(isRecord).map((ref) => textOf(ref['commit'])).filter(Boolean))].sort();
 }
 
 /** Whether the configuration watches this repository (an empty list watches all). */

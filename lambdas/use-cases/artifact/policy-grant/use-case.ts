@@ -7,6 +7,7 @@
  * repository without a policy grants nothing beyond its own account's IAM.
  */
 import { z } from 'zod';
+import { ownValue, setOwn } from '../../../engine/own-keys.js';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity } from '../../../engine/model.js';
 import { isRecord, stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -64,12 +65,12 @@ export function grantsOf(document: string | undefined): Record<string, Grant> | 
     const actions = asList(statement['Action']).filter((a): a is string => typeof a === 'string');
     const restricted = restricts(statement['Condition']);
     for (const principal of principalsOf(statement)) {
-      const known = grants[principal];
-      grants[principal] = {
+      const known = ownValue(grants, principal);
+      setOwn(grants, principal, {
         actions: [...new Set([...(known?.actions ?? []), ...actions])].sort(),
         // One unrestricted statement is enough to open it.
         restricted: (known?.restricted ?? true) && restricted,
-      };
+      });
     }
   }
   return grants;
@@ -138,11 +139,11 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
   const after = storedGrants(facts.after['grants']);
   // New principals, and `*` that lost its restricting condition.
   const widened = Object.entries(after).filter(([principal, grant]) => {
-    const old = before[principal];
+    const old = ownValue(before, principal);
     return !old || (old.restricted && !grant.restricted) || grant.actions.some((action) => !old.actions.includes(action));
   });
-  const removed = Object.keys(before).filter((principal) => !after[principal]);
-  const judged = widened.map(([principal, grant]) => judgeGrant(principal, grant, before[principal], owner, trusted));
+  const removed = Object.keys(before).filter((principal) => !Object.hasOwn(after, principal));
+  const judged = widened.map(([principal, grant]) => judgeGrant(principal, grant, ownValue(before, principal), owner, trusted));
   const alerting = judged.filter((j) => j.severity !== undefined);
   const severity = alerting.reduce<Severity>((max, j) => maxSeverity(max, j.severity as Severity), 'info');
   const where = facts.report.resource ?? facts.report.key;

@@ -14,6 +14,7 @@
  *   nothing speaks for the project at that time, the comparison proves nothing and is skipped.
  * Routine overrides by the pipeline itself (automation principals, CodePipeline) are configurable.
  */
+import { textOf } from '../../../engine/own-keys.js';
 import { z } from 'zod';
 import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -70,7 +71,7 @@ function byAutomation(event: PipelineEvent, ctx: UseCaseContext): boolean {
 function describeOverride(name: string, value: unknown): string {
   switch (name) {
     case 'buildspecOverride': {
-      const text = String(value);
+      const text = textOf(value);
       return isInlineBuildspec(text) ? `inline buildspec (${text.split('\n').length} lines, ${String(buildspecState(text)?.['sha256'])})` : `buildspec file ${text}`;
     }
     case 'environmentVariablesOverride': {

@@ -16,6 +16,7 @@
  * Failed calls never reach this use case (the engine drops them): build.refused-project-change reports them.
  */
 import { z } from 'zod';
+import { ownValue, setOwn } from '../../../engine/own-keys.js';
 import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import {
@@ -98,10 +99,16 @@ function withLeaves(state: JsonObject, entries: ReadonlyArray<readonly [string, 
     const steps = path.split('.');
     let node: JsonObject = copy;
     for (const step of steps.slice(0, -1)) {
-      const next = node[step];
-      node = isRecord(next) ? (next as JsonObject) : (node[step] = {});
+      // Own properties only: a tag key `__proto__` must stay data, never reach a prototype.
+      const next = ownValue(node, step);
+      if (isRecord(next)) node = next as JsonObject;
+      else {
+        const created: JsonObject = {};
+        setOwn(node, step, created);
+        node = created;
+      }
     }
-    node[steps.at(-1) as string] = value;
+    setOwn(node, steps.at(-1) as string, value);
   }
   return copy;
 }

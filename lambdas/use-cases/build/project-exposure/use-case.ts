@@ -4,6 +4,7 @@
  * builds (an unfiltered pull-request webhook lets anyone on GitHub run code with the project's role);
  * a resource policy shares the project with other accounts.
  */
+import { textOf } from '../../../engine/own-keys.js';
 import { z } from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -31,12 +32,12 @@ export function permissiveWebhook(params: Record<string, unknown>): string[] {
   for (const group of groups) {
     const filters = Array.isArray(group) ? group.filter(isRecord) : [];
     const event = filters.find((f) => f['type'] === 'EVENT');
-    const coversPullRequests = !event || PULL_REQUEST_EVENTS.test(String(event['pattern'] ?? ''));
+    const coversPullRequests = !event || PULL_REQUEST_EVENTS.test(textOf(event['pattern']));
     if (!coversPullRequests) continue;
     const actors = filters.filter((f) => f['type'] === 'ACTOR_ACCOUNT_ID' && f['excludeMatchedPattern'] !== true);
     if (actors.length === 0) reasons.add('pull requests from any account start builds (no ACTOR_ACCOUNT_ID filter)');
     // An unanchored account pattern also matches longer ids that merely contain a trusted one.
-    else if (actors.some((f) => !/^\^.*\$$/.test(String(f['pattern'] ?? '')))) reasons.add('ACTOR_ACCOUNT_ID pattern is not anchored with ^…$');
+    else if (actors.some((f) => !/^\^.*\$$/.test(textOf(f['pattern'])))) reasons.add('ACTOR_ACCOUNT_ID pattern is not anchored with ^…$');
   }
   return [...reasons];
 }

@@ -10,6 +10,7 @@
  * are ignored, or reported low with the option `unlisted: "low"`. Changes through infrastructure as
  * code are lowered, except deletions, exports and exposure to everyone or other accounts.
  */
+import { textOf } from '../../../engine/own-keys.js';
 import { z } from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -90,7 +91,7 @@ function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTa
     }
     case 'CreateGrant': {
       const grantee = principalText(params['granteePrincipal']);
-      const operations = Array.isArray(params['operations']) ? params['operations'].map(String) : [];
+      const operations = Array.isArray(params['operations']) ? params['operations'].map(textOf) : [];
       const signs = operations.some((op) => op === 'Sign' || op === 'CreateGrant');
       const evidence = { grantee: grantee ?? null, operations, grantId: stringAt(record.responseElements, 'grantId') ?? null };
       if (accountOutside(grantee, owner, options)) {
@@ -102,7 +103,7 @@ function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTa
     case 'DisableKey':
       return { ...base, severity: 'high', title: 'Signing key disabled', what: `disabled signing key ${key}` };
     case 'ScheduleKeyDeletion':
-      return { ...base, severity: 'critical', title: 'Signing key scheduled for deletion', what: `scheduled signing key ${key} for deletion in ${String(params['pendingWindowInDays'] ?? 30)} days`, keepsSeverity: true, evidence: { deletionDate: stringAt(record.responseElements, 'deletionDate') ?? null } };
+      return { ...base, severity: 'critical', title: 'Signing key scheduled for deletion', what: `scheduled signing key ${key} for deletion in ${textOf(params['pendingWindowInDays'] ?? 30)} days`, keepsSeverity: true, evidence: { deletionDate: stringAt(record.responseElements, 'deletionDate') ?? null } };
     case 'ImportKeyMaterial':
       return { ...base, severity: 'high', title: 'Signing key material imported', what: `imported new key material into signing key ${key}`, evidence: { expirationModel: params['expirationModel'] ?? null, validTo: params['validTo'] ?? null } };
     case 'DeleteImportedKeyMaterial':
@@ -110,7 +111,7 @@ function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTa
     case 'DisableKeyRotation':
       return { ...base, severity: 'medium', title: 'Signing key rotation disabled', what: `disabled rotation of signing key ${key}` };
     case 'ReplicateKey':
-      return { ...base, severity: 'medium', title: 'Signing key replicated', what: `replicated signing key ${key} to ${String(params['replicaRegion'] ?? 'another region')}`, evidence: { replicaRegion: params['replicaRegion'] ?? null } };
+      return { ...base, severity: 'medium', title: 'Signing key replicated', what: `replicated signing key ${key} to ${(textOf(params['replicaRegion']) || 'another region')}`, evidence: { replicaRegion: params['replicaRegion'] ?? null } };
     case 'DeleteKey':
       return { ...base, severity: 'critical', title: 'Signing key deleted', what: `signing key ${key} was deleted`, keepsSeverity: true, happened: true, incidentKey: `kms-deletion|${ids.keyIds[0] ?? key}` };
     case 'DeleteExpiredKeyMaterial':
@@ -179,14 +180,14 @@ function signerChange(event: PipelineEvent, targets: SigningTargets, options: Op
     case 'CancelSigningProfile':
       return { ...base, severity: 'high', title: 'Signing profile cancelled', what: `cancelled signing profile ${profile}`, keepsSeverity: true };
     case 'RevokeSigningProfile':
-      return { ...base, severity: 'critical', title: 'Signing profile revoked', what: `revoked signing profile ${profile} version ${String(params['profileVersion'] ?? '?')} effective ${String(params['effectiveTime'] ?? 'now')}`, keepsSeverity: true, evidence: { reason: params['reason'] ?? null } };
+      return { ...base, severity: 'critical', title: 'Signing profile revoked', what: `revoked signing profile ${profile} version ${(textOf(params['profileVersion']) || '?')} effective ${(textOf(params['effectiveTime']) || 'now')}`, keepsSeverity: true, evidence: { reason: params['reason'] ?? null } };
     case 'AddProfilePermission': {
       const principal = principalText(params['principal']);
       const outside = accountOutside(principal, record.recipientAccountId, options);
-      return { ...base, severity: outside ? 'critical' : 'high', title: 'Signing profile permission added', what: `allowed ${principal ?? 'a principal'} ${String(params['action'] ?? 'access')} on signing profile ${profile}`, keepsSeverity: outside, evidence: { principal: principal ?? null, action: params['action'] ?? null, statementId: params['statementId'] ?? null } };
+      return { ...base, severity: outside ? 'critical' : 'high', title: 'Signing profile permission added', what: `allowed ${principal ?? 'a principal'} ${(textOf(params['action']) || 'access')} on signing profile ${profile}`, keepsSeverity: outside, evidence: { principal: principal ?? null, action: params['action'] ?? null, statementId: params['statementId'] ?? null } };
     }
     case 'RemoveProfilePermission':
-      return { ...base, severity: 'medium', title: 'Signing profile permission removed', what: `removed permission ${String(params['statementId'] ?? '')} from signing profile ${profile}` };
+      return { ...base, severity: 'medium', title: 'Signing profile permission removed', what: `removed permission ${textOf(params['statementId'])} from signing profile ${profile}` };
     case 'RevokeSignature': {
       // The request names the signing job, not its profile: any revocation counts once profiles are listed.
       const job = stringAt(params, 'jobId') ?? 'unknown job';

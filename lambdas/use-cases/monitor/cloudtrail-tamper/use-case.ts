@@ -4,6 +4,7 @@
  * the attacker's first move against the monitor (EVENTS.md 2 and 7). CloudTrail Lake event data
  * stores do not feed EventBridge, but they are the audit copy: stopping or narrowing one is high.
  */
+import { textOf } from '../../../engine/own-keys.js';
 import { defineUseCase, type Observation } from '../../../engine/use-case.js';
 import { failureOutcome, isMissingTarget } from '../../../engine/failure.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -33,7 +34,7 @@ function selectorProblems(params: Record<string, unknown>): string[] {
     if (management.length === 0) problems.push('management events are no longer recorded (includeManagementEvents: false)');
     else if (management.every((s) => s['readWriteType'] === 'ReadOnly')) problems.push('write (mutating) management events are no longer recorded (readWriteType: ReadOnly)');
     const excluded = management.flatMap((s) => (Array.isArray(s['excludeManagementEventSources']) ? s['excludeManagementEventSources'] : []));
-    if (excluded.length > 0) problems.push(`management events of ${excluded.join(', ')} are excluded`);
+    if (excluded.length > 0) problems.push(`management events of ${excluded.map(textOf).join(', ')} are excluded`);
   }
   const advanced = valueAt(params, 'advancedEventSelectors');
   if (Array.isArray(advanced)) {
@@ -87,7 +88,7 @@ function observe(event: PipelineEvent): Observation | undefined {
       return failed ? attempt('delete the trail {trail}') : { ...base, severity: 'critical', title: 'CloudTrail trail deleted', summary: `${who} deleted trail ${trail}`, evidence };
     case 'UpdateTrail': {
       const narrowed = NARROWING_FLAGS.filter(([field, value]) => params[field] === value).map(([field]) => `${field} set to false`);
-      const redirected = REDIRECTING_FIELDS.filter((field) => params[field] !== undefined).map((field) => `${field} changed to ${String(params[field])}`);
+      const redirected = REDIRECTING_FIELDS.filter((field) => params[field] !== undefined).map((field) => `${field} changed to ${textOf(params[field])}`);
       const changes = [...narrowed, ...redirected];
       if (changes.length === 0) return undefined;
       if (failed) return attempt('narrow or redirect the trail {trail}');

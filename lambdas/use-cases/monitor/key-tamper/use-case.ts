@@ -5,6 +5,7 @@
  * options.keys) or when the history showed a monitor alias pointing at it (CreateAlias by the stack's
  * deployment): a drift over the key's state, so that binding is remembered.
  */
+import { textOf } from '../../../engine/own-keys.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
@@ -23,10 +24,10 @@ const optionsSchema = z.strictObject({
 const KEY_STATES: Readonly<Record<string, (params: Record<string, unknown>) => JsonObject>> = {
   DisableKey: () => ({ enabled: false }),
   EnableKey: () => ({ enabled: true }),
-  ScheduleKeyDeletion: (params) => ({ deletion: `scheduled in ${String(params['pendingWindowInDays'] ?? 30)} days` }),
+  ScheduleKeyDeletion: (params) => ({ deletion: `scheduled in ${textOf(params['pendingWindowInDays'] ?? 30)} days` }),
   CancelKeyDeletion: () => ({ deletion: 'cancelled' }),
   // The policy is a JSON string that can be large: its fingerprint is enough to see a change.
-  PutKeyPolicy: (params) => ({ policy: createHash('sha256').update(String(params['policy'] ?? '')).digest('hex').slice(0, 16) }),
+  PutKeyPolicy: (params) => ({ policy: createHash('sha256').update(textOf(params['policy'])).digest('hex').slice(0, 16) }),
   DisableKeyRotation: () => ({ rotation: false }),
   EnableKeyRotation: () => ({ rotation: true }),
 };

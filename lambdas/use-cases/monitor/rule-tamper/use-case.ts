@@ -3,6 +3,7 @@
  * rules, the heartbeat schedule) and its EventBridge Scheduler canary disabled, deleted, re-pointed or
  * redefined. A disabled rule is a use case that silently stops seeing events (EVENTS.md 7).
  */
+import { textOf } from '../../../engine/own-keys.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { accountsAgree, isOwn, parseArn, refOf, type Ownership, type ResourceRef } from '../own-resources.js';
@@ -33,7 +34,7 @@ function ownTarget(arn: string, event: PipelineEvent, ownership: Ownership): boo
 function targetsOf(params: Record<string, unknown>): Array<{ id: string; arn: string }> {
   const targets = valueAt(params, 'targets');
   if (!Array.isArray(targets)) return [];
-  return targets.filter(isRecord).map((t) => ({ id: String(t['id'] ?? t['Id'] ?? ''), arn: String(t['arn'] ?? t['Arn'] ?? '') }));
+  return targets.filter(isRecord).map((t) => ({ id: textOf(t['id'] ?? t['Id']), arn: textOf(t['arn'] ?? t['Arn']) }));
 }
 
 function ruleChange(event: PipelineEvent, ownership: Ownership): TamperChange | undefined {
@@ -50,7 +51,7 @@ function ruleChange(event: PipelineEvent, ownership: Ownership): TamperChange | 
     case 'DeleteRule':
       return { severity: 'critical', title: "Buildwatch's event rule deleted", action: `deleted rule ${rule}: the events it routed no longer reach Buildwatch`, resource: rule };
     case 'RemoveTargets': {
-      const ids = Array.isArray(params['ids']) ? params['ids'].map(String) : [];
+      const ids = Array.isArray(params['ids']) ? params['ids'].map(textOf) : [];
       return { severity: 'critical', title: "Buildwatch's event rule lost its targets", action: `removed target${ids.length === 1 ? '' : 's'} ${ids.join(', ') || '(unnamed)'} from rule ${rule}: matching events go nowhere`, resource: rule, evidence: { removedTargets: ids } };
     }
     case 'PutRule': {
