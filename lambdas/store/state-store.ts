@@ -325,20 +325,24 @@ export class StateStore {
    * (the change the new state was computed from). False otherwise: the caller reads it and decides.
    */
   async advanceSnapshot(useCase: string, key: string, from: ChangePosition, to: { state: JsonObject; at: string; eventId: string }): Promise<boolean> {
+    // The head item as a whole must stay under DynamoDB's 400 KB, as putSnapshot's does.
+    const pk = snapshotPartition(useCase, key);
+    const position = changeSortKey({ at: to.at, eventId: to.eventId, kind: 'event' });
+    const { state } = fitItem({ pk, sk: '#snapshot', state: to.state, updatedAt: to.at, lastEventId: to.eventId, position, version: 0 }, ['pk', 'sk', 'updatedAt', 'lastEventId', 'position', 'version']);
     try {
       this.calls += 1;
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: snapshotPartition(useCase, key), sk: '#snapshot' },
+          Key: { pk, sk: '#snapshot' },
           UpdateExpression: 'SET #state = :state, updatedAt = :at, lastEventId = :eventId, #position = :to ADD version :one',
           ConditionExpression: '#position = :from',
           ExpressionAttributeNames: { '#state': 'state', '#position': 'position' },
           ExpressionAttributeValues: {
-            ':state': to.state,
+            ':state': state,
             ':at': to.at,
             ':eventId': to.eventId,
-            ':to': changeSortKey({ at: to.at, eventId: to.eventId, kind: 'event' }),
+            ':to': position,
             ':from': changeSortKey(from),
             ':one': 1,
           },
