@@ -172,7 +172,7 @@ export class Engine {
       }
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, sighting.scope, event.time)) - 1);
       const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues, newEarlierInEvent: earlier }, event, ctx);
-      observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
+      observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, incidentKey: firstSightingIncident(sighting, event.time, policy.forgetAfterDays), ...observation });
     }
     return observations;
   }
@@ -402,6 +402,19 @@ export class Engine {
     }));
     return amended === 'amended' ? { status: 'deduplicated', finding, into: own.findingId, counted: true } : undefined;
   }
+}
+
+/**
+ * One first sighting is one incident, whichever of its events reaches the store first (delivery is
+ * out of order): the finding id depends on the value and its generation, never on the event. The
+ * generation is the forget-after period the sighting falls in: a value is revived only after it was
+ * unseen for a whole period, so each revival lands in a later period, and DynamoDB's TTL deleting a
+ * forgotten item cannot reuse an old generation's id. (Records of one sighting that straddle a period
+ * boundary, seconds apart once every forget-after days, can still make two ids.)
+ */
+function firstSightingIncident(sighting: Sighting, at: string, forgetAfterDays: number): string {
+  const generation = Math.floor(Date.parse(at) / (forgetAfterDays * 86_400_000));
+  return `first-seen|${sighting.scope}|${sighting.value}|${forgetAfterDays}d#${generation}`;
 }
 
 function laterOf(a: string, b: string): string {

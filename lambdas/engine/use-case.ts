@@ -61,7 +61,8 @@ export interface Observation {
    * One finding per incident across events: when set, the finding id is hash(use case, incidentKey)
    * whatever the event, so whichever evidence arrives first makes the finding and the rest are
    * repeats (a push seen as CloudTrail and native events; a build override seen at StartBuild and in
-   * the build's own event; one package version).
+   * the build's own event; one package version). First-seen observations get one from the engine
+   * (scope, value and the forget-after period of the sighting) unless they set their own.
    */
   readonly incidentKey?: string;
   /** Evidence for the finding; secrets are masked by the engine before storage. */

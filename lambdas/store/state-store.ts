@@ -570,6 +570,7 @@ export class StateStore {
   /**
    * Keeps a correlate record until forget-after (from its event time), findable by time and by each
    * of its keys: one small item per access path, since the table has no secondary index for it.
+   * Every item carries the whole record, so whichever item a reader finds tells the same.
    */
   async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {
     const pk = `${useCase}#rec#${record.join}`;
@@ -582,7 +583,9 @@ export class StateStore {
       expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
     };
     const id = keyPart(record.id, 128);
-    const sortKeys = [`t|${record.at}|${id}`, ...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`)];
+    // Key items first, the time item last: a record whose writes stopped part-way (a failed call,
+    // retried with its event) is never found by time without being found by its keys too.
+    const sortKeys = [...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`), `t|${record.at}|${id}`];
     for (const sk of sortKeys) {
       this.calls += 1;
       // Unconditional: a redelivered event writes the same item again.

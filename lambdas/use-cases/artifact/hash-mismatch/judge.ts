@@ -73,7 +73,15 @@ export async function judge(facts: CorrelateFacts, _event: PipelineEvent, ctx: U
   const compared = assets.filter((asset) => !options.uncomparedAssets.some((glob) => globMatches(glob, asset.name)));
   if (compared.length === 0) return { status: 'settled', reason: 'no comparable assets' };
 
-  const matches = await Promise.all(compared.map(async (asset) => ({ asset, builds: asset.sha256 ? builds(await facts.records.withKey(asset.sha256.toLowerCase())) : [] })));
+  const byHash = await Promise.all(compared.map(async (asset) => ({ asset, builds: asset.sha256 ? builds(await facts.records.withKey(asset.sha256.toLowerCase())) : [] })));
+  // The other ways to a build: the publishing CodeBuild session, and at the deadline the builds
+  // around the publish. Read before judging: a build record is several items, and one whose hash item
+  // is missing (its write failed and is being retried) still tells its hash through any other item.
+  const byUuid = byHash.some((m) => m.builds.length === 0) && publisher?.buildUuid ? builds(await facts.records.withKey(`build:${publisher.buildUuid}`)) : [];
+  const around = Math.max(Date.parse(facts.deadline) - Date.parse(facts.claimedAt), 3_600_000);
+  const claimedAt = Date.parse(facts.claimedAt);
+  const nearby = byHash.some((m) => m.builds.length === 0) && facts.final ? builds(await facts.records.between(iso(claimedAt - around), iso(claimedAt + around))) : [];
+  const matches = byHash.map((m) => (m.builds.length > 0 ? m : { asset: m.asset, builds: [...byUuid, ...nearby].filter((build) => sameHash(build, m.asset)) }));
   const unmatched = matches.filter((m) => m.builds.length === 0).map((m) => m.asset);
 
   if (unmatched.length === 0) {
@@ -110,18 +118,13 @@ export async function judge(facts: CorrelateFacts, _event: PipelineEvent, ctx: U
   }
 
   // The publish came from inside a build: that build's output is what the repository should hold.
-  if (publisher?.buildUuid) {
-    const producer = builds(await facts.records.withKey(`build:${publisher.buildUuid}`))[0];
-    if (producer) return mismatch(data, project, unmatched, producer, 'published from inside that build');
-    if (!facts.final) return { status: 'wait' };
-  }
+  const fromSession = byUuid[0];
+  if (fromSession) return mismatch(data, project, unmatched, fromSession, 'published from inside that build');
   if (!facts.final) return { status: 'wait' };
 
   // Final: a build of the project that produced a file of the same name around the publish.
-  const around = Math.max(Date.parse(facts.deadline) - Date.parse(facts.claimedAt), 3_600_000);
-  const claimedAt = Date.parse(facts.claimedAt);
   const names = new Set(unmatched.map((asset) => asset.name));
-  const candidates = builds(await facts.records.between(iso(claimedAt - around), iso(claimedAt + around)))
+  const candidates = nearby
     .filter((build) => build.artifactName !== undefined && names.has(build.artifactName))
     .sort((a, b) => Math.abs(Date.parse(a.at) - claimedAt) - Math.abs(Date.parse(b.at) - claimedAt));
   const producer = candidates.find((build) => build.sha256 !== undefined) ?? candidates[0];
@@ -134,9 +137,16 @@ export async function judge(facts: CorrelateFacts, _event: PipelineEvent, ctx: U
   });
 }
 
+/** The build produced exactly this asset (both hashes known and equal). */
+function sameHash(build: BuildOutput, asset: Asset): boolean {
+  return build.sha256 !== undefined && asset.sha256 !== undefined && build.sha256.toLowerCase() === asset.sha256.toLowerCase();
+}
+
 function mismatch(data: ClaimData, project: string, unmatched: readonly Asset[], producer: BuildOutput & { at: string }, how: string): CorrelateVerdict {
   // Without ZIP packaging CodeBuild reports no hash: nothing to compare, so nothing to claim.
   if (!producer.sha256) return { status: 'settled', reason: `build ${buildLabel(producer)} reported no artifact hash (its artifacts are not ZIP-packaged)` };
+  // Only two known, different hashes make a mismatch: never a missing one.
+  if (unmatched.some((asset) => asset.sha256 === undefined)) return { status: 'settled', reason: `${describeAssets(unmatched)}: no hash to compare with build ${buildLabel(producer)}` };
   const asset = unmatched.find((a) => a.name === producer.artifactName) ?? unmatched[0];
   return settled({
     ...base(data, project, { assets: [...unmatched], producingBuild: buildEvidence(producer), identifiedBy: how } as JsonObject),
