@@ -267,7 +267,8 @@ export async function runBackfillCommand(
         display.text.write(`buildwatch: ${terminalLine(redactText(problem.reason))}\n`);
       },
       onNote: (note) => {
-        display.text.write(`buildwatch: note: ${note}\n`);
+        // Notes quote look-up answers (fleet names, image digests): escaped like problems.
+        display.text.write(`buildwatch: note: ${terminalLine(redactText(note))}\n`);
       },
     });
     bar?.stop();

@@ -13,6 +13,7 @@
  * than that push). A head newer than the look-up time is left alone.
  */
 import type { BuildwatchConfig } from '../config/config.js';
+import { storableState } from '../engine/bounds.js';
 import type { InputProblem } from '../engine/normalise-input.js';
 import type { JsonObject } from '../engine/use-case.js';
 import type { Lookups } from '../lookups/lookups.js';
@@ -87,7 +88,8 @@ export async function seedImageDigests(deps: ImageDigestDeps): Promise<ImageDige
     }
     // The look-up confirms the digest with no push left to attribute: a later PutImage of the same
     // digest is no move (build.image-change attributes only digests it has not yet attributed).
-    const after: JsonObject = { digest, attributedDigest: digest };
+    // Masked and bounded as the engine stores state, so it compares equal to its stored self.
+    const after: JsonObject = storableState({ digest, attributedDigest: digest });
     const eventId = `${CURRENT_STATE_EVENT_PREFIX}ecr:${key}:${at}`;
     await state.putStateChange(IMAGE_CHANGE_ID, key, { at, eventId, kind: 'baseline', partial: false, after }, deps.keepDays);
     const written = await state.putSnapshot(IMAGE_CHANGE_ID, key, { state: after, version: (head?.version ?? 0) + 1, updatedAt: at, lastEventId: eventId }, head?.version);

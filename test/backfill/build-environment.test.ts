@@ -168,6 +168,17 @@ describe('backfill --current-state: build environment', () => {
     expect(moved.map((finding) => finding['severity'])).toEqual(['high']);
   });
 
+  it('a fleet name from a look-up answer reaches the terminal escaped', async () => {
+    const dir = workdir();
+    const root = recorded(dir);
+    const hostile = `arn:aws:codebuild:eu-west-1:${ACCOUNT}:fleet/\u001b]8;;https://evil.example\u0007x:1`;
+    put(root, `codebuild/BatchGetProjects/${PROJECT}.json`, { projects: [{ ...project(PROJECT, IMAGE), environment: { image: IMAGE, fleet: { fleetArn: hostile } } }] });
+    const run = capture();
+    await runBackfillCommand([], { config: writeConfig(dir, CONFIG), currentState: true, recorded: root, whatIf: true }, run.io, { clock: fakeClock(NOW) });
+    expect(run.err()).toMatch(/note: CodeBuild fleet .*\]8;;https: does not exist/);
+    expect(run.err()).not.toMatch(/[\u0007\u001b]/);
+  });
+
   it('a tag DescribeImages does not know is a note; look-ups that cannot answer are named and fail the run', async () => {
     const dir = workdir();
     const root = recorded(dir);
