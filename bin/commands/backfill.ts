@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { runBackfill, type BackfillCounters, type BackfillProgress, type BackfillResult, type BackfillSources } from '../../lambdas/backfill/backfill.js';
@@ -189,6 +190,13 @@ export async function runBackfillCommand(
   }
 
   const region = regions[0];
+  // An image URI names its region: one ECR client per region asked about.
+  const ecrClients = new Map<string, ECRClient>();
+  const ecrFor = (ecrRegion: string): ECRClient => {
+    let client = ecrClients.get(ecrRegion);
+    if (!client) ecrClients.set(ecrRegion, (client = new ECRClient({ region: ecrRegion })));
+    return client;
+  };
   const lookups: Lookups =
     deps.lookups ??
     (options.recorded
@@ -199,6 +207,7 @@ export async function runBackfillCommand(
             codeartifact: new CodeartifactClient(region ? { region } : {}),
             codebuild: new CodeBuildClient(region ? { region } : {}),
             cloudtrail: new CloudTrailClient(region ? { region } : {}),
+            ecr: ecrFor,
           })
         : noLookups);
 
@@ -258,7 +267,8 @@ export async function runBackfillCommand(
         display.text.write(`buildwatch: ${terminalLine(redactText(problem.reason))}\n`);
       },
       onNote: (note) => {
-        display.text.write(`buildwatch: note: ${note}\n`);
+        // Notes quote look-up answers (fleet names, image digests): escaped like problems.
+        display.text.write(`buildwatch: note: ${terminalLine(redactText(note))}\n`);
       },
     });
     bar?.stop();
@@ -276,6 +286,7 @@ export async function runBackfillCommand(
     return fail(`backfill stopped: ${(error as Error).message}${resumable}`);
   } finally {
     for (const client of ctClients.values()) client.destroy();
+    for (const client of ecrClients.values()) client.destroy();
     s3Client?.destroy();
     await target.close();
   }

@@ -9,11 +9,13 @@
  * Sources, in this order (oldest history first, because state is built from event time):
  *   1. trail archives: CloudTrail log files in a directory or under an S3 prefix;
  *   2. LookupEvents: the last N days per region (from the archive's newest event on, when both);
- *   3. current state through the look-ups (drift snapshots of the watched build projects).
+ *   3. current state through the look-ups (drift snapshots of the watched build projects, the
+ *      compute fleets they use and the digests of the build-image tags they follow).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BuildwatchConfig } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
+import { policyFor } from '../engine/policy.js';
 import { eventTimeOf, type EventBridgeEvent } from '../engine/events.js';
 import type { InputProblem, NormalisedFile } from '../engine/normalise-input.js';
 import { toPipelineEvent } from '../engine/pipeline-event.js';
@@ -21,10 +23,12 @@ import { route } from '../engine/router.js';
 import type { UseCase } from '../engine/use-case.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { StateStore } from '../store/state-store.js';
+import { IMAGE_CHANGE_ID } from '../use-cases/build/ecr.js';
 import { listArchive } from './archive.js';
 import { CheckpointError, type CheckpointStore } from './checkpoint.js';
 import { CollectingSink, emptyTallies, type Tallies } from './collecting-sink.js';
 import { currentStateEvents } from './current-state.js';
+import { seedImageDigests } from './image-digests.js';
 import { eventSourcesOf } from './event-sources.js';
 import { lookupPlan, readLookupEvents, windowCount, type CloudTrailLike } from './lookup-events.js';
 import { RateLimiter, type Clock } from './rate-limit.js';
@@ -250,6 +254,18 @@ export async function runBackfill(sources: BackfillSources, deps: BackfillDeps):
     current.notes.forEach((note) => deps.onNote?.(note));
     current.problems.forEach(problem);
     for (const envelope of current.events) await process(envelope, 'current state', 'current state');
+    // After the project records: the image tags come from the project snapshots they just wrote.
+    const imageChange = deps.useCases.find((useCase) => useCase.metadata.id === IMAGE_CHANGE_ID);
+    if (imageChange) {
+      try {
+        const images = await seedImageDigests({ config: deps.config, lookups: deps.lookups, state: deps.state, at, keepDays: policyFor(imageChange.metadata, deps.config).forgetAfterDays });
+        counters.currentState += images.seeded;
+        images.notes.forEach((note) => deps.onNote?.(note));
+        images.problems.forEach(problem);
+      } catch (error) {
+        problem({ file: 'current state', reason: `current state: build image digests: ${(error as Error).message}` });
+      }
+    }
     remember();
   }
 

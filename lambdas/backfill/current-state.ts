@@ -9,13 +9,19 @@
  * secrets) exactly as for live events: a project never seen gets its baseline, and one whose live
  * state differs from the history's last known state yields a would-be finding saying so.
  *
+ * Compute fleets the watched projects build on (their `environment.fleet.fleetArn`, as just read)
+ * and the fleets named in build.fleet-drift's `fleets` option become `CreateFleet` records with the
+ * BatchGetFleets answer in `responseElements.fleet`, the same way. Build-image digests are seeded by
+ * image-digests.ts after these records, from the project snapshots they leave.
+ *
  * Signing keys (key policies and aliases of `pipeline.signing.kmsKeys`) need KMS look-ups the
  * interface does not have yet; they are reported as not seeded.
  */
 import type { BuildwatchConfig } from '../config/config.js';
 import { envelopeForCloudTrail, type CloudTrailRecord, type EventBridgeEvent } from '../engine/events.js';
 import type { InputProblem } from '../engine/normalise-input.js';
-import type { Lookups } from '../lookups/lookups.js';
+import { fleetNameFromArn, type CodeBuildProject, type Lookups } from '../lookups/lookups.js';
+import { optionsSchema as fleetOptionsSchema } from '../use-cases/build/fleet-drift/use-case.js';
 import { CURRENT_STATE_EVENT_PREFIX } from './collecting-sink.js';
 
 export interface CurrentState {
@@ -49,12 +55,33 @@ function syntheticRecord(fields: { at: string; eventSource: string; eventName: s
   };
 }
 
+const FLEET_DRIFT_ID = 'build.fleet-drift';
+
+/** Fleets to read: those the projects build on (by ARN, as BatchGetProjects gives it), then the configured ones. */
+function watchedFleets(config: BuildwatchConfig, projects: readonly CodeBuildProject[]): Map<string, string> {
+  // Fleet name → what to ask BatchGetFleets for; a Map, since names come from look-up answers.
+  const fleets = new Map<string, string>();
+  for (const project of projects) {
+    const environment = project['environment'];
+    const fleet = typeof environment === 'object' && environment !== null ? (environment as Record<string, unknown>)['fleet'] : undefined;
+    const arn = typeof fleet === 'object' && fleet !== null ? (fleet as Record<string, unknown>)['fleetArn'] : undefined;
+    if (typeof arn === 'string' && arn !== '' && !fleets.has(fleetNameFromArn(arn))) fleets.set(fleetNameFromArn(arn), arn);
+  }
+  // Invalid options are the engine's to report; here they only mean no configured fleets.
+  const options = fleetOptionsSchema.safeParse(config.useCases[FLEET_DRIFT_ID]?.options ?? {});
+  for (const entry of options.success ? options.data.fleets : []) {
+    if (!fleets.has(fleetNameFromArn(entry))) fleets.set(fleetNameFromArn(entry), entry);
+  }
+  return fleets;
+}
+
 /** The current state of the configured resources, as events stamped `at` (ISO). */
 export async function currentStateEvents(config: BuildwatchConfig, lookups: Lookups, at: string): Promise<CurrentState> {
   const events: EventBridgeEvent[] = [];
   const notes: string[] = [];
   const problems: InputProblem[] = [];
 
+  const found: CodeBuildProject[] = [];
   const projects = config.pipeline.buildProjects.map((project) => project.name);
   if (projects.length === 0) notes.push('CodeBuild projects: none named in pipeline.buildProjects, so no current state was read (the look-ups cannot list projects)');
   for (const name of projects) {
@@ -68,6 +95,7 @@ export async function currentStateEvents(config: BuildwatchConfig, lookups: Look
       continue;
     }
     const project = result.value;
+    found.push(project);
     const arn = typeof project['arn'] === 'string' ? project['arn'] : undefined;
     events.push(
       envelopeForCloudTrail(
@@ -79,6 +107,33 @@ export async function currentStateEvents(config: BuildwatchConfig, lookups: Look
           ...(arn ? { arn } : {}),
           requestParameters: { name },
           responseElements: { project: { ...project } },
+        }),
+      ),
+    );
+  }
+
+  for (const [name, ask] of watchedFleets(config, found)) {
+    const result = lookups.codeBuildFleet ? await lookups.codeBuildFleet(ask) : { status: 'unavailable' as const, reason: 'the look-ups have no BatchGetFleets' };
+    if (result.status === 'missing') {
+      notes.push(`CodeBuild fleet ${name}: does not exist (BatchGetFleets)`);
+      continue;
+    }
+    if (result.status === 'unavailable') {
+      problems.push({ file: 'current state', reason: `current state: CodeBuild fleet ${name}: look-up unavailable: ${result.reason}` });
+      continue;
+    }
+    const fleet = result.value;
+    const arn = typeof fleet['arn'] === 'string' ? fleet['arn'] : ask.startsWith('arn:') ? ask : undefined;
+    events.push(
+      envelopeForCloudTrail(
+        syntheticRecord({
+          at,
+          eventSource: 'codebuild.amazonaws.com',
+          eventName: 'CreateFleet',
+          id: `codebuild-fleet:${name}`,
+          ...(arn ? { arn } : {}),
+          requestParameters: { name },
+          responseElements: { fleet: { ...fleet } },
         }),
       ),
     );

@@ -12,9 +12,13 @@ import {
   type PackageFormat,
 } from '@aws-sdk/client-codeartifact';
 import { DescribeTrailsCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { BatchGetProjectsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { BatchGetFleetsCommand, BatchGetProjectsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type {
+  CodeBuildFleet,
   CodeBuildProject,
+  EcrImageDetail,
+  EcrImageRef,
   LookupResult,
   Lookups,
   PackageVersionAsset,
@@ -30,6 +34,8 @@ export interface AwsLookupClients {
   readonly codebuild: CodeBuildClient;
   /** For the trail look-up; without it the look-up is unavailable. */
   readonly cloudtrail?: CloudTrailClient;
+  /** ECR clients by region (an image URI names its region); without it the image look-up is unavailable. */
+  readonly ecr?: (region: string) => ECRClient;
 }
 
 /** SBOMs and manifests are small; a larger object is more likely a mistake than worth the memory. */
@@ -176,6 +182,42 @@ export function createAwsLookups(clients: AwsLookupClients): Lookups {
         };
       } catch (error) {
         if (errorName(error) === 'ResourceNotFoundException') return { status: 'missing' };
+        return unavailable(error);
+      }
+    },
+
+    async ecrImage(ref: EcrImageRef): Promise<LookupResult<EcrImageDetail>> {
+      if (!clients.ecr) return { status: 'unavailable', reason: 'no ECR client' };
+      try {
+        const output = await clients.ecr(ref.region).send(
+          new DescribeImagesCommand({ registryId: ref.registryId, repositoryName: ref.repository, imageIds: [{ imageTag: ref.tag }] }),
+        );
+        const detail = (output.imageDetails ?? []).find((image) => image.imageTags?.includes(ref.tag));
+        if (detail?.imageDigest === undefined) return { status: 'missing' };
+        return {
+          status: 'found',
+          value: {
+            digest: detail.imageDigest,
+            tags: [...(detail.imageTags ?? [])],
+            ...(detail.imagePushedAt ? { pushedAt: detail.imagePushedAt.toISOString() } : {}),
+          },
+        };
+      } catch (error) {
+        const name = errorName(error);
+        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return { status: 'missing' };
+        return unavailable(error);
+      }
+    },
+
+    async codeBuildFleet(nameOrArn: string): Promise<LookupResult<CodeBuildFleet>> {
+      try {
+        const output = await clients.codebuild.send(new BatchGetFleetsCommand({ names: [nameOrArn] }));
+        // BatchGetFleets takes names or ARNs; anything else returned is not what we asked for.
+        const fleet = (output.fleets ?? []).find((f) => f.name === nameOrArn || f.arn === nameOrArn);
+        if (fleet === undefined) return { status: 'missing' };
+        // Plain JSON (Dates become ISO strings) so it matches a recorded response and can be stored.
+        return { status: 'found', value: JSON.parse(JSON.stringify(fleet)) as CodeBuildFleet };
+      } catch (error) {
         return unavailable(error);
       }
     },

@@ -60,6 +60,26 @@ export interface TrailInfo {
   readonly kmsKeyId?: string;
 }
 
+/** A tag in an ECR repository, as a build image URI names it (`<registryId>.dkr.ecr.<region>…/<repository>:<tag>`). */
+export interface EcrImageRef {
+  readonly registryId: string;
+  readonly region: string;
+  readonly repository: string;
+  readonly tag: string;
+}
+
+/** What ECR's DescribeImages says about the image a tag points to now. */
+export interface EcrImageDetail {
+  readonly digest: string;
+  /** Every tag on that image (the asked-for tag among them). */
+  readonly tags: readonly string[];
+  /** ISO time of the push, when ECR gives it. */
+  readonly pushedAt?: string;
+}
+
+/** A compute fleet as CodeBuild's BatchGetFleets returns it (a JSON object; fields vary by fleet). */
+export type CodeBuildFleet = Readonly<Record<string, unknown>>;
+
 export interface Lookups {
   s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>>;
   packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>>;
@@ -68,6 +88,10 @@ export interface Lookups {
   packageVersionOrigin?(ref: PackageVersionRef): Promise<LookupResult<PackageVersionOrigin>>;
   /** CloudTrail DescribeTrails (this region's trails and shadow trails). Optional: absent is unavailable. */
   trails?(): Promise<LookupResult<readonly TrailInfo[]>>;
+  /** ECR DescribeImages for one tag. Optional: absent is unavailable. */
+  ecrImage?(ref: EcrImageRef): Promise<LookupResult<EcrImageDetail>>;
+  /** CodeBuild BatchGetFleets for one fleet, by name or ARN. Optional: absent is unavailable. */
+  codeBuildFleet?(nameOrArn: string): Promise<LookupResult<CodeBuildFleet>>;
 }
 
 /** Offline without --recorded: every look-up is unavailable, said plainly. */
@@ -77,4 +101,12 @@ export const noLookups: Lookups = {
   codeBuildProject: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   packageVersionOrigin: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   trails: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  ecrImage: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  codeBuildFleet: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
 };
+
+/** The fleet name in `arn:aws:codebuild:<region>:<account>:fleet/<name>:<id>`, or the name itself. */
+export function fleetNameFromArn(nameOrArn: string): string {
+  const match = /:fleet\/([^:/]+)/.exec(nameOrArn);
+  return nameOrArn.startsWith('arn:') && match ? (match[1] as string) : nameOrArn;
+}

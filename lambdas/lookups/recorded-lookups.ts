@@ -5,14 +5,21 @@
  *   codeartifact/ListPackageVersionAssets/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json
  *   codeartifact/DescribePackageVersion/<domain>/<repository>/<format>/<namespace or _>/<package>/<version>.json
  *   codebuild/BatchGetProjects/<project>.json
+ *   codebuild/BatchGetFleets/<fleet name>.json (the response, or just the fleet)
  *   cloudtrail/DescribeTrails.json (the `aws cloudtrail describe-trails` output)
+ *   ecr/DescribeImages/<repository>.json (`aws ecr describe-images --repository-name <repository>`;
+ *     a repository name with slashes is a nested path; the tag's image is found by its imageTags)
  * Like the AWS implementation, every failure is an outcome, never a throw.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { fleetNameFromArn } from './lookups.js';
 import type {
+  CodeBuildFleet,
   CodeBuildProject,
+  EcrImageDetail,
+  EcrImageRef,
   LookupResult,
   Lookups,
   PackageVersionAssets,
@@ -84,6 +91,32 @@ const batchGetProjectsSchema = z.looseObject({
   projects: z.array(projectSchema).default([]),
   projectsNotFound: z.array(z.string()).default([]),
 });
+
+const fleetSchema = z.looseObject({ name: z.string().min(1), arn: z.string().optional() });
+
+const batchGetFleetsSchema = z.looseObject({
+  fleets: z.array(fleetSchema).default([]),
+  fleetsNotFound: z.array(z.string()).default([]),
+});
+
+/** DescribeImages as the CLI prints it; imagePushedAt is an ISO string or epoch seconds there. */
+const describeImagesSchema = z.looseObject({
+  imageDetails: z.array(
+    z.looseObject({
+      registryId: z.string().optional(),
+      repositoryName: z.string().optional(),
+      imageDigest: z.string().min(1),
+      imageTags: z.array(z.string()).default([]),
+      imagePushedAt: z.union([z.string(), z.number()]).optional(),
+    }),
+  ),
+});
+
+function isoTime(value: string | number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
 
 type Failure = { readonly status: 'missing' } | { readonly status: 'unavailable'; readonly reason: string };
 
@@ -243,6 +276,40 @@ export function createRecordedLookups(dir: string): Lookups {
       const parsed = describeTrailsSchema.safeParse(read.json);
       if (!parsed.success) return unavailable(`recorded file ${read.file} is not a DescribeTrails response: ${summariseIssues(parsed.error)}`);
       return { status: 'found', value: parsed.data.trailList.map(trailInfo) };
+    },
+
+    async ecrImage(ref: EcrImageRef): Promise<LookupResult<EcrImageDetail>> {
+      const bad = badPathPart('repository', ref.repository, true);
+      if (bad !== undefined) return unavailable(`cannot look up ECR image offline: ${bad}`);
+      const segments = ref.repository.split('/');
+      const last = segments.pop() as string;
+      const read = await readJson(['ecr', 'DescribeImages', ...segments, `${last}.json`]);
+      if ('status' in read) return read;
+      const parsed = describeImagesSchema.safeParse(read.json);
+      if (!parsed.success) return unavailable(`recorded file ${read.file} is not a DescribeImages response: ${summariseIssues(parsed.error)}`);
+      // A recording of another account's repository of the same name is not this one.
+      const detail = parsed.data.imageDetails.find(
+        (image) => image.imageTags.includes(ref.tag) && (image.registryId === undefined || image.registryId === ref.registryId),
+      );
+      if (detail === undefined) return { status: 'missing' };
+      const pushedAt = isoTime(detail.imagePushedAt);
+      return { status: 'found', value: { digest: detail.imageDigest, tags: detail.imageTags, ...(pushedAt ? { pushedAt } : {}) } };
+    },
+
+    async codeBuildFleet(nameOrArn: string): Promise<LookupResult<CodeBuildFleet>> {
+      const fileName = fleetNameFromArn(nameOrArn);
+      const bad = badPathPart('fleet name', fileName, false);
+      if (bad !== undefined) return unavailable(`cannot look up CodeBuild fleet offline: ${bad}`);
+      const read = await readJson(['codebuild', 'BatchGetFleets', `${fileName}.json`]);
+      if ('status' in read) return read;
+      // Either the whole API response or just the fleet object.
+      const isResponse = typeof read.json === 'object' && read.json !== null && ('fleets' in read.json || 'fleetsNotFound' in read.json);
+      const parsed = isResponse
+        ? batchGetFleetsSchema.safeParse(read.json)
+        : fleetSchema.transform((fleet) => ({ fleets: [fleet], fleetsNotFound: [] })).safeParse(read.json);
+      if (!parsed.success) return unavailable(`recorded file ${read.file} is not a BatchGetFleets response: ${summariseIssues(parsed.error)}`);
+      const fleet = parsed.data.fleets.find((f) => f.name === nameOrArn || f.arn === nameOrArn);
+      return fleet === undefined ? { status: 'missing' } : { status: 'found', value: fleet };
     },
 
     async codeBuildProject(name: string): Promise<LookupResult<CodeBuildProject>> {

@@ -11,7 +11,7 @@ import type { BuildwatchConfig } from '../../config/config.js';
 import type { Principal } from '../../engine/model.js';
 import { stringAt, valueAt, type PipelineEvent } from '../../engine/pipeline-event.js';
 import { principalMatches } from '../../engine/principal.js';
-import type { UseCaseContext } from '../../engine/use-case.js';
+import type { SnapshotReader, UseCaseContext } from '../../engine/use-case.js';
 
 export const IMAGE_CHANGE_ID = 'build.image-change';
 const PROJECT_DRIFT_ID = 'build.project-drift';
@@ -64,12 +64,17 @@ export interface ImageUser {
 
 /** Every known build image in ECR of a watched project (other registries are out of scope). */
 export async function buildImages(ctx: UseCaseContext): Promise<ImageUser[]> {
-  const settings = buildImageSettings(ctx.config);
+  return imageUsers(ctx.config, ctx.snapshots);
+}
+
+/** buildImages from the configuration and a snapshot reader (the backfill reads the store directly). */
+export async function imageUsers(config: BuildwatchConfig, snapshots: SnapshotReader | undefined): Promise<ImageUser[]> {
+  const settings = buildImageSettings(config);
   // Keys come from configuration, but a Map keeps them off any prototype all the same.
   const images = new Map<string, { uri: string; knownFrom: string }>();
   for (const [project, uri] of Object.entries(settings.projectImages)) images.set(project, { uri, knownFrom: 'configuration' });
-  for (const { name } of ctx.config.pipeline.buildProjects) {
-    const snapshot = await ctx.snapshots?.get(PROJECT_DRIFT_ID, `project/${name}`);
+  for (const { name } of config.pipeline.buildProjects) {
+    const snapshot = await snapshots?.get(PROJECT_DRIFT_ID, `project/${name}`);
     const uri = stringAt(valueAt(snapshot?.state, 'environment'), 'image');
     // The project's own last known state wins over the configuration's note.
     if (snapshot && uri) images.set(name, { uri, knownFrom: `build.project-drift snapshot of ${snapshot.updatedAt}` });
