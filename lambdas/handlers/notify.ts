@@ -19,6 +19,7 @@ import type { Notifier } from '../notify/notifier.js';
 import { SecurityHubImportError, SecurityHubNotifier } from '../notify/security-hub-notifier.js';
 import { unescapeKeys } from '../store/key-escape.js';
 import { ENV } from '../store/schema.js';
+import { recordDelivery } from './metrics.js';
 import { bundledConfig, bundledUseCaseNotes, logger } from './runtime.js';
 
 let notifier: Notifier | undefined;
@@ -53,9 +54,11 @@ export async function handleStream(event: DynamoDBStreamEvent, deps: { notifier:
     const alert = foldGroup(group.map(({ sequence: _sequence, ...finding }) => finding));
     try {
       await deps.notifier.notify(alert);
+      recordDelivery('sns', 1, 0);
       logger.info('alert published', { id: alert.id, useCase: alert.useCase, severity: alert.severity, ...(alert.aspects ? { folded: alert.aspects.map((a) => a.id) } : {}) });
     } catch (error) {
       logger.error('publish failed', { id: alert.id, error: (error as Error).message });
+      recordDelivery('sns', 0, 1);
       failedSequence = alerts[firstIndex(alerts, group)]?.sequence ?? '';
       break;
     }
@@ -63,10 +66,12 @@ export async function handleStream(event: DynamoDBStreamEvent, deps: { notifier:
   if (deps.securityHub && imports.length > 0) {
     try {
       await deps.securityHub.importFindings(imports.map((i) => i.finding));
+      recordDelivery('securityhub', imports.length, 0);
       logger.info('alerts imported into Security Hub', { ids: imports.map((i) => i.finding.id) });
     } catch (error) {
       logger.error('Security Hub import failed', { error: (error as Error).message });
       const failedIds = new Set(error instanceof SecurityHubImportError ? error.findingIds : imports.map((i) => i.finding.id));
+      recordDelivery('securityhub', imports.filter((i) => !failedIds.has(i.finding.id)).length, failedIds.size);
       const first = imports.find((i) => failedIds.has(i.finding.id)) ?? imports[0];
       failedSequence = earliest(event, failedSequence, first?.sequence);
     }
