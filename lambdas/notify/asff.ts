@@ -49,8 +49,10 @@ const ACCOUNT = /^\d{12}$/;
 
 const AWS_PARTITIONS: ReadonlySet<string> = new Set(['aws', 'aws-cn', 'aws-us-gov', 'aws-us-iso', 'aws-us-iso-b']);
 
-function partitionOf(value: string | undefined, fallback: Partition): Partition {
-  return value !== undefined && AWS_PARTITIONS.has(value) ? (value as Partition) : fallback;
+function partitionOf(value: string | undefined, fallback?: Partition): Partition {
+  if (value !== undefined && AWS_PARTITIONS.has(value)) return value as Partition;
+  if (fallback === undefined) throw new Error(`unknown AWS partition ${JSON.stringify(String(value).slice(0, 40))}`);
+  return fallback;
 }
 
 export interface ProductArn {
@@ -64,7 +66,7 @@ export interface ProductArn {
 export function parseProductArn(arn: string): ProductArn {
   const match = /^arn:(aws[a-z-]*):securityhub:([a-z0-9-]+):(\d{12}):product\/(\d{12})\/default$/.exec(arn);
   if (!match || match[3] !== match[4]) throw new Error(`not an account's default Security Hub product ARN: ${JSON.stringify(arn.slice(0, 200))}`);
-  return { arn, partition: partitionOf(match[1], 'aws'), region: match[2]!, account: match[3]! };
+  return { arn, partition: partitionOf(match[1]), region: match[2]!, account: match[3]! };
 }
 
 export function productArnFor(partition: string, region: string, account: string): string {
@@ -86,11 +88,42 @@ export function asffSeverity(severity: Severity): SeverityLabel {
   return SEVERITY_LABELS[severity];
 }
 
-/** One Type per ATT&CK technique (`TTPs/Defense Evasion/T1562.008`); the category alone without any. */
+/**
+ * ATT&CK techniques the use cases name, by the tactic that has an ASFF TTPs category. Techniques of
+ * tactics ASFF has no TTPs category for (Impact, Exfiltration, Resource Development) take their
+ * question's category.
+ */
+const TECHNIQUE_TACTICS: ReadonlyMap<string, string> = new Map([
+  ['T1059', 'TTPs/Execution'],
+  ['T1609', 'TTPs/Execution'],
+  ['T1078', 'TTPs/Initial Access'],
+  ['T1195', 'TTPs/Initial Access'],
+  ['T1098', 'TTPs/Persistence'],
+  ['T1525', 'TTPs/Persistence'],
+  ['T1554', 'TTPs/Persistence'],
+  ['T1070', 'TTPs/Defense Evasion'],
+  ['T1222', 'TTPs/Defense Evasion'],
+  ['T1553', 'TTPs/Defense Evasion'],
+  ['T1562', 'TTPs/Defense Evasion'],
+  ['T1578', 'TTPs/Defense Evasion'],
+  ['T1580', 'TTPs/Discovery'],
+  ['T1530', 'TTPs/Collection'],
+]);
+
+/**
+ * One Type per ATT&CK technique (`TTPs/Defense Evasion/T1562.008`), under its tactic; a configuration
+ * check question also keeps its own Software and Configuration Checks type. At most 50 (ASFF).
+ */
 export function asffTypes(answers: QuestionId, mitre: readonly string[] = []): string[] {
   const category = TYPE_CATEGORIES[answers];
-  const techniques = [...new Set(mitre.filter((id) => ATTACK_ID.test(id)))].slice(0, 50);
-  return techniques.length > 0 ? techniques.map((id) => `${category}/${id}`) : [category];
+  const types = new Set<string>();
+  if (category.startsWith('Software and Configuration Checks/')) types.add(category);
+  for (const id of mitre) {
+    if (!ATTACK_ID.test(id)) continue;
+    types.add(`${TECHNIQUE_TACTICS.get(id.slice(0, 5)) ?? category}/${id}`);
+  }
+  if (types.size === 0) types.add(category);
+  return [...types].slice(0, 50);
 }
 
 /** The resource acted on, typed when ASFF has a type for it; CodeCommit, CodeArtifact and bare names are `Other`. */

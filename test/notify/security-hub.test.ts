@@ -125,6 +125,18 @@ describe('ASFF mapping', () => {
     expect(asff.Remediation?.Recommendation?.Text).toBe('Confirm with the repository owner that alice should push here. If not, revoke her Git credentials.');
   });
 
+  it('files each ATT&CK technique under its tactic, and keeps a check question in its own namespace', () => {
+    expect(toAsff(finding({ answers: 'build.signing-key-change' }), { product, mitre: ['T1553.002', 'T1078.004', 'T1485'] }).Types).toEqual([
+      'TTPs/Defense Evasion/T1553.002',
+      'TTPs/Initial Access/T1078.004',
+      'TTPs/Defense Evasion/T1485',
+    ]);
+    expect(toAsff(finding({ answers: 'dependencies.sbom' }), { product, mitre: ['T1195.001'] }).Types).toEqual([
+      'Software and Configuration Checks/Industry and Regulatory Standards',
+      'TTPs/Initial Access/T1195.001',
+    ]);
+  });
+
   it('rejects a product ARN that is not the account default product', () => {
     expect(() => parseProductArn('arn:aws:securityhub:eu-west-1:111122223333:product/999988887777/default')).toThrow(/default Security Hub product/);
   });
