@@ -156,9 +156,19 @@ function iso(time: string | undefined): string {
 }
 
 /**
+ * Security Hub ignores an update whose UpdatedAt is before the stored one. The occurrence count is
+ * the finding's version (the store only ever raises it), so UpdatedAt is the first recording plus one
+ * millisecond per repeat: each repeat lands, a stale copy delivered late never overwrites a newer count.
+ */
+export function asffUpdatedAt(finding: Pick<Finding, 'eventTime' | 'recordedAt' | 'occurrences'>): string {
+  const base = Date.parse(latest(finding.eventTime, finding.recordedAt));
+  const repeats = Math.max(0, Math.floor(finding.occurrences ?? 1) - 1);
+  return new Date(base + repeats).toISOString();
+}
+
+/**
  * The finding in ASFF. `Id` is the finding id, so a redelivery or a dedup-window repeat updates the
- * Security Hub finding; `UpdatedAt` moves with the latest occurrence and the recording time, so an
- * older copy never reads as newer than a later update.
+ * Security Hub finding (count in ProductFields, LastObservedAt from the latest occurrence).
  */
 export function toAsff(finding: Finding, context: AsffContext): AwsSecurityFinding {
   const { product } = context;
@@ -187,7 +197,7 @@ export function toAsff(finding: Finding, context: AsffContext): AwsSecurityFindi
     FirstObservedAt: createdAt,
     LastObservedAt: lastObservedAt,
     CreatedAt: createdAt,
-    UpdatedAt: latest(finding.eventTime, finding.lastSeen, finding.recordedAt),
+    UpdatedAt: asffUpdatedAt(finding),
     FindingProviderFields: { Severity: { Label: label, Original: finding.severity }, Types: asffTypes(finding.answers, context.mitre) },
     Title: text(finding.title, LIMITS.title),
     Description: text(finding.summary, LIMITS.description),

@@ -11,8 +11,9 @@ import { ASFF_MAX_BYTES, parseProductArn, toAsff, type ProductArn } from './asff
 import type { UseCaseNotes } from './format.js';
 import { NotifyError, type Notifier } from './notifier.js';
 
-/** BatchImportFindings takes at most 100 findings per request. */
+/** BatchImportFindings takes at most 100 findings and 6 MB per request. */
 export const MAX_FINDINGS_PER_REQUEST = 100;
+const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 
 /** Whole-request errors worth another try: throttling and Security Hub's own faults. */
 const RETRYABLE = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'InternalException', 'ServiceUnavailableException']);
@@ -35,6 +36,25 @@ export class SecurityHubImportError extends NotifyError {
   ) {
     super(message, options);
   }
+}
+
+/** Findings in request-sized groups: at most 100, and well under the 6 MB request limit. */
+function requests<T extends { readonly asff: AwsSecurityFinding }>(documents: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const document of documents) {
+    const size = Buffer.byteLength(JSON.stringify(document.asff));
+    if (current.length === MAX_FINDINGS_PER_REQUEST || (current.length > 0 && bytes + size > MAX_REQUEST_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(document);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -74,8 +94,7 @@ export class SecurityHubNotifier implements Notifier {
     for (let attempt = 1; pending.length > 0 && attempt <= this.attempts; attempt++) {
       if (attempt > 1) await this.sleep(this.backoff(attempt));
       const failed: typeof pending = [];
-      for (let start = 0; start < pending.length; start += MAX_FINDINGS_PER_REQUEST) {
-        const chunk = pending.slice(start, start + MAX_FINDINGS_PER_REQUEST);
+      for (const chunk of requests(pending)) {
         const outcome = await this.send(chunk.map((d) => d.asff));
         if (outcome.kind === 'fatal') {
           throw new SecurityHubImportError(`Security Hub BatchImportFindings failed: ${outcome.reason}`, pending.map((d) => d.findingId), { cause: outcome.error });

@@ -119,6 +119,13 @@ describe('ASFF mapping', () => {
     expect(Date.parse(repeat.UpdatedAt!)).toBeGreaterThan(Date.parse(first.UpdatedAt!));
   });
 
+  it('orders versions by occurrence count, so Security Hub takes each repeat and ignores a stale copy', () => {
+    // The repeat's event happened before the first finding was recorded: time alone would not order them.
+    const versions = [1, 2, 3].map((occurrences) => toAsff(finding({ occurrences, lastSeen: '2026-03-02T09:14:50Z' }), { product }).UpdatedAt!);
+    expect(versions.map(Date.parse)).toEqual([...versions.map(Date.parse)].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(3);
+  });
+
   it('links the console record and takes the recommendation from the runbook', () => {
     const asff = toAsff(finding({ cloudTrailEventId: '7e4b0e43-1d5c-4c8e-9a53-2f6a7d1b9c10' }), { product });
     expect(asff.SourceUrl).toBe('https://eu-west-1.console.aws.amazon.com/cloudtrail/home?region=eu-west-1#/events/7e4b0e43-1d5c-4c8e-9a53-2f6a7d1b9c10');
