@@ -16,6 +16,7 @@ import { sbomObjectArns } from '../lambdas/use-cases/dependencies/sbom-locations
 import { MONITOR_RESOURCES_ENV } from '../lambdas/use-cases/monitor/own-resources.js';
 import { AlertRouting, publishChatCards } from './constructs/alert-routing.js';
 import { Alarms } from './constructs/alarms.js';
+import { Dashboard } from './constructs/dashboard.js';
 import { AuditorAccess } from './constructs/auditor-access.js';
 import { CorrelationSweep } from './constructs/correlation-sweep.js';
 import { DetectionRules, effectiveMode, enabledUseCases } from './constructs/detection-rules.js';
@@ -53,6 +54,7 @@ export class BuildwatchStack extends Stack {
   readonly ledger: LedgerSeal;
   readonly auditor: AuditorAccess;
   readonly correlationSweep: CorrelationSweep;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: BuildwatchStackProps) {
     super(scope, id, {
@@ -161,6 +163,19 @@ export class BuildwatchStack extends Stack {
       stateTable: this.tables.state,
       findingsTable: this.tables.findings,
       alarmTopic: this.alarms.opsTopic,
+    });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      resourcePrefix: prefix,
+      functions: {
+        detect: this.detector.function,
+        notify: this.notifier.function,
+        ...(this.heartbeat ? { heartbeat: this.heartbeat.function } : {}),
+        seal: this.ledger.function,
+        'correlation-sweep': this.correlationSweep.function,
+      },
+      detectQueue: this.queues.detect,
+      deadLetterQueue: this.queues.deadLetter,
+      alarms: [...this.alarms.alarms, ...[this.ledger.errorsAlarm, this.correlationSweep.errorsAlarm].filter((alarm) => alarm !== undefined)],
     });
 
     new CfnOutput(this, 'StateTableName', { value: this.tables.state.tableName, description: 'state table (baselines, snapshots)' });

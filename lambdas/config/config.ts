@@ -166,6 +166,8 @@ export const configSchema = z.strictObject({
       teams: z.record(z.string().regex(TEAM_NAME, 'team name: letters, digits, - and _ (at most 64)'), teamSchema).default({}),
       /** The security team: everything from minSeverity up, plus the direct tamper alerts. */
       security: securitySchema.optional(),
+      /** Also import every alert (never attestations) into this account's Security Hub CSPM as an ASFF finding. */
+      securityHub: z.boolean().default(false),
     })
     .prefault({}),
 });

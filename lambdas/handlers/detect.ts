@@ -23,6 +23,7 @@ import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js
 import { createAwsLookups } from '../lookups/aws-lookups.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
+import { recordDeadLetter, recordEvaluation } from './metrics.js';
 import { ENV } from '../store/schema.js';
 import { StateStore } from '../store/state-store.js';
 import { useCaseById } from '../use-cases/index.js';
@@ -131,6 +132,7 @@ async function toDeadLetterQueue(deps: DetectDeps, record: SQSRecord, letter: De
       },
     }),
   );
+  recordDeadLetter(letter.failure);
 }
 
 function attemptsOf(record: SQSRecord): number {
@@ -157,6 +159,7 @@ export function recordHandler(deps: DetectDeps) {
     try {
       const event = toPipelineEvent(message.event);
       const outcomes = await deps.engine.evaluate(useCase, event);
+      recordEvaluation(useCase.metadata.id, outcomes);
       for (const outcome of outcomes) {
         if (outcome.status === 'finding') logger.info('finding', { id: outcome.finding.id, useCase: useCase.metadata.id, severity: outcome.finding.severity, created: outcome.created });
         else if (outcome.status === 'deduplicated') logger.info('repeat folded into an earlier finding', { id: outcome.finding.id, into: outcome.into, useCase: useCase.metadata.id, counted: outcome.counted });

@@ -21,7 +21,8 @@ export interface Alert {
 }
 
 /** What a use case is about, by id: "why it matters" in alerts (the stack inlines it in the notify bundle). */
-export type UseCaseNotes = Readonly<Record<string, { readonly description: string }>>;
+/** Per use case: its description ("why it matters") and ATT&CK technique ids (Security Hub Types). */
+export type UseCaseNotes = Readonly<Record<string, { readonly description: string; readonly mitre?: readonly string[] }>>;
 
 export interface FormatOptions {
   /**

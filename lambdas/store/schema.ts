@@ -24,6 +24,8 @@ export const ENV = {
   stateTable: 'STATE_TABLE_NAME',
   findingsTable: 'FINDINGS_TABLE_NAME',
   alertsTopicArn: 'ALERTS_TOPIC_ARN',
+  /** The account's default Security Hub product ARN, set only with routing.securityHub (notify Lambda). */
+  securityHubProductArn: 'SECURITY_HUB_PRODUCT_ARN',
   /** JSON: route key (`security`, `team-<name>`) → chat topic ARN (notify Lambda). */
   chatTopicArns: 'CHAT_TOPIC_ARNS',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',

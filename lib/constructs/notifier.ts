@@ -5,7 +5,8 @@
  * recorded on the dead-letter queue (stream position metadata). A repeat folded into a finding by a
  * dedup window is a MODIFY, which the filter drops: it is never announced.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -35,6 +36,22 @@ export function alertInsertFilter(): Record<string, unknown> {
   });
 }
 
+/**
+ * With Security Hub: a dedup-window repeat (MODIFY of an alert-mode finding) updates the imported
+ * finding's count and LastObservedAt. The handler never announces a MODIFY on SNS or chat.
+ */
+export function alertModifyFilter(): Record<string, unknown> {
+  return lambda.FilterCriteria.filter({
+    eventName: lambda.FilterRule.isEqual('MODIFY'),
+    dynamodb: { NewImage: { mode: { S: lambda.FilterRule.isEqual('alert') }, principal: { S: lambda.FilterRule.notEquals(HEARTBEAT_PRINCIPAL) } } },
+  });
+}
+
+/** The account's default Security Hub product, where BatchImportFindings puts its own findings. */
+export function securityHubProductArn(): string {
+  return `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`;
+}
+
 /** The alerts topic's name: known before deployment, so key policies can name it without a reference. */
 export function alertsTopicName(resourcePrefix: string): string {
   return `${resourcePrefix}alerts`;
@@ -42,7 +59,7 @@ export function alertsTopicName(resourcePrefix: string): string {
 
 /** What the alerts say under "why it matters": each use case's description, by id. */
 export function useCaseNotes(useCases: readonly UseCase[]): UseCaseNotes {
-  return Object.fromEntries(useCases.map(({ metadata }) => [metadata.id, { description: metadata.description }]));
+  return Object.fromEntries(useCases.map(({ metadata }) => [metadata.id, { description: metadata.description, mitre: metadata.mitre }]));
 }
 
 export interface NotifierProps {
@@ -63,6 +80,7 @@ export class Notifier extends Construct {
   constructor(scope: Construct, id: string, props: NotifierProps) {
     super(scope, id);
     const prefix = props.config.monitor.resourcePrefix;
+    const securityHub = props.config.routing.securityHub;
 
     this.alertsTopic = new sns.Topic(this, 'Alerts', {
       topicName: alertsTopicName(prefix),
@@ -82,6 +100,7 @@ export class Notifier extends Construct {
       environment: {
         [ENV.alertsTopicArn]: this.alertsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: `${prefix}notify`,
+        ...(securityHub ? { [ENV.securityHubProductArn]: securityHubProductArn() } : {}),
       },
       defines: { [USE_CASE_NOTES_DEFINE]: JSON.stringify(JSON.stringify(useCaseNotes(props.useCases ?? []))) },
     });
@@ -99,10 +118,14 @@ export class Notifier extends Construct {
         retryAttempts: 5,
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(props.deadLetterQueue),
-        filters: [alertInsertFilter()],
+        filters: securityHub ? [alertInsertFilter(), alertModifyFilter()] : [alertInsertFilter()],
       }),
     );
     this.alertsTopic.grantPublish(this.handler.role);
+    if (securityHub) {
+      // Only importing, and only into this account's default product.
+      this.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['securityhub:BatchImportFindings'], resources: [securityHubProductArn()] }));
+    }
   }
 
   /** Route key → chat topics: the function publishes cards there (and may, nowhere else). */
