@@ -15,11 +15,14 @@
  *   medium otherwise.
  *
  * Stateless (match): each call is itself the change. Changes through CloudFormation/CDK rate
- * infrastructureAsCodeSeverity (low), as in the other build-stage drift use cases.
+ * infrastructureAsCodeSeverity (low), as in the other build-stage drift use cases; changes by
+ * automation principals (an image pipeline rolling a new AMI) are low and attested, except ingress
+ * opened to the internet.
  */
 import { z } from 'zod';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
+import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import {
@@ -58,6 +61,8 @@ const INSTANCE_ATTRIBUTE_SEVERITY: ReadonlyMap<string, Severity> = new Map<strin
 /** What one event changed on which host groups. */
 interface Change {
   readonly groups: HostGroup[];
+  /** Alerts even when an automation principal made it (a build host opened to the internet). */
+  readonly alarmingWhoever?: boolean;
   readonly resource: string;
   readonly severity: Severity;
   readonly what: string;
@@ -189,6 +194,7 @@ function ingressChange(params: Record<string, unknown>, groups: readonly HostGro
     groups: matched,
     resource: groupId,
     severity: open ? 'high' : 'medium',
+    alarmingWhoever: open,
     what: `opened security group ${groupId} (${boundedList(ports, 5).join(', ')}) to ${open ? 'the internet' : boundedList(sources, 5).join(', ') || 'new sources'}`,
     details: { securityGroup: groupId, openToInternet: open, ports: boundedList(ports), sources: boundedList(sources) },
   };
@@ -220,15 +226,18 @@ function evaluate(event: PipelineEvent, ctx: UseCaseContext): Observation | unde
   const change = changeOf(event, options.hostGroups);
   if (!change) return undefined;
   const iac = viaInfrastructureAsCode(event, options);
+  // Image pipelines (EC2 Image Builder, a release role) roll new AMIs into launch templates routinely.
+  const automation = !iac && change.alarmingWhoever !== true && event.principal !== undefined && isAutomationPrincipal(ctx.config, event.principal);
   const who = event.principal?.arn ?? event.principal?.key ?? 'unknown principal';
   const names = change.groups.map((group) => group.name);
   return {
     resource: change.resource,
     dedupKey: `${change.resource}|${event.cloudTrail?.eventName ?? ''}`,
-    severity: iac ? options.infrastructureAsCodeSeverity : change.severity,
+    severity: iac ? options.infrastructureAsCodeSeverity : automation ? 'low' : change.severity,
+    ...(automation ? { attestation: true } : {}),
     title: 'Self-hosted build host changed',
-    summary: `${who} ${change.what}${iac ? ' through infrastructure as code' : ''} (build host group ${names.join(', ')})`,
-    evidence: { hostGroups: names, eventName: event.cloudTrail?.eventName, viaInfrastructureAsCode: iac, ...change.details },
+    summary: `${who} ${change.what}${iac ? ' through infrastructure as code' : automation ? ' (automation principal)' : ''} (build host group ${names.join(', ')})`,
+    evidence: { hostGroups: names, eventName: event.cloudTrail?.eventName, viaInfrastructureAsCode: iac, automationPrincipal: automation, ...change.details },
   };
 }
 
@@ -239,7 +248,7 @@ export default defineUseCase({
     title: 'Self-hosted build host changed',
     stage: 'build',
     description:
-      'Changes to what the self-hosted build hosts in the hostGroups option boot or run as: user data (ModifyInstanceAttribute), instance profile (AssociateIamInstanceProfile, ReplaceIamInstanceProfileAssociation), launch template versions and default version (CreateLaunchTemplateVersion, ModifyLaunchTemplate) and the Auto Scaling launch template (UpdateAutoScalingGroup) are high; security group ingress opened to 0.0.0.0/0 or ::/0 high, to other sources medium. Changes through CloudFormation/CDK are low (configurable).',
+      'Changes to what the self-hosted build hosts in the hostGroups option boot or run as: user data (ModifyInstanceAttribute), instance profile (AssociateIamInstanceProfile, ReplaceIamInstanceProfileAssociation), launch template versions and default version (CreateLaunchTemplateVersion, ModifyLaunchTemplate) and the Auto Scaling launch template (UpdateAutoScalingGroup) are high; security group ingress opened to 0.0.0.0/0 or ::/0 high, to other sources medium. Changes through CloudFormation/CDK are low (configurable); changes by automation principals are low and attested, except ingress opened to the internet.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,
