@@ -4,6 +4,8 @@
  * launch templates (id or name) and security groups. CloudTrail names instances only by id, so an
  * event on an instance is tied to a group by its id; calls that target by tag (SSM `targets`) are
  * tied by the tag, and `tag:aws:autoscaling:groupName` by the Auto Scaling group.
+ * A session onto an instance an Auto Scaling group launched is tied to its group only if the id is
+ * listed: resolving ids to tags needs ec2:DescribeInstances, which the look-ups do not offer yet.
  */
 import { z } from 'zod';
 import { isRecord } from '../../engine/pipeline-event.js';

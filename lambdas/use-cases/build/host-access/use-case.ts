@@ -118,7 +118,7 @@ export default defineUseCase({
     title: 'Interactive access to a self-hosted build host',
     stage: 'build',
     description:
-      'SSM StartSession, SendCommand and StartAutomationExecution and EC2 Instance Connect SendSSHPublicKey onto the self-hosted build hosts named in the hostGroups option (instance ids, tags, Auto Scaling groups): high for a principal never seen doing it on that host group (after the learning period), medium otherwise, low and attested for automation principals. The document name and parameters go to evidence masked and bounded.',
+      'SSM StartSession, SendCommand and StartAutomationExecution and EC2 Instance Connect SendSSHPublicKey onto the self-hosted build hosts named in the hostGroups option (by instance id; by tag or Auto Scaling group when the call targets instances by tag, since CloudTrail names the instance of a session only by id): high for a principal never seen doing it on that host group (after the learning period), medium otherwise, low and attested for automation principals. The document name and parameters go to evidence masked and bounded.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,
