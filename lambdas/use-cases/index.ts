@@ -5,6 +5,8 @@ import artifactNewAccessor from './artifact/new-accessor/use-case.js';
 import artifactPolicyGrant from './artifact/policy-grant/use-case.js';
 import buildBuildOverride from './build/build-override/use-case.js';
 import buildFleetDrift from './build/fleet-drift/use-case.js';
+import buildHostAccess from './build/host-access/use-case.js';
+import buildHostDrift from './build/host-drift/use-case.js';
 import buildImageChange from './build/image-change/use-case.js';
 import buildImagePusher from './build/image-pusher/use-case.js';
 import buildImageRepoChange from './build/image-repo-change/use-case.js';
@@ -33,7 +35,7 @@ import sourceProtectionChange from './source/protection-change/use-case.js';
 import sourcePushWithoutMfa from './source/push-without-mfa/use-case.js';
 import sourceReviewBypass from './source/review-bypass/use-case.js';
 
-export const useCases: readonly UseCase[] = [sourceNewPusher, sourcePushWithoutMfa, sourceReviewBypass, sourceProtectionChange, dependenciesSbom, dependenciesLibraryChange, dependenciesCompromisedPackage, dependenciesPackageSource, buildProjectDrift, buildRefusedProjectChange, buildBuildOverride, buildProjectExposure, buildPipelineChange, buildImageChange, buildImagePusher, buildImageRepoChange, buildInteractiveAccess, buildFleetDrift, buildSigningKeyChange, buildSigningCertificateChange, buildSigningKeyFirstUser, artifactHashMismatch, artifactNewAccessor, artifactPolicyGrant, monitorCloudtrailTamper, monitorTrailArchiveTamper, monitorRuleTamper, monitorFunctionTamper, monitorResourceTamper, monitorKeyTamper, monitorHeartbeat, monitorCanary];
+export const useCases: readonly UseCase[] = [sourceNewPusher, sourcePushWithoutMfa, sourceReviewBypass, sourceProtectionChange, dependenciesSbom, dependenciesLibraryChange, dependenciesCompromisedPackage, dependenciesPackageSource, buildProjectDrift, buildRefusedProjectChange, buildBuildOverride, buildProjectExposure, buildPipelineChange, buildImageChange, buildImagePusher, buildImageRepoChange, buildInteractiveAccess, buildFleetDrift, buildHostAccess, buildHostDrift, buildSigningKeyChange, buildSigningCertificateChange, buildSigningKeyFirstUser, artifactHashMismatch, artifactNewAccessor, artifactPolicyGrant, monitorCloudtrailTamper, monitorTrailArchiveTamper, monitorRuleTamper, monitorFunctionTamper, monitorResourceTamper, monitorKeyTamper, monitorHeartbeat, monitorCanary];
 
 export function useCaseById(id: string): UseCase | undefined {
   return useCases.find((useCase) => useCase.metadata.id === id);
