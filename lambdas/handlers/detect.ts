@@ -190,7 +190,10 @@ function errorText(error: unknown): string {
 export async function handleBatch(event: SQSEvent, context: Context | undefined, deps: DetectDeps): Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   // A batch where every record failed is still reported record by record, not as a Lambda error.
-  return processPartialResponse(event, recordHandler(deps), processor, { ...(context ? { context } : {}), throwOnFullBatchFailure: false });
+  // One record at a time, in the batch's order: records of one incident (a push's records, a build's
+  // events) often share a batch, and racing them on the same state would make which one is judged
+  // first depend on timing. A batch is at most 10 messages, so the latency this adds is small.
+  return processPartialResponse(event, recordHandler(deps), processor, { ...(context ? { context } : {}), throwOnFullBatchFailure: false, processInParallel: false });
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => handleBatch(event, context, defaultDeps());
