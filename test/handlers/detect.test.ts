@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_LOG, handleBatch, MAX_ATTEMPTS, type DetectDeps } from '../../lambdas/handlers/detect.js';
@@ -9,51 +9,13 @@ import { DETECT_MAX_RECEIVE_COUNT } from '../../lib/constructs/queues.js';
 import { vi } from 'vitest';
 import { Engine } from '../../lambdas/engine/engine.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+import { sqsRecord, stopLogging as stopLoggingEvent } from '../support/detect-fixtures.js';
 
 const dynamo = useLocalDynamo();
 const sqsMock = mockClient(SQSClient);
 
-const stopLogging = {
-  version: '0',
-  id: '7f1e2d3c-4b5a-4968-8776-655443322110',
-  'detail-type': 'AWS API Call via CloudTrail',
-  source: 'aws.cloudtrail',
-  account: '111122223333',
-  time: '2026-10-26T03:10:00Z',
-  region: 'eu-west-1',
-  resources: [],
-  detail: {
-    eventVersion: '1.09',
-    eventTime: '2026-10-26T03:10:00Z',
-    eventSource: 'cloudtrail.amazonaws.com',
-    eventName: 'StopLogging',
-    awsRegion: 'eu-west-1',
-    eventID: 'c1000000-0000-4000-8000-000000000099',
-    eventType: 'AwsApiCall',
-    userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Admin/maint', accountId: '111122223333' },
-    requestParameters: { name: 'org-trail' },
-    readOnly: false,
-  },
-};
+const stopLogging = stopLoggingEvent('7f1e2d3c-4b5a-4968-8776-655443322110', { eventID: 'c1000000-0000-4000-8000-000000000099' });
 
-function sqsRecord(messageId: string, body: string, receiveCount = 1): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: '0',
-      SenderId: 'events',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:buildwatch-detect',
-    awsRegion: 'eu-west-1',
-  };
-}
 
 async function deps(overrides: Partial<DetectDeps> = {}): Promise<DetectDeps & { findings: import('../../lambdas/store/findings-store.js').FindingsStore }> {
   const { engine, findings } = await dynamo.freshEngine({});

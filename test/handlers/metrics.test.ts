@@ -6,7 +6,7 @@ import { BatchImportFindingsCommand, SecurityHubClient } from '@aws-sdk/client-s
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handleBatch } from '../../lambdas/handlers/detect.js';
@@ -16,6 +16,7 @@ import { SecurityHubNotifier } from '../../lambdas/notify/security-hub-notifier.
 import { SnsNotifier } from '../../lambdas/notify/sns-notifier.js';
 import { finding } from '../notify/fixtures.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+import { sqsRecord, stopLogging as stopLoggingEvent } from '../support/detect-fixtures.js';
 
 const dynamo = useLocalDynamo();
 const sqs = mockClient(SQSClient);
@@ -58,42 +59,7 @@ function emitted(): Array<{ name: string; value: unknown; dimensions: Record<str
   });
 }
 
-const stopLogging = {
-  version: '0',
-  id: '7f1e2d3c-4b5a-4968-8776-655443322110',
-  'detail-type': 'AWS API Call via CloudTrail',
-  source: 'aws.cloudtrail',
-  account: '111122223333',
-  time: '2026-10-26T03:10:00Z',
-  region: 'eu-west-1',
-  resources: [],
-  detail: {
-    eventVersion: '1.09',
-    eventTime: '2026-10-26T03:10:00Z',
-    eventSource: 'cloudtrail.amazonaws.com',
-    eventName: 'StopLogging',
-    awsRegion: 'eu-west-1',
-    eventID: 'c1000000-0000-4000-8000-000000000099',
-    eventType: 'AwsApiCall',
-    userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Admin/maint', accountId: '111122223333' },
-    requestParameters: { name: 'org-trail' },
-    readOnly: false,
-  },
-};
-
-function sqsRecord(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'events', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:buildwatch-detect',
-    awsRegion: 'eu-west-1',
-  };
-}
+const stopLogging = stopLoggingEvent('7f1e2d3c-4b5a-4968-8776-655443322110', { eventID: 'c1000000-0000-4000-8000-000000000099' });
 
 describe('detect metrics', () => {
   it('counts events evaluated per use case, findings per severity and mode, and dead letters', async () => {
