@@ -23,7 +23,7 @@ import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js
 import { createAwsLookups } from '../lookups/aws-lookups.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
-import { recordDeadLetter, recordEvaluation } from './metrics.js';
+import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.js';
 import { ENV } from '../store/schema.js';
 import { StateStore } from '../store/state-store.js';
 import { useCaseById } from '../use-cases/index.js';
@@ -60,6 +60,8 @@ export interface DetectDeps {
   readonly deadLetterQueueUrl: string;
   /** Records that events are being processed, for the heartbeat (monitor.heartbeat). */
   readonly liveness?: Pick<LivenessRecorder, 'processed'>;
+  /** DynamoDB requests made so far by the engine's stores (for the DynamoDBCalls metric). */
+  readonly dynamoCalls?: () => number;
 }
 
 let cached: DetectDeps | undefined;
@@ -67,14 +69,17 @@ let cached: DetectDeps | undefined;
 function defaultDeps(): DetectDeps {
   if (!cached) {
     const doc = documentClient(new DynamoDBClient({}));
+    const state = new StateStore(doc, requireEnv(ENV.stateTable));
+    const findings = new FindingsStore(doc, requireEnv(ENV.findingsTable));
     cached = {
       engine: new Engine({
         // The stack passes what the configuration cannot know: its account and its KMS key.
         config: withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]),
-        lookups: createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) }),
-        state: new StateStore(doc, requireEnv(ENV.stateTable)),
-        findings: new FindingsStore(doc, requireEnv(ENV.findingsTable)),
+        lookups: countingLookups(createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) })),
+        state,
+        findings,
       }),
+      dynamoCalls: () => state.calls + findings.calls,
       sqs: new SQSClient({}),
       deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
       liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable))),
@@ -158,8 +163,10 @@ export function recordHandler(deps: DetectDeps) {
     }
     try {
       const event = toPipelineEvent(message.event);
+      const callsBefore = deps.dynamoCalls?.() ?? 0;
+      const started = performance.now();
       const outcomes = await deps.engine.evaluate(useCase, event);
-      recordEvaluation(useCase.metadata.id, outcomes);
+      recordEvaluation(useCase.metadata.id, outcomes, { latencyMs: performance.now() - started, dynamoCalls: (deps.dynamoCalls?.() ?? 0) - callsBefore });
       for (const outcome of outcomes) {
         if (outcome.status === 'finding') logger.info('finding', { id: outcome.finding.id, useCase: useCase.metadata.id, severity: outcome.finding.severity, created: outcome.created });
         else if (outcome.status === 'deduplicated') logger.info('repeat folded into an earlier finding', { id: outcome.finding.id, into: outcome.into, useCase: useCase.metadata.id, counted: outcome.counted });

@@ -22,6 +22,7 @@ import { assessHealth, healthFinding, heartbeatOptionsSchema, type CanaryCheck, 
 import { LivenessStore } from '../use-cases/monitor/liveness.js';
 import { MONITOR_RESOURCES_ENV, monitorResourcesSchema } from '../use-cases/monitor/own-resources.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
+import { recordHealth } from './metrics.js';
 
 export interface HeartbeatDeps {
   readonly config: BuildwatchConfig;
@@ -125,6 +126,10 @@ export async function runHeartbeat(deps: HeartbeatDeps): Promise<HeartbeatResult
     options,
     now,
   );
+
+  const canaryCheck = canaryCheckOf(deps);
+  const canaryMarker = canaryCheck === 'delivered' ? markers['canary-delivered'] : canaryCheck === 'detected' ? markers['canary-detected'] : undefined;
+  recordHealth(now, { ...(markers.cloudtrail ? { cloudTrailAt: markers.cloudtrail.eventTime ?? markers.cloudtrail.at } : {}), ...(canaryMarker ? { canaryAt: canaryMarker.at } : {}) }, problems.map((p) => p.check));
 
   const recorded: string[] = [];
   const failures: unknown[] = [];

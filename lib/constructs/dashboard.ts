@@ -26,9 +26,9 @@ export interface DashboardProps {
 }
 
 /** Every series of a Buildwatch metric by its dimensions (one line per use case, severity, …). */
-function search(metricName: string, dimensions: readonly string[], label: string): cloudwatch.MathExpression {
+function search(metricName: string, dimensions: readonly string[], label: string, statistic: 'Sum' | 'Average' | 'Maximum' = 'Sum'): cloudwatch.MathExpression {
   const schema = [METRICS_NAMESPACE, ...[...dimensions, 'service'].sort()].join(',');
-  return new cloudwatch.MathExpression({ expression: `SEARCH('{${schema}} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()})`, label, usingMetrics: {}, period: PERIOD });
+  return new cloudwatch.MathExpression({ expression: `SEARCH('{${schema}} MetricName="${metricName}"', '${statistic}', ${PERIOD.toSeconds()})`, label, usingMetrics: {}, period: PERIOD });
 }
 
 export class Dashboard extends Construct {
@@ -74,6 +74,22 @@ export class Dashboard extends Construct {
             functions.filter(([name]) => name === 'notify').map(([name, fn]) => fn.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum', label: name })),
           ),
           graph('Lambda duration (p99, ms)', functions.map(([name, fn]) => fn.metricDuration({ period: PERIOD, statistic: 'p99', label: name }))),
+        ],
+        [
+          graph('Evaluation latency per use case (average, ms)', [search(METRIC.evaluationLatency, ['useCase'], '', 'Average')]),
+          graph('DynamoDB calls per use case', [search(METRIC.dynamoCalls, ['useCase'], '')], { stacked: true }),
+          graph('Look-up failures', [search(METRIC.lookupFailures, ['lookup'], '')], { stacked: true }),
+        ],
+        [
+          graph(
+            'Heartbeat: minutes since the last CloudTrail event and canary',
+            [
+              new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRIC.cloudTrailEventAge, dimensionsMap: { service: `${prefix}heartbeat` }, statistic: 'Maximum', period: PERIOD, label: 'last CloudTrail event' }),
+              new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRIC.canaryAge, dimensionsMap: { service: `${prefix}heartbeat` }, statistic: 'Maximum', period: PERIOD, label: 'last canary' }),
+            ],
+            { width: 12 },
+          ),
+          graph('Health problems found by the heartbeat', [search(METRIC.healthProblems, ['check'], '')], { width: 12, stacked: true }),
         ],
         [
           graph('Lambda errors', functions.map(([name, fn]) => fn.metricErrors({ period: PERIOD, statistic: 'Sum', label: name })), { width: 12 }),

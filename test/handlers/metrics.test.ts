@@ -10,7 +10,8 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handleBatch } from '../../lambdas/handlers/detect.js';
-import { METRICS_NAMESPACE, skipReasonClass } from '../../lambdas/handlers/metrics.js';
+import { METRICS_NAMESPACE, countingLookups, recordHealth, skipReasonClass } from '../../lambdas/handlers/metrics.js';
+import { noLookups } from '../../lambdas/lookups/lookups.js';
 import { handleStream } from '../../lambdas/handlers/notify.js';
 import { SecurityHubNotifier } from '../../lambdas/notify/security-hub-notifier.js';
 import { SnsNotifier } from '../../lambdas/notify/sns-notifier.js';
@@ -71,6 +72,38 @@ describe('detect metrics', () => {
     expect(metrics).toContainEqual(expect.objectContaining({ name: 'EventsEvaluated', value: 1, dimensions: expect.objectContaining({ useCase: 'monitor.cloudtrail-tamper' }) }));
     expect(metrics).toContainEqual(expect.objectContaining({ name: 'Findings', value: 1, dimensions: expect.objectContaining({ mode: 'alert', severity: expect.stringMatching(/^(high|critical)$/) }) }));
     expect(metrics).toContainEqual(expect.objectContaining({ name: 'DeadLettered', value: 1, dimensions: expect.objectContaining({ failure: 'poison' }) }));
+  });
+
+  it('measures each evaluation: latency and DynamoDB calls per use case', async () => {
+    const { engine, state, findings } = await dynamo.freshEngine({});
+    const deps = { engine, sqs: new SQSClient({ region: 'eu-west-1' }), deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buildwatch-dlq', dynamoCalls: () => state.calls + findings.calls };
+    await handleBatch({ Records: [sqsRecord('m1', JSON.stringify({ useCase: 'monitor.cloudtrail-tamper', event: stopLogging }))] }, undefined, deps);
+    const byName = new Map(emitted().map((m) => [m.name, m]));
+    expect(byName.get('EvaluationLatency')).toMatchObject({ dimensions: { useCase: 'monitor.cloudtrail-tamper' } });
+    expect(byName.get('EvaluationLatency')!.value).toBeGreaterThan(0);
+    // The finding's conditional put at least; the same count the stores kept.
+    expect(byName.get('DynamoDBCalls')).toMatchObject({ dimensions: { useCase: 'monitor.cloudtrail-tamper' }, value: state.calls + findings.calls });
+    expect(state.calls + findings.calls).toBeGreaterThan(0);
+  });
+
+  it('counts look-ups that could not be answered, per look-up, and nothing for answers', async () => {
+    const lookups = countingLookups({ ...noLookups, codeBuildProject: async () => ({ status: 'missing' as const }) });
+    await lookups.s3Object('b', 'k');
+    await lookups.s3Object('b', 'k2');
+    await lookups.codeBuildProject('p');
+    expect(emitted().map((m) => [m.name, m.dimensions['lookup'], m.value])).toEqual([
+      ['LookupFailures', 's3Object', 1],
+      ['LookupFailures', 's3Object', 1],
+    ]);
+  });
+
+  it('the heartbeat reports minutes since the last CloudTrail event and canary, and its problems by check', () => {
+    recordHealth(new Date('2026-10-26T12:00:00Z'), { cloudTrailAt: '2026-10-26T11:30:00Z', canaryAt: '2026-10-26T10:00:00Z' }, ['dead-letter']);
+    expect(emitted().map((m) => [m.name, m.value, m.dimensions['check']])).toEqual([
+      ['MinutesSinceCloudTrailEvent', 30, undefined],
+      ['MinutesSinceCanary', 120, undefined],
+      ['HealthProblems', 1, 'dead-letter'],
+    ]);
   });
 
   it('classes skip reasons without event text in the dimension', () => {

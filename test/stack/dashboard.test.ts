@@ -63,6 +63,11 @@ describe('overview dashboard', () => {
         'Lambda duration (p99, ms)',
         'Lambda errors',
         'Lambda throttles',
+        'Evaluation latency per use case (average, ms)',
+        'DynamoDB calls per use case',
+        'Look-up failures',
+        'Heartbeat: minutes since the last CloudTrail event and canary',
+        'Health problems found by the heartbeat',
         'Alarms',
       ]),
     );
