@@ -175,11 +175,12 @@ describe('redact: secrets inside strings', () => {
     expect(out).toEqual({ list: ['ok', 'ghp_****'], 'https://u:****@h': 1 });
   });
 
-  it('stays fast on 1 MB hostile strings (no catastrophic backtracking)', () => {
+  it('finishes on 1 MB hostile strings (no catastrophic backtracking: the test timeout is the guard) and still masks', () => {
     const inputs = ['a'.repeat(1_000_000), 'password='.repeat(110_000), 'https://'.repeat(125_000), 'eyJ.'.repeat(250_000), '-----BEGIN PRIVATE KEY-----'.repeat(37_000), 'AKIA'.repeat(250_000)];
-    const started = performance.now();
-    for (const input of inputs) redact({ input });
-    expect(performance.now() - started).toBeLessThan(3000);
+    const outputs = [...inputs, `${'x '.repeat(500_000)}AKIAIOSFODNN7EXAMPLE`].map((input) => JSON.stringify(redact({ input })));
+    // A real key id at the end of a 1 MB string is still masked; harmless text is left alone.
+    expect(outputs[6]).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(outputs[0]).toContain('a'.repeat(1000));
   });
 });
 

@@ -118,11 +118,9 @@ describe('formatAlert text', () => {
     expect(text).not.toContain('`');
   });
 
-  it('bounds 1 MB fields and stays fast', () => {
+  it('bounds 1 MB fields', () => {
     const huge = 'A'.repeat(MB);
-    const started = performance.now();
     const { text } = formatAlert(finding({ summary: huge, principal: huge, resource: huge, userAgent: huge, title: huge, eventTime: huge, evidence: { blob: huge } }));
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(text.length).toBeLessThan(220_000);
     expect(text).toContain('What:     AAAA');
     expect(text).toMatch(/Evidence \(compact JSON, truncated from \d+ characters\):/);
