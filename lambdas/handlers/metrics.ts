@@ -18,6 +18,8 @@ export const METRIC = {
   deadLettered: 'DeadLettered',
   deliveries: 'Deliveries',
   deliveryFailures: 'DeliveryFailures',
+  stageEvents: 'StageEvents',
+  stageFindings: 'StageFindings',
   evaluationLatency: 'EvaluationLatency',
   dynamoCalls: 'DynamoDBCalls',
   lookupFailures: 'LookupFailures',
@@ -70,12 +72,18 @@ export interface EvaluationCost {
 /** What one evaluation of one event by one use case produced (and, when measured, what it cost). */
 export function recordEvaluation(useCase: string, outcomes: readonly Outcome[], cost?: EvaluationCost): void {
   count(METRIC.eventsEvaluated, { useCase });
+  // The pipeline stage is the use case id's first part (source, dependencies, build, artifact, monitor).
+  const stage = useCase.split('.')[0] ?? 'unknown';
+  count(METRIC.stageEvents, { stage });
   if (cost) {
     emit(METRIC.evaluationLatency, MetricUnit.Milliseconds, { useCase }, cost.latencyMs);
     count(METRIC.dynamoCalls, { useCase }, cost.dynamoCalls);
   }
   for (const outcome of outcomes) {
-    if (outcome.status === 'finding') count(METRIC.findings, { severity: outcome.finding.severity, mode: outcome.finding.mode });
+    if (outcome.status === 'finding') {
+      count(METRIC.findings, { severity: outcome.finding.severity, mode: outcome.finding.mode });
+      count(METRIC.stageFindings, { stage, mode: outcome.finding.mode });
+    }
     else if (outcome.status === 'deduplicated') count(METRIC.repeats, { mode: outcome.finding.mode });
     else count(METRIC.skipped, { reason: skipReasonClass(outcome.reason) });
   }

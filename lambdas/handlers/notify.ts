@@ -21,6 +21,7 @@ import { unescapeKeys } from '../store/key-escape.js';
 import { ENV } from '../store/schema.js';
 import { recordDelivery } from './metrics.js';
 import { bundledConfig, bundledUseCaseNotes, logger } from './runtime.js';
+import { HEARTBEAT_PRINCIPAL } from '../use-cases/monitor/constants.js';
 
 let notifier: Notifier | undefined;
 let securityHub: SecurityHubNotifier | null | undefined;
@@ -44,7 +45,8 @@ export async function handleStream(event: DynamoDBStreamEvent, deps: { notifier:
   for (const record of event.Records) {
     const sequence = record.dynamodb?.SequenceNumber ?? '';
     const inserted = findingOf(record);
-    if (inserted && inserted.mode === 'alert') alerts.push({ ...inserted, sequence });
+    // The heartbeat announces its own findings (the path it watches may be this one): import only.
+    if (inserted && inserted.mode === 'alert' && inserted.principal !== HEARTBEAT_PRINCIPAL) alerts.push({ ...inserted, sequence });
     const alert = inserted ?? findingOf(record, 'MODIFY');
     if (alert && alert.mode === 'alert') imports.push({ finding: alert, sequence });
   }

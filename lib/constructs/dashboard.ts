@@ -76,6 +76,10 @@ export class Dashboard extends Construct {
           graph('Lambda duration (p99, ms)', functions.map(([name, fn]) => fn.metricDuration({ period: PERIOD, statistic: 'p99', label: name }))),
         ],
         [
+          graph('Events evaluated per stage', [search(METRIC.stageEvents, ['stage'], '')], { width: 12, stacked: true }),
+          graph('Findings per stage and mode', [search(METRIC.stageFindings, ['mode', 'stage'], '')], { width: 12, stacked: true }),
+        ],
+        [
           graph('Evaluation latency per use case (average, ms)', [search(METRIC.evaluationLatency, ['useCase'], '', 'Average')]),
           graph('DynamoDB calls per use case', [search(METRIC.dynamoCalls, ['useCase'], '')], { stacked: true }),
           graph('Look-up failures', [search(METRIC.lookupFailures, ['lookup'], '')], { stacked: true }),

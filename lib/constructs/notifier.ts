@@ -47,6 +47,17 @@ export function alertModifyFilter(): Record<string, unknown> {
   });
 }
 
+/**
+ * With Security Hub: the heartbeat's health findings (new or repeated) are imported too. The heartbeat
+ * already published them to people itself, so the handler never announces them on SNS or chat.
+ */
+export function heartbeatImportFilter(): Record<string, unknown> {
+  return lambda.FilterCriteria.filter({
+    eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+    dynamodb: { NewImage: { mode: { S: lambda.FilterRule.isEqual('alert') }, principal: { S: lambda.FilterRule.isEqual(HEARTBEAT_PRINCIPAL) } } },
+  });
+}
+
 /** The account's default Security Hub product, where BatchImportFindings puts its own findings. */
 export function securityHubProductArn(): string {
   return `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`;
@@ -118,7 +129,7 @@ export class Notifier extends Construct {
         retryAttempts: 5,
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(props.deadLetterQueue),
-        filters: securityHub ? [alertInsertFilter(), alertModifyFilter()] : [alertInsertFilter()],
+        filters: securityHub ? [alertInsertFilter(), alertModifyFilter(), heartbeatImportFilter()] : [alertInsertFilter()],
       }),
     );
     this.alertsTopic.grantPublish(this.handler.role);

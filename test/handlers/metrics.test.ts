@@ -72,6 +72,8 @@ describe('detect metrics', () => {
     expect(metrics).toContainEqual(expect.objectContaining({ name: 'EventsEvaluated', value: 1, dimensions: expect.objectContaining({ useCase: 'monitor.cloudtrail-tamper' }) }));
     expect(metrics).toContainEqual(expect.objectContaining({ name: 'Findings', value: 1, dimensions: expect.objectContaining({ mode: 'alert', severity: expect.stringMatching(/^(high|critical)$/) }) }));
     expect(metrics).toContainEqual(expect.objectContaining({ name: 'DeadLettered', value: 1, dimensions: expect.objectContaining({ failure: 'poison' }) }));
+    expect(metrics).toContainEqual(expect.objectContaining({ name: 'StageEvents', value: 1, dimensions: expect.objectContaining({ stage: 'monitor' }) }));
+    expect(metrics).toContainEqual(expect.objectContaining({ name: 'StageFindings', value: 1, dimensions: expect.objectContaining({ stage: 'monitor', mode: 'alert' }) }));
   });
 
   it('measures each evaluation: latency and DynamoDB calls per use case', async () => {

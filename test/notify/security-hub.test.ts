@@ -238,6 +238,20 @@ describe('notify handler with Security Hub', () => {
     ]);
   });
 
+  it("imports the heartbeat's health findings without announcing them (the heartbeat did)", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    hub.on(BatchImportFindingsCommand).resolves({ SuccessCount: 1, FailedCount: 0, FailedFindings: [] });
+    const health = finding({ id: 'health', useCase: 'monitor.heartbeat', principal: 'buildwatch heartbeat' });
+    const result = await handleStream(
+      { Records: [record(health, '1', 'INSERT')] },
+      { notifier: new SnsNotifier(new SNSClient({}), topic), securityHub: new SecurityHubNotifier(new SecurityHubClient({}), PRODUCT_ARN, { sleep: async () => undefined }) },
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+    const imported = hub.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings ?? [];
+    expect(imported.map((f: AwsSecurityFinding) => f.Id)).toEqual(['buildwatch/health']);
+  });
+
   it('reports the earliest record Security Hub did not take, so the stream retries it', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     hub.on(BatchImportFindingsCommand).resolves({ SuccessCount: 1, FailedCount: 1, FailedFindings: [{ Id: 'buildwatch/b', ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });

@@ -63,6 +63,8 @@ describe('overview dashboard', () => {
         'Lambda duration (p99, ms)',
         'Lambda errors',
         'Lambda throttles',
+        'Events evaluated per stage',
+        'Findings per stage and mode',
         'Evaluation latency per use case (average, ms)',
         'DynamoDB calls per use case',
         'Look-up failures',

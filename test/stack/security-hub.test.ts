@@ -69,8 +69,10 @@ describe('Security Hub in the stack', () => {
     const [notifyId, notify] = notifyFunction(resources);
     expect(notify.Properties.Environment.Variables[ENV.securityHubProductArn]).toEqual(PRODUCT_ARN);
     const mapping = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName) === JSON.stringify({ Ref: notifyId }));
-    const events = (mapping?.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>).map((f) => (JSON.parse(f.Pattern) as { eventName: string[] }).eventName);
-    expect(events).toEqual([['INSERT'], ['MODIFY']]);
+    const patterns = (mapping?.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>).map((f) => JSON.parse(f.Pattern) as { eventName: string[]; dynamodb: { NewImage: { principal: { S: unknown[] } } } });
+    expect(patterns.map((p) => p.eventName)).toEqual([['INSERT'], ['MODIFY'], ['INSERT', 'MODIFY']]);
+    // The third takes the heartbeat's own findings, for Security Hub only (the heartbeat announces them).
+    expect(patterns[2]!.dynamodb.NewImage.principal.S).toEqual(['buildwatch heartbeat']);
   });
 
   it('is off by default: no grant, no product ARN, no MODIFY records', () => {
