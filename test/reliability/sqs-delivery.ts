@@ -4,9 +4,10 @@
  * messages delivered in between) with its receive count raised; a message received more than
  * maxReceiveCount times is moved by the redrive policy, without any reason.
  */
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DETECT_MAX_RECEIVE_COUNT } from '../../lib/constructs/queues.js';
 import type { QueueMessage } from './history.js';
+import { sqsRecord } from '../support/detect-fixtures.js';
 
 export interface DeliveryOptions {
   readonly batchSize?: number;
@@ -24,20 +25,6 @@ export interface DeliveryReport {
 }
 
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
-
-export function sqsRecord(messageId: string, body: string, receiveCount: number): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}-${receiveCount}`,
-    body,
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'events', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:buildwatch-detect',
-    awsRegion: 'eu-west-1',
-  };
-}
 
 export async function deliverThroughQueue(messages: readonly QueueMessage[], handler: Handler, options: DeliveryOptions = {}): Promise<DeliveryReport> {
   const batchSize = options.batchSize ?? 10;

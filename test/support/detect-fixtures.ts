@@ -6,7 +6,8 @@ export type Json = Record<string, unknown>;
 export function sqsRecord(messageId: string, body: string, receiveCount = 1): SQSRecord {
   return {
     messageId,
-    receiptHandle: `rh-${messageId}`,
+    // A new receipt handle per receive, as SQS gives.
+    receiptHandle: `rh-${messageId}-${receiveCount}`,
     body,
     attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'events', ApproximateFirstReceiveTimestamp: '0' },
     messageAttributes: {},
