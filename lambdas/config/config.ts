@@ -92,6 +92,8 @@ const endpointsShape = {
 };
 
 const teamSchema = z.strictObject({
+  /** Alerts of these accounts go to the team (organisation deployments), besides its resources below. */
+  accounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).default([]),
   repositories: z.array(nonEmpty).default([]),
   buildProjects: z.array(nonEmpty).default([]),
   packages: z.array(nonEmpty).default([]),
@@ -109,23 +111,74 @@ const securitySchema = z.strictObject({
 /** Team names become SNS attribute values, topic names and construct ids. */
 export const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export const configSchema = z.strictObject({
-  pipeline: z
+/** The pipeline Buildwatch watches: what a use case means by "watched" (empty lists watch everything). */
+const pipelineSchema = z.strictObject({
+  /** Repositories to watch; empty watches every repository. */
+  repositories: z.array(nonEmpty).default([]),
+  /** Build projects to watch; empty watches every project. */
+  buildProjects: z.array(buildProjectSchema).default([]),
+  signing: z
     .strictObject({
-      /** Repositories to watch; empty watches every repository. */
-      repositories: z.array(nonEmpty).default([]),
-      /** Build projects to watch; empty watches every project. */
-      buildProjects: z.array(buildProjectSchema).default([]),
-      signing: z
-        .strictObject({
-          kmsKeys: z.array(nonEmpty).default([]),
-          signerProfiles: z.array(nonEmpty).default([]),
-          certificates: z.array(nonEmpty).default([]),
-        })
-        .prefault({}),
-      artifacts: z.array(artifactRepositorySchema).default([]),
+      kmsKeys: z.array(nonEmpty).default([]),
+      signerProfiles: z.array(nonEmpty).default([]),
+      certificates: z.array(nonEmpty).default([]),
     })
     .prefault({}),
+  artifacts: z.array(artifactRepositorySchema).default([]),
+});
+
+export const ACCOUNT_ID = /^\d{12}$/;
+const accountIdSchema = z.string().regex(ACCOUNT_ID, 'a 12-digit AWS account id');
+export const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+const regionSchema = z.string().regex(REGION, 'an AWS region, e.g. eu-west-1');
+
+/** An account of the organisation: its name for findings, and the pipeline parts that live in it. */
+const organizationAccountSchema = z.strictObject({
+  id: accountIdSchema,
+  /** Shown in findings and alerts next to the id ("tooling (111122223333)"). */
+  name: nonEmpty,
+  /** This account's pipeline: replaces the top-level `pipeline` for events of this account. */
+  pipeline: pipelineSchema.optional(),
+});
+
+/**
+ * One Buildwatch for an AWS Organization: the central stack (engine, tables, topics, ledger) in the
+ * security account and region, a member stack (forwarding rules, look-up role, heartbeat source) in
+ * every watched account and region. Absent: today's single-account stack.
+ */
+const organizationSchema = z
+  .strictObject({
+    /** The organisation id: the central bus accepts events only from its accounts (aws:PrincipalOrgID). */
+    id: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an organisation id, e.g. o-a1b2c3d4e5'),
+    managementAccount: accountIdSchema,
+    /** The delegated administrator of CloudFormation StackSets (service-managed), if not the management account. */
+    delegatedAdminAccount: accountIdSchema.optional(),
+    /** Where the central stack runs: the security-tooling account and its region. */
+    central: z.strictObject({ account: accountIdSchema, region: regionSchema }),
+    /** Where member stacks go: organisational units (StackSet auto-deployment) and/or listed accounts, in these regions. */
+    members: z.strictObject({
+      organizationalUnits: z.array(z.string().regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/, 'an OU id (ou-…) or root id (r-…)')).default([]),
+      accounts: z.array(accountIdSchema).default([]),
+      regions: z.array(regionSchema).min(1, 'at least one region to watch'),
+    }),
+    /** The organisation's accounts Buildwatch knows (names, per-account pipelines); "ours" for artifact.new-accessor. */
+    accounts: z.array(organizationAccountSchema).default([]),
+  })
+  .superRefine((org, ctx) => {
+    const seen = new Set<string>();
+    org.accounts.forEach((account, index) => {
+      if (seen.has(account.id)) ctx.addIssue({ code: 'custom', path: ['accounts', index, 'id'], message: `account ${account.id} is listed twice` });
+      seen.add(account.id);
+    });
+    if (org.members.organizationalUnits.length === 0 && org.members.accounts.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['members'], message: 'name the member targets: organizationalUnits (StackSet) or accounts (or both)' });
+    }
+  });
+
+export const configSchema = z.strictObject({
+  pipeline: pipelineSchema.prefault({}),
+  /** Absent: one account and region (today's stack). Present: the central stack of an organisation. */
+  organization: organizationSchema.optional(),
   monitor: z
     .strictObject({
       /**
@@ -174,6 +227,9 @@ export const configSchema = z.strictObject({
 
 export type BuildwatchConfig = z.output<typeof configSchema>;
 export type BuildwatchConfigInput = z.input<typeof configSchema>;
+export type PipelineConfig = z.output<typeof pipelineSchema>;
+export type OrganizationConfig = z.output<typeof organizationSchema>;
+export type OrganizationAccount = z.output<typeof organizationAccountSchema>;
 export type UseCaseSettings = z.output<typeof useCaseSettingsSchema>;
 export type TeamRouting = z.output<typeof teamSchema>;
 export type SecurityRouting = z.output<typeof securitySchema>;
