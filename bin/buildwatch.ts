@@ -64,10 +64,11 @@ const repeatable = (value: string, previous: string[] | undefined): string[] => 
 program
   .command('backfill')
   .description('Seed first-seen baselines and drift snapshots from history without alerting; --what-if reports what each use case would have raised')
-  .argument('[paths...]', 'CloudTrail log files: directories, files or s3://bucket/prefix')
+  .argument('[paths...]', 'CloudTrail log files: directories, files or s3://bucket/prefix (an account trail or an organisation trail, AWSLogs/o-…/<account>/…)')
   .option('--lookup-events', 'read CloudTrail event history (LookupEvents) of the last --days days')
   .option('--days <n>', 'days of LookupEvents history, 1-90 (default 90)')
-  .option('--region <region>', 'LookupEvents region, repeatable (default AWS_REGION)', repeatable)
+  .option('--region <region>', 'LookupEvents region, and only this region of the archive; repeatable (LookupEvents default AWS_REGION)', repeatable)
+  .option('--account <id>', 'only this account of the archive (organisation trail), repeatable', repeatable)
   .option('--event-source <source>', 'ask LookupEvents for this event source, repeatable (default: the sources the use cases watch)', repeatable)
   .option('--window-hours <n>', 'LookupEvents time window processed at once, 1-24 (default 24)')
   .option('--current-state', 'after the history, read the current state of the configured build projects (BatchGetProjects)')

@@ -22,7 +22,7 @@ import type { CloudTrailLike } from '../../lambdas/backfill/lookup-events.js';
 import { MAX_LOOKUP_DAYS } from '../../lambdas/backfill/lookup-events.js';
 import { systemClock, type Clock } from '../../lambdas/backfill/rate-limit.js';
 import { whatIfReport, whatIfText } from '../../lambdas/backfill/what-if-report.js';
-import { DEFAULT_CONFIG_FILE, loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
+import { ACCOUNT_ID, DEFAULT_CONFIG_FILE, loadConfig, REGION, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import type { InputProblem } from '../../lambdas/engine/normalise-input.js';
 import type { UseCase } from '../../lambdas/engine/use-case.js';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
@@ -48,7 +48,10 @@ export interface BackfillOptions {
   readonly lookupEvents?: boolean;
   /** 1-90, default 90. */
   readonly days?: number | string;
+  /** LookupEvents regions; with archive paths, also only these regions of the archive. */
   readonly region?: readonly string[];
+  /** Only these accounts of the archive (an organisation trail holds every account's). */
+  readonly account?: readonly string[];
   readonly eventSource?: readonly string[];
   /** LookupEvents window (hours, 1-24, default 24): memory holds one window of events. */
   readonly windowHours?: number | string;
@@ -180,8 +183,19 @@ export async function runBackfillCommand(
     }
     if (options.resume && !options.endpoint && targets === 0) throw new UsageError('--resume needs the state the interrupted run wrote: give its --endpoint, --state-table or --table-prefix');
     if (options.json && !options.whatIf) throw new UsageError('--json prints the --what-if report; add --what-if');
+    const accounts = [...new Set(options.account ?? [])];
+    const badAccount = accounts.find((account) => !ACCOUNT_ID.test(account));
+    if (badAccount !== undefined) throw new UsageError(`--account takes a 12-digit account id, not ${badAccount}`);
+    const badRegion = (options.region ?? []).find((name) => !REGION.test(name));
+    if (badRegion !== undefined) throw new UsageError(`--region takes a region such as eu-west-1, not ${badRegion}`);
+    if (accounts.length > 0 && paths.length === 0) throw new UsageError('--account selects accounts of a trail archive: give the archive paths (LookupEvents reads the account of the credentials)');
+    // Only regions asked for by name filter the archive (AWS_REGION is where the CLI runs, not a choice).
+    const archiveRegions = [...new Set(options.region ?? [])];
     sources = {
       ...(paths.length > 0 ? { archive: [...paths] } : {}),
+      ...(paths.length > 0 && (accounts.length > 0 || archiveRegions.length > 0)
+        ? { archiveFilters: { ...(accounts.length > 0 ? { accounts } : {}), ...(archiveRegions.length > 0 ? { regions: archiveRegions } : {}) } }
+        : {}),
       ...(options.lookupEvents ? { lookupEvents: { regions, ...(options.eventSource?.length ? { eventSources: [...options.eventSource] } : {}), days, windowHours } } : {}),
       ...(options.currentState ? { currentState: true } : {}),
     };
@@ -231,6 +245,7 @@ export async function runBackfillCommand(
     // What the checkpoint was made for: a resume must ask for the same thing.
     const args = JSON.stringify({
       archive: (sources.archive ?? []).map((path) => (path.startsWith('s3://') ? path : resolve(path))),
+      archiveFilters: sources.archiveFilters ?? null,
       lookupEvents: sources.lookupEvents ?? null,
       currentState: Boolean(sources.currentState),
       target: target.label,

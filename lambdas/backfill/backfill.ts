@@ -7,7 +7,8 @@
  * nothing is alerted, and the collected would-be findings are the what-if (backtest) report.
  *
  * Sources, in this order (oldest history first, because state is built from event time):
- *   1. trail archives: CloudTrail log files in a directory or under an S3 prefix;
+ *   1. trail archives: CloudTrail log files in a directory or under an S3 prefix, every account and
+ *      region of an organisation trail merged in eventTime order (archive.ts, archive-merge.ts);
  *   2. LookupEvents: the last N days per region (from the archive's newest event on, when both);
  *   3. current state through the look-ups (drift snapshots of the watched build projects, the
  *      compute fleets they use and the digests of the build-image tags they follow).
@@ -17,14 +18,15 @@ import type { BuildwatchConfig } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
 import { policyFor } from '../engine/policy.js';
 import { eventTimeOf, type EventBridgeEvent } from '../engine/events.js';
-import type { InputProblem, NormalisedFile } from '../engine/normalise-input.js';
+import type { InputProblem } from '../engine/normalise-input.js';
 import { toPipelineEvent } from '../engine/pipeline-event.js';
 import { route } from '../engine/router.js';
 import type { UseCase } from '../engine/use-case.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { StateStore } from '../store/state-store.js';
 import { IMAGE_CHANGE_ID } from '../use-cases/build/ecr.js';
-import { listArchive } from './archive.js';
+import { discoverArchive, type ArchiveFilters } from './archive.js';
+import { mergeArchive, type StreamCursor } from './archive-merge.js';
 import { CheckpointError, type CheckpointStore } from './checkpoint.js';
 import { CollectingSink, emptyTallies, type Tallies } from './collecting-sink.js';
 import { currentStateEvents } from './current-state.js';
@@ -37,8 +39,10 @@ import { RateLimiter, type Clock } from './rate-limit.js';
 export const LOOKUP_EVENTS_RATE = 2;
 
 export interface BackfillSources {
-  /** Directories, files or `s3://bucket/prefix` of CloudTrail log files. */
+  /** Directories, files or `s3://bucket/prefix` of CloudTrail log files (an account's or an organisation's trail). */
   readonly archive?: readonly string[];
+  /** Only these accounts and regions of the archive. */
+  readonly archiveFilters?: ArchiveFilters;
   readonly lookupEvents?: {
     readonly regions: readonly string[];
     /** Event sources to ask for; default: those the (enabled) use cases watch. */
@@ -143,36 +147,60 @@ export async function runBackfill(sources: BackfillSources, deps: BackfillDeps):
     }
   };
 
-  // 1. Trail archives, one file at a time; the next file is fetched while this one is processed.
+  // 1. Trail archives: every account's regions merged in time order, checkpointed per prefix.
   if (sources.archive && sources.archive.length > 0 && !data.archive?.complete) {
-    const listing = await listArchive(sources.archive, () => {
-      if (!deps.s3) throw new Error('no S3 client');
-      return deps.s3();
+    const filters = sources.archiveFilters ?? {};
+    const discovery = await discoverArchive(sources.archive, {
+      s3: () => {
+        if (!deps.s3) throw new Error('no S3 client');
+        return deps.s3();
+      },
+      filters,
     });
-    const { files } = listing;
-    const state = (data.archive ??= { total: files.length, done: 0, complete: false });
-    if (state.done > 0 && (state.done > files.length || files[state.done - 1]?.name !== state.last)) {
-      throw new CheckpointError(`the archive changed since the checkpoint (file ${state.done} was ${state.last ?? '?'}); delete the checkpoint to start over`);
+    const resuming = data.archive !== undefined;
+    const state = (data.archive ??= { prefixes: {}, complete: false });
+    const cursors = new Map<string, StreamCursor>(Object.entries(state.prefixes));
+    if (resuming) {
+      const found = new Set(discovery.streams.map((stream) => stream.key));
+      const gone = [...cursors.keys()].filter((key) => !found.has(key));
+      if (gone.length > 0) throw new CheckpointError(`the archive changed since the checkpoint: ${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ` and ${gone.length - 3} more` : ''} no longer found; delete the checkpoint to start over`);
+      const added = discovery.streams.filter((stream) => !cursors.has(stream.key)).length;
+      if (added > 0) deps.onNote?.(`${added} prefix${added === 1 ? '' : 'es'} appeared since the checkpoint: read from the first file`);
+    } else {
+      discovery.problems.forEach(problem);
     }
-    if (state.done === 0) listing.problems.forEach(problem);
-    state.total = files.length;
-    deps.progress?.phase('archive files', files.length, state.done);
-    let next: Promise<NormalisedFile> | undefined = files[state.done]?.read();
-    for (let index = state.done; index < files.length && next; index += 1) {
-      const file = await next;
-      next = files[index + 1]?.read();
-      file.problems.forEach(problem);
-      for (const envelope of file.events) await process(envelope, file.file);
-      counters.files += 1;
-      state.done = index + 1;
-      state.last = files[index]?.name;
+    const saveCursors = async (): Promise<void> => {
+      state.prefixes = Object.fromEntries(cursors);
       remember();
       await deps.checkpoint.save();
-      deps.progress?.tick(counters);
-    }
+    };
+    // Progress in days of history: the merge moves through time, not through one list of files.
+    const day = 86_400_000;
+    let progressDay: number | undefined;
+    await mergeArchive(discovery.streams, cursors, filters, {
+      event: async (envelope, file) => {
+        const time = Date.parse(eventTimeOf(envelope));
+        if (!Number.isNaN(time)) {
+          const today = Math.floor(time / day);
+          if (progressDay === undefined) {
+            const since = Math.floor(Date.parse(counters.firstEventTime ?? eventTimeOf(envelope)) / day);
+            const until = Math.max(today, Math.floor(deps.clock.now() / day));
+            deps.progress?.phase(`archive days (${discovery.streams.length} prefix${discovery.streams.length === 1 ? '' : 'es'})`, until - since + 1, Math.max(0, today - since));
+          } else {
+            for (let passed = progressDay; passed < today; passed += 1) deps.progress?.tick(counters);
+          }
+          progressDay = Math.max(progressDay ?? today, today);
+        }
+        await process(envelope, file);
+      },
+      fileDone: async () => {
+        counters.files += 1;
+        await saveCursors();
+      },
+      problem,
+    });
     state.complete = true;
-    remember();
-    await deps.checkpoint.save();
+    await saveCursors();
   }
 
   // 2. LookupEvents, window by window, oldest first.

@@ -1,7 +1,7 @@
 /**
  * The checkpoint of a resumable backfill: a JSON file rewritten atomically (temporary file, fsync,
  * rename) after every LookupEvents page and every archive file, so an interrupted run continues
- * where it stopped with `--resume`.
+ * where it stopped with `--resume` (in an archive, each account's region where it stopped).
  *
  * LookupEvents answers newest first, and the engine needs history oldest first, so a time window's
  * pages are collected before the window is processed. The pages of the window in progress are
@@ -11,7 +11,8 @@
 import { access, open, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { z } from 'zod';
 
-export const CHECKPOINT_VERSION = 1;
+/** 2: the archive is checkpointed per prefix (account and region), not as one list of files. */
+export const CHECKPOINT_VERSION = 2;
 
 const cursorSchema = z.object({
   nextToken: z.string().optional(),
@@ -37,9 +38,18 @@ const checkpointSchema = z.object({
   startedAt: z.string(),
   archive: z
     .object({
-      total: z.number().int().nonnegative(),
-      done: z.number().int().nonnegative(),
-      last: z.string().optional(),
+      /** Per prefix (`…/<account>/CloudTrail/<region>/`, or `files:<input>`): where its reading stands. */
+      prefixes: z.record(
+        z.string(),
+        z.object({
+          /** The last file whose every event was processed. */
+          lastDone: z.string().optional(),
+          /** The file being read, and how many of its events were processed. */
+          file: z.string().optional(),
+          offset: z.number().int().nonnegative(),
+          complete: z.boolean(),
+        }),
+      ),
       complete: z.boolean(),
     })
     .optional(),

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBackfillCommand } from '../../bin/commands/backfill.js';
 import { runReplay } from '../../bin/commands/replay.js';
-import { inTimeOrder, listArchive } from '../../lambdas/backfill/archive.js';
+import { discoverArchive, inTimeOrder } from '../../lambdas/backfill/archive.js';
 import { runBackfill } from '../../lambdas/backfill/backfill.js';
 import { FileCheckpoint, MemoryCheckpoint, newCheckpointData } from '../../lambdas/backfill/checkpoint.js';
 import { parseConfig } from '../../lambdas/config/config.js';
@@ -17,6 +17,7 @@ import {
   at,
   capture,
   describeSomething,
+  fakeS3,
   fakeClock,
   gitPush,
   jsonLines,
@@ -138,36 +139,25 @@ describe('backfill: the archive path', () => {
   });
 
   it('reads an S3 prefix page by page, skipping digest files, one object at a time', async () => {
-    const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const s3Mock = mockClient(s3);
     const objects = new Map<string, Buffer>();
     const records = history();
     for (let day = 1; day <= 30; day += 1) {
       const dayRecords = records.filter((record) => record.eventTime.startsWith(at(day).slice(0, 10)));
       objects.set(`trail/${trailKey(`${at(day).slice(0, 10)}T23:55:00Z`)}`, trailFile(dayRecords));
     }
-    const keys = [...objects.keys(), `trail/AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/09/01/digest.json.gz`].sort();
-    s3Mock.on(ListObjectsV2Command).callsFake((input: { ContinuationToken?: string; Prefix?: string }) => {
-      const start = Number(input.ContinuationToken ?? 0);
-      const page = keys.filter((key) => key.startsWith(input.Prefix ?? '')).slice(start, start + 10);
-      const more = start + 10 < keys.length;
-      return { Contents: page.map((Key) => ({ Key, Size: objects.get(Key)?.length ?? 10 })), IsTruncated: more, ...(more ? { NextContinuationToken: String(start + 10) } : {}) };
-    });
-    let inFlight = 0;
-    let maxInFlight = 0;
-    s3Mock.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      inFlight -= 1;
-      const bytes = objects.get(input.Key);
-      if (!bytes) throw Object.assign(new Error('digest files must not be read'), { name: 'AccessDenied' });
-      return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } as unknown as GetObjectCommandOutput['Body'] };
-    });
+    objects.set(`trail/AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/09/01/digest.json.gz`, Buffer.from('not read'));
+    const { s3, mock: s3Mock, maxInFlight } = fakeS3(objects);
 
-    const listing = await listArchive(['s3://archive-bucket/trail/'], () => s3);
-    expect(listing.files).toHaveLength(30);
-    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(4);
+    const discovery = await discoverArchive(['s3://archive-bucket/trail/'], { s3: () => s3 });
+    expect(discovery.streams.map((stream) => stream.key)).toEqual(['s3://archive-bucket/trail/AWSLogs/111122223333/CloudTrail/eu-west-1/']);
+    // One listing per level of the layout (trail/, AWSLogs/, the account, CloudTrail/), none into the digests.
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix)).toEqual([
+      'trail/',
+      'trail/AWSLogs/',
+      'trail/AWSLogs/111122223333/',
+      'trail/AWSLogs/111122223333/CloudTrail/',
+    ]);
+    s3Mock.resetHistory();
 
     const stores = await local.freshStores();
     const result = await runBackfill(
@@ -184,8 +174,10 @@ describe('backfill: the archive path', () => {
     );
     expect(result.counters).toMatchObject({ files: 30, events: 84, routed: 54, problems: 0 });
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(30);
+    // The walk again (4 levels), then the prefix's 30 files, 10 keys a page.
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(7);
     // This file plus the next one being fetched, never more.
-    expect(maxInFlight).toBeLessThanOrEqual(2);
+    expect(maxInFlight()).toBeLessThanOrEqual(2);
     expect(result.tallies.byUseCase['source.new-pusher']).toMatchObject({ alerts: 1, principals: { [userArn('mallory')]: 1 } });
   });
 
@@ -219,7 +211,9 @@ describe('backfill: the archive path', () => {
     await expect(FileCheckpoint.load(checkpointPath, 'other args')).rejects.toThrow(/other arguments/);
 
     const resumed = (await FileCheckpoint.load(checkpointPath, 'args'))!;
-    expect(resumed.data.archive).toMatchObject({ done: 12, complete: false });
+    // Stopped as day 13 began: day 12's file is the prefix's last done, day 13's is being read.
+    const prefix = join(archive, 'AWSLogs', '111122223333', 'CloudTrail', 'eu-west-1');
+    expect(resumed.data.archive).toMatchObject({ complete: false, prefixes: { [prefix]: { lastDone: join(archive, trailKey(`${at(12).slice(0, 10)}T23:55:00Z`)), complete: false } } });
     const result = await runBackfill({ archive: [archive] }, deps(resumed));
     // Counters carry over from the interrupted run: every file exactly once.
     expect(result.counters).toMatchObject({ files: 30, events: 84 });
@@ -227,8 +221,10 @@ describe('backfill: the archive path', () => {
 
     // A checkpoint whose files are no longer where it left them is refused.
     const stale = await FileCheckpoint.load(checkpointPath, 'args');
-    stale!.data.archive = { total: 30, done: 5, last: 'elsewhere.json.gz', complete: false };
+    stale!.data.archive = { prefixes: { [prefix]: { lastDone: join(archive, trailKey(`${at(4).slice(0, 10)}T23:55:00Z`)), file: join(prefix, 'elsewhere.json.gz'), offset: 3, complete: false } }, complete: false };
     await expect(runBackfill({ archive: [archive] }, deps(stale!))).rejects.toThrow(/archive changed since the checkpoint/);
+    stale!.data.archive = { prefixes: { [join(archive, 'AWSLogs', '444455556666', 'CloudTrail', 'eu-west-1')]: { offset: 0, complete: false } }, complete: false };
+    await expect(runBackfill({ archive: [archive] }, deps(stale!))).rejects.toThrow(/archive changed since the checkpoint: .*444455556666.* no longer found/);
   });
 
   it('names a broken archive file and processes the others (exit 1)', async () => {

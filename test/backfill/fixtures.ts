@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, type GetObjectCommandOutput, ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambdas/backfill/rate-limit.js';
 import { capture, jsonLines } from '../support/capture.js';
 
@@ -18,21 +20,22 @@ export function eventId(prefix = 'e'): string {
   return `${prefix}-${String(counter).padStart(8, '0')}-0000-4000-8000-000000000000`;
 }
 
-export function iamUser(name: string): Record<string, unknown> {
-  return { type: 'IAMUser', principalId: `AIDA${name.toUpperCase()}`, arn: `arn:aws:iam::${ACCOUNT}:user/${name}`, accountId: ACCOUNT, userName: name };
+export function iamUser(name: string, account = ACCOUNT): Record<string, unknown> {
+  return { type: 'IAMUser', principalId: `AIDA${name.toUpperCase()}`, arn: `arn:aws:iam::${account}:user/${name}`, accountId: account, userName: name };
 }
 
-export function userArn(name: string): string {
-  return `arn:aws:iam::${ACCOUNT}:user/${name}`;
+export function userArn(name: string, account = ACCOUNT): string {
+  return `arn:aws:iam::${account}:user/${name}`;
 }
 
 /** The write record of a push (the one EventBridge delivers by default). */
-export function gitPush(options: { user: string; time: string; repository?: string; region?: string; id?: string }): CloudTrailRecord {
+export function gitPush(options: { user: string; time: string; repository?: string; region?: string; id?: string; account?: string }): CloudTrailRecord {
   const repository = options.repository ?? 'payments-service';
   const region = options.region ?? 'eu-west-1';
+  const account = options.account ?? ACCOUNT;
   return {
     eventVersion: '1.09',
-    userIdentity: iamUser(options.user),
+    userIdentity: iamUser(options.user, account),
     eventTime: options.time,
     eventSource: 'codecommit.amazonaws.com',
     eventName: 'GitPush',
@@ -45,9 +48,9 @@ export function gitPush(options: { user: string; time: string; repository?: stri
     readOnly: false,
     eventType: 'AwsApiCall',
     managementEvent: true,
-    recipientAccountId: ACCOUNT,
+    recipientAccountId: account,
     additionalEventData: { protocol: 'HTTP', dataTransferred: true, repositoryName: repository },
-    resources: [{ ARN: `arn:aws:codecommit:${region}:${ACCOUNT}:${repository}`, accountId: ACCOUNT, type: 'AWS::CodeCommit::Repository' }],
+    resources: [{ ARN: `arn:aws:codecommit:${region}:${account}:${repository}`, accountId: account, type: 'AWS::CodeCommit::Repository' }],
   };
 }
 
@@ -143,12 +146,15 @@ export function workdir(prefix = 'buildwatch-backfill-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** CloudTrail's S3 layout and file name for records delivered at `time` (yyyy-mm-ddThh:mm:ssZ). */
-export function trailKey(time: string, region = 'eu-west-1', unique = 'a1b2c3'): string {
+/**
+ * CloudTrail's S3 layout and file name for records delivered at `time` (yyyy-mm-ddThh:mm:ssZ);
+ * with `organizationId`, an organisation trail's (AWSLogs/<o-id>/<account>/…).
+ */
+export function trailKey(time: string, region = 'eu-west-1', unique = 'a1b2c3', account = ACCOUNT, organizationId?: string): string {
   const [date = '', clock = ''] = time.split('T');
   const [yyyy, mm, dd] = date.split('-');
   const stamp = `${date.replace(/-/g, '')}T${clock.slice(0, 5).replace(':', '')}Z`;
-  return `AWSLogs/${ACCOUNT}/CloudTrail/${region}/${yyyy}/${mm}/${dd}/${ACCOUNT}_CloudTrail_${region}_${stamp}_${unique}.json.gz`;
+  return `AWSLogs/${organizationId ? `${organizationId}/` : ''}${account}/CloudTrail/${region}/${yyyy}/${mm}/${dd}/${account}_CloudTrail_${region}_${stamp}_${unique}.json.gz`;
 }
 
 export function trailFile(records: readonly CloudTrailRecord[]): Buffer {
@@ -195,4 +201,46 @@ export function writeConfig(dir: string, config: Record<string, unknown>): strin
   const path = join(dir, 'buildwatch.config.json');
   writeFileSync(path, JSON.stringify(config));
   return path;
+}
+
+/**
+ * S3 as the archive tests need it (no local implementation exists, so aws-sdk-client-mock): ListObjectsV2
+ * with Prefix, Delimiter, StartAfter and pages of `pageSize` entries; GetObject counting reads in flight.
+ */
+export function fakeS3(objects: ReadonlyMap<string, Buffer>, pageSize = 10) {
+  const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const mock = mockClient(s3);
+  const reads: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => {
+    const prefix = input.Prefix ?? '';
+    const entries: Array<{ key: string; common: boolean }> = [];
+    for (const key of [...objects.keys()].sort()) {
+      if (!key.startsWith(prefix) || (input.StartAfter !== undefined && key <= input.StartAfter)) continue;
+      const cut = input.Delimiter ? key.indexOf(input.Delimiter, prefix.length) : -1;
+      if (cut < 0) entries.push({ key, common: false });
+      else if (entries.at(-1)?.key !== key.slice(0, cut + 1)) entries.push({ key: key.slice(0, cut + 1), common: true });
+    }
+    const start = Number(input.ContinuationToken ?? 0);
+    const page = entries.slice(start, start + pageSize);
+    const more = start + pageSize < entries.length;
+    return {
+      Contents: page.filter((entry) => !entry.common).map((entry) => ({ Key: entry.key, Size: objects.get(entry.key)?.length ?? 0 })),
+      CommonPrefixes: page.filter((entry) => entry.common).map((entry) => ({ Prefix: entry.key })),
+      IsTruncated: more,
+      ...(more ? { NextContinuationToken: String(start + pageSize) } : {}),
+    };
+  });
+  mock.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((resolve) => setImmediate(resolve));
+    inFlight -= 1;
+    reads.push(input.Key);
+    const bytes = objects.get(input.Key);
+    if (!bytes) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } as unknown as GetObjectCommandOutput['Body'] };
+  });
+  return { s3, mock, reads, maxInFlight: () => maxInFlight };
 }
