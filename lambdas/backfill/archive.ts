@@ -68,7 +68,7 @@ function prefixStream(store: ArchiveStore, folder: string, prefix: TrailPrefix):
         if (!EVENT_FILE.test(file.name)) continue;
         const check = checkLogFile(file.name, prefix);
         if (check.ok) yield { file };
-        else yield { problem: { file: file.name, reason: `${file.name}: ${check.reason}` } };
+        else yield { problem: { file: file.name, reason: `${file.name}: skipped: ${check.reason}` } };
       }
     },
   };
