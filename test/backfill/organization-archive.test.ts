@@ -239,7 +239,7 @@ describe('backfill: an organisation trail archive', () => {
     expect(result?.counters).toMatchObject({ events: records.length, problems: 5 });
   });
 
-  it('checks --account and --region, and takes them into the checkpoint', async () => {
+  it('checks --account and --region, and reads only the prefixes they name', async () => {
     const dir = workdir();
     const config = writeConfig(dir, CONFIG);
     const bad = capture();
