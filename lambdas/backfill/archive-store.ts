@@ -39,6 +39,23 @@ export function localStore(): ArchiveStore {
     }
     return { folders, files };
   };
+  /** Sorted as full paths sort (a folder's files all start with `folder/`), so `after` applies. */
+  async function* walkFiles(folder: string, after: string | undefined, seen: Set<string>): AsyncGenerator<ListedFile> {
+    // A symbolic link back up the tree is entered once.
+    const real = await realpath(folder);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const { folders, files } = await entries(folder);
+    const items = [...files.map((file) => ({ file, key: file.name })), ...folders.map((name) => ({ file: undefined, key: `${name}${sep}` }))].sort((a, b) => byName(a.key, b.key));
+    for (const item of items) {
+      if (item.file) {
+        if (after === undefined || item.key > after) yield item.file;
+      } else if (after === undefined || after < item.key || after.startsWith(item.key)) {
+        // A folder wholly at or before `after` is not entered at all.
+        yield* walkFiles(item.key.slice(0, -sep.length), after, seen);
+      }
+    }
+  }
   return {
     async children(folder) {
       const real = await realpath(folder);
@@ -47,17 +64,7 @@ export function localStore(): ArchiveStore {
       return entries(folder);
     },
     async *filesUnder(folder, after) {
-      const { folders, files } = await entries(folder);
-      // Sorted as full paths sort (a folder's files all start with `folder/`), so `after` applies.
-      const items = [...files.map((file) => ({ file, key: file.name })), ...folders.map((name) => ({ file: undefined, key: `${name}${sep}` }))].sort((a, b) => byName(a.key, b.key));
-      for (const item of items) {
-        if (item.file) {
-          if (after === undefined || item.key > after) yield item.file;
-        } else if (after === undefined || after < item.key || after.startsWith(item.key)) {
-          // A folder wholly at or before `after` is not entered at all.
-          yield* this.filesUnder(item.key.slice(0, -sep.length), after);
-        }
-      }
+      yield* walkFiles(folder, after, new Set());
     },
     read: (file) => readInputFile(file.name),
   };

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runBackfillCommand } from '../../bin/commands/backfill.js';
 import { discoverArchive, type ArchiveFilters } from '../../lambdas/backfill/archive.js';
 import { mergeArchive, type StreamCursor } from '../../lambdas/backfill/archive-merge.js';
+import { checkLogFile, folderKind } from '../../lambdas/backfill/trail-layout.js';
 import { runBackfill } from '../../lambdas/backfill/backfill.js';
 import { FileCheckpoint, MemoryCheckpoint, newCheckpointData } from '../../lambdas/backfill/checkpoint.js';
 import { parseConfig } from '../../lambdas/config/config.js';
@@ -94,6 +95,21 @@ const isSorted = (times: readonly string[]): boolean => times.every((time, index
 
 describe('backfill: an organisation trail archive', () => {
   const local = useLocalDynamo();
+
+  it('knows the layout of account and organisation trails, under any bucket prefix', () => {
+    expect(folderKind('s3://b/team/logs/')).toEqual({ kind: 'outside' });
+    expect(folderKind('s3://b/team/AWSLogs/')).toEqual({ kind: 'layout' });
+    expect(folderKind(`s3://b/AWSLogs/${ORG}/`)).toEqual({ kind: 'layout' });
+    expect(folderKind(`s3://b/AWSLogs/${ORG}/${TOOLING}/`)).toEqual({ kind: 'layout', account: TOOLING });
+    expect(folderKind(`/data/AWSLogs/${TOOLING}/CloudTrail/us-east-1`)).toEqual({ kind: 'prefix', prefix: { account: TOOLING, region: 'us-east-1' } });
+    expect(folderKind(`s3://b/x/AWSLogs/${ORG}/${TOOLING}/CloudTrail/eu-west-1/2026/09/`)).toEqual({ kind: 'prefix', prefix: { organizationId: ORG, account: TOOLING, region: 'eu-west-1' } });
+    expect(folderKind(`s3://b/AWSLogs/${ORG}/${TOOLING}/CloudTrail-Digest/`)).toEqual({ kind: 'not-events' });
+    expect(folderKind(`s3://b/AWSLogs/${TOOLING}/Config/`)).toEqual({ kind: 'not-events' });
+    expect(folderKind('s3://b/AWSLogs/o-short/')).toMatchObject({ kind: 'unknown' });
+    const prefix = { account: TOOLING, region: 'eu-west-1' };
+    expect(checkLogFile(`AWSLogs/${ORG}/${trailKey('2026-09-02T23:55:00Z', 'eu-west-1', 'Mu0KsOhtH1ar15ZZ', TOOLING).slice('AWSLogs/'.length)}`, prefix)).toEqual({ ok: true, stamp: '20260902T2355Z' });
+    expect(checkLogFile(`AWSLogs/${TOOLING}/CloudTrail/eu-west-1/2026/09/03/${TOOLING}_CloudTrail_eu-west-1_20260902T2355Z_x.json.gz`, prefix)).toMatchObject({ ok: false, reason: expect.stringMatching(/day 20260902 is not its folder's/) });
+  });
 
   it('finds one prefix per account and region, and merges them in eventTime order', async () => {
     const records = organisationHistory();
