@@ -271,7 +271,8 @@ function background(g: Generator, day: number): void {
         name: 'Sign',
         ip: NAT_IP,
         agent: `${CLI_CODEBUILD} command/kms.sign`,
-        request: { keyId: 'alias/release-signing', messageType: 'DIGEST', signingAlgorithm: 'ECDSA_SHA_256' },
+        // Another account's alias cannot be used: the build names the key by its ARN.
+        request: { keyId: SIGNING_KEY_ARN, messageType: 'DIGEST', signingAlgorithm: 'ECDSA_SHA_256' },
         readOnly: true,
         resources: [{ accountId: SECURITY, type: 'AWS::KMS::Key', ARN: SIGNING_KEY_ARN }],
         shared: true,
