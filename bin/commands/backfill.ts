@@ -8,6 +8,10 @@
  * `--state-table NAME` or `--table-prefix PREFIX` (the deployed stack's state table, through the SDK's
  * default credential chain; with --endpoint, that table at the endpoint). With none of them, only
  * --what-if makes sense: it runs against a throw-away embedded store.
+ *
+ * An organisation trail's archive (`AWSLogs/o-…/<account>/CloudTrail/<region>/…`) is read with every
+ * account and region merged in time order; `--account` and `--region` (repeatable) keep to some of
+ * them, and the checkpoint keeps each account's region where it stopped.
  */
 import { resolve } from 'node:path';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
