@@ -31,7 +31,13 @@ interface Finding {
   eventTime: string;
 }
 
-/** What the story must raise, and nothing else: one alert per step and question. */
+/**
+ * What the story must raise, and nothing else: one alert per step and question, each in the account
+ * and region of its event. This holds with or without the organisation engine (per-account keys and
+ * pipelines): the story's resources have distinct names across accounts, the configuration carries
+ * the same resources at the top level too, and the only first-time accessor is the domain owner's
+ * own account (not a cross-account verdict, so medium either way).
+ */
 const EXPECTED = [
   { useCase: 'source.new-pusher', severity: 'high', ...STORY.push, resource: 'payments-service' },
   // The same push by an IAM user over SSH: MFA is impossible (the developers' own pushes are suppressed, as in the single-account sample).
