@@ -135,6 +135,37 @@ describe('backfill: an organisation trail archive', () => {
     expect(done).toHaveLength(20 * 6 * 2);
   });
 
+  it('holds one file per prefix, plus the one fetched ahead, never the archive', async () => {
+    const root = writeLocal(workdir(), organisationArchive(organisationHistory()));
+    const discovery = await discoverArchive([root], { s3: () => { throw new Error('no S3 here'); } });
+    let inHand = 0;
+    let most = 0;
+    const streams = discovery.streams.map((stream) => ({
+      ...stream,
+      store: {
+        ...stream.store,
+        read: async (file: { name: string }) => {
+          inHand += 1;
+          most = Math.max(most, inHand);
+          return stream.store.read(file);
+        },
+      },
+    }));
+    let events = 0;
+    await mergeArchive(streams, new Map(), {}, {
+      event: async () => {
+        events += 1;
+      },
+      fileDone: async () => {
+        inHand -= 1;
+      },
+      problem: () => undefined,
+    });
+    expect(events).toBe(organisationHistory().length);
+    expect(inHand).toBe(0);
+    expect(most).toBeLessThanOrEqual(streams.length + 1);
+  });
+
   it('reads only the accounts and regions asked for, and lists no other account', async () => {
     const records = organisationHistory();
     const { s3, mock } = fakeS3(organisationArchive(records), 25);
