@@ -26,13 +26,13 @@ export function tempDir(prefix = 'buildwatch-ledger-'): string {
   return dir;
 }
 
-/** `replay samples --keep DIR` once; each test works on its own copy. */
+/** `replay samples/history --keep DIR` once (the single-account sample; samples/ also holds the organisation sample and its configuration); each test works on its own copy. */
 let sample: Promise<string> | undefined;
 export function replayedSample(): Promise<string> {
   sample ??= (async () => {
     const dir = join(tempDir(), 'kept');
     const { io } = capture();
-    const { exitCode } = await runReplay([join(ROOT, 'samples')], { keep: dir, config: join(ROOT, 'buildwatch.config.json') }, io);
+    const { exitCode } = await runReplay([join(ROOT, 'samples', 'history')], { keep: dir, config: join(ROOT, 'buildwatch.config.json') }, io);
     if (exitCode !== 0) throw new Error(`replaying the sample failed (${exitCode})`);
     return dir;
   })();
