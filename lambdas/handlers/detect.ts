@@ -13,6 +13,7 @@ import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -21,6 +22,7 @@ import { Engine } from '../engine/engine.js';
 import { eventBridgeEventSchema, eventTimeOf } from '../engine/events.js';
 import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
 import { createAwsLookups } from '../lookups/aws-lookups.js';
+import { withInstanceCache } from '../lookups/instance-cache.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.js';
@@ -31,6 +33,13 @@ import { LivenessRecorder, LivenessStore } from '../use-cases/monitor/liveness.j
 import { MONITOR_RESOURCES_ENV, withMonitorResources } from '../use-cases/monitor/own-resources.js';
 import { classifyFailure, type FailureClass } from './failure-class.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
+
+const ec2Clients = new Map<string, EC2Client>();
+function ec2ClientFor(region: string): EC2Client {
+  let client = ec2Clients.get(region);
+  if (!client) ec2Clients.set(region, (client = new EC2Client({ region })));
+  return client;
+}
 
 /**
  * Evaluations of a transiently failing message before it is sent to the dead-letter queue with its
@@ -75,7 +84,10 @@ function defaultDeps(): DetectDeps {
       engine: new Engine({
         // The stack passes what the configuration cannot know: its account and its KMS key.
         config: withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]),
-        lookups: countingLookups(createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) })),
+        // Instances are resolved in the event's region (the role's region condition refuses others, which the finding then says).
+        lookups: withInstanceCache(
+          countingLookups(createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}), ec2: ec2ClientFor })),
+        ),
         state,
         findings,
       }),
