@@ -934,6 +934,33 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     expect(lookups).toEqual([{ Sid: 'BuildProjectLookups', Effect: 'Allow', Action: 'codebuild:BatchGetProjects', Resource: regionalArn('codebuild', 'project/*') }]);
   });
 
+  it("build.host-access's EC2 look-ups: DescribeInstances (and DescribeLaunchTemplateVersions for templates named by name) on *, held to the stack's region, and only when a host group selects beyond instance ids", () => {
+    const hostGroups = (groups: unknown[]) => ({ useCases: { 'build.host-access': { options: { hostGroups: groups } } } });
+    const ec2Statements = (s: Synth) =>
+      [isDetectFunction, isSweepFunction].flatMap((isFunction) => statementsOfRole(s, roleOf(s, isFunction))).filter((st) => asArray(st.Action).some((action) => action.startsWith('ec2:')));
+    const region = { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } };
+
+    const byAsgAndName = synth({ config: hostGroups([{ name: 'gitlab-runners', autoScalingGroups: ['gitlab-runner-asg'] }, { name: 'teamcity-agents', launchTemplates: ['teamcity-agents'] }]) });
+    expect(ec2Statements(byAsgAndName)).toEqual([
+      { Sid: 'HostInstanceLookups', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeLaunchTemplateVersions'], Resource: '*', Condition: region },
+    ]);
+    const detectPolicy = byAsgAndName.stack.detector.handler.role.node.findChild('DefaultPolicy');
+    const reasons = detectPolicy.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .filter(([id]) => id.endsWith('AwsSolutions-IAM5[Resource::*]'))
+      .map(([, reason]) => reason);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toContain("ec2:DescribeInstances and ec2:DescribeLaunchTemplateVersions (read-only, build.host-access ties an instance to its host group): EC2 Describe* actions cannot be scoped to resources, so they are held to the stack's region");
+
+    const byTemplateId = synth({ config: hostGroups([{ name: 'runners', tags: [{ key: 'Role', values: ['runner'] }], launchTemplates: ['lt-0a1b2c3d4e5f60718'] }]) });
+    expect(ec2Statements(byTemplateId)).toEqual([{ Sid: 'HostInstanceLookups', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*', Condition: region }]);
+    // Listed instance ids need no look-up; nor does a host-access switched off; nor the default configuration.
+    expect(ec2Statements(synth({ config: hostGroups([{ name: 'runners', instanceIds: ['i-0a1b2c3d4e5f60718'] }]) }))).toEqual([]);
+    expect(ec2Statements(synth({ config: { useCases: { 'build.host-access': { mode: 'off', options: { hostGroups: [{ name: 'runners', autoScalingGroups: ['asg'] }] } } } } }))).toEqual([]);
+    expect(ec2Statements(base())).toEqual([]);
+  });
+
   it('acknowledges the look-ups\' wildcards narrowly: project/* only when no project is configured, the SBOM prefix only when one is', () => {
     const detectPolicy = (s: Synth) => s.stack.detector.handler.role.node.findChild('DefaultPolicy');
     const projectWildcard = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*]';
