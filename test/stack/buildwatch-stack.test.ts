@@ -461,6 +461,8 @@ describe('least privilege', () => {
     const allowedStar: Record<string, string> = {
       'dynamodb:ListStreams': 'ListStreams has no resource-level permissions; needed by the stream event source mapping',
       'cloudtrail:DescribeTrails': 'DescribeTrails has no resource-level permissions; the trail look-up of monitor.trail-archive-tamper',
+      'ec2:DescribeInstances': "EC2 Describe* has no resource-level permissions; build.host-access ties an instance to its host group (held to the stack's region)",
+      'ec2:DescribeLaunchTemplateVersions': "EC2 Describe* has no resource-level permissions; a host group's launch template named by name (held to the stack's region)",
     };
     const allowedActionWildcards = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
     // Every use case with nothing configured (look-ups on every build project), and the real configuration.
@@ -470,6 +472,8 @@ describe('least privilege', () => {
       const actions = asArray(statement.Action);
       if (asArray(statement.Resource).includes('*')) {
         expect(actions.every((a) => a in allowedStar), `${policy}: ${actions.join(',')} on "*"`).toBe(true);
+        // EC2's reads on "*" are held to the stack's region.
+        if (actions.some((a) => a.startsWith('ec2:'))) expect(statement.Condition, policy).toEqual({ StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
       }
       for (const action of actions.filter((a) => a.includes('*'))) expect(allowedActionWildcards, `${policy}: ${action}`).toContain(action);
     }
@@ -920,7 +924,7 @@ describe('ledger seal, auditor access and correlation sweep', () => {
         Sid: 'BuildProjectLookups',
         Effect: 'Allow',
         Action: 'codebuild:BatchGetProjects',
-        Resource: [regionalArn('codebuild', 'project/payments-service-build'), regionalArn('codebuild', 'project/web-frontend-build')],
+        Resource: [regionalArn('codebuild', 'project/payments-integration-tests'), regionalArn('codebuild', 'project/payments-service-build'), regionalArn('codebuild', 'project/web-frontend-build')],
       },
       { Sid: 'PackageVersionLookups', Effect: 'Allow', Action: sorted(SWEEP_CODEARTIFACT_ACTIONS), Resource: regionalArn('codeartifact', PACKAGE) },
       { Sid: 'SbomObjects', Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn('acme-artifacts/sbom/*') },
