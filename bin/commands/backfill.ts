@@ -14,6 +14,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { runBackfill, type BackfillCounters, type BackfillProgress, type BackfillResult, type BackfillSources } from '../../lambdas/backfill/backfill.js';
@@ -208,6 +209,7 @@ export async function runBackfillCommand(
             codebuild: new CodeBuildClient(region ? { region } : {}),
             cloudtrail: new CloudTrailClient(region ? { region } : {}),
             ecr: ecrFor,
+            ec2: (ec2Region) => new EC2Client({ region: ec2Region }),
           })
         : noLookups);
 
@@ -251,6 +253,7 @@ export async function runBackfillCommand(
       lookups,
       checkpoint,
       clock,
+      ...(region ? { region } : {}),
       ...(deps.random ? { random: deps.random } : {}),
       cloudTrailFor:
         deps.cloudTrailFor ??
