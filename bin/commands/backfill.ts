@@ -14,7 +14,6 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { runBackfill, type BackfillCounters, type BackfillProgress, type BackfillResult, type BackfillSources } from '../../lambdas/backfill/backfill.js';
@@ -26,6 +25,7 @@ import { whatIfReport, whatIfText } from '../../lambdas/backfill/what-if-report.
 import { DEFAULT_CONFIG_FILE, loadConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import type { InputProblem } from '../../lambdas/engine/normalise-input.js';
 import type { UseCase } from '../../lambdas/engine/use-case.js';
+import { createAwsEc2Lookups } from '../../lambdas/lookups/aws-ec2-lookups.js';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
@@ -203,14 +203,16 @@ export async function runBackfillCommand(
     (options.recorded
       ? createRecordedLookups(options.recorded)
       : options.currentState
-        ? createAwsLookups({
-            s3: new S3Client(region ? { region } : {}),
-            codeartifact: new CodeartifactClient(region ? { region } : {}),
-            codebuild: new CodeBuildClient(region ? { region } : {}),
-            cloudtrail: new CloudTrailClient(region ? { region } : {}),
-            ecr: ecrFor,
-            ec2: (ec2Region) => new EC2Client({ region: ec2Region }),
-          })
+        ? {
+            ...createAwsLookups({
+              s3: new S3Client(region ? { region } : {}),
+              codeartifact: new CodeartifactClient(region ? { region } : {}),
+              codebuild: new CodeBuildClient(region ? { region } : {}),
+              cloudtrail: new CloudTrailClient(region ? { region } : {}),
+              ecr: ecrFor,
+            }),
+            ...createAwsEc2Lookups(),
+          }
         : noLookups);
 
   let target: Target;

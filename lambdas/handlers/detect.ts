@@ -13,7 +13,6 @@ import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -23,6 +22,7 @@ import { eventBridgeEventSchema, eventTimeOf } from '../engine/events.js';
 import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
 import { createAwsLookups } from '../lookups/aws-lookups.js';
 import { withInstanceCache } from '../lookups/instance-cache.js';
+import { createAwsEc2Lookups } from '../lookups/aws-ec2-lookups.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.js';
@@ -33,13 +33,6 @@ import { LivenessRecorder, LivenessStore } from '../use-cases/monitor/liveness.j
 import { MONITOR_RESOURCES_ENV, withMonitorResources } from '../use-cases/monitor/own-resources.js';
 import { classifyFailure, type FailureClass } from './failure-class.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
-
-const ec2Clients = new Map<string, EC2Client>();
-function ec2ClientFor(region: string): EC2Client {
-  let client = ec2Clients.get(region);
-  if (!client) ec2Clients.set(region, (client = new EC2Client({ region })));
-  return client;
-}
 
 /**
  * Evaluations of a transiently failing message before it is sent to the dead-letter queue with its
@@ -86,7 +79,7 @@ function defaultDeps(): DetectDeps {
         config: withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]),
         // Instances are resolved in the event's region (the role's region condition refuses others, which the finding then says).
         lookups: withInstanceCache(
-          countingLookups(createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}), ec2: ec2ClientFor })),
+          countingLookups({ ...createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) }), ...createAwsEc2Lookups() }),
         ),
         state,
         findings,

@@ -14,17 +14,11 @@ import {
 import { DescribeTrailsCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { BatchGetFleetsCommand, BatchGetProjectsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { defaultVersionDetail, describeInstancesSchema, describeLaunchTemplateVersionsSchema, instanceDetail, summariseZodIssues } from './ec2-responses.js';
 import type {
   CodeBuildFleet,
   CodeBuildProject,
-  Ec2InstanceDetail,
-  Ec2InstanceRef,
   EcrImageDetail,
   EcrImageRef,
-  LaunchTemplateRef,
-  LaunchTemplateVersionDetail,
   LookupResult,
   Lookups,
   PackageVersionAsset,
@@ -42,19 +36,7 @@ export interface AwsLookupClients {
   readonly cloudtrail?: CloudTrailClient;
   /** ECR clients by region (an image URI names its region); without it the image look-up is unavailable. */
   readonly ecr?: (region: string) => ECRClient;
-  /** EC2 clients by region (an event names its region); without it the instance and launch-template look-ups are unavailable. */
-  readonly ec2?: (region: string) => EC2Client;
 }
-
-/** EC2 error codes that mean "no such instance / launch template" rather than "could not ask". */
-const EC2_NOT_FOUND = new Set([
-  'InvalidInstanceID.NotFound',
-  'InvalidInstanceID.Malformed',
-  'InvalidLaunchTemplateId.NotFound',
-  'InvalidLaunchTemplateId.Malformed',
-  'InvalidLaunchTemplateName.NotFoundException',
-  'InvalidLaunchTemplateName.MalformedException',
-]);
 
 /** SBOMs and manifests are small; a larger object is more likely a mistake than worth the memory. */
 export const MAX_S3_OBJECT_BYTES = 10 * 1024 * 1024;
@@ -223,37 +205,6 @@ export function createAwsLookups(clients: AwsLookupClients): Lookups {
       } catch (error) {
         const name = errorName(error);
         if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return { status: 'missing' };
-        return unavailable(error);
-      }
-    },
-
-    async ec2Instance(ref: Ec2InstanceRef): Promise<LookupResult<Ec2InstanceDetail>> {
-      if (!clients.ec2) return { status: 'unavailable', reason: 'no EC2 client' };
-      try {
-        const output = await clients.ec2(ref.region).send(new DescribeInstancesCommand({ InstanceIds: [ref.instanceId] }));
-        const parsed = describeInstancesSchema.safeParse(JSON.parse(JSON.stringify(output)));
-        if (!parsed.success) return { status: 'unavailable', reason: `DescribeInstances answer not understood: ${summariseZodIssues(parsed.error)}` };
-        const detail = instanceDetail(parsed.data, ref.instanceId);
-        return detail ? { status: 'found', value: detail } : { status: 'missing' };
-      } catch (error) {
-        if (EC2_NOT_FOUND.has(errorName(error) ?? '')) return { status: 'missing' };
-        return unavailable(error);
-      }
-    },
-
-    async launchTemplateDefaultVersion(ref: LaunchTemplateRef): Promise<LookupResult<LaunchTemplateVersionDetail>> {
-      if (!clients.ec2) return { status: 'unavailable', reason: 'no EC2 client' };
-      try {
-        const byId = /^lt-[0-9a-f]{8,17}$/.test(ref.idOrName);
-        const output = await clients.ec2(ref.region).send(
-          new DescribeLaunchTemplateVersionsCommand({ ...(byId ? { LaunchTemplateId: ref.idOrName } : { LaunchTemplateName: ref.idOrName }), Versions: ['$Default'] }),
-        );
-        const parsed = describeLaunchTemplateVersionsSchema.safeParse(JSON.parse(JSON.stringify(output)));
-        if (!parsed.success) return { status: 'unavailable', reason: `DescribeLaunchTemplateVersions answer not understood: ${summariseZodIssues(parsed.error)}` };
-        const detail = defaultVersionDetail(parsed.data, ref.idOrName);
-        return detail ? { status: 'found', value: detail } : { status: 'missing' };
-      } catch (error) {
-        if (EC2_NOT_FOUND.has(errorName(error) ?? '')) return { status: 'missing' };
         return unavailable(error);
       }
     },

@@ -2,15 +2,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
-import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
+import { createAwsEc2Lookups } from '../../lambdas/lookups/aws-ec2-lookups.js';
 import { withInstanceCache } from '../../lambdas/lookups/instance-cache.js';
 import { noLookups, type Ec2InstanceDetail, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
@@ -22,8 +19,7 @@ const ec2Eu = new EC2Client(config);
 const ec2Us = new EC2Client({ ...config, region: 'us-east-1' });
 const euMock = mockClient(ec2Eu);
 const usMock = mockClient(ec2Us);
-const base = { s3: new S3Client(config), codeartifact: new CodeartifactClient(config), codebuild: new CodeBuildClient(config) };
-const aws = createAwsLookups({ ...base, ec2: (region) => (region === 'us-east-1' ? ec2Us : ec2Eu) });
+const aws = createAwsEc2Lookups((region) => (region === 'us-east-1' ? ec2Us : ec2Eu));
 
 const RUNNER = 'i-0b5e7a11c0ffee123';
 const TEMPLATE = 'lt-0a1b2c3d4e5f60718';
@@ -101,7 +97,7 @@ const defaultVersion = {
 
 const awsError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
 
-describe('createAwsLookups: ec2Instance (DescribeInstances)', () => {
+describe('createAwsEc2Lookups: ec2Instance (DescribeInstances)', () => {
   beforeEach(() => {
     euMock.reset();
     usMock.reset();
@@ -109,43 +105,41 @@ describe('createAwsLookups: ec2Instance (DescribeInstances)', () => {
 
   it('asks the region of the event for the one instance and reads the Auto Scaling and launch-template tags', async () => {
     euMock.on(DescribeInstancesCommand).resolves(describeRunner);
-    expect(await aws.ec2Instance!({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'found', value: runner });
+    expect(await aws.ec2Instance({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'found', value: runner });
     expect(euMock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [RUNNER] });
     expect(usMock).not.toHaveReceivedAnyCommand();
   });
 
   it('an unknown instance is missing; access denied or throttling is unavailable, with the reason', async () => {
     euMock.on(DescribeInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound', `The instance ID '${RUNNER}' does not exist`));
-    expect(await aws.ec2Instance!({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'missing' });
+    expect(await aws.ec2Instance({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'missing' });
     euMock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
-    expect(await aws.ec2Instance!({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'missing' });
+    expect(await aws.ec2Instance({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'missing' });
     euMock.on(DescribeInstancesCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
-    expect(await aws.ec2Instance!({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'unavailable', reason: 'UnauthorizedOperation: You are not authorized to perform this operation.' });
-    const without = createAwsLookups(base);
-    expect(await without.ec2Instance!({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'unavailable', reason: 'no EC2 client' });
+    expect(await aws.ec2Instance({ instanceId: RUNNER, region: 'eu-west-1' })).toEqual({ status: 'unavailable', reason: 'UnauthorizedOperation: You are not authorized to perform this operation.' });
   });
 });
 
-describe('createAwsLookups: launchTemplateDefaultVersion (DescribeLaunchTemplateVersions)', () => {
+describe('createAwsEc2Lookups: launchTemplateDefaultVersion (DescribeLaunchTemplateVersions)', () => {
   beforeEach(() => euMock.reset());
 
   it('asks for $Default by id or by name and returns what the hosts boot (AMI, user data, profile, every security group)', async () => {
     euMock.on(DescribeLaunchTemplateVersionsCommand).resolves({
       LaunchTemplateVersions: describeTemplate.LaunchTemplateVersions.map(({ CreateTime, ...version }) => ({ ...version, ...(CreateTime ? { CreateTime: new Date(CreateTime) } : {}) })),
     });
-    expect(await aws.launchTemplateDefaultVersion!({ idOrName: TEMPLATE, region: 'eu-west-1' })).toEqual({ status: 'found', value: defaultVersion });
+    expect(await aws.launchTemplateDefaultVersion({ idOrName: TEMPLATE, region: 'eu-west-1' })).toEqual({ status: 'found', value: defaultVersion });
     expect(euMock).toHaveReceivedCommandWith(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: TEMPLATE, Versions: ['$Default'] });
-    expect(await aws.launchTemplateDefaultVersion!({ idOrName: 'gitlab-runners', region: 'eu-west-1' })).toEqual({ status: 'found', value: defaultVersion });
+    expect(await aws.launchTemplateDefaultVersion({ idOrName: 'gitlab-runners', region: 'eu-west-1' })).toEqual({ status: 'found', value: defaultVersion });
     expect(euMock).toHaveReceivedCommandWith(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateName: 'gitlab-runners', Versions: ['$Default'] });
   });
 
   it('a template that does not exist is missing; other failures are unavailable', async () => {
     euMock.on(DescribeLaunchTemplateVersionsCommand).rejects(awsError('InvalidLaunchTemplateId.NotFound', 'not found'));
-    expect(await aws.launchTemplateDefaultVersion!({ idOrName: TEMPLATE, region: 'eu-west-1' })).toEqual({ status: 'missing' });
+    expect(await aws.launchTemplateDefaultVersion({ idOrName: TEMPLATE, region: 'eu-west-1' })).toEqual({ status: 'missing' });
     euMock.on(DescribeLaunchTemplateVersionsCommand).rejects(awsError('InvalidLaunchTemplateName.NotFoundException', 'not found'));
-    expect(await aws.launchTemplateDefaultVersion!({ idOrName: 'gone', region: 'eu-west-1' })).toEqual({ status: 'missing' });
+    expect(await aws.launchTemplateDefaultVersion({ idOrName: 'gone', region: 'eu-west-1' })).toEqual({ status: 'missing' });
     euMock.on(DescribeLaunchTemplateVersionsCommand).rejects(awsError('RequestLimitExceeded', 'Request limit exceeded.'));
-    expect(await aws.launchTemplateDefaultVersion!({ idOrName: TEMPLATE, region: 'eu-west-1' })).toEqual({ status: 'unavailable', reason: 'RequestLimitExceeded: Request limit exceeded.' });
+    expect(await aws.launchTemplateDefaultVersion({ idOrName: TEMPLATE, region: 'eu-west-1' })).toEqual({ status: 'unavailable', reason: 'RequestLimitExceeded: Request limit exceeded.' });
   });
 });
 
@@ -227,3 +221,4 @@ describe('withInstanceCache', () => {
     expect(asked.filter((id) => id === 'i-0000000000000aaa2')).toHaveLength(1);
   });
 });
+
