@@ -20,7 +20,7 @@ import { Dashboard } from './constructs/dashboard.js';
 import { AuditorAccess } from './constructs/auditor-access.js';
 import { CorrelationSweep } from './constructs/correlation-sweep.js';
 import { DetectionRules, effectiveMode, enabledUseCases } from './constructs/detection-rules.js';
-import { DETECT_QUEUE_VISIBILITY, Detector, buildProjectArns, nagArnParts } from './constructs/detector.js';
+import { DETECT_QUEUE_VISIBILITY, Detector, buildProjectArns, hostLookupStatements, nagArnParts } from './constructs/detector.js';
 import { handlerEntry } from './constructs/handler-function.js';
 import { Heartbeat } from './constructs/heartbeat.js';
 import { LedgerSeal, sealEntry } from './constructs/ledger-seal.js';
@@ -235,7 +235,14 @@ export class BuildwatchStack extends Stack {
     const detectPolicy = this.detector.handler.role.node.findChild('DefaultPolicy');
     ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'Data-key generation for the Buildwatch key only (DynamoDB tables, dead-letter queue SSE); resource is the key ARN.');
     ack(detectPolicy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'DynamoDB customer-managed-key usage for the Buildwatch key only (as CDK table grants); resource is the key ARN.');
-    ack(detectPolicy, 'AwsSolutions-IAM5[Resource::*]', 'cloudtrail:DescribeTrails only (read-only): it has no resource-level permissions; monitor.trail-archive-tamper learns the trails\' buckets and keys from it.');
+    const hostLookups = hostLookupStatements(config, nagArnParts(this)).flatMap((statement) => statement.actions);
+    ack(
+      detectPolicy,
+      'AwsSolutions-IAM5[Resource::*]',
+      `cloudtrail:DescribeTrails only (read-only): it has no resource-level permissions; monitor.trail-archive-tamper learns the trails' buckets and keys from it.${
+        hostLookups.length > 0 ? ` Also ${hostLookups.join(' and ')} (read-only, build.host-access ties an instance to its host group): EC2 Describe* actions cannot be scoped to resources, so they are held to the stack's region (aws:RequestedRegion).` : ''
+      }`,
+    );
     // The look-ups' wildcards, exactly as cdk-nag renders them (the configured packages are exact ARNs: no finding).
     const rendered = nagArnParts(this);
     for (const arn of buildProjectArns(config, rendered).filter((a) => a.endsWith('/*'))) {

@@ -471,6 +471,29 @@ const STORY_DAY = {
   partnerToken: 26,
 } as const;
 
+/**
+ * The build-environment story line (issue #17): the image pipeline pushes the build image weekly and
+ * patches the self-hosted GitLab runners on Sundays; on day 20 a developer's laptop retags the build
+ * image and opens a Session Manager session onto a runner. Its own seeded stream and record list, so
+ * every earlier story line's ids and positions stay as they were.
+ */
+const BUILD_ENV_SEED_SALT = 0x2545f491;
+const BUILD_IMAGE_REPOSITORY = 'build-images/node20';
+const BUILD_IMAGE_TAG = 'stable';
+const IMAGE_PIPELINE_ROLE = 'build-image-pipeline';
+const PATCH_ROLE = 'ssm-maintenance-window-role';
+const RUNNER_ASG = 'gitlab-runner-asg';
+/** A runner the Auto Scaling group launched: no configuration lists its id (DescribeInstances ties it to the group). */
+const RUNNER_INSTANCE = 'i-0b5e7a11c0ffee123';
+const DOCKER_LINUX = 'docker/27.3.1 go/go1.22.7 git-commit/41ca978 kernel/6.8.0-1016-aws os/linux arch/amd64 UpstreamClient(Docker-Client/27.3.1 \\(linux\\))';
+const DOCKER_MAC = 'docker/27.3.1 go/go1.22.7 git-commit/41ca978 kernel/6.10.11-linuxkit os/linux arch/arm64 UpstreamClient(Docker-Client/27.3.1 \\(darwin\\))';
+/** Days of the build-environment story line (0-based offsets, like STORY_DAY). */
+const BUILD_ENV_DAY = {
+  patchRunners: [3, 10, 17],
+  pushBuildImage: [4, 11, 18],
+  laptopRetagAndSession: 19,
+} as const;
+
 interface StoryWorld {
   readonly cfnExecRole: Role;
   readonly cdkDeployRole: Role;
@@ -629,6 +652,11 @@ class Simulator {
   private readonly storyWorld: StoryWorld;
   private storyCt: JsonMap[] = [];
   private storySessions = new Map<string, Session>();
+  /** The build-environment story line's stream and records (see BUILD_ENV_SEED_SALT). */
+  private readonly buildEnv: Rng;
+  private readonly buildEnvRoles: { readonly pipeline: Role; readonly patch: Role };
+  private buildEnvCt: JsonMap[] = [];
+  private buildEnvSessions = new Map<string, Session>();
   /** The attacker's `maint` session of day 25 (set by attackTamper, reused by the story lines). */
   private maintSession: Session | undefined;
   /** The repository policy revision the day-24 rewrite replaces. */
@@ -645,6 +673,9 @@ class Simulator {
     this.world = makeWorld(this.rng);
     this.story = new Rng((seed ^ STORY_SEED_SALT) >>> 0);
     this.storyWorld = makeStoryWorld(this.story);
+    this.buildEnv = new Rng((seed ^ BUILD_ENV_SEED_SALT) >>> 0);
+    const buildEnvRole = (name: string): Role => ({ name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, roleId: this.buildEnv.awsId('AROA') });
+    this.buildEnvRoles = { pipeline: buildEnvRole(IMAGE_PIPELINE_ROLE), patch: buildEnvRole(PATCH_ROLE) };
     this.devs = ROSTER.slice(0, developers);
     const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
     this.projects = {
@@ -704,6 +735,8 @@ class Simulator {
       this.ct = [];
       this.storyCt = [];
       this.storySessions = new Map();
+      this.buildEnvCt = [];
+      this.buildEnvSessions = new Map();
       this.eb = [];
       this.sessions = new Map();
       this.planDay();
@@ -712,7 +745,7 @@ class Simulator {
       out.push({
         date: iso(this.dayStart).slice(0, 10),
         // Real S3 log files are not ordered (CodeCommit/CodeBuild CloudTrail docs).
-        cloudTrail: { Records: this.withStoryRecords(this.rng.shuffle(this.ct)) },
+        cloudTrail: { Records: this.withBuildEnvRecords(this.withStoryRecords(this.rng.shuffle(this.ct))) },
         eventBridge: this.eb.map((entry) => entry.event),
       });
     }
@@ -791,6 +824,7 @@ class Simulator {
     }
     this.planScenario();
     if (this.storyLines) this.planStoryLines();
+    if (this.storyLines) this.planBuildEnvironment();
   }
 
   private planScenario(): void {
@@ -857,6 +891,8 @@ class Simulator {
     serviceEventDetails?: JsonMap;
     /** A story line's record: ids from the story stream, kept apart until the day's file is assembled. */
     story?: boolean;
+    /** The build-environment story line's record: ids from its own stream, joined last. */
+    buildEnv?: boolean;
   }): JsonMap {
     // Key order as CloudTrail writes it, so the files read like the real thing.
     const rec: JsonMap = {
@@ -876,7 +912,7 @@ class Simulator {
     rec.requestParameters = input.request;
     rec.responseElements = input.error ? null : (input.response ?? null);
     if (input.additional) rec.additionalEventData = input.additional;
-    const ids = input.story ? this.story : this.rng;
+    const ids = input.buildEnv ? this.buildEnv : input.story ? this.story : this.rng;
     rec.requestID = ids.uuid();
     rec.eventID = ids.uuid();
     rec.readOnly = input.readOnly;
@@ -888,7 +924,7 @@ class Simulator {
     rec.eventCategory = 'Management';
     if (input.tlsHost) rec.tlsDetails = { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: input.tlsHost };
     if (input.fromConsole) rec.sessionCredentialFromConsole = 'true';
-    (input.story ? this.storyCt : this.ct).push(rec);
+    (input.buildEnv ? this.buildEnvCt : input.story ? this.storyCt : this.ct).push(rec);
     return rec;
   }
 
@@ -1827,6 +1863,122 @@ class Simulator {
       default:
         break;
     }
+  }
+
+  // ---- the build-environment story line (its own stream: see BUILD_ENV_SEED_SALT) ------------
+
+  private planBuildEnvironment(): void {
+    const at = (hours: number, jitterSeconds: number, run: (t: number) => void): void => this.at(this.hour(hours) + this.buildEnv.int(0, jitterSeconds) * 1000, run);
+    if ((BUILD_ENV_DAY.patchRunners as readonly number[]).includes(this.dayIndex)) at(3, 120, (t) => this.patchRunners(t));
+    if ((BUILD_ENV_DAY.pushBuildImage as readonly number[]).includes(this.dayIndex)) at(5.5, 900, (t) => this.pushBuildImage(t, 'pipeline'));
+    if (this.dayIndex === BUILD_ENV_DAY.laptopRetagAndSession) {
+      at(22 + 41 / 60, 30, (t) => this.pushBuildImage(t, 'laptop'));
+      at(22 + 53 / 60, 30, (t) => this.sessionOntoRunner(t));
+    }
+  }
+
+  /** The day's build-environment records, slipped in after the story lines with their own stream. */
+  private withBuildEnvRecords(records: JsonMap[]): JsonMap[] {
+    for (const rec of this.buildEnvCt) records.splice(this.buildEnv.int(0, records.length), 0, rec);
+    return records;
+  }
+
+  /** A session of the day: the original history's if it made one (reading draws nothing), else one from this stream. */
+  private buildEnvSession(key: string, t: number, maxAgeMinutes: number): Session {
+    const existing = this.sessions.get(key) ?? this.storySessions.get(key);
+    if (existing && existing.creation <= t) return existing;
+    let s = this.buildEnvSessions.get(key);
+    if (!s) {
+      s = { creation: t - this.buildEnv.int(1, maxAgeMinutes) * MINUTE, accessKeyId: this.buildEnv.awsId('ASIA') };
+      this.buildEnvSessions.set(key, s);
+    }
+    return s;
+  }
+
+  /** Sundays 03:00: the maintenance window patches the runners, targeted by their Auto Scaling group. */
+  private patchRunners(t: number): void {
+    const commandId = this.buildEnv.uuid();
+    const targets = [{ key: `tag:aws:autoscaling:groupName`, values: [RUNNER_ASG] }];
+    this.record({
+      t,
+      source: 'ssm.amazonaws.com',
+      name: 'SendCommand',
+      identity: this.roleIdentity(this.buildEnvRoles.patch, `mw-${this.buildEnv.hex(8)}`, this.buildEnvSession('patch', t, 1), false, 'ssm.amazonaws.com'),
+      ip: 'ssm.amazonaws.com',
+      agent: 'ssm.amazonaws.com',
+      request: { documentName: 'AWS-RunPatchBaseline', targets, parameters: 'HIDDEN_DUE_TO_SECURITY_REASONS', maxConcurrency: '50%', maxErrors: '25%', timeoutSeconds: 3600, interactive: false },
+      response: {
+        command: {
+          commandId,
+          documentName: 'AWS-RunPatchBaseline',
+          documentVersion: '$DEFAULT',
+          instanceIds: [],
+          targets,
+          requestedDateTime: `${iso(t).slice(0, 19)}.000Z`,
+          status: 'Pending',
+          maxConcurrency: '50%',
+          maxErrors: '25%',
+          timeoutSeconds: 3600,
+          interactive: false,
+        },
+      },
+      readOnly: false,
+      tlsHost: `ssm.${REGION}.amazonaws.com`,
+      buildEnv: true,
+    });
+  }
+
+  /**
+   * The build image's `stable` tag moves to a new digest: weekly by the image pipeline (CodeBuild,
+   * from the NAT address), and on day 20 from Daniel's laptop (Docker Desktop on macOS, his home address).
+   */
+  private pushBuildImage(t: number, by: 'pipeline' | 'laptop'): void {
+    const daniel = ROSTER[4] as DevProfile;
+    const who =
+      by === 'pipeline'
+        ? { identity: this.roleIdentity(this.buildEnvRoles.pipeline, `AWSCodeBuild-${this.buildEnv.uuid()}`, this.buildEnvSession('image-pipeline', t, 20), false), ip: CODEBUILD_NAT_IP, agent: DOCKER_LINUX }
+        : { identity: this.roleIdentity(this.world.roles.developer, daniel.login, this.buildEnvSession(daniel.key, t, 25), false), ip: daniel.ips[1] as string, agent: DOCKER_MAC };
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: this.buildEnv.int(6000, 9000), digest: `sha256:${this.buildEnv.hex(64)}` },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: this.buildEnv.int(30_000_000, 90_000_000), digest: `sha256:${this.buildEnv.hex(64)}` }],
+    });
+    this.record({
+      t,
+      source: 'ecr.amazonaws.com',
+      name: 'PutImage',
+      ...who,
+      request: { repositoryName: BUILD_IMAGE_REPOSITORY, imageTag: BUILD_IMAGE_TAG, registryId: ACCOUNT, imageManifest: manifest },
+      response: { image: { repositoryName: BUILD_IMAGE_REPOSITORY, imageManifest: manifest, registryId: ACCOUNT, imageId: { imageDigest: `sha256:${this.buildEnv.hex(64)}`, imageTag: BUILD_IMAGE_TAG } } },
+      readOnly: false,
+      resources: [{ accountId: ACCOUNT, ARN: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${BUILD_IMAGE_REPOSITORY}` }],
+      tlsHost: `api.ecr.${REGION}.amazonaws.com`,
+      buildEnv: true,
+    });
+  }
+
+  /** Day 20, 22:53: from the same laptop, a Session Manager session onto a runner (named by instance id only). */
+  private sessionOntoRunner(t: number): void {
+    const daniel = ROSTER[4] as DevProfile;
+    const sessionId = `${daniel.login}-${this.buildEnv.hex(17)}`;
+    this.record({
+      t,
+      source: 'ssm.amazonaws.com',
+      name: 'StartSession',
+      identity: this.roleIdentity(this.world.roles.developer, daniel.login, this.buildEnvSession(daniel.key, t, 25), false),
+      ip: daniel.ips[1] as string,
+      agent: `${daniel.cli} command/ssm.start-session`,
+      request: { target: RUNNER_INSTANCE },
+      response: {
+        sessionId,
+        tokenValue: 'Value hidden due to security reasons.',
+        streamUrl: `wss://ssmmessages.${REGION}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe&cell-number=AAEAAQ`,
+      },
+      readOnly: false,
+      tlsHost: `ssm.${REGION}.amazonaws.com`,
+      buildEnv: true,
+    });
   }
 
   /** The day's story records, each slipped in at a random place of the shuffled file. */

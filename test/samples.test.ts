@@ -84,7 +84,7 @@ describe('generateHistory determinism', () => {
       expect(day.cloudTrail.Records.filter((r) => ids.has(r.eventID))).toEqual(before.cloudTrail.Records);
     }
     const added = records.length - original.reduce((n, d) => n + d.cloudTrail.Records.length, 0);
-    expect(added).toBe(24);
+    expect(added).toBe(32);
   });
 
   it('multiplies daily activity with scale', () => {
@@ -368,6 +368,54 @@ describe('the story lines', () => {
     expect([callerArn(only('DisableRule')), map(only('DisableRule').requestParameters).name]).toEqual([attacker, 'buildwatch-source-new-pusher']);
     expect(map(only('PurgeQueue').requestParameters).queueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/111122223333/buildwatch-detect');
     expect([callerArn(only('EnableRule')), day(only('EnableRule'))]).toEqual([lead, '2026-10-26']);
+  });
+});
+
+describe('the build-environment story line (#17)', () => {
+  const daniel = /^arn:aws:sts::111122223333:assumed-role\/AWSReservedSSO_Developer_[0-9a-f]+\/daniel\.okafor@acme\.example$/;
+  const pipeline = /^arn:aws:sts::111122223333:assumed-role\/build-image-pipeline\/AWSCodeBuild-/;
+  const day = (r: JsonMap): string => String(r.eventTime).slice(0, 10);
+
+  it('has the image pipeline move build-images/node20:stable every Monday of weeks 1-3, then Daniel from his laptop on day 20', () => {
+    const pushes = named('PutImage').sort((a, b) => String(a.eventTime).localeCompare(String(b.eventTime)));
+    expect(pushes.map((r) => [day(r), pipeline.test(String(callerArn(r))) ? 'pipeline' : daniel.test(String(callerArn(r))) ? 'daniel' : callerArn(r)])).toEqual([
+      ['2026-10-05', 'pipeline'],
+      ['2026-10-12', 'pipeline'],
+      ['2026-10-19', 'pipeline'],
+      ['2026-10-20', 'daniel'],
+    ]);
+    const digests = pushes.map((r) => String(map(map(map(r.responseElements).image).imageId).imageDigest));
+    expect(new Set(digests).size).toBe(4);
+    for (const r of pushes) expect(map(r.requestParameters)).toMatchObject({ repositoryName: 'build-images/node20', imageTag: 'stable', registryId: ACCOUNT });
+    const laptop = pushes[3] as JsonMap;
+    // A laptop, not the pipeline: Docker Desktop on macOS from his home address, late in the evening.
+    expect([laptop.sourceIPAddress, String(laptop.userAgent)]).toEqual(['198.51.100.191', expect.stringContaining('Docker-Client/27.3.1 \\(darwin\\)')]);
+    expect(String(laptop.eventTime) > '2026-10-20T22:00:00Z').toBe(true);
+    for (const r of pushes.slice(0, 3)) expect([r.sourceIPAddress, String(r.userAgent)]).toEqual(['52.48.211.37', expect.stringContaining('os/linux arch/amd64')]);
+  });
+
+  it('has the maintenance window patch the runners by their Auto Scaling group on Sundays, and Daniel open a session onto a runner twelve minutes after his push', () => {
+    const patches = named('SendCommand');
+    expect(patches.map((r) => day(r))).toEqual(expect.arrayContaining(['2026-10-04', '2026-10-11', '2026-10-18']));
+    expect(patches).toHaveLength(3);
+    for (const r of patches) {
+      expect(String(callerArn(r))).toMatch(/assumed-role\/ssm-maintenance-window-role\//);
+      expect(map(r.userIdentity).invokedBy).toBe('ssm.amazonaws.com');
+      expect(map(r.requestParameters)).toMatchObject({ documentName: 'AWS-RunPatchBaseline', targets: [{ key: 'tag:aws:autoscaling:groupName', values: ['gitlab-runner-asg'] }] });
+    }
+    const session = named('StartSession');
+    expect(session).toHaveLength(1);
+    const s = session[0] as JsonMap;
+    expect([day(s), daniel.test(String(callerArn(s))), s.sourceIPAddress, map(s.requestParameters).target]).toEqual(['2026-10-20', true, '198.51.100.191', 'i-0b5e7a11c0ffee123']);
+    const push = named('PutImage').find((r) => daniel.test(String(callerArn(r)))) as JsonMap;
+    expect(Date.parse(String(s.eventTime)) - Date.parse(String(push.eventTime))).toBeGreaterThan(10 * 60_000);
+  });
+
+  it('records the runner and its launch template in samples/.recorded, so the session is tied to the runner group offline', () => {
+    const recorded = join(HISTORY_DIR, '..', '.recorded', 'ec2');
+    const instance = JSON.parse(readFileSync(join(recorded, 'DescribeInstances', 'i-0b5e7a11c0ffee123.json'), 'utf8')) as { Reservations: { Instances: { Tags: { Key: string; Value: string }[] }[] }[] };
+    expect(instance.Reservations[0]?.Instances[0]?.Tags).toEqual(expect.arrayContaining([{ Key: 'aws:autoscaling:groupName', Value: 'gitlab-runner-asg' }]));
+    expect(existsSync(join(recorded, 'DescribeLaunchTemplateVersions', 'lt-0a1b2c3d4e5f60718.json'))).toBe(true);
   });
 });
 

@@ -29,6 +29,7 @@ import { whatIfReport, whatIfText } from '../../lambdas/backfill/what-if-report.
 import { ACCOUNT_ID, DEFAULT_CONFIG_FILE, loadConfig, REGION, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import type { InputProblem } from '../../lambdas/engine/normalise-input.js';
 import type { UseCase } from '../../lambdas/engine/use-case.js';
+import { createAwsEc2Lookups } from '../../lambdas/lookups/aws-ec2-lookups.js';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
@@ -220,13 +221,16 @@ export async function runBackfillCommand(
     (options.recorded
       ? createRecordedLookups(options.recorded)
       : options.currentState
-        ? createAwsLookups({
-            s3: new S3Client(region ? { region } : {}),
-            codeartifact: new CodeartifactClient(region ? { region } : {}),
-            codebuild: new CodeBuildClient(region ? { region } : {}),
-            cloudtrail: new CloudTrailClient(region ? { region } : {}),
-            ecr: ecrFor,
-          })
+        ? {
+            ...createAwsLookups({
+              s3: new S3Client(region ? { region } : {}),
+              codeartifact: new CodeartifactClient(region ? { region } : {}),
+              codebuild: new CodeBuildClient(region ? { region } : {}),
+              cloudtrail: new CloudTrailClient(region ? { region } : {}),
+              ecr: ecrFor,
+            }),
+            ...createAwsEc2Lookups(),
+          }
         : noLookups);
 
   let target: Target;
@@ -270,6 +274,7 @@ export async function runBackfillCommand(
       lookups,
       checkpoint,
       clock,
+      ...(region ? { region } : {}),
       ...(deps.random ? { random: deps.random } : {}),
       cloudTrailFor:
         deps.cloudTrailFor ??

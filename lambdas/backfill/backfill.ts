@@ -31,6 +31,8 @@ import { CheckpointError, type CheckpointStore } from './checkpoint.js';
 import { CollectingSink, emptyTallies, type Tallies } from './collecting-sink.js';
 import { currentStateEvents } from './current-state.js';
 import { seedImageDigests } from './image-digests.js';
+import { seedLaunchTemplates } from './launch-templates.js';
+import { HOST_DRIFT_ID } from '../use-cases/build/host-drift/use-case.js';
 import { eventSourcesOf } from './event-sources.js';
 import { lookupPlan, readLookupEvents, windowCount, type CloudTrailLike } from './lookup-events.js';
 import { RateLimiter, type Clock } from './rate-limit.js';
@@ -90,6 +92,8 @@ export interface BackfillDeps {
   readonly progress?: BackfillProgress;
   readonly onProblem?: (problem: InputProblem) => void;
   readonly onNote?: (note: string) => void;
+  /** The region the current state's EC2 look-ups ask in (launch templates): the backfill's first region. */
+  readonly region?: string;
 }
 
 export interface BackfillResult {
@@ -292,6 +296,17 @@ export async function runBackfill(sources: BackfillSources, deps: BackfillDeps):
         images.problems.forEach(problem);
       } catch (error) {
         problem({ file: 'current state', reason: `current state: build image digests: ${(error as Error).message}` });
+      }
+    }
+    const hostDrift = deps.useCases.find((useCase) => useCase.metadata.id === HOST_DRIFT_ID);
+    if (hostDrift) {
+      try {
+        const templates = await seedLaunchTemplates({ config: deps.config, lookups: deps.lookups, state: deps.state, at, region: deps.region, keepDays: policyFor(hostDrift.metadata, deps.config).forgetAfterDays });
+        counters.currentState += templates.seeded;
+        templates.notes.forEach((note) => deps.onNote?.(note));
+        templates.problems.forEach(problem);
+      } catch (error) {
+        problem({ file: 'current state', reason: `current state: launch templates: ${(error as Error).message}` });
       }
     }
     remember();

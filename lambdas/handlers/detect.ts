@@ -21,6 +21,8 @@ import { Engine } from '../engine/engine.js';
 import { eventBridgeEventSchema, eventTimeOf } from '../engine/events.js';
 import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
 import { createAwsLookups } from '../lookups/aws-lookups.js';
+import { withInstanceCache } from '../lookups/instance-cache.js';
+import { createAwsEc2Lookups } from '../lookups/aws-ec2-lookups.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.js';
@@ -75,7 +77,10 @@ function defaultDeps(): DetectDeps {
       engine: new Engine({
         // The stack passes what the configuration cannot know: its account and its KMS key.
         config: withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]),
-        lookups: countingLookups(createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) })),
+        // Instances are resolved in the event's region (the role's region condition refuses others, which the finding then says).
+        lookups: withInstanceCache(
+          countingLookups({ ...createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) }), ...createAwsEc2Lookups() }),
+        ),
         state,
         findings,
       }),

@@ -117,6 +117,8 @@ export function countingLookups(lookups: Lookups): Lookups {
     ...(lookups.trails ? { trails: counted('trails', lookups.trails.bind(lookups)) } : {}),
     ...(lookups.ecrImage ? { ecrImage: counted('ecrImage', lookups.ecrImage.bind(lookups)) } : {}),
     ...(lookups.codeBuildFleet ? { codeBuildFleet: counted('codeBuildFleet', lookups.codeBuildFleet.bind(lookups)) } : {}),
+    ...(lookups.ec2Instance ? { ec2Instance: counted('ec2Instance', lookups.ec2Instance.bind(lookups)) } : {}),
+    ...(lookups.launchTemplateDefaultVersion ? { launchTemplateDefaultVersion: counted('launchTemplateDefaultVersion', lookups.launchTemplateDefaultVersion.bind(lookups)) } : {}),
   };
 }
 

@@ -80,6 +80,50 @@ export interface EcrImageDetail {
 /** A compute fleet as CodeBuild's BatchGetFleets returns it (a JSON object; fields vary by fleet). */
 export type CodeBuildFleet = Readonly<Record<string, unknown>>;
 
+/** An EC2 instance to resolve, in the region the event names. */
+export interface Ec2InstanceRef {
+  readonly instanceId: string;
+  readonly region: string;
+}
+
+/** What EC2 DescribeInstances says about an instance: what a host group can select it by. */
+export interface Ec2InstanceDetail {
+  readonly instanceId: string;
+  /** Tags as [key, value] pairs (keys come from AWS: never an object's own keys). */
+  readonly tags: readonly (readonly [string, string])[];
+  /** From the `aws:autoscaling:groupName` tag EC2 Auto Scaling puts on instances it launches. */
+  readonly autoScalingGroup?: string;
+  /** From the `aws:ec2launchtemplate:id` / `:version` tags EC2 puts on instances launched from a template. */
+  readonly launchTemplateId?: string;
+  readonly launchTemplateVersion?: string;
+  readonly imageId?: string;
+  readonly instanceProfileArn?: string;
+  readonly securityGroups: readonly string[];
+}
+
+/** A launch template to read, by id (lt-…) or name, in a region. */
+export interface LaunchTemplateRef {
+  readonly idOrName: string;
+  readonly region: string;
+}
+
+/** A launch template version as DescribeLaunchTemplateVersions gives it: what the hosts boot. */
+export interface LaunchTemplateVersionDetail {
+  readonly launchTemplateId: string;
+  readonly launchTemplateName?: string;
+  readonly versionNumber: number;
+  readonly defaultVersion: boolean;
+  /** ISO time the version was created, when EC2 gives it. */
+  readonly createTime?: string;
+  readonly imageId?: string;
+  /** Base64 user data as EC2 returns it (may hold secrets: hash it before storing). */
+  readonly userData?: string;
+  /** Instance profile ARN or name. */
+  readonly instanceProfile?: string;
+  /** SecurityGroupIds and the network interfaces' groups. */
+  readonly securityGroups: readonly string[];
+}
+
 export interface Lookups {
   s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>>;
   packageVersionAssets(ref: PackageVersionRef): Promise<LookupResult<PackageVersionAssets>>;
@@ -92,6 +136,10 @@ export interface Lookups {
   ecrImage?(ref: EcrImageRef): Promise<LookupResult<EcrImageDetail>>;
   /** CodeBuild BatchGetFleets for one fleet, by name or ARN. Optional: absent is unavailable. */
   codeBuildFleet?(nameOrArn: string): Promise<LookupResult<CodeBuildFleet>>;
+  /** EC2 DescribeInstances for one instance. Optional: absent is unavailable. */
+  ec2Instance?(ref: Ec2InstanceRef): Promise<LookupResult<Ec2InstanceDetail>>;
+  /** EC2 DescribeLaunchTemplateVersions, the default version (`$Default`). Optional: absent is unavailable. */
+  launchTemplateDefaultVersion?(ref: LaunchTemplateRef): Promise<LookupResult<LaunchTemplateVersionDetail>>;
 }
 
 /** Offline without --recorded: every look-up is unavailable, said plainly. */
@@ -103,6 +151,8 @@ export const noLookups: Lookups = {
   trails: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   ecrImage: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
   codeBuildFleet: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  ec2Instance: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
+  launchTemplateDefaultVersion: async () => ({ status: 'unavailable', reason: 'no recorded look-ups directory (--recorded) given' }),
 };
 
 /** The fleet name in `arn:aws:codebuild:<region>:<account>:fleet/<name>:<id>`, or the name itself. */

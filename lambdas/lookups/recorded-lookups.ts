@@ -9,15 +9,25 @@
  *   cloudtrail/DescribeTrails.json (the `aws cloudtrail describe-trails` output)
  *   ecr/DescribeImages/<repository>.json (`aws ecr describe-images --repository-name <repository>`;
  *     a repository name with slashes is a nested path; the tag's image is found by its imageTags)
+ *   ec2/DescribeInstances/<instance id>.json (`aws ec2 describe-instances --instance-ids <id>`)
+ *   ec2/DescribeLaunchTemplateVersions/<launch template id or name>.json
+ *     (`aws ec2 describe-launch-template-versions --launch-template-id <id> --versions '$Default'`;
+ *     the version marked DefaultVersion is the answer)
+ * Recordings are of one account and region: the ref's region is not part of the path.
  * Like the AWS implementation, every failure is an outcome, never a throw.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { defaultVersionDetail, describeInstancesSchema, describeLaunchTemplateVersionsSchema, instanceDetail } from './ec2-responses.js';
 import { fleetNameFromArn } from './lookups.js';
 import type {
   CodeBuildFleet,
   CodeBuildProject,
+  Ec2InstanceDetail,
+  Ec2InstanceRef,
+  LaunchTemplateRef,
+  LaunchTemplateVersionDetail,
   EcrImageDetail,
   EcrImageRef,
   LookupResult,
@@ -294,6 +304,28 @@ export function createRecordedLookups(dir: string): Lookups {
       if (detail === undefined) return { status: 'missing' };
       const pushedAt = isoTime(detail.imagePushedAt);
       return { status: 'found', value: { digest: detail.imageDigest, tags: detail.imageTags, ...(pushedAt ? { pushedAt } : {}) } };
+    },
+
+    async ec2Instance(ref: Ec2InstanceRef): Promise<LookupResult<Ec2InstanceDetail>> {
+      const bad = badPathPart('instance id', ref.instanceId, false);
+      if (bad !== undefined) return unavailable(`cannot look up EC2 instance offline: ${bad}`);
+      const read = await readJson(['ec2', 'DescribeInstances', `${ref.instanceId}.json`]);
+      if ('status' in read) return read;
+      const parsed = describeInstancesSchema.safeParse(read.json);
+      if (!parsed.success) return unavailable(`recorded file ${read.file} is not a DescribeInstances response: ${summariseIssues(parsed.error)}`);
+      const detail = instanceDetail(parsed.data, ref.instanceId);
+      return detail ? { status: 'found', value: detail } : { status: 'missing' };
+    },
+
+    async launchTemplateDefaultVersion(ref: LaunchTemplateRef): Promise<LookupResult<LaunchTemplateVersionDetail>> {
+      const bad = badPathPart('launch template', ref.idOrName, false);
+      if (bad !== undefined) return unavailable(`cannot look up launch template offline: ${bad}`);
+      const read = await readJson(['ec2', 'DescribeLaunchTemplateVersions', `${ref.idOrName}.json`]);
+      if ('status' in read) return read;
+      const parsed = describeLaunchTemplateVersionsSchema.safeParse(read.json);
+      if (!parsed.success) return unavailable(`recorded file ${read.file} is not a DescribeLaunchTemplateVersions response: ${summariseIssues(parsed.error)}`);
+      const detail = defaultVersionDetail(parsed.data, ref.idOrName);
+      return detail ? { status: 'found', value: detail } : { status: 'missing' };
     },
 
     async codeBuildFleet(nameOrArn: string): Promise<LookupResult<CodeBuildFleet>> {

@@ -14,6 +14,8 @@ import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { ENV } from '../../lambdas/store/schema.js';
 import { normaliseNamespace } from '../../lambdas/use-cases/artifact/codeartifact.js';
+import { optionsSchema as hostAccessOptionsSchema } from '../../lambdas/use-cases/build/host-access/use-case.js';
+import { selectsBeyondIds } from '../../lambdas/use-cases/build/hosts.js';
 import { sbomBucketArns, sbomObjectArns } from '../../lambdas/use-cases/dependencies/sbom-locations.js';
 import { HandlerFunction } from './handler-function.js';
 
@@ -164,10 +166,29 @@ export function lookupStatements(config: BuildwatchConfig, stack: Stack): iam.Po
   if (packages.length > 0) {
     statements.push(new iam.PolicyStatement({ sid: 'PackageVersionLookups', actions: [...PACKAGE_LOOKUP_ACTIONS], resources: packages }));
   }
+  statements.push(...hostLookupStatements(config, parts));
   const objects = sbomObjectArns(config, parts.partition);
   if (objects.length > 0) {
     statements.push(new iam.PolicyStatement({ sid: 'SbomObjects', actions: ['s3:GetObject'], resources: objects }));
     statements.push(new iam.PolicyStatement({ sid: 'SbomBuckets', actions: ['s3:ListBucket'], resources: sbomBucketArns(config, parts.partition) }));
   }
   return statements;
+}
+
+const HOST_ACCESS_ID = 'build.host-access';
+
+/**
+ * What build.host-access asks EC2 to tie an unlisted instance to its host group: DescribeInstances
+ * when a group selects by tag, Auto Scaling group or launch template, and DescribeLaunchTemplateVersions
+ * when a group names a launch template by name (the instance is tagged with the id). EC2 Describe*
+ * actions have no resource-level permissions ("*"), so they are held to the stack's region.
+ */
+export function hostLookupStatements(config: BuildwatchConfig, { region }: Pick<ArnParts, 'region'>): iam.PolicyStatement[] {
+  // Invalid options are the engine's to report (and the app refuses them at synth); here they mean no look-up.
+  const parsed = hostAccessOptionsSchema.safeParse(config.useCases[HOST_ACCESS_ID]?.options ?? {});
+  const groups = parsed.success ? parsed.data.hostGroups : [];
+  if (config.useCases[HOST_ACCESS_ID]?.mode === 'off' || !selectsBeyondIds(groups)) return [];
+  const actions = ['ec2:DescribeInstances'];
+  if (groups.some((group) => group.launchTemplates.some((template) => !template.startsWith('lt-')))) actions.push('ec2:DescribeLaunchTemplateVersions');
+  return [new iam.PolicyStatement({ sid: 'HostInstanceLookups', actions, resources: ['*'], conditions: { StringEquals: { 'aws:RequestedRegion': region } } })];
 }

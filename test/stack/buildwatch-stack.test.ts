@@ -461,6 +461,8 @@ describe('least privilege', () => {
     const allowedStar: Record<string, string> = {
       'dynamodb:ListStreams': 'ListStreams has no resource-level permissions; needed by the stream event source mapping',
       'cloudtrail:DescribeTrails': 'DescribeTrails has no resource-level permissions; the trail look-up of monitor.trail-archive-tamper',
+      'ec2:DescribeInstances': "EC2 Describe* has no resource-level permissions; build.host-access ties an instance to its host group (held to the stack's region)",
+      'ec2:DescribeLaunchTemplateVersions': "EC2 Describe* has no resource-level permissions; a host group's launch template named by name (held to the stack's region)",
     };
     const allowedActionWildcards = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'];
     // Every use case with nothing configured (look-ups on every build project), and the real configuration.
@@ -470,6 +472,8 @@ describe('least privilege', () => {
       const actions = asArray(statement.Action);
       if (asArray(statement.Resource).includes('*')) {
         expect(actions.every((a) => a in allowedStar), `${policy}: ${actions.join(',')} on "*"`).toBe(true);
+        // EC2's reads on "*" are held to the stack's region.
+        if (actions.some((a) => a.startsWith('ec2:'))) expect(statement.Condition, policy).toEqual({ StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
       }
       for (const action of actions.filter((a) => a.includes('*'))) expect(allowedActionWildcards, `${policy}: ${action}`).toContain(action);
     }
@@ -920,7 +924,7 @@ describe('ledger seal, auditor access and correlation sweep', () => {
         Sid: 'BuildProjectLookups',
         Effect: 'Allow',
         Action: 'codebuild:BatchGetProjects',
-        Resource: [regionalArn('codebuild', 'project/payments-service-build'), regionalArn('codebuild', 'project/web-frontend-build')],
+        Resource: [regionalArn('codebuild', 'project/payments-integration-tests'), regionalArn('codebuild', 'project/payments-service-build'), regionalArn('codebuild', 'project/web-frontend-build')],
       },
       { Sid: 'PackageVersionLookups', Effect: 'Allow', Action: sorted(SWEEP_CODEARTIFACT_ACTIONS), Resource: regionalArn('codeartifact', PACKAGE) },
       { Sid: 'SbomObjects', Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn('acme-artifacts/sbom/*') },
@@ -932,6 +936,33 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     const s = base();
     const lookups = [isDetectFunction, isSweepFunction].flatMap((isFunction) => statementsOfRole(s, roleOf(s, isFunction))).filter((st) => asArray(st.Action).some(isLookupAction));
     expect(lookups).toEqual([{ Sid: 'BuildProjectLookups', Effect: 'Allow', Action: 'codebuild:BatchGetProjects', Resource: regionalArn('codebuild', 'project/*') }]);
+  });
+
+  it("build.host-access's EC2 look-ups: DescribeInstances (and DescribeLaunchTemplateVersions for templates named by name) on *, held to the stack's region, and only when a host group selects beyond instance ids", () => {
+    const hostGroups = (groups: unknown[]) => ({ useCases: { 'build.host-access': { options: { hostGroups: groups } } } });
+    const ec2Statements = (s: Synth) =>
+      [isDetectFunction, isSweepFunction].flatMap((isFunction) => statementsOfRole(s, roleOf(s, isFunction))).filter((st) => asArray(st.Action).some((action) => action.startsWith('ec2:')));
+    const region = { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } };
+
+    const byAsgAndName = synth({ config: hostGroups([{ name: 'gitlab-runners', autoScalingGroups: ['gitlab-runner-asg'] }, { name: 'teamcity-agents', launchTemplates: ['teamcity-agents'] }]) });
+    expect(ec2Statements(byAsgAndName)).toEqual([
+      { Sid: 'HostInstanceLookups', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeLaunchTemplateVersions'], Resource: '*', Condition: region },
+    ]);
+    const detectPolicy = byAsgAndName.stack.detector.handler.role.node.findChild('DefaultPolicy');
+    const reasons = detectPolicy.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .filter(([id]) => id.endsWith('AwsSolutions-IAM5[Resource::*]'))
+      .map(([, reason]) => reason);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toContain("ec2:DescribeInstances and ec2:DescribeLaunchTemplateVersions (read-only, build.host-access ties an instance to its host group): EC2 Describe* actions cannot be scoped to resources, so they are held to the stack's region");
+
+    const byTemplateId = synth({ config: hostGroups([{ name: 'runners', tags: [{ key: 'Role', values: ['runner'] }], launchTemplates: ['lt-0a1b2c3d4e5f60718'] }]) });
+    expect(ec2Statements(byTemplateId)).toEqual([{ Sid: 'HostInstanceLookups', Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*', Condition: region }]);
+    // Listed instance ids need no look-up; nor does a host-access switched off; nor the default configuration.
+    expect(ec2Statements(synth({ config: hostGroups([{ name: 'runners', instanceIds: ['i-0a1b2c3d4e5f60718'] }]) }))).toEqual([]);
+    expect(ec2Statements(synth({ config: { useCases: { 'build.host-access': { mode: 'off', options: { hostGroups: [{ name: 'runners', autoScalingGroups: ['asg'] }] } } } } }))).toEqual([]);
+    expect(ec2Statements(base())).toEqual([]);
   });
 
   it('acknowledges the look-ups\' wildcards narrowly: project/* only when no project is configured, the SBOM prefix only when one is', () => {

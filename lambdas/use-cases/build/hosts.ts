@@ -4,12 +4,13 @@
  * launch templates (id or name) and security groups. CloudTrail names instances only by id, so an
  * event on an instance is tied to a group by its id; calls that target by tag (SSM `targets`) are
  * tied by the tag, and `tag:aws:autoscaling:groupName` by the Auto Scaling group.
- * A session onto an instance an Auto Scaling group launched is tied to its group only if the id is
- * listed: resolving ids to tags needs ec2:DescribeInstances, which the look-ups do not offer yet.
+ * An instance id no group lists is resolved with EC2 DescribeInstances (groupsOfInstance): its tags,
+ * the Auto Scaling group and launch template EC2 tagged it with at launch.
  */
 import { z } from 'zod';
 import { isRecord } from '../../engine/pipeline-event.js';
 import { redact, redactText } from '../../engine/redact.js';
+import type { Ec2InstanceDetail } from '../../lookups/lookups.js';
 
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 /** The tag EC2 Auto Scaling puts on every instance it launches. */
@@ -59,6 +60,25 @@ export function groupsOfTarget(groups: readonly HostGroup[], target: unknown): H
   const tagKey = key.slice('tag:'.length);
   if (tagKey === ASG_TAG) return groups.filter((group) => group.autoScalingGroups.some((asg) => values.includes(asg)));
   return groups.filter((group) => group.tags.some((tag) => tag.key === tagKey && tag.values.some((value) => values.includes(value))));
+}
+
+/** Whether some group selects instances by something other than their id (so an unlisted id needs a look-up). */
+export function selectsBeyondIds(groups: readonly HostGroup[]): boolean {
+  return groups.some((group) => group.tags.length > 0 || group.autoScalingGroups.length > 0 || group.launchTemplates.length > 0);
+}
+
+/** How an instance EC2 described belongs to a group: the first selector that matches, for evidence. */
+export function matchOfInstance(group: HostGroup, instance: Ec2InstanceDetail, launchTemplateName?: string): string | undefined {
+  if (instance.autoScalingGroup && group.autoScalingGroups.includes(instance.autoScalingGroup)) return `Auto Scaling group ${instance.autoScalingGroup}`;
+  const template = group.launchTemplates.find((entry) => entry === instance.launchTemplateId || (launchTemplateName !== undefined && entry === launchTemplateName));
+  if (template) return `launch template ${template}`;
+  const tag = group.tags.find((selector) => instance.tags.some(([key, value]) => key === selector.key && selector.values.includes(value)));
+  return tag ? `tag ${tag.key}` : undefined;
+}
+
+/** Groups an instance EC2 described belongs to (by tag, Auto Scaling group or launch template). */
+export function groupsOfInstance(groups: readonly HostGroup[], instance: Ec2InstanceDetail, launchTemplateName?: string): HostGroup[] {
+  return groups.filter((group) => matchOfInstance(group, instance, launchTemplateName) !== undefined);
 }
 
 export function groupsWithLaunchTemplate(groups: readonly HostGroup[], ...idsOrNames: readonly (string | undefined)[]): HostGroup[] {

@@ -8,12 +8,28 @@
  * First-seen principal per host group: high after the learning period, medium while learning or when
  * the principal is known, low and attested for automation principals. The document name and its
  * parameters go to evidence masked and bounded (CloudTrail usually hides SendCommand's parameters).
+ *
+ * CloudTrail names a session's instance only by id. An id no group lists is resolved with EC2
+ * DescribeInstances (cached for minutes by the detect Lambda) when some group selects by tag, Auto
+ * Scaling group or launch template. When EC2 cannot be asked, the access is reported (medium, or low
+ * for automation principals) saying it could not tell whether the instance is a build host.
  */
 import { z } from 'zod';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { defineUseCase, optionsOf, type Observation, type RepeatReason, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
-import { boundedEvidence, boundedList, distinctGroups, shortText, groupsOfTarget, groupsWithInstance, hostGroupsOption, type HostGroup } from '../hosts.js';
+import {
+  boundedEvidence,
+  boundedList,
+  distinctGroups,
+  groupsOfTarget,
+  groupsWithInstance,
+  hostGroupsOption,
+  matchOfInstance,
+  selectsBeyondIds,
+  shortText,
+  type HostGroup,
+} from '../hosts.js';
 
 export const optionsSchema = z.strictObject({ hostGroups: hostGroupsOption });
 
@@ -67,16 +83,97 @@ function groupsTargeted(groups: readonly HostGroup[], targeted: Targeted): HostG
   return distinctGroups([...targeted.instanceIds.flatMap((id) => groupsWithInstance(groups, id)), ...targeted.targets.flatMap((target) => groupsOfTarget(groups, target))]);
 }
 
-function sightings(event: PipelineEvent, ctx: UseCaseContext): Sighting[] {
+/** At most this many unlisted instances of one call are resolved; the rest are reported as unresolved. */
+export const MAX_INSTANCE_LOOKUPS = 10;
+
+/** The scope of accesses to instances EC2 could not be asked about (not a group name: those have no parentheses). */
+const UNRESOLVED = '(unresolved)';
+
+interface Resolution {
+  /** Group name → how DescribeInstances tied the instance to it. */
+  readonly matchedBy: Map<string, string>;
+  readonly unresolved: string[];
+  readonly reasons: string[];
+}
+
+/** What the look-ups said about this event's instances, for describe (the engine passes the same event object). */
+const resolutions = new WeakMap<PipelineEvent, Resolution>();
+
+/** Groups of the instance ids no group lists, by DescribeInstances (tags, Auto Scaling group, launch template). */
+async function resolveInstances(event: PipelineEvent, ctx: UseCaseContext, groups: readonly HostGroup[], ids: readonly string[]): Promise<{ groups: HostGroup[]; resolution: Resolution }> {
+  const resolution: Resolution = { matchedBy: new Map(), unresolved: [], reasons: [] };
+  const found: HostGroup[] = [];
+  const region = event.cloudTrail?.awsRegion ?? event.envelope.region;
+  // Hybrid managed instances (mi-…) are not EC2 instances: only their listed ids tie them to a group.
+  const unlisted = [...new Set(ids)].filter((id) => id.startsWith('i-') && groupsWithInstance(groups, id).length === 0);
+  if (!selectsBeyondIds(groups) || unlisted.length === 0) return { groups: found, resolution };
+  for (const [index, instanceId] of unlisted.entries()) {
+    if (index >= MAX_INSTANCE_LOOKUPS) {
+      resolution.unresolved.push(instanceId);
+      if (index === MAX_INSTANCE_LOOKUPS) resolution.reasons.push(`more than ${MAX_INSTANCE_LOOKUPS} unlisted instances in one call`);
+      continue;
+    }
+    const result = !region
+      ? ({ status: 'unavailable', reason: 'the event names no region' } as const)
+      : ctx.lookups.ec2Instance
+        ? await ctx.lookups.ec2Instance({ instanceId, region })
+        : ({ status: 'unavailable', reason: 'the look-ups have no DescribeInstances' } as const);
+    if (result.status === 'missing') continue; // No such instance (terminated long ago): not a build host we can tell.
+    if (result.status === 'unavailable') {
+      resolution.unresolved.push(instanceId);
+      resolution.reasons.push(shortText(result.reason, 256));
+      continue;
+    }
+    // A group listing the template by name: EC2 tags the instance with the template's id only.
+    const byName = result.value.launchTemplateId && groups.some((group) => group.launchTemplates.some((entry) => !entry.startsWith('lt-')));
+    const template = byName && region && ctx.lookups.launchTemplateDefaultVersion ? await ctx.lookups.launchTemplateDefaultVersion({ idOrName: result.value.launchTemplateId as string, region }) : undefined;
+    const templateName = template?.status === 'found' ? template.value.launchTemplateName : undefined;
+    for (const group of groups) {
+      const how = matchOfInstance(group, result.value, templateName);
+      if (how === undefined) continue;
+      found.push(group);
+      if (!resolution.matchedBy.has(group.name)) resolution.matchedBy.set(group.name, `instance ${instanceId} tied by its ${how}, per DescribeInstances`);
+    }
+  }
+  return { groups: found, resolution };
+}
+
+async function sightings(event: PipelineEvent, ctx: UseCaseContext): Promise<Sighting[]> {
   const targeted = targetedBy(event);
   if (!targeted || !event.principal) return [];
   const { hostGroups } = optionsOf(optionsSchema, ctx);
   const account = event.cloudTrail?.recipientAccountId ?? event.envelope.account ?? 'unknown';
   const expected = isAutomationPrincipal(ctx.config, event.principal);
-  return groupsTargeted(hostGroups, targeted).map((group) => ({ scope: `build-host-access/${account}/${group.name}`, value: event.principal?.key ?? 'unknown', resource: group.name, expected }));
+  const value = event.principal.key;
+  const { groups: resolved, resolution } = await resolveInstances(event, ctx, hostGroups, targeted.instanceIds);
+  resolutions.set(event, resolution);
+  const found = distinctGroups([...groupsTargeted(hostGroups, targeted), ...resolved]).map((group) => ({ scope: `build-host-access/${account}/${group.name}`, value, resource: group.name, expected }));
+  // Never a "first": we do not know the host group, so there is no baseline to compare with.
+  const unresolved = resolution.unresolved.length > 0 ? [{ scope: `build-host-access/${account}/${UNRESOLVED}`, value, resource: `instance ${resolution.unresolved[0] ?? ''}`, expected: true }] : [];
+  return [...found, ...unresolved];
 }
 
-function observe(sighting: Sighting, event: PipelineEvent, first: boolean, why?: RepeatReason): Observation {
+/** Access to instances EC2 could not be asked about: said plainly, medium (low for automation). */
+function observeUnresolved(sighting: Sighting, event: PipelineEvent, automation: boolean): Observation {
+  const record = event.cloudTrail;
+  const resolution = resolutions.get(event) ?? { matchedBy: new Map<string, string>(), unresolved: [], reasons: ['look-up result not at hand'] };
+  const who = event.principal?.arn ?? sighting.value;
+  const action = ACTIONS[record?.eventName ?? ''] ?? 'accessed';
+  const ids = boundedList(resolution.unresolved);
+  const reasons = boundedList([...new Set(resolution.reasons)], 3);
+  return {
+    resource: sighting.resource ?? 'unresolved instance',
+    dedupKey: `${sighting.scope}|${sighting.value}|${ids.join(',')}`,
+    severity: automation ? 'low' : 'medium',
+    ...(automation ? { attestation: true } : {}),
+    title: 'Access to an instance that may be a self-hosted build host',
+    summary: `${who} ${action} on ${ids.join(', ')}: could not tell whether it is a build host (DescribeInstances unavailable: ${reasons.join('; ')})${automation ? ' (automation principal)' : ''}`,
+    evidence: { eventName: record?.eventName, principal: sighting.value, instanceIds: ids, lookupUnavailable: reasons },
+  };
+}
+
+function observe(sighting: Sighting, event: PipelineEvent, first: boolean, why?: RepeatReason, ctx?: UseCaseContext): Observation {
+  if (sighting.scope.endsWith(`/${UNRESOLVED}`)) return observeUnresolved(sighting, event, Boolean(ctx && event.principal && isAutomationPrincipal(ctx.config, event.principal)));
   const record = event.cloudTrail;
   const params = record?.requestParameters ?? {};
   const group = sighting.resource ?? 'unknown host group';
@@ -85,6 +182,7 @@ function observe(sighting: Sighting, event: PipelineEvent, first: boolean, why?:
   const targeted = targetedBy(event) ?? { instanceIds: [], targets: [] };
   const automation = !first && (why === 'expected' || sighting.expected === true);
   const note = first ? ' for the first time' : automation ? ' (automation principal)' : why === 'learning' ? ' (learning period)' : '';
+  const matchedBy = resolutions.get(event)?.matchedBy.get(group);
   const documentName = stringAt(params, 'documentName');
   const document = documentName === undefined ? undefined : shortText(documentName);
   const osUserName = stringAt(params, 'instanceOSUser');
@@ -95,12 +193,13 @@ function observe(sighting: Sighting, event: PipelineEvent, first: boolean, why?:
     severity: first ? 'high' : automation ? 'low' : 'medium',
     ...(automation ? { attestation: true } : {}),
     title: first ? 'New principal accessed a self-hosted build host' : 'Access to a self-hosted build host',
-    summary: `${who} ${action} on build host group ${group}${document ? ` (document ${document})` : ''}${osUser ? ` as ${osUser}` : ''}${note}`,
+    summary: `${who} ${action} on build host group ${group}${matchedBy ? ` (${matchedBy})` : ''}${document ? ` (document ${document})` : ''}${osUser ? ` as ${osUser}` : ''}${note}`,
     evidence: {
       hostGroup: group,
       principal: sighting.value,
       eventName: record?.eventName,
       instanceIds: boundedList(targeted.instanceIds),
+      ...(matchedBy ? { matchedBy } : {}),
       ...(targeted.targets.length > 0 ? { targets: boundedEvidence(targeted.targets) } : {}),
       ...(document ? { documentName: document } : {}),
       ...(valueAt(params, 'parameters') !== undefined ? { parameters: boundedEvidence(valueAt(params, 'parameters')) } : {}),
@@ -118,7 +217,7 @@ export default defineUseCase({
     title: 'Interactive access to a self-hosted build host',
     stage: 'build',
     description:
-      'SSM StartSession, SendCommand and StartAutomationExecution and EC2 Instance Connect SendSSHPublicKey onto the self-hosted build hosts named in the hostGroups option (by instance id; by tag or Auto Scaling group when the call targets instances by tag, since CloudTrail names the instance of a session only by id): high for a principal never seen doing it on that host group (after the learning period), medium otherwise, low and attested for automation principals. The document name and parameters go to evidence masked and bounded.',
+      'SSM StartSession, SendCommand and StartAutomationExecution and EC2 Instance Connect SendSSHPublicKey onto the self-hosted build hosts named in the hostGroups option (by instance id; an unlisted instance is tied to a group by its tags, Auto Scaling group or launch template through EC2 DescribeInstances, and a call that targets by tag by the tag; when EC2 cannot be asked the access is medium, saying so): high for a principal never seen doing it on that host group (after the learning period), medium otherwise, low and attested for automation principals. The document name and parameters go to evidence masked and bounded.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,
@@ -154,7 +253,7 @@ export default defineUseCase({
   logic: {
     kind: 'firstSeen',
     sightings,
-    describe: ({ sighting }, event) => observe(sighting, event, true),
-    describeRepeat: (sighting, why, event) => observe(sighting, event, false, why),
+    describe: ({ sighting }, event, ctx) => observe(sighting, event, true, undefined, ctx),
+    describeRepeat: (sighting, why, event, ctx) => observe(sighting, event, false, why, ctx),
   },
 });

@@ -14,16 +14,21 @@
  * - AuthorizeSecurityGroupIngress on a listed security group: high when opened to 0.0.0.0/0 or ::/0,
  *   medium otherwise.
  *
- * Stateless (match): each call is itself the change. Changes through CloudFormation/CDK rate
+ * Each call is itself the change (match). A launch template's default version as the backfill looked
+ * it up (lambdas/backfill/launch-templates.ts, DescribeLaunchTemplateVersions) is kept under
+ * `launch-template/<id>`; a launch-template change after that look-up is described against it (what
+ * the new version changes from the default version then, or which version was the default).
+ * Nothing here advances it: it is quoted with its look-up time, never taken as the state at the event. Changes through CloudFormation/CDK rate
  * infrastructureAsCodeSeverity (low), as in the other build-stage drift use cases; changes by
  * automation principals (an image pipeline rolling a new AMI) are low and attested, except ingress
  * opened to the internet.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import {
   boundedEvidence,
@@ -38,6 +43,16 @@ import {
 } from '../hosts.js';
 
 export const optionsSchema = z.strictObject({ ...infrastructureAsCodeOptions, hostGroups: hostGroupsOption });
+
+export const HOST_DRIFT_ID = 'build.host-drift';
+
+/** Where a launch template's default version, as looked up, is kept (ids are unique across accounts). */
+export function launchTemplateKey(launchTemplateId: string): string {
+  return `launch-template/${launchTemplateId}`;
+}
+
+/** CloudTrail's placeholder for user data in launch template requests. */
+const HIDDEN = '<sensitiveDataRemoved>';
 
 const OPEN_TO_ALL = new Set(['0.0.0.0/0', '::/0']);
 
@@ -67,6 +82,8 @@ interface Change {
   readonly severity: Severity;
   readonly what: string;
   readonly details: Record<string, unknown>;
+  /** A launch-template change: the template's id, and the data of a new version (to compare with the known default). */
+  readonly launchTemplate?: { readonly id: string; readonly data?: Record<string, unknown> };
 }
 
 function strings(values: unknown[]): string[] {
@@ -141,6 +158,7 @@ function launchTemplateChange(event: PipelineEvent, groups: readonly HostGroup[]
       severity: 'high',
       what: `created version ${String(version ?? '?')} of launch template ${template}${isDefault ? ' (the default)' : ''}`,
       details: { launchTemplateId: id ?? null, launchTemplateName: templateName ?? null, version: typeof version === 'number' ? version : null, defaultVersion: isDefault, sourceVersion: stringAt(request, 'SourceVersion') ?? null, ...(isRecord(data) ? { changedFields: boundedList(Object.keys(data)), imageId: stringAt(data, 'ImageId') ?? null } : {}) },
+      ...(id ? { launchTemplate: { id, ...(isRecord(data) ? { data } : {}) } } : {}),
     };
   }
   const requested = valueAt(request, 'SetDefaultVersion') ?? valueAt(request, 'DefaultVersion');
@@ -152,6 +170,7 @@ function launchTemplateChange(event: PipelineEvent, groups: readonly HostGroup[]
     severity: 'high',
     what: `set the default version of launch template ${template} to ${String(defaultVersion)}`,
     details: { launchTemplateId: id ?? null, launchTemplateName: templateName ?? null, defaultVersion: typeof defaultVersion === 'number' || typeof defaultVersion === 'string' ? defaultVersion : null },
+    ...(id ? { launchTemplate: { id } } : {}),
   };
 }
 
@@ -221,10 +240,46 @@ function changeOf(event: PipelineEvent, groups: readonly HostGroup[]): Change | 
   }
 }
 
-function evaluate(event: PipelineEvent, ctx: UseCaseContext): Observation | undefined {
+/** The fields of new launch-template data that differ from the known default version (only fields the request sets). */
+function differencesFromDefault(data: Record<string, unknown>, known: JsonObject): string[] {
+  const out: string[] = [];
+  const image = stringAt(data, 'ImageId');
+  if (image !== undefined && image !== known['imageId']) out.push(`AMI ${String(known['imageId'] ?? 'none')} → ${shortText(image, 64)}`);
+  const profile = stringAt(data, 'IamInstanceProfile', 'Arn') ?? stringAt(data, 'IamInstanceProfile', 'Name');
+  if (profile !== undefined && profile !== known['instanceProfile']) out.push(`instance profile ${String(known['instanceProfile'] ?? 'none')} → ${shortText(profile, 256)}`);
+  const groups = [...itemsOf(valueAt(data, 'SecurityGroupIds')), ...itemsOf(valueAt(data, 'NetworkInterfaces')).flatMap((nic) => itemsOf(valueAt(nic, 'Groups')))].filter((group): group is string => typeof group === 'string');
+  const knownGroups = Array.isArray(known['securityGroups']) ? known['securityGroups'].filter((group): group is string => typeof group === 'string') : [];
+  const newGroups = [...new Set(groups)].sort();
+  if (newGroups.length > 0 && newGroups.join(',') !== [...knownGroups].sort().join(',')) out.push(`security groups ${knownGroups.join(', ') || 'none'} → ${boundedList(newGroups, 5).join(', ')}`);
+  const userData = stringAt(data, 'UserData');
+  if (userData !== undefined && userData !== HIDDEN) {
+    const hash = createHash('sha256').update(Buffer.from(userData, 'base64')).digest('hex');
+    if (hash !== known['userDataSha256']) out.push('user data');
+  } else if (userData === HIDDEN) out.push('user data (hidden by CloudTrail: compare it with DescribeLaunchTemplateVersions)');
+  return out;
+}
+
+/** What the launch template's default version was, as looked up, and how the change departs from it. */
+async function againstKnownDefault(change: Change, event: PipelineEvent, ctx: UseCaseContext): Promise<{ text: string; details: Record<string, unknown> } | undefined> {
+  if (!change.launchTemplate || !ctx.knownState) return undefined;
+  const known = await ctx.knownState(HOST_DRIFT_ID, launchTemplateKey(change.launchTemplate.id), event.time);
+  if (!known) return undefined;
+  const version = known.state['defaultVersion'];
+  const how = known.fromLookUp ? `looked up ${known.at}` : `known since ${known.at}`;
+  const knownDefault = { version: version ?? null, imageId: known.state['imageId'] ?? null, instanceProfile: known.state['instanceProfile'] ?? null, securityGroups: known.state['securityGroups'] ?? [], knownSince: known.at, fromLookUp: known.fromLookUp };
+  if (!change.launchTemplate.data) return { text: `; the default was version ${String(version ?? '?')} (${how})`, details: { knownDefault } };
+  const differences = differencesFromDefault(change.launchTemplate.data, known.state);
+  return {
+    text: `; against default version ${String(version ?? '?')} (${how}): ${differences.length > 0 ? differences.join('; ') : 'no change to AMI, profile, security groups or user data'}`,
+    details: { knownDefault, changedFromKnownDefault: differences },
+  };
+}
+
+async function evaluate(event: PipelineEvent, ctx: UseCaseContext): Promise<Observation | undefined> {
   const options = optionsOf(optionsSchema, ctx);
   const change = changeOf(event, options.hostGroups);
   if (!change) return undefined;
+  const known = await againstKnownDefault(change, event, ctx);
   const iac = viaInfrastructureAsCode(event, options);
   // Image pipelines (EC2 Image Builder, a release role) roll new AMIs into launch templates routinely.
   const automation = !iac && change.alarmingWhoever !== true && event.principal !== undefined && isAutomationPrincipal(ctx.config, event.principal);
@@ -236,8 +291,8 @@ function evaluate(event: PipelineEvent, ctx: UseCaseContext): Observation | unde
     severity: iac ? options.infrastructureAsCodeSeverity : automation ? 'low' : change.severity,
     ...(automation ? { attestation: true } : {}),
     title: 'Self-hosted build host changed',
-    summary: `${who} ${change.what}${iac ? ' through infrastructure as code' : automation ? ' (automation principal)' : ''} (build host group ${names.join(', ')})`,
-    evidence: { hostGroups: names, eventName: event.cloudTrail?.eventName, viaInfrastructureAsCode: iac, automationPrincipal: automation, ...change.details },
+    summary: `${who} ${change.what}${iac ? ' through infrastructure as code' : automation ? ' (automation principal)' : ''} (build host group ${names.join(', ')})${known?.text ?? ''}`,
+    evidence: { hostGroups: names, eventName: event.cloudTrail?.eventName, viaInfrastructureAsCode: iac, automationPrincipal: automation, ...change.details, ...known?.details },
   };
 }
 
