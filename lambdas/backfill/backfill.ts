@@ -22,7 +22,7 @@ import { toPipelineEvent } from '../engine/pipeline-event.js';
 import { route } from '../engine/router.js';
 import type { UseCase } from '../engine/use-case.js';
 import type { Lookups } from '../lookups/lookups.js';
-import type { StateStore } from '../store/state-store.js';
+import type { StateStorage } from '../store/store-contract.js';
 import { IMAGE_CHANGE_ID } from '../use-cases/build/ecr.js';
 import { listArchive } from './archive.js';
 import { CheckpointError, type CheckpointStore } from './checkpoint.js';
@@ -75,7 +75,7 @@ export interface BackfillProgress {
 export interface BackfillDeps {
   readonly config: BuildwatchConfig;
   readonly useCases: readonly UseCase[];
-  readonly state: StateStore;
+  readonly state: StateStorage;
   readonly lookups: Lookups;
   readonly checkpoint: CheckpointStore;
   readonly clock: Clock;
