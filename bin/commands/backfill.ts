@@ -29,10 +29,10 @@ import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
-import { StateStore } from '../../lambdas/store/state-store.js';
+import { MemoryStateStore } from '../../lambdas/store/memory/memory-state-store.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
-import { openLocalStores } from './local-stores.js';
+import { openWriteBehindStores } from './local-stores.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
 import { redactText } from '../../lambdas/engine/redact.js';
 import { safeJson, terminalLine } from '../../lambdas/notify/safe-text.js';
@@ -92,17 +92,19 @@ function integerOption(name: string, value: number | string | undefined, fallbac
 interface Target {
   readonly label: string;
   readonly persistent: boolean;
-  readonly state: StateStore;
+  /** In memory, written behind to the target's table at each checkpoint and at the end. */
+  readonly state: MemoryStateStore;
+  /** Flushes, then closes. */
   readonly close: () => Promise<void>;
 }
 
 async function openTarget(options: BackfillOptions, config: BuildwatchConfig, region: string | undefined, deps: BackfillCommandDeps): Promise<Target> {
   const tableName = options.stateTable ?? (options.tablePrefix !== undefined ? `${options.tablePrefix}state` : undefined);
   if (tableName === undefined) {
-    const stores = await openLocalStores(options.endpoint);
+    const stores = await openWriteBehindStores(options.endpoint);
     return {
-      label: stores.embedded ? 'a throw-away embedded store' : `the local tables at ${stores.endpoint}`,
-      persistent: !stores.embedded,
+      label: stores.persistent ? stores.label : 'a throw-away embedded store',
+      persistent: stores.persistent,
       state: stores.state,
       close: () => stores.close(),
     };
@@ -116,11 +118,36 @@ async function openTarget(options: BackfillOptions, config: BuildwatchConfig, re
     const hint = options.stateTable ? '' : ` (from --table-prefix; the stack names it ${config.monitor.resourcePrefix}state)`;
     throw new Error(`cannot use state table ${tableName}${hint}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
   }
+  // The table may hold state already (the detector's, an earlier backfill's): read through on first touch.
+  const state = new MemoryStateStore({ doc: documentClient(client), tableName, empty: false });
   return {
     label: `state table ${tableName}${options.endpoint ? ` at ${options.endpoint}` : ''}`,
     persistent: true,
-    state: new StateStore(documentClient(client), tableName),
-    close: async () => client.destroy(),
+    state,
+    close: async () => {
+      try {
+        await state.flush();
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
+
+/** A checkpoint that says "done up to here" only once the state up to there is in the table. */
+function flushingCheckpoint(checkpoint: CheckpointStore, state: MemoryStateStore): CheckpointStore {
+  return {
+    get data() {
+      return checkpoint.data;
+    },
+    save: async () => {
+      await state.flush();
+      await checkpoint.save();
+    },
+    appendPending: (lines) => checkpoint.appendPending(lines),
+    readPending: () => checkpoint.readPending(),
+    clearPending: () => checkpoint.clearPending(),
+    remove: () => checkpoint.remove(),
   };
 }
 
@@ -249,7 +276,7 @@ export async function runBackfillCommand(
       useCases,
       state: target.state,
       lookups,
-      checkpoint,
+      checkpoint: flushingCheckpoint(checkpoint, target.state),
       clock,
       ...(deps.random ? { random: deps.random } : {}),
       cloudTrailFor:
@@ -272,6 +299,7 @@ export async function runBackfillCommand(
       },
     });
     bar?.stop();
+    await target.state.flush();
     await checkpoint.remove();
 
     if (options.whatIf) {
