@@ -18,32 +18,43 @@ export function deliveredTo(useCase: UseCase, event: EventBridgeEvent): boolean 
 
 export function route(useCases: readonly UseCase[], event: EventBridgeEvent): UseCase[] {
   const eventSource = event.detail['eventSource'];
-  return useCases.filter((useCase) => {
-    // Most patterns name the source and event source they take: a set look-up rules the rest out
-    // before the full match (routing runs for every use case and event).
-    const { sources, eventSources } = literalsOf(useCase.pattern);
-    if (sources && !sources.has(event.source)) return false;
-    if (eventSources && typeof eventSource === 'string' && !eventSources.has(eventSource)) return false;
-    return deliveredTo(useCase, event);
-  });
+  const detailType = event['detail-type'];
+  const routed: UseCase[] = [];
+  for (const { useCase, sources, detailTypes, eventSources } of boundsOf(useCases)) {
+    // Most patterns name the source, detail type and event source they take: set look-ups rule the
+    // rest out before the full match (routing runs for every use case and event).
+    if (sources && !sources.has(event.source)) continue;
+    if (detailTypes && !detailTypes.has(detailType)) continue;
+    if (eventSources && typeof eventSource === 'string' && !eventSources.has(eventSource)) continue;
+    if (deliveredTo(useCase, event)) routed.push(useCase);
+  }
+  return routed;
 }
 
-interface PatternLiterals {
+interface PatternBounds {
+  readonly useCase: UseCase;
   /** Values `source` must have for the pattern to match (undefined: no such bound). */
   readonly sources: ReadonlySet<string> | undefined;
+  readonly detailTypes: ReadonlySet<string> | undefined;
   /** Values a string `detail.eventSource` must have. */
   readonly eventSources: ReadonlySet<string> | undefined;
 }
 
-const literalsByPattern = new WeakMap<EventPattern, PatternLiterals>();
+const boundsByList = new WeakMap<readonly UseCase[], readonly PatternBounds[]>();
 
-function literalsOf(pattern: EventPattern): PatternLiterals {
-  let literals = literalsByPattern.get(pattern);
-  if (!literals) {
-    literals = { sources: requiredValues(pattern, ['source']), eventSources: requiredValues(pattern, ['detail', 'eventSource']) };
-    literalsByPattern.set(pattern, literals);
+function boundsOf(useCases: readonly UseCase[]): readonly PatternBounds[] {
+  let bounds = boundsByList.get(useCases);
+  // A list changed in place since (tests build theirs) is bounded afresh.
+  if (!bounds || bounds.length !== useCases.length || bounds.some((entry, index) => entry.useCase !== useCases[index])) {
+    bounds = useCases.map((useCase) => ({
+      useCase,
+      sources: requiredValues(useCase.pattern, ['source']),
+      detailTypes: requiredValues(useCase.pattern, ['detail-type']),
+      eventSources: requiredValues(useCase.pattern, ['detail', 'eventSource']),
+    }));
+    boundsByList.set(useCases, bounds);
   }
-  return literals;
+  return bounds;
 }
 
 /**
