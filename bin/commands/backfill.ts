@@ -29,7 +29,8 @@ import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
-import { MemoryStateStore } from '../../lambdas/store/memory/memory-state-store.js';
+import { StateStore } from '../../lambdas/store/state-store.js';
+import type { StateStorage } from '../../lambdas/store/store-contract.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { openWriteBehindStores } from './local-stores.js';
@@ -92,8 +93,9 @@ function integerOption(name: string, value: number | string | undefined, fallbac
 interface Target {
   readonly label: string;
   readonly persistent: boolean;
-  /** In memory, written behind to the target's table at each checkpoint and at the end. */
-  readonly state: MemoryStateStore;
+  readonly state: StateStorage;
+  /** Writes what the state holds in memory to the table (before each checkpoint, and at the end). */
+  readonly flush: () => Promise<void>;
   /** Flushes, then closes. */
   readonly close: () => Promise<void>;
 }
@@ -106,6 +108,7 @@ async function openTarget(options: BackfillOptions, config: BuildwatchConfig, re
       label: stores.persistent ? stores.label : 'a throw-away embedded store',
       persistent: stores.persistent,
       state: stores.state,
+      flush: () => stores.flush(),
       close: () => stores.close(),
     };
   }
@@ -118,30 +121,25 @@ async function openTarget(options: BackfillOptions, config: BuildwatchConfig, re
     const hint = options.stateTable ? '' : ` (from --table-prefix; the stack names it ${config.monitor.resourcePrefix}state)`;
     throw new Error(`cannot use state table ${tableName}${hint}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
   }
-  // The table may hold state already (the detector's, an earlier backfill's): read through on first touch.
-  const state = new MemoryStateStore({ doc: documentClient(client), tableName, empty: false });
+  // The deployed table has another writer, the live detector: conditional writes, item by item, so
+  // neither overwrites the other's newer state (write-behind replaces items whole).
   return {
     label: `state table ${tableName}${options.endpoint ? ` at ${options.endpoint}` : ''}`,
     persistent: true,
-    state,
-    close: async () => {
-      try {
-        await state.flush();
-      } finally {
-        client.destroy();
-      }
-    },
+    state: new StateStore(documentClient(client), tableName),
+    flush: async () => {},
+    close: async () => client.destroy(),
   };
 }
 
 /** A checkpoint that says "done up to here" only once the state up to there is in the table. */
-function flushingCheckpoint(checkpoint: CheckpointStore, state: MemoryStateStore): CheckpointStore {
+function flushingCheckpoint(checkpoint: CheckpointStore, flush: () => Promise<void>): CheckpointStore {
   return {
     get data() {
       return checkpoint.data;
     },
     save: async () => {
-      await state.flush();
+      await flush();
       await checkpoint.save();
     },
     appendPending: (lines) => checkpoint.appendPending(lines),
@@ -276,7 +274,7 @@ export async function runBackfillCommand(
       useCases,
       state: target.state,
       lookups,
-      checkpoint: flushingCheckpoint(checkpoint, target.state),
+      checkpoint: flushingCheckpoint(checkpoint, target.flush),
       clock,
       ...(deps.random ? { random: deps.random } : {}),
       cloudTrailFor:
@@ -299,7 +297,7 @@ export async function runBackfillCommand(
       },
     });
     bar?.stop();
-    await target.state.flush();
+    await target.flush();
     await checkpoint.remove();
 
     if (options.whatIf) {
