@@ -35,9 +35,10 @@ import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
 import { StateStore } from '../../lambdas/store/state-store.js';
+import type { StateStorage } from '../../lambdas/store/store-contract.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
-import { openLocalStores } from './local-stores.js';
+import { openWriteBehindStores } from './local-stores.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
 import { redactText } from '../../lambdas/engine/redact.js';
 import { safeJson, terminalLine } from '../../lambdas/notify/safe-text.js';
@@ -100,18 +101,22 @@ function integerOption(name: string, value: number | string | undefined, fallbac
 interface Target {
   readonly label: string;
   readonly persistent: boolean;
-  readonly state: StateStore;
+  readonly state: StateStorage;
+  /** Writes what the state holds in memory to the table (before each checkpoint, and at the end). */
+  readonly flush: () => Promise<void>;
+  /** Flushes, then closes. */
   readonly close: () => Promise<void>;
 }
 
 async function openTarget(options: BackfillOptions, config: BuildwatchConfig, region: string | undefined, deps: BackfillCommandDeps): Promise<Target> {
   const tableName = options.stateTable ?? (options.tablePrefix !== undefined ? `${options.tablePrefix}state` : undefined);
   if (tableName === undefined) {
-    const stores = await openLocalStores(options.endpoint);
+    const stores = await openWriteBehindStores(options.endpoint);
     return {
-      label: stores.embedded ? 'a throw-away embedded store' : `the local tables at ${stores.endpoint}`,
-      persistent: !stores.embedded,
+      label: stores.persistent ? stores.label : 'a throw-away embedded store',
+      persistent: stores.persistent,
       state: stores.state,
+      flush: () => stores.flush(),
       close: () => stores.close(),
     };
   }
@@ -124,11 +129,31 @@ async function openTarget(options: BackfillOptions, config: BuildwatchConfig, re
     const hint = options.stateTable ? '' : ` (from --table-prefix; the stack names it ${config.monitor.resourcePrefix}state)`;
     throw new Error(`cannot use state table ${tableName}${hint}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
   }
+  // The deployed table has another writer, the live detector: conditional writes, item by item, so
+  // neither overwrites the other's newer state (write-behind replaces items whole).
   return {
     label: `state table ${tableName}${options.endpoint ? ` at ${options.endpoint}` : ''}`,
     persistent: true,
     state: new StateStore(documentClient(client), tableName),
+    flush: async () => {},
     close: async () => client.destroy(),
+  };
+}
+
+/** A checkpoint that says "done up to here" only once the state up to there is in the table. */
+function flushingCheckpoint(checkpoint: CheckpointStore, flush: () => Promise<void>): CheckpointStore {
+  return {
+    get data() {
+      return checkpoint.data;
+    },
+    save: async () => {
+      await flush();
+      await checkpoint.save();
+    },
+    appendPending: (lines) => checkpoint.appendPending(lines),
+    readPending: () => checkpoint.readPending(),
+    clearPending: () => checkpoint.clearPending(),
+    remove: () => checkpoint.remove(),
   };
 }
 
@@ -272,7 +297,7 @@ export async function runBackfillCommand(
       useCases,
       state: target.state,
       lookups,
-      checkpoint,
+      checkpoint: flushingCheckpoint(checkpoint, target.flush),
       clock,
       ...(region ? { region } : {}),
       ...(deps.random ? { random: deps.random } : {}),
@@ -296,6 +321,7 @@ export async function runBackfillCommand(
       },
     });
     bar?.stop();
+    await target.flush();
     await checkpoint.remove();
 
     if (options.whatIf) {

@@ -8,6 +8,8 @@ import { LOCAL_SEALS_TABLE, SealStore } from '../../lambdas/ledger/seal-store.js
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
 import { startEmbeddedDynamo } from '../../lambdas/store/embedded-dynamo.js';
 import { FindingsStore } from '../../lambdas/store/findings-store.js';
+import { MemoryFindingsStore } from '../../lambdas/store/memory/memory-findings-store.js';
+import { MemoryStateStore } from '../../lambdas/store/memory/memory-state-store.js';
 import { StateStore } from '../../lambdas/store/state-store.js';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambdas/store/tables.js';
 
@@ -114,4 +116,55 @@ function causeChain(error: unknown): Error[] {
   const chain: Error[] = [];
   for (let e = error; e instanceof Error && chain.length < 5; e = e.cause) chain.push(e);
   return chain;
+}
+
+/** Replay's and backfill's stores: in process memory, written behind to a table when one is kept. */
+export interface WriteBehindStores {
+  readonly state: MemoryStateStore;
+  readonly findings: MemoryFindingsStore;
+  /** Where the changes go, for messages. */
+  readonly label: string;
+  /** True when the changes outlive the run (a kept store or an endpoint). */
+  readonly persistent: boolean;
+  /** Writes every change made so far to the tables (a checkpoint, the end of a run). */
+  flush(): Promise<void>;
+  /** Flushes, then closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Without --endpoint or --keep: memory only (nothing would read the tables afterwards, so no
+ * embedded DynamoDB is started). With --keep DIR: an embedded store kept in DIR, written behind
+ * (read through too when DIR already held one). With --endpoint: that endpoint's tables, written
+ * behind and read through.
+ */
+export async function openWriteBehindStores(endpoint?: string, keepDir?: string): Promise<WriteBehindStores> {
+  if (!endpoint && !keepDir) {
+    const state = new MemoryStateStore();
+    // A fresh store: no day of it is sealed.
+    const findings = new MemoryFindingsStore(undefined, { amendableDay: () => true });
+    return { state, findings, label: 'a throw-away in-process store', persistent: false, flush: async () => {}, close: async () => {} };
+  }
+  const fresh = Boolean(keepDir) && !existsSync(keptStorePath(keepDir ?? ''));
+  const tables = await openLocalStores(endpoint, keepDir);
+  const state = new MemoryStateStore({ doc: tables.doc, tableName: LOCAL_TABLE_NAMES.state, empty: fresh });
+  const findings = new MemoryFindingsStore({ doc: tables.doc, tableName: LOCAL_TABLE_NAMES.findings, empty: fresh }, { amendableDay: unsealedDays(tables.doc) });
+  const flush = async (): Promise<void> => {
+    await state.flush();
+    await findings.flush();
+  };
+  return {
+    state,
+    findings,
+    label: keepDir ? `the store kept in ${keepDir}` : `the local tables at ${tables.endpoint}`,
+    persistent: true,
+    flush,
+    close: async () => {
+      try {
+        await flush();
+      } finally {
+        await tables.close();
+      }
+    },
+  };
 }

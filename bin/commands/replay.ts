@@ -18,7 +18,7 @@ import { foldAlerts } from '../../lambdas/notify/fold.js';
 import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { checkConfigAgainstCatalogue } from '../../lambdas/use-cases/check-config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
-import { openLocalStores } from './local-stores.js';
+import { openWriteBehindStores } from './local-stores.js';
 import { progressDisplay } from './progress.js';
 import { redactText } from '../../lambdas/engine/redact.js';
 import { terminalLine } from '../../lambdas/notify/safe-text.js';
@@ -111,7 +111,7 @@ export async function runReplay(
   const lookups: Lookups = options.recorded ? createRecordedLookups(options.recorded) : noLookups;
   let stores;
   try {
-    stores = await openLocalStores(options.endpoint, options.keep);
+    stores = await openWriteBehindStores(options.endpoint, options.keep);
   } catch (error) {
     io.stderr.write(`buildwatch: ${terminalLine(redactText((error as Error).message))}\n`);
     return { exitCode: 2, stats };
@@ -157,6 +157,8 @@ export async function runReplay(
     } catch (error) {
       report({ file: '(end of replay)', reason: `settling pending correlations failed: ${(error as Error).message}` });
     }
+    // Written behind: a kept store or an endpoint holds the run once this returns.
+    await stores.flush();
     stats.dynamoCalls = stores.state.calls + stores.findings.calls;
   } finally {
     display.stop();

@@ -23,7 +23,7 @@ import { toPipelineEvent } from '../engine/pipeline-event.js';
 import { route } from '../engine/router.js';
 import type { UseCase } from '../engine/use-case.js';
 import type { Lookups } from '../lookups/lookups.js';
-import type { StateStore } from '../store/state-store.js';
+import type { StateStorage } from '../store/store-contract.js';
 import { IMAGE_CHANGE_ID } from '../use-cases/build/ecr.js';
 import { discoverArchive, type ArchiveFilters } from './archive.js';
 import { mergeArchive, type StreamCursor } from './archive-merge.js';
@@ -81,7 +81,7 @@ export interface BackfillProgress {
 export interface BackfillDeps {
   readonly config: BuildwatchConfig;
   readonly useCases: readonly UseCase[];
-  readonly state: StateStore;
+  readonly state: StateStorage;
   readonly lookups: Lookups;
   readonly checkpoint: CheckpointStore;
   readonly clock: Clock;

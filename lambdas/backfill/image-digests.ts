@@ -17,7 +17,7 @@ import { storableState } from '../engine/bounds.js';
 import type { InputProblem } from '../engine/normalise-input.js';
 import type { JsonObject } from '../engine/use-case.js';
 import type { Lookups } from '../lookups/lookups.js';
-import type { StateStore } from '../store/state-store.js';
+import type { StateStorage } from '../store/store-contract.js';
 import { IMAGE_CHANGE_ID, imageUsers, type ImageUser } from '../use-cases/build/ecr.js';
 import { CURRENT_STATE_EVENT_PREFIX } from './collecting-sink.js';
 
@@ -31,7 +31,7 @@ export interface ImageDigestSeeding {
 export interface ImageDigestDeps {
   readonly config: BuildwatchConfig;
   readonly lookups: Lookups;
-  readonly state: StateStore;
+  readonly state: StateStorage;
   /** The look-up time (ISO), after everything the history holds. */
   readonly at: string;
   /** build.image-change's forgetAfterDays: how long the change-log entry is kept. */

@@ -13,11 +13,12 @@ import type { Outcome } from './engine.js';
 import { cloudTrailRecordOf, eventBridgeEventSchema, type EventBridgeEvent } from './events.js';
 import { toPipelineEvent, type PipelineEvent } from './pipeline-event.js';
 import { redact } from './redact.js';
-import type { PendingCheck, StateStore } from '../store/state-store.js';
+import type { PendingCheck } from '../store/state-store.js';
+import type { StateStorage } from '../store/store-contract.js';
 import type { CorrelateFacts, CorrelateLogic, CorrelateVerdict, Observation, UseCase, UseCaseContext } from './use-case.js';
 
 export interface CorrelatorDeps {
-  readonly state: StateStore;
+  readonly state: StateStorage;
   /** The engine's policy layer: turns an observation about `event` into a finding. */
   readonly record: (useCase: UseCase, event: PipelineEvent, observation: Observation) => Promise<Outcome>;
 }

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import type { BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
-import { compareChangePositions, type ChangePosition, type Snapshot, type StateStore } from '../store/state-store.js';
+import { compareChangePositions, type ChangePosition, type Snapshot } from '../store/state-store.js';
+import type { StateStorage } from '../store/store-contract.js';
 import { noLookups } from '../lookups/lookups.js';
 import { applyLateChange, knownStateOf } from './state-history.js';
 import { boundStrings, storableState } from './bounds.js';
@@ -26,7 +27,7 @@ import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, RepeatReason,
 export interface EngineDeps {
   readonly config: BuildwatchConfig;
   readonly lookups: Lookups;
-  readonly state: StateStore;
+  readonly state: StateStorage;
   /** The ledger (or, for what-if runs and backfills, a collector). */
   readonly findings: FindingsSink;
   /** Wall clock, only for `recordedAt`; detection uses event time. */

@@ -97,10 +97,19 @@ export function isCloudTrailEvent(event: EventBridgeEvent): boolean {
   return CLOUDTRAIL_DETAIL_TYPE_SET.has(event['detail-type']);
 }
 
+/**
+ * Records already validated, by the `detail` they came from: routing, the pipeline event and the
+ * correlator ask for the same event's record many times (once per use case), and it is validated once.
+ */
+const validatedRecords = new WeakMap<object, CloudTrailRecord | null>();
+
 /** The CloudTrail record inside an envelope, or undefined for native service events. */
 export function cloudTrailRecordOf(event: EventBridgeEvent): CloudTrailRecord | undefined {
   if (!isCloudTrailEvent(event)) return undefined;
+  const known = validatedRecords.get(event.detail);
+  if (known !== undefined) return known ?? undefined;
   const parsed = cloudTrailRecordSchema.safeParse(event.detail);
+  validatedRecords.set(event.detail, parsed.success ? parsed.data : null);
   return parsed.success ? parsed.data : undefined;
 }
 

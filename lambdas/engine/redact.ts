@@ -38,10 +38,28 @@ export function redact<T>(value: T): T {
   }
 }
 
+/**
+ * Answers of redactText by input: the same texts come back with every finding and event (runbooks,
+ * titles, principals, user agents), and the rules are pure. Bounded by total characters held.
+ */
+const redactedTexts = new Map<string, string>();
+const MAX_REDACTED_CHARS = 1_000_000;
+let redactedChars = 0;
+
 /** Masks secret-looking substrings of free text (token formats, URL passwords, key=value pairs). */
 export function redactText(text: string): string {
+  const known = redactedTexts.get(text);
+  if (known !== undefined) return known;
   let out = maskUrlPasswords(text);
   for (const [pattern, replace] of TEXT_RULES) out = out.replace(pattern, replace);
+  if (text.length <= 16_384) {
+    if (redactedChars + text.length + out.length > MAX_REDACTED_CHARS) {
+      redactedTexts.clear();
+      redactedChars = 0;
+    }
+    redactedTexts.set(text, out);
+    redactedChars += text.length + out.length;
+  }
   return out;
 }
 

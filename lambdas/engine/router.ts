@@ -2,7 +2,7 @@
  * Local routing: which use cases' EventBridge rules would receive an event. Used by replay and tests;
  * in the cloud EventBridge does this and tells the Lambda the use case id.
  */
-import { matchesPattern } from './event-pattern.js';
+import { matchesPattern, type EventPattern } from './event-pattern.js';
 import { cloudTrailRecordOf, type EventBridgeEvent } from './events.js';
 import type { UseCase } from './use-case.js';
 
@@ -17,5 +17,71 @@ export function deliveredTo(useCase: UseCase, event: EventBridgeEvent): boolean 
 }
 
 export function route(useCases: readonly UseCase[], event: EventBridgeEvent): UseCase[] {
-  return useCases.filter((useCase) => deliveredTo(useCase, event));
+  const eventSource = event.detail['eventSource'];
+  const detailType = event['detail-type'];
+  const routed: UseCase[] = [];
+  for (const { useCase, sources, detailTypes, eventSources } of boundsOf(useCases)) {
+    // Most patterns name the source, detail type and event source they take: set look-ups rule the
+    // rest out before the full match (routing runs for every use case and event).
+    if (sources && !sources.has(event.source)) continue;
+    if (detailTypes && !detailTypes.has(detailType)) continue;
+    if (eventSources && typeof eventSource === 'string' && !eventSources.has(eventSource)) continue;
+    if (deliveredTo(useCase, event)) routed.push(useCase);
+  }
+  return routed;
+}
+
+interface PatternBounds {
+  readonly useCase: UseCase;
+  /** Values `source` must have for the pattern to match (undefined: no such bound). */
+  readonly sources: ReadonlySet<string> | undefined;
+  readonly detailTypes: ReadonlySet<string> | undefined;
+  /** Values a string `detail.eventSource` must have. */
+  readonly eventSources: ReadonlySet<string> | undefined;
+}
+
+const boundsByList = new WeakMap<readonly UseCase[], readonly PatternBounds[]>();
+
+function boundsOf(useCases: readonly UseCase[]): readonly PatternBounds[] {
+  let bounds = boundsByList.get(useCases);
+  // A list changed in place since (tests build theirs) is bounded afresh.
+  if (!bounds || bounds.length !== useCases.length || bounds.some((entry, index) => entry.useCase !== useCases[index])) {
+    bounds = useCases.map((useCase) => ({
+      useCase,
+      sources: requiredValues(useCase.pattern, ['source']),
+      detailTypes: requiredValues(useCase.pattern, ['detail-type']),
+      eventSources: requiredValues(useCase.pattern, ['detail', 'eventSource']),
+    }));
+    boundsByList.set(useCases, bounds);
+  }
+  return bounds;
+}
+
+/**
+ * The string values the field at `path` must hold for `pattern` to match a string there: its leaf
+ * when the leaf is only string literals, the union over `$or` branches when each branch bounds it.
+ * Undefined whenever a match could happen otherwise (operators, other types, an unbounded branch).
+ */
+function requiredValues(pattern: EventPattern, path: readonly string[]): Set<string> | undefined {
+  const [head, ...rest] = path;
+  if (head === undefined) return undefined;
+  const direct = Object.hasOwn(pattern, head) ? pattern[head] : undefined;
+  if (direct !== undefined) {
+    if (rest.length === 0) {
+      return Array.isArray(direct) && direct.length > 0 && direct.every((value) => typeof value === 'string') ? new Set(direct as string[]) : undefined;
+    }
+    if (!Array.isArray(direct)) {
+      const nested = requiredValues(direct as EventPattern, rest);
+      if (nested) return nested;
+    }
+  }
+  const branches = Object.hasOwn(pattern, '$or') ? pattern['$or'] : undefined;
+  if (!Array.isArray(branches) || branches.length === 0) return undefined;
+  const union = new Set<string>();
+  for (const branch of branches as readonly EventPattern[]) {
+    const values = requiredValues(branch, path);
+    if (!values) return undefined;
+    for (const value of values) union.add(value);
+  }
+  return union;
 }

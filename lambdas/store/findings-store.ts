@@ -11,6 +11,7 @@ import { contentHashOf } from '../engine/canonical.js';
 import type { Finding } from '../engine/model.js';
 import { dayEnd } from '../ledger/days.js';
 import { FINDINGS_TABLE } from './schema.js';
+import type { FindingsLedger } from './store-contract.js';
 
 export type PutOutcome = 'created' | 'duplicate';
 
@@ -47,7 +48,7 @@ export interface FindingsStoreOptions {
   readonly amendableDay?: (day: string) => boolean | Promise<boolean>;
 }
 
-export class FindingsStore implements FindingsSink {
+export class FindingsStore implements FindingsLedger {
   /** DynamoDB requests made, for the benchmark's calls-per-event figure. */
   calls = 0;
 

@@ -26,8 +26,9 @@ import { boundStrings, fitItem, keyPart, storableState } from '../engine/bounds.
 import { redact } from '../engine/redact.js';
 import type { CorrelationClaim, JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
 import { STATE_TABLE } from './schema.js';
+import type { StateStorage } from './store-contract.js';
 
-const DAY_SECONDS = 86_400;
+export const DAY_SECONDS = 86_400;
 
 export interface SightingInput {
   readonly useCase: string;
@@ -73,21 +74,21 @@ export interface StateChange extends ChangePosition {
   readonly after: JsonObject;
 }
 
-const CHANGE_PREFIX = '#h|';
+export const CHANGE_PREFIX = '#h|';
 
 /** Epoch milliseconds, zero-padded, so sort keys order by time whatever the ISO spelling. */
-function timeKey(at: string): string {
+export function timeKey(at: string): string {
   const ms = Date.parse(at);
   if (!Number.isFinite(ms) || ms < 0) throw new Error(`state change: unreadable event time ${JSON.stringify(at)}`);
   return String(ms).padStart(15, '0');
 }
 
 /** Where a head sits in its key's change log (stored, so a write can be conditioned on it). */
-function headPosition(snapshot: Snapshot): string {
+export function headPosition(snapshot: Snapshot): string {
   return changeSortKey({ at: snapshot.updatedAt, eventId: snapshot.lastEventId, kind: 'event' });
 }
 
-function changeSortKey(position: ChangePosition): string {
+export function changeSortKey(position: ChangePosition): string {
   return `${CHANGE_PREFIX}${timeKey(position.at)}|${position.kind === 'baseline' ? 0 : 1}|${position.eventId}`;
 }
 
@@ -98,7 +99,7 @@ export function compareChangePositions(a: ChangePosition, b: ChangePosition): nu
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function toStateChange(item: Record<string, unknown>): StateChange {
+export function toStateChange(item: Record<string, unknown>): StateChange {
   return {
     at: String(item['at']),
     eventId: String(item['eventId']),
@@ -148,7 +149,7 @@ export function epochSeconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
 }
 
-export class StateStore {
+export class StateStore implements StateStorage {
   private readonly values = new BoundedCache<CachedValue>(20_000);
   private readonly scopes = new BoundedCache<string>(5_000);
   private readonly enabled = new BoundedCache<string>(1_000);
@@ -725,20 +726,20 @@ export interface PendingCheck {
 }
 
 /** Dedup keys come from events: hashed, so any length and character fits a partition key. */
-function dedupPartition(useCase: string, key: string): string {
+export function dedupPartition(useCase: string, key: string): string {
   return `${useCase}#dedup|${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
 /** A window's items outlive it by a day (TTL), so late repeats still find it. */
-function windowExpiry(start: string, windowMinutes: number): number {
+export function windowExpiry(start: string, windowMinutes: number): number {
   return epochSeconds(start) + windowMinutes * 60 + DAY_SECONDS;
 }
 
-function pendingSortKey(check: PendingCheck): string {
+export function pendingSortKey(check: PendingCheck): string {
   return `${check.claim.join}|${check.claimedAt}|${keyPart(check.claim.subject, 256)}|${keyPart(check.eventId, 128)}`;
 }
 
-function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord {
+export function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord {
   return {
     join: String(item['join']),
     id: String(item['id']),
@@ -749,6 +750,6 @@ function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord 
 }
 
 /** Snapshot keys name resources from events: bounded to fit DynamoDB's 2048-byte partition key. */
-function snapshotPartition(useCase: string, key: string): string {
+export function snapshotPartition(useCase: string, key: string): string {
   return `${useCase}#${keyPart(key, 1024)}`;
 }

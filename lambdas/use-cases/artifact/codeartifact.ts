@@ -102,8 +102,16 @@ export function refFromCall(event: PipelineEvent): PackageVersionRef | undefined
   };
 }
 
+/** Compiled globs: the patterns come from the configuration (a few), and are matched for every asset. */
+const globRegexes = new Map<string, RegExp>();
+
 /** Shell-style glob (only `*`), case-insensitive: asset names such as `*.sig`. */
 export function globMatches(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  let regex = globRegexes.get(pattern);
+  if (!regex) {
+    regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    if (globRegexes.size >= 1_000) globRegexes.clear();
+    globRegexes.set(pattern, regex);
+  }
   return regex.test(value);
 }

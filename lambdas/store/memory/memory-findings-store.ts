@@ -1,0 +1,120 @@
+/**
+ * The findings ledger in process memory, for replay: the FindingsStore's contract and items (fitted
+ * findings under their id), written behind to the findings table with BatchWriteItem. Against a
+ * table that may hold findings already, a finding id is read once (GetItem) before it is first
+ * written or amended, and a day once (its byDay index) before it is listed.
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { contentHashOf } from '../../engine/canonical.js';
+import type { Finding } from '../../engine/model.js';
+import { amendableOnTheClock, fitFinding, type AmendOutcome, type FindingAmendment, type FindingsStoreOptions, type PutOutcome } from '../findings-store.js';
+import { FINDINGS_TABLE } from '../schema.js';
+import type { FindingsLedger, Flushable } from '../store-contract.js';
+import { compareKeys } from './key-order.js';
+import { storedCopy } from './stored-copy.js';
+import { batchPut, type Sleep, type WriteBehindTarget } from './write-behind.js';
+
+export class MemoryFindingsStore implements FindingsLedger, Flushable {
+  /** DynamoDB requests made: read-throughs and flushes. */
+  calls = 0;
+  private readonly findings = new Map<string, Finding>();
+  /** Ids looked up in the target (found or not): never asked again. */
+  private readonly readThrough = new Set<string>();
+  private readonly daysRead = new Set<string>();
+  private readonly dirty = new Map<string, Finding>();
+  private readonly amendableDay: (day: string) => boolean | Promise<boolean>;
+
+  constructor(
+    private readonly target?: WriteBehindTarget,
+    options: FindingsStoreOptions & { pause?: Sleep } = {},
+  ) {
+    this.amendableDay = options.amendableDay ?? amendableOnTheClock();
+    this.pause = options.pause;
+  }
+
+  private readonly pause: Sleep | undefined;
+
+  private async held(id: string): Promise<Finding | undefined> {
+    const known = this.findings.get(id);
+    if (known || !this.target || this.target.empty || this.readThrough.has(id)) return known;
+    this.calls += 1;
+    const { Item } = await this.target.doc.send(new GetCommand({ TableName: this.target.tableName, Key: { [FINDINGS_TABLE.partitionKey]: id }, ConsistentRead: true }));
+    this.readThrough.add(id);
+    // Written meanwhile (another put of this id awaited the same read): the newer one stays.
+    const now = this.findings.get(id);
+    if (now) return now;
+    if (!Item) return undefined;
+    const stored = storedCopy(Item as Finding);
+    this.findings.set(id, stored);
+    return stored;
+  }
+
+  private keep(finding: Finding): void {
+    const stored = storedCopy(finding);
+    this.findings.set(stored.id, stored);
+    if (this.target) this.dirty.set(stored.id, stored);
+  }
+
+  async put(finding: Finding): Promise<PutOutcome> {
+    if (await this.held(finding.id)) return 'duplicate';
+    this.keep(fitFinding(finding));
+    return 'created';
+  }
+
+  async get(id: string): Promise<Finding | undefined> {
+    return this.held(id);
+  }
+
+  async amend(id: string, change: (stored: Finding) => FindingAmendment): Promise<AmendOutcome> {
+    const stored = await this.held(id);
+    if (!stored) return 'missing';
+    if (!(await this.amendableDay(stored.day))) return 'sealed';
+    const { contentHash: _previous, ...content } = stored;
+    const next = { ...content, ...change(stored) };
+    this.keep({ ...next, contentHash: contentHashOf(next) });
+    return 'amended';
+  }
+
+  async *byDay(day: string): AsyncGenerator<Finding> {
+    if (this.target && !this.target.empty && !this.daysRead.has(day)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        this.calls += 1;
+        const page = await this.target.doc.send(
+          new QueryCommand({
+            TableName: this.target.tableName,
+            IndexName: FINDINGS_TABLE.byDayIndex,
+            KeyConditionExpression: '#day = :day',
+            ExpressionAttributeNames: { '#day': FINDINGS_TABLE.byDayPartitionKey },
+            ExpressionAttributeValues: { ':day': day },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const id = String(item[FINDINGS_TABLE.partitionKey]);
+          if (!this.findings.has(id)) this.findings.set(id, storedCopy(item as Finding));
+          this.readThrough.add(id);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      this.daysRead.add(day);
+    }
+    const ofDay = [...this.findings.values()].filter((finding) => finding.day === day);
+    // The index's order: by eventTime (its sort key), ties by id.
+    ofDay.sort((a, b) => compareKeys(a.eventTime, b.eventTime) || compareKeys(a.id, b.id));
+    yield* ofDay;
+  }
+
+  /** Writes every finding created or amended since the last flush. */
+  async flush(): Promise<void> {
+    if (!this.target || this.dirty.size === 0) return;
+    const batch = [...this.dirty.values()];
+    this.dirty.clear();
+    try {
+      this.calls += await batchPut(this.target, batch, this.pause);
+    } catch (error) {
+      for (const finding of batch) if (!this.dirty.has(finding.id)) this.dirty.set(finding.id, finding);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * The state store in process memory, for replay and backfill: the same contract and semantics as the
+ * DynamoDB StateStore (state-store.ts), the same items under the same keys (so a flushed table reads
+ * back through StateStore with the same answers), each condition expression evaluated here instead
+ * of by DynamoDB. Written behind to a table when given one (item-table.ts).
+ */
+import { boundStrings, fitItem, keyPart, storableState } from '../../engine/bounds.js';
+import { redact } from '../../engine/redact.js';
+import type { JsonObject, StoredCorrelationRecord } from '../../engine/use-case.js';
+import {
+  CHANGE_PREFIX,
+  changeSortKey,
+  DAY_SECONDS,
+  dedupPartition,
+  epochSeconds,
+  headPosition,
+  pendingSortKey,
+  snapshotPartition,
+  timeKey,
+  toStateChange,
+  toStoredRecord,
+  windowExpiry,
+  type ChangePosition,
+  type DedupWindow,
+  type PendingCheck,
+  type SightingInput,
+  type SightingResult,
+  type Snapshot,
+  type StateChange,
+} from '../state-store.js';
+import type { Flushable, StateStorage } from '../store-contract.js';
+import { compareKeys } from './key-order.js';
+import { ItemTable, type Item } from './item-table.js';
+import type { Sleep, WriteBehindTarget } from './write-behind.js';
+
+/** Changes held before a flush is forced, so memory stays bounded between checkpoints. */
+const FLUSH_AFTER_CHANGES = 20_000;
+
+/** A number attribute, as DynamoDB compares it (anything else never compares). */
+function numberAt(item: Item | undefined, name: string): number | undefined {
+  const value = item?.[name];
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** `attribute >= value` as a condition or filter: false when the attribute is missing or not a number. */
+function atLeast(item: Item | undefined, name: string, value: number): boolean {
+  const stored = numberAt(item, name);
+  return stored !== undefined && stored >= value;
+}
+
+function notExpired(now: number): (item: Item) => boolean {
+  return (item) => atLeast(item, 'expiresAt', now);
+}
+
+/** BETWEEN needs from <= to; DynamoDB refuses the query otherwise, and so does this store. */
+function checkBetween(from: string, to: string): void {
+  if (compareKeys(from, to) > 0) throw new Error('Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound');
+}
+
+export class MemoryStateStore implements StateStorage, Flushable {
+  private readonly table: ItemTable;
+
+  constructor(target?: WriteBehindTarget, options: { pause?: Sleep } = {}) {
+    this.table = new ItemTable(target, options.pause);
+  }
+
+  /** DynamoDB requests made: read-throughs and flushes. */
+  get calls(): number {
+    return this.table.calls;
+  }
+
+  flush(): Promise<void> {
+    return this.table.flush();
+  }
+
+  private async written(): Promise<void> {
+    if (this.table.pendingWrites >= FLUSH_AFTER_CHANGES) await this.table.flush();
+  }
+
+  async recordSighting(input: SightingInput): Promise<SightingResult> {
+    const pk = `${input.useCase}#${keyPart(input.scope)}`;
+    const sk = `v#${keyPart(input.value)}`;
+    const now = epochSeconds(input.at);
+    const expiresAt = now + input.forgetAfterDays * DAY_SECONDS;
+    this.table.advance(now);
+    const partition = await this.table.partition(pk);
+    const old = this.table.get(partition, sk);
+    const stored = old === undefined ? undefined : numberAt(old, 'lastSeenEpoch');
+    const refreshDue = stored !== undefined && stored < now - DAY_SECONDS;
+    if (!old || (atLeast(old, 'expiresAt', now) && (refreshDue || old['firstEventId'] === input.eventId))) {
+      // attribute_not_exists(pk) OR (not expired AND (refresh due OR same first event)): the update.
+      const seenDays = numberAt(old, 'seenDays') ?? 0;
+      this.table.put(partition, {
+        ...old,
+        pk,
+        sk,
+        firstSeen: old && old['firstSeen'] !== undefined ? old['firstSeen'] : input.at,
+        firstEventId: old && old['firstEventId'] !== undefined ? old['firstEventId'] : input.eventId,
+        lastSeen: input.at,
+        lastSeenEpoch: now,
+        expiresAt,
+        seenDays: seenDays + 1,
+      });
+      await this.written();
+      const firstEventId = typeof old?.['firstEventId'] === 'string' ? old['firstEventId'] : input.eventId;
+      return firstEventId === input.eventId ? { status: 'new' } : { status: 'known' };
+    }
+    if (Number(old['expiresAt'] ?? 0) >= now) return String(old['firstEventId'] ?? '') === input.eventId ? { status: 'new' } : { status: 'known' };
+    // Forgotten: this event is its first sighting again.
+    this.table.put(partition, { ...old, pk, sk, firstSeen: input.at, firstEventId: input.eventId, lastSeen: input.at, lastSeenEpoch: now, expiresAt, seenDays: 1 });
+    await this.written();
+    return { status: 'new' };
+  }
+
+  async scopeWatchedSince(useCase: string, scope: string, at: string): Promise<string> {
+    const pk = `${useCase}#${keyPart(scope)}`;
+    const partition = await this.table.partition(pk);
+    const old = this.table.get(partition, '#scope');
+    const since = old?.['watchedSince'];
+    if (!old || (typeof since === 'string' && compareKeys(since, at) > 0)) {
+      this.table.put(partition, { ...old, pk, sk: '#scope', watchedSince: at });
+      await this.written();
+      return at;
+    }
+    return typeof since === 'string' ? since : at;
+  }
+
+  async countValues(useCase: string, scope: string, at: string): Promise<number> {
+    const partition = await this.table.partition(`${useCase}#${keyPart(scope)}`);
+    return this.table.withPrefix(partition, 'v#').filter(notExpired(epochSeconds(at))).length;
+  }
+
+  async getSnapshot(useCase: string, key: string): Promise<Snapshot | undefined> {
+    const item = this.table.get(await this.table.partition(snapshotPartition(useCase, key)), '#snapshot');
+    if (!item) return undefined;
+    return {
+      state: item['state'] as JsonObject,
+      version: Number(item['version'] ?? 0),
+      updatedAt: String(item['updatedAt'] ?? ''),
+      lastEventId: String(item['lastEventId'] ?? ''),
+    };
+  }
+
+  putSnapshot(useCase: string, key: string, snapshot: Snapshot, expectedVersion: number | undefined): Promise<boolean> {
+    return this.putVersioned({ pk: snapshotPartition(useCase, key), sk: '#snapshot', ...snapshot, position: headPosition(snapshot) }, expectedVersion);
+  }
+
+  async advanceSnapshot(useCase: string, key: string, from: ChangePosition, to: { state: JsonObject; at: string; eventId: string }): Promise<boolean> {
+    const pk = snapshotPartition(useCase, key);
+    const position = changeSortKey({ at: to.at, eventId: to.eventId, kind: 'event' });
+    const { state } = fitItem({ pk, sk: '#snapshot', state: to.state, updatedAt: to.at, lastEventId: to.eventId, position, version: 0 }, ['pk', 'sk', 'updatedAt', 'lastEventId', 'position', 'version']);
+    const partition = await this.table.partition(pk);
+    const old = this.table.get(partition, '#snapshot');
+    if (!old || old['position'] !== changeSortKey(from)) return false;
+    this.table.put(partition, { ...old, state, updatedAt: to.at, lastEventId: to.eventId, position, version: (numberAt(old, 'version') ?? 0) + 1 });
+    await this.written();
+    return true;
+  }
+
+  async putStateChange(useCase: string, key: string, change: StateChange, keepDays: number): Promise<void> {
+    const pk = snapshotPartition(useCase, key);
+    const item = fitItem(
+      {
+        pk,
+        sk: changeSortKey(change),
+        ...change,
+        ...(change.report !== undefined ? { report: storableState(change.report) } : {}),
+        after: storableState(change.after),
+        expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS,
+      },
+      ['pk', 'sk', 'at', 'eventId', 'kind', 'partial', 'expiresAt'],
+    );
+    this.table.advance(epochSeconds(change.at));
+    this.table.put(await this.table.partition(pk), item);
+    await this.written();
+  }
+
+  async stateChangesAround(useCase: string, key: string, position: ChangePosition): Promise<{ own?: StateChange; prior?: StateChange }> {
+    const own = changeSortKey(position);
+    const partition = await this.table.partition(snapshotPartition(useCase, key));
+    const [first, second] = this.table.range(partition, CHANGE_PREFIX, own, { reverse: true, limit: 2 });
+    if (first && first['sk'] === own) return { own: toStateChange(first), ...(second ? { prior: toStateChange(second) } : {}) };
+    return first ? { prior: toStateChange(first) } : {};
+  }
+
+  async stateChangeAtOrBefore(useCase: string, key: string, at: string): Promise<StateChange | undefined> {
+    const partition = await this.table.partition(snapshotPartition(useCase, key));
+    const [item] = this.table.range(partition, CHANGE_PREFIX, `${CHANGE_PREFIX}${timeKey(at)}|\uffff`, { reverse: true, limit: 1 });
+    return item ? toStateChange(item) : undefined;
+  }
+
+  async stateChangesBetween(useCase: string, key: string, after: ChangePosition, upTo: ChangePosition): Promise<StateChange[]> {
+    const from = `${changeSortKey(after)}\u0000`;
+    const to = changeSortKey(upTo);
+    checkBetween(from, to);
+    const partition = await this.table.partition(snapshotPartition(useCase, key));
+    return this.table
+      .range(partition, from, to)
+      .filter((item) => item['eventId'] !== undefined)
+      .map(toStateChange);
+  }
+
+  async enabledSince(useCase: string, at: string): Promise<string> {
+    const pk = `${useCase}#enabled`;
+    const partition = await this.table.partition(pk);
+    const old = this.table.get(partition, '#enabled');
+    const epoch = Date.parse(at);
+    const sinceEpoch = numberAt(old, 'sinceEpoch');
+    if (!old || (sinceEpoch !== undefined && sinceEpoch > epoch)) {
+      this.table.put(partition, { ...old, pk, sk: '#enabled', since: at, sinceEpoch: epoch });
+      await this.written();
+      return at;
+    }
+    return typeof old['since'] === 'string' ? old['since'] : at;
+  }
+
+  async getDedupWindow(useCase: string, key: string): Promise<DedupWindow | undefined> {
+    const item = this.table.get(await this.table.partition(dedupPartition(useCase, key)), '#window');
+    if (!item) return undefined;
+    return {
+      findingId: String(item['findingId']),
+      firstEventId: String(item['firstEventId']),
+      start: String(item['start']),
+      windowMinutes: Number(item['windowMinutes'] ?? 0),
+      version: Number(item['version'] ?? 0),
+    };
+  }
+
+  putDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>, expectedVersion: number | undefined): Promise<boolean> {
+    return this.putVersioned(
+      { pk: dedupPartition(useCase, key), sk: '#window', ...window, version: (expectedVersion ?? 0) + 1, expiresAt: windowExpiry(window.start, window.windowMinutes) },
+      expectedVersion,
+    );
+  }
+
+  async recordDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>): Promise<void> {
+    const pk = dedupPartition(useCase, key);
+    this.table.put(await this.table.partition(pk), { pk, sk: `w|${timeKey(window.start)}|${window.findingId}`, ...window, expiresAt: windowExpiry(window.start, window.windowMinutes) });
+    await this.written();
+  }
+
+  async dedupWindowsAround(useCase: string, key: string, at: string, windowMinutes: number): Promise<Array<Omit<DedupWindow, 'version'>>> {
+    const ms = Date.parse(at);
+    const span = windowMinutes * 60_000;
+    const from = `w|${timeKey(new Date(Math.max(0, ms - span)).toISOString())}`;
+    const to = `w|${timeKey(new Date(ms + span).toISOString())}|\uffff`;
+    checkBetween(from, to);
+    const partition = await this.table.partition(dedupPartition(useCase, key));
+    return this.table
+      .range(partition, from, to)
+      .filter((item) => item['findingId'] !== undefined)
+      .map((item) => ({
+        findingId: String(item['findingId']),
+        firstEventId: String(item['firstEventId']),
+        start: String(item['start']),
+        windowMinutes: Number(item['windowMinutes'] ?? 0),
+      }));
+  }
+
+  /** Created when absent (expectedVersion undefined), replaced only at the version read. */
+  private async putVersioned(item: Record<string, unknown>, expectedVersion: number | undefined): Promise<boolean> {
+    const fitted = fitItem(item, ['pk', 'sk', 'version']);
+    const partition = await this.table.partition(String(fitted['pk']));
+    const old = this.table.get(partition, String(fitted['sk']));
+    if (expectedVersion === undefined ? old !== undefined : numberAt(old, 'version') !== expectedVersion) return false;
+    this.table.put(partition, fitted);
+    await this.written();
+    return true;
+  }
+
+  async markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'start' | 'windowMinutes'>): Promise<boolean> {
+    const pk = dedupPartition(useCase, key);
+    const partition = await this.table.partition(pk);
+    const sk = `o|${repeatId}`;
+    if (this.table.get(partition, sk)) return false;
+    this.table.put(partition, { pk, sk, expiresAt: windowExpiry(window.start, window.windowMinutes) });
+    await this.written();
+    return true;
+  }
+
+  async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {
+    const pk = `${useCase}#rec#${record.join}`;
+    const item = {
+      id: record.id,
+      join: record.join,
+      at: record.at,
+      keys: [...record.keys],
+      data: boundStrings(redact(record.data)),
+      expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
+    };
+    const id = keyPart(record.id, 128);
+    const sortKeys = [...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`), `t|${record.at}|${id}`];
+    this.table.advance(epochSeconds(record.at));
+    const partition = await this.table.partition(pk);
+    for (const sk of sortKeys) this.table.put(partition, fitItem({ pk, sk, ...item }, ['pk', 'sk']));
+    await this.written();
+  }
+
+  async correlationRecordsWithKey(useCase: string, join: string, key: string, at: string): Promise<StoredCorrelationRecord[]> {
+    const partition = await this.table.partition(`${useCase}#rec#${join}`);
+    return this.table.withPrefix(partition, `k|${keyPart(key, 256)}|`).filter(notExpired(epochSeconds(at))).map(toStoredRecord);
+  }
+
+  async correlationRecordsBetween(useCase: string, join: string, from: string, to: string, at: string): Promise<StoredCorrelationRecord[]> {
+    const low = `t|${from}`;
+    const high = `t|${to}|\uffff`;
+    checkBetween(low, high);
+    const partition = await this.table.partition(`${useCase}#rec#${join}`);
+    return this.table.range(partition, low, high).filter(notExpired(epochSeconds(at))).map(toStoredRecord);
+  }
+
+  async putPendingCheck(useCase: string, check: PendingCheck): Promise<void> {
+    const pk = `${useCase}#pending`;
+    const sk = pendingSortKey(check);
+    const partition = await this.table.partition(pk);
+    if (this.table.get(partition, sk)) return;
+    this.table.put(
+      partition,
+      fitItem(
+        {
+          pk,
+          sk,
+          join: check.claim.join,
+          subject: check.claim.subject,
+          data: boundStrings(redact(check.claim.data)),
+          claimedAt: check.claimedAt,
+          deadline: check.deadline,
+          eventId: check.eventId,
+          event: boundStrings(redact(check.event)),
+          expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
+        },
+        ['pk', 'sk', 'join', 'subject', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
+      ),
+    );
+    await this.written();
+  }
+
+  async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string }): Promise<PendingCheck[]> {
+    const partition = await this.table.partition(`${useCase}#pending`);
+    let items: Item[];
+    if (range) {
+      const from = `${range.join}|${range.from}`;
+      const to = `${range.join}|${range.to}|\uffff`;
+      checkBetween(from, to);
+      items = this.table.range(partition, from, to);
+    } else {
+      items = this.table.all(partition);
+    }
+    return items
+      .filter((item) => item['settledAt'] === undefined)
+      .map((item) => ({
+        claim: { join: String(item['join']), subject: String(item['subject']), data: (item['data'] ?? {}) as JsonObject },
+        claimedAt: String(item['claimedAt']),
+        deadline: String(item['deadline']),
+        eventId: String(item['eventId']),
+        event: (item['event'] ?? {}) as Record<string, unknown>,
+      }));
+  }
+
+  async settlePendingCheck(useCase: string, check: PendingCheck, at: string): Promise<boolean> {
+    const partition = await this.table.partition(`${useCase}#pending`);
+    const old = this.table.get(partition, pendingSortKey(check));
+    if (!old || old['settledAt'] !== undefined) return false;
+    this.table.advance(epochSeconds(at));
+    this.table.put(partition, { ...old, settledAt: at, expiresAt: epochSeconds(at) + DAY_SECONDS });
+    await this.written();
+    return true;
+  }
+}
