@@ -17,7 +17,7 @@ import { canonicalJson } from '../engine/canonical.js';
 import type { InputProblem } from '../engine/normalise-input.js';
 import type { JsonObject } from '../engine/use-case.js';
 import type { LaunchTemplateVersionDetail, Lookups } from '../lookups/lookups.js';
-import type { StateStore } from '../store/state-store.js';
+import type { StateStorage } from '../store/store-contract.js';
 import { optionsSchema as hostAccessOptionsSchema } from '../use-cases/build/host-access/use-case.js';
 import { HOST_DRIFT_ID, launchTemplateKey, optionsSchema as hostDriftOptionsSchema } from '../use-cases/build/host-drift/use-case.js';
 import { CURRENT_STATE_EVENT_PREFIX } from './collecting-sink.js';
@@ -32,7 +32,7 @@ export interface LaunchTemplateSeeding {
 export interface LaunchTemplateDeps {
   readonly config: BuildwatchConfig;
   readonly lookups: Lookups;
-  readonly state: StateStore;
+  readonly state: StateStorage;
   /** The look-up time (ISO), after everything the history holds. */
   readonly at: string;
   /** The region the templates live in (the backfill's first region). */
