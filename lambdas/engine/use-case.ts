@@ -233,6 +233,11 @@ export interface CorrelationClaim {
   readonly subject: string;
   /** Stored while the check is pending: never put secrets here. */
   readonly data: JsonObject;
+  /**
+   * Organisation mode: where the records of the join key live when not in the claim's own account
+   * and region (a package in the artifacts account built by a project of the tooling account).
+   */
+  readonly joinLocation?: { readonly account?: string; readonly region?: string };
 }
 
 export interface CorrelateInputs {

@@ -109,6 +109,7 @@ export function countingLookups(lookups: Lookups): Lookups {
       if (result.status === 'unavailable') count(METRIC.lookupFailures, { lookup: name });
       return result;
     };
+  const inAccount = lookups.inAccount?.bind(lookups);
   return {
     s3Object: counted('s3Object', lookups.s3Object.bind(lookups)),
     packageVersionAssets: counted('packageVersionAssets', lookups.packageVersionAssets.bind(lookups)),
@@ -117,6 +118,9 @@ export function countingLookups(lookups: Lookups): Lookups {
     ...(lookups.trails ? { trails: counted('trails', lookups.trails.bind(lookups)) } : {}),
     ...(lookups.ecrImage ? { ecrImage: counted('ecrImage', lookups.ecrImage.bind(lookups)) } : {}),
     ...(lookups.codeBuildFleet ? { codeBuildFleet: counted('codeBuildFleet', lookups.codeBuildFleet.bind(lookups)) } : {}),
+    ...(lookups.organizationAccounts ? { organizationAccounts: counted('organizationAccounts', lookups.organizationAccounts.bind(lookups)) } : {}),
+    // Look-ups in member accounts fail (and are counted) like the function's own.
+    ...(inAccount ? { inAccount: (account: string, region: string) => countingLookups(inAccount(account, region)) } : {}),
   };
 }
 

@@ -92,6 +92,21 @@ export interface Lookups {
   ecrImage?(ref: EcrImageRef): Promise<LookupResult<EcrImageDetail>>;
   /** CodeBuild BatchGetFleets for one fleet, by name or ARN. Optional: absent is unavailable. */
   codeBuildFleet?(nameOrArn: string): Promise<LookupResult<CodeBuildFleet>>;
+  /** Organizations ListAccounts: the organisation's accounts. Optional: absent is unavailable. */
+  organizationAccounts?(): Promise<LookupResult<readonly OrganizationAccountInfo[]>>;
+  /**
+   * The same look-ups made in another account and region (organisation deployments: through the
+   * member's look-up role). Absent: every look-up is made where this one is.
+   */
+  inAccount?(account: string, region: string): Lookups;
+}
+
+/** An account of the organisation as Organizations ListAccounts returns it. */
+export interface OrganizationAccountInfo {
+  readonly id: string;
+  readonly name?: string;
+  /** ACTIVE, SUSPENDED, PENDING_CLOSURE. */
+  readonly status?: string;
 }
 
 /** Offline without --recorded: every look-up is unavailable, said plainly. */
