@@ -253,7 +253,7 @@ export class Engine {
         continue;
       }
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, scope, event.time)) - 1);
-      const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues, newEarlierInEvent: earlier }, event, ctx);
+      const observation = await logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues, newEarlierInEvent: earlier }, event, ctx);
       observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, incidentKey: firstSightingIncident(sighting, event.time, policy.forgetAfterDays), ...observation });
     }
     return observations;

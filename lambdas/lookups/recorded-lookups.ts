@@ -7,6 +7,7 @@
  *   codebuild/BatchGetProjects/<project>.json
  *   codebuild/BatchGetFleets/<fleet name>.json (the response, or just the fleet)
  *   cloudtrail/DescribeTrails.json (the `aws cloudtrail describe-trails` output)
+ *   organizations/ListAccounts.json (the `aws organizations list-accounts` output; absent: unavailable)
  *   ecr/DescribeImages/<repository>.json (`aws ecr describe-images --repository-name <repository>`;
  *     a repository name with slashes is a nested path; the tag's image is found by its imageTags)
  * Like the AWS implementation, every failure is an outcome, never a throw.
@@ -24,6 +25,7 @@ import type {
   Lookups,
   PackageVersionAssets,
   PackageVersionOrigin,
+  OrganizationAccountInfo,
   PackageVersionRef,
   TrailInfo,
 } from './lookups.js';
@@ -110,6 +112,11 @@ const describeImagesSchema = z.looseObject({
       imagePushedAt: z.union([z.string(), z.number()]).optional(),
     }),
   ),
+});
+
+/** ListAccounts as the CLI prints it (`aws organizations list-accounts`): PascalCase fields. */
+const listAccountsSchema = z.looseObject({
+  Accounts: z.array(z.looseObject({ Id: z.string().regex(/^\d{12}$/), Name: z.string().optional(), State: z.string().optional(), Status: z.string().optional() })),
 });
 
 function isoTime(value: string | number | undefined): string | undefined {
@@ -267,6 +274,21 @@ export function createRecordedLookups(dir: string): Lookups {
           ...(entry?.repositoryName ? { repositoryName: entry.repositoryName } : {}),
           ...(status ? { status } : {}),
         },
+      };
+    },
+
+    async organizationAccounts(): Promise<LookupResult<readonly OrganizationAccountInfo[]>> {
+      const read = await readJson(['organizations', 'ListAccounts.json']);
+      // An organisation always has accounts: no recording means "not asked", not "none".
+      if ('status' in read) return read.status === 'missing' ? unavailable('no recorded organizations/ListAccounts.json') : read;
+      const parsed = listAccountsSchema.safeParse(read.json);
+      if (!parsed.success) return unavailable(`recorded file ${read.file} is not a ListAccounts response: ${summariseIssues(parsed.error)}`);
+      return {
+        status: 'found',
+        value: parsed.data.Accounts.map((account) => {
+          const status = account.State ?? account.Status;
+          return { id: account.Id, ...(account.Name ? { name: account.Name } : {}), ...(status ? { status } : {}) };
+        }),
       };
     },
 

@@ -184,3 +184,20 @@ describe('createRecordedLookups: trails (DescribeTrails)', () => {
     }
   });
 });
+
+describe('createRecordedLookups: organizationAccounts (ListAccounts)', () => {
+  it('reads the list-accounts output; no recording is unavailable (an organisation always has accounts), a wrong shape too', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'buildwatch-recorded-accounts-'));
+    try {
+      const recorded = createRecordedLookups(own);
+      expect(await recorded.organizationAccounts?.()).toEqual({ status: 'unavailable', reason: 'no recorded organizations/ListAccounts.json' });
+      await mkdir(join(own, 'organizations'), { recursive: true });
+      await writeFile(join(own, 'organizations', 'ListAccounts.json'), JSON.stringify({ Accounts: [{ Id: '111122223333', Name: 'tooling', State: 'ACTIVE', Email: 'x@acme.example' }, { Id: '222233334444', Status: 'SUSPENDED' }] }));
+      expect(await recorded.organizationAccounts?.()).toEqual({ status: 'found', value: [{ id: '111122223333', name: 'tooling', status: 'ACTIVE' }, { id: '222233334444', status: 'SUSPENDED' }] });
+      await writeFile(join(own, 'organizations', 'ListAccounts.json'), JSON.stringify({ Accounts: [{ Id: 'not-an-id' }] }));
+      expect(await recorded.organizationAccounts?.()).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('not a ListAccounts response') });
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+});
