@@ -16,7 +16,7 @@ import { boundStrings, storableState } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { eventLocation, isOrganization, locatedKey, unlocatedKey, type EventLocation } from './event-location.js';
-import { pipelineFor } from '../config/organization.js';
+import { organizationAccount, pipelineFor } from '../config/organization.js';
 import { diffState, mergeState } from './diff.js';
 import { storableFields } from './finding-fields.js';
 import type { Finding, FindingMode, HeldBack } from './model.js';
@@ -372,6 +372,7 @@ export class Engine {
     const incidentKey = observation.incidentKey ? locatedKey(config, location, observation.incidentKey) : undefined;
     const account = organization ? location.account : event.envelope.account || record?.recipientAccountId;
     const region = organization ? location.region : event.envelope.region || record?.awsRegion;
+    const accountName = organization ? organizationAccount(config, account)?.name : undefined;
     const team = teamFor(config, observation.resource, organization ? location.account : undefined);
     const { mode, heldBack } = await this.modeOf(metadata.id, policy, observation, event);
     const cloudTrailEventId = typeof record?.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined;
@@ -390,6 +391,7 @@ export class Engine {
       day: event.time.slice(0, 10),
       principal: event.principal?.arn ?? event.principal?.key ?? 'unknown',
       ...(account ? { account } : {}),
+      ...(accountName ? { accountName } : {}),
       ...(region ? { region } : {}),
       ...(observation.resource ? { resource: observation.resource } : {}),
       ...(event.sourceIp ? { sourceIp: event.sourceIp } : {}),

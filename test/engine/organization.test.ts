@@ -193,6 +193,9 @@ describe('Engine in organisation mode', () => {
     const artifacts = findingsOf(await engine.evaluate(looker, event(record(ARTIFACTS))));
     expect(tooling[0]?.evidence['repositories']).toEqual(['payments-service', 'tooling-only']);
     expect(artifacts[0]?.evidence['repositories']).toEqual(['top-level']);
+    // Findings name the account as configured.
+    expect(tooling[0]).toMatchObject({ account: TOOLING, accountName: 'tooling', region: 'eu-west-1' });
+    expect(artifacts[0]?.accountName).toBe('artifacts');
   });
 
   it('makes look-ups in the event\'s account and region when the look-ups can', async () => {
