@@ -79,7 +79,8 @@ function defaultDeps(): DetectDeps {
       dynamoCalls: () => state.calls + findings.calls,
       sqs: new SQSClient({}),
       deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
-      liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable))),
+      // Organisation deployments: every member account and region's events are its signs of life.
+      liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable)), undefined, { perPlace: config.organization !== undefined }),
     };
   }
   return cached;
