@@ -6,7 +6,7 @@
  * correlations their final judgement (the correlation sweep, or the end of a replay).
  */
 import { createHash } from 'node:crypto';
-import type { BuildwatchConfig } from '../config/config.js';
+import { ACCOUNT_ID, type BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
 import { compareChangePositions, type ChangePosition, type Snapshot, type StateStore } from '../store/state-store.js';
@@ -60,6 +60,15 @@ export class Engine {
   private readonly accountConfigs = new Map<string, BuildwatchConfig>();
   /** Organisation mode: correlate logic whose join keys are kept per account and region. */
   private readonly locatedLogics = new Map<string, CorrelateLogic>();
+  /**
+   * Where a claim's event was, as first judged: a deferred judgement rebuilds the event from a slim
+   * copy without request parameters (a CodeArtifact domainOwner), which must not move its finding.
+   */
+  private readonly claimLocations = new WeakMap<PipelineEvent, EventLocation>();
+
+  private locationOf(event: PipelineEvent): EventLocation {
+    return this.claimLocations.get(event) ?? eventLocation(event);
+  }
 
   constructor(private readonly deps: EngineDeps) {
     this.correlator = new Correlator({
@@ -76,7 +85,7 @@ export class Engine {
   private contextFor(useCase: UseCase, event?: PipelineEvent): UseCaseContext {
     const ctx = this.baseContextFor(useCase);
     if (!event || !isOrganization(this.deps.config)) return ctx;
-    const location = eventLocation(event);
+    const location = this.locationOf(event);
     const located = (key: string): string => locatedKey(this.deps.config, location, key);
     const { knownState, snapshots } = ctx;
     const inAccount = location.account && location.region ? this.deps.lookups.inAccount?.(location.account, location.region) : undefined;
@@ -129,12 +138,16 @@ export class Engine {
               : {}),
           };
         },
-        judge: (facts, event, _ctx) =>
-          logic.judge(
+        judge: (facts, event, _ctx) => {
+          // The subject was located at the claim's event: that stays the finding's account and region.
+          const [account, region] = facts.claim.subject.split('/');
+          if (account && region && ACCOUNT_ID.test(account)) this.claimLocations.set(event, { account, region });
+          return logic.judge(
             { ...facts, claim: { ...facts.claim, join: unlocatedKey(config, facts.claim.join), subject: unlocatedKey(config, facts.claim.subject) } },
             event,
             this.contextFor(useCase, event),
-          ),
+          );
+        },
       };
       this.locatedLogics.set(useCase.metadata.id, located);
     }
@@ -365,7 +378,7 @@ export class Engine {
     const suppression = activeSuppression(this.deps.config, metadata.id, event.principal, observation.resource, event.time);
     if (suppression) return { status: 'skipped', useCase: metadata.id, reason: `suppressed until ${suppression.expires}: ${suppression.reason}` };
     const { config } = this.deps;
-    const location = eventLocation(event);
+    const location = this.locationOf(event);
     const organization = isOrganization(config);
     // Organisation mode: the same incident in two accounts or regions is two findings.
     const dedupKey = locatedKey(config, location, observation.dedupKey ?? observation.resource ?? event.id);

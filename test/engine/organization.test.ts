@@ -116,6 +116,14 @@ const joiner = probe('source.joiner-probe', {
   },
 });
 
+/** A claim that waits for its deadline (60 minutes), then reports: judged later, from the stored slim copy. */
+const waiter = probe('source.waiter-probe', {
+  kind: 'correlate',
+  deadlineMinutes: () => 60,
+  inputs: () => ({ claims: [{ join: 'payments-build', subject: 'pkg@2', data: {} }] }),
+  judge: (facts) => (facts.final ? { status: 'settled', observations: [{ summary: `settled ${facts.claim.subject}`, resource: 'pkg' }] } : { status: 'wait' }),
+});
+
 function findingsOf(outcomes: Outcome[]) {
   return outcomes.flatMap((o) => (o.status === 'finding' ? [o.finding] : []));
 }
@@ -213,6 +221,16 @@ describe('Engine in organisation mode', () => {
     const b = findingsOf(await engine.evaluate(looker, event(record(ARTIFACTS))));
     expect(a[0]?.dedupKey).toBe(`${TOOLING}/eu-west-1/fixed`);
     expect(b[0]?.dedupKey).toBe(`${ARTIFACTS}/eu-west-1/fixed`);
+  });
+
+  it('keeps a deferred finding in the account its claim was judged in, though the stored copy lacks the request parameters', async () => {
+    const { engine } = await dynamo.freshEngine({ organization });
+    // The caller's copy (tooling) of a call on the artifacts account's domain: it is about artifacts.
+    const claim = event(record(TOOLING, { eventSource: 'codeartifact.amazonaws.com', eventName: 'PublishPackageVersion', requestParameters: { domain: 'acme', domainOwner: ARTIFACTS } }));
+    expect(findingsOf(await engine.evaluate(waiter, claim))).toHaveLength(0);
+    const settled = findingsOf(await engine.settle([waiter]));
+    expect(settled.map((f) => [f.summary, f.account, f.region])).toEqual([['settled pkg@2', ARTIFACTS, 'eu-west-1']]);
+    expect(settled[0]?.dedupKey).toBe(`${ARTIFACTS}/eu-west-1/pkg`);
   });
 
   it('joins correlations per account and region, across accounts where the claim says so', async () => {
