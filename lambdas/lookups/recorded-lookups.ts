@@ -8,12 +8,14 @@
  *   codebuild/BatchGetFleets/<fleet name>.json (the response, or just the fleet)
  *   cloudtrail/DescribeTrails.json (the `aws cloudtrail describe-trails` output)
  *   organizations/ListAccounts.json (the `aws organizations list-accounts` output; absent: unavailable)
+ *   accounts/<account>/[<region>/]… the same layout for one account (and region) of an organisation
  *   ecr/DescribeImages/<repository>.json (`aws ecr describe-images --repository-name <repository>`;
  *     a repository name with slashes is a nested path; the tag's image is found by its imageTags)
  * Like the AWS implementation, every failure is an outcome, never a throw.
  */
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { fleetNameFromArn } from './lookups.js';
 import type {
@@ -224,7 +226,7 @@ export function createRecordedLookups(dir: string): Lookups {
     return readJson(['codeartifact', api, ref.domain, ref.repository, ref.format, namespace, ref.package, `${ref.version}.json`]);
   }
 
-  return {
+  const lookups: Lookups = {
     async s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>> {
       const bad = badPathPart('bucket', bucket, false) ?? badPathPart('key', key, true);
       if (bad !== undefined) return unavailable(`cannot look up s3://${bucket}/${key} offline: ${bad}`);
@@ -355,4 +357,20 @@ export function createRecordedLookups(dir: string): Lookups {
       return project === undefined ? { status: 'missing' } : { status: 'found', value: project };
     },
   };
+  // Organisation replays: `accounts/<account>/<region>/` or `accounts/<account>/` answers for that
+  // account's events (two accounts may both have a `payments-build` project); else this directory.
+  const places = new Map<string, Lookups>();
+  const inAccount = (account: string, region: string): Lookups => {
+    const key = `${account}/${region}`;
+    let found = places.get(key);
+    if (!found) {
+      const candidates = badPathPart('account', account, false) || badPathPart('region', region, false) ? [] : [join(root, 'accounts', account, region), join(root, 'accounts', account)];
+      const dir = candidates.find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isDirectory());
+      // The organisation's accounts are the organisation's, whichever account asks.
+      found = dir ? { ...createRecordedLookups(dir), ...(lookups.organizationAccounts ? { organizationAccounts: lookups.organizationAccounts } : {}) } : lookups;
+      places.set(key, found);
+    }
+    return found;
+  };
+  return { ...lookups, inAccount };
 }
