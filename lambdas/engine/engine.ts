@@ -6,7 +6,7 @@
  * correlations their final judgement (the correlation sweep, or the end of a replay).
  */
 import { createHash } from 'node:crypto';
-import type { BuildwatchConfig } from '../config/config.js';
+import { ACCOUNT_ID, type BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
 import { compareChangePositions, type ChangePosition, type Snapshot } from '../store/state-store.js';
@@ -16,13 +16,15 @@ import { applyLateChange, knownStateOf } from './state-history.js';
 import { boundStrings, storableState } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
+import { eventLocation, isOrganization, locatedKey, unlocatedKey, type EventLocation } from './event-location.js';
+import { organizationAccount, pipelineFor } from '../config/organization.js';
 import { diffState, mergeState } from './diff.js';
 import { storableFields } from './finding-fields.js';
 import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
-import type { DriftLogic, FirstSeenLogic, JsonObject, Observation, RepeatReason, Sighting, StateReport, UseCase, UseCaseContext } from './use-case.js';
+import type { CorrelateLogic, DriftLogic, FirstSeenLogic, JsonObject, Observation, RepeatReason, Sighting, StateReport, UseCase, UseCaseContext } from './use-case.js';
 
 export interface EngineDeps {
   readonly config: BuildwatchConfig;
@@ -55,6 +57,19 @@ export class Engine {
   /** One context per use case: its validated options differ. */
   private readonly contexts = new Map<string, UseCaseContext>();
   private readonly correlator: Correlator;
+  /** Organisation mode: the configuration as an account's events see it (its own pipeline). */
+  private readonly accountConfigs = new Map<string, BuildwatchConfig>();
+  /** Organisation mode: correlate logic whose join keys are kept per account and region. */
+  private readonly locatedLogics = new Map<string, CorrelateLogic>();
+  /**
+   * Where a claim's event was, as first judged: a deferred judgement rebuilds the event from a slim
+   * copy without request parameters (a CodeArtifact domainOwner), which must not move its finding.
+   */
+  private readonly claimLocations = new WeakMap<PipelineEvent, EventLocation>();
+
+  private locationOf(event: PipelineEvent): EventLocation {
+    return this.claimLocations.get(event) ?? eventLocation(event);
+  }
 
   constructor(private readonly deps: EngineDeps) {
     this.correlator = new Correlator({
@@ -63,7 +78,84 @@ export class Engine {
     });
   }
 
-  private contextFor(useCase: UseCase): UseCaseContext {
+  /**
+   * The context a use case sees for one event. Single-account: the use case's context. Organisation:
+   * the pipeline of the event's account, look-ups made in the event's account and region, and the
+   * last known state of things in that account and region.
+   */
+  private contextFor(useCase: UseCase, event?: PipelineEvent): UseCaseContext {
+    const ctx = this.baseContextFor(useCase);
+    if (!event || !isOrganization(this.deps.config)) return ctx;
+    const location = this.locationOf(event);
+    const located = (key: string): string => locatedKey(this.deps.config, location, key);
+    const { knownState, snapshots } = ctx;
+    const inAccount = location.account && location.region ? this.deps.lookups.inAccount?.(location.account, location.region) : undefined;
+    return {
+      ...ctx,
+      config: this.configFor(location),
+      lookups: inAccount ?? this.deps.lookups,
+      ...(knownState ? { knownState: (owner: string, key: string, at: string) => knownState(owner, located(key), at) } : {}),
+      ...(snapshots ? { snapshots: { get: (owner: string, key: string) => snapshots.get(owner, located(key)) } } : {}),
+    };
+  }
+
+  private configFor(location: EventLocation): BuildwatchConfig {
+    const account = location.account ?? '';
+    let config = this.accountConfigs.get(account);
+    if (!config) {
+      config = { ...this.deps.config, pipeline: pipelineFor(this.deps.config, location.account) };
+      this.accountConfigs.set(account, config);
+    }
+    return config;
+  }
+
+  /**
+   * Organisation mode: records and claims joined per account and region (a build project of one
+   * account is not another's namesake); a claim whose other side lives elsewhere says where
+   * (`joinLocation`). The use case still sees its own join keys, and the event's context.
+   */
+  private correlateLogicFor(useCase: UseCase, logic: CorrelateLogic): CorrelateLogic {
+    const { config } = this.deps;
+    if (!isOrganization(config)) return logic;
+    let located = this.locatedLogics.get(useCase.metadata.id);
+    if (!located) {
+      located = {
+        kind: 'correlate',
+        deadlineMinutes: (ctx) => logic.deadlineMinutes(ctx),
+        inputs: async (event, ctx) => {
+          const inputs = await logic.inputs(event, ctx);
+          if (!inputs) return inputs;
+          const here = eventLocation(event);
+          return {
+            ...(inputs.records ? { records: inputs.records.map((record) => ({ ...record, join: locatedKey(config, here, record.join) })) } : {}),
+            ...(inputs.claims
+              ? {
+                  claims: inputs.claims.map(({ joinLocation, ...claim }) => ({
+                    ...claim,
+                    join: locatedKey(config, { ...here, ...joinLocation }, claim.join),
+                    subject: locatedKey(config, here, claim.subject),
+                  })),
+                }
+              : {}),
+          };
+        },
+        judge: (facts, event, _ctx) => {
+          // The subject was located at the claim's event: that stays the finding's account and region.
+          const [account, region] = facts.claim.subject.split('/');
+          if (account && region && ACCOUNT_ID.test(account)) this.claimLocations.set(event, { account, region });
+          return logic.judge(
+            { ...facts, claim: { ...facts.claim, join: unlocatedKey(config, facts.claim.join), subject: unlocatedKey(config, facts.claim.subject) } },
+            event,
+            this.contextFor(useCase, event),
+          );
+        },
+      };
+      this.locatedLogics.set(useCase.metadata.id, located);
+    }
+    return located;
+  }
+
+  private baseContextFor(useCase: UseCase): UseCaseContext {
     let ctx = this.contexts.get(useCase.metadata.id);
     if (!ctx) {
       const raw = this.deps.config.useCases[useCase.metadata.id]?.options ?? {};
@@ -95,7 +187,7 @@ export class Engine {
     // call per use case and container, and none at all without staging).
     if (policy.stagingDays > 0 && policy.mode === 'alert') await this.deps.state.enabledSince(metadata.id, event.time);
     // A correlation can report on earlier events (pending checks it settles), so it records its own findings.
-    if (useCase.logic.kind === 'correlate') return this.correlator.evaluate(useCase, useCase.logic, event, this.contextFor(useCase), policy.forgetAfterDays);
+    if (useCase.logic.kind === 'correlate') return this.correlator.evaluate(useCase, this.correlateLogicFor(useCase, useCase.logic), event, this.contextFor(useCase, event), policy.forgetAfterDays);
 
     const observed = await this.observe(useCase, event, policy);
     if (!Array.isArray(observed)) return [observed as Outcome];
@@ -106,7 +198,7 @@ export class Engine {
 
   private async observe(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy): Promise<readonly Observation[] | Outcome> {
     const { logic } = useCase;
-    const ctx = this.contextFor(useCase);
+    const ctx = this.contextFor(useCase, event);
     switch (logic.kind) {
       case 'match': {
         const result = await logic.evaluate(event, ctx);
@@ -129,7 +221,7 @@ export class Engine {
     const outcomes: Outcome[] = [];
     for (const useCase of useCases) {
       if (useCase.logic.kind !== 'correlate' || policyFor(useCase.metadata, this.deps.config).mode === 'off') continue;
-      outcomes.push(...(await this.correlator.settle(useCase, useCase.logic, this.contextFor(useCase), at)));
+      outcomes.push(...(await this.correlator.settle(useCase, this.correlateLogicFor(useCase, useCase.logic), this.contextFor(useCase), at)));
     }
     return outcomes;
   }
@@ -138,10 +230,13 @@ export class Engine {
     const observations: Observation[] = [];
     const id = useCase.metadata.id;
     const newEarlierInEvent: Sighting[] = [];
+    const location = eventLocation(event);
     for (const sighting of await logic.sightings(event, ctx)) {
+      // Organisation mode: baselines per account and region; the use case sees its own scope.
+      const scope = locatedKey(this.deps.config, location, sighting.scope);
       const result = await this.deps.state.recordSighting({
         useCase: id,
-        scope: sighting.scope,
+        scope,
         value: sighting.value,
         at: event.time,
         eventId: event.id,
@@ -161,7 +256,7 @@ export class Engine {
       newEarlierInEvent.push(sighting);
       // Every new value starts the scope's clock, automation included: a repository only CI touched
       // is still being watched, and its first outsider must not fall into a fresh learning period.
-      const watchedSince = await this.deps.state.scopeWatchedSince(id, sighting.scope, event.time);
+      const watchedSince = await this.deps.state.scopeWatchedSince(id, scope, event.time);
       if (sighting.expected || isAutomationPrincipal(this.deps.config, event.principal)) {
         repeat('expected');
         continue;
@@ -171,8 +266,8 @@ export class Engine {
         repeat('learning');
         continue;
       }
-      const knownValues = Math.max(0, (await this.deps.state.countValues(id, sighting.scope, event.time)) - 1);
-      const observation = logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues, newEarlierInEvent: earlier }, event, ctx);
+      const knownValues = Math.max(0, (await this.deps.state.countValues(id, scope, event.time)) - 1);
+      const observation = await logic.describe({ sighting, scopeWatchedSince: watchedSince, knownValues, newEarlierInEvent: earlier }, event, ctx);
       observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, incidentKey: firstSightingIncident(sighting, event.time, policy.forgetAfterDays), ...observation });
     }
     return observations;
@@ -191,15 +286,17 @@ export class Engine {
     const { state } = this.deps;
     const report = await logic.report(event, ctx);
     if (!report) return [];
+    // Organisation mode: snapshots per account and region; the use case sees its own key.
+    const key = locatedKey(this.deps.config, eventLocation(event), report.key);
     const position: ChangePosition = { at: event.time, eventId: event.id, kind: 'event' };
-    const fast = await this.driftAfterLatest(id, logic, report, event, ctx, position, keepDays);
+    const fast = await this.driftAfterLatest(id, key, logic, report, event, ctx, position, keepDays);
     if (fast) return fast;
     // Three attempts: a concurrent writer may move the head under us.
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const head = await state.getSnapshot(id, report.key);
+      const head = await state.getSnapshot(id, key);
       const headPosition: ChangePosition | undefined = head ? { at: head.updatedAt, eventId: head.lastEventId, kind: 'event' } : undefined;
       const late = headPosition !== undefined && compareChangePositions(position, headPosition) < 0;
-      const { own, prior } = await state.stateChangesAround(id, report.key, position);
+      const { own, prior } = await state.stateChangesAround(id, key, position);
       let before: JsonObject = prior?.after ?? {};
       let since = prior ? (prior.kind === 'baseline' ? 'look-up' : prior.at) : event.time;
       // Neither an earlier change nor, on a redelivery, a baseline: the earlier state is unknown.
@@ -214,7 +311,7 @@ export class Engine {
         const looked = await logic.initialState?.(report, late ? { ...ctx, lookups: noLookups } : ctx);
         if (looked) {
           const initial = storableState(looked);
-          await state.putStateChange(id, report.key, { at: event.time, eventId: event.id, kind: 'baseline', partial: false, after: initial }, keepDays);
+          await state.putStateChange(id, key, { at: event.time, eventId: event.id, kind: 'baseline', partial: false, after: initial }, keepDays);
           before = initial;
           since = 'look-up';
           firstSight = false;
@@ -224,15 +321,15 @@ export class Engine {
       // equal to its stored self next time.
       const after = storableState(nextState(logic, before, report, event, ctx));
       // Rewritten on every attempt: a concurrent writer may have changed what came before.
-      await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
-      if (!(await this.moveHead(id, report.key, head, headPosition, position, before, after))) continue;
+      await state.putStateChange(id, key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
+      if (!(await this.moveHead(id, key, head, headPosition, position, before, after))) continue;
       if (firstSight) return [];
       const diff = diffState(before, after);
       if (diff.length === 0) return [];
       const observation = logic.assess({ report, before, after, diff, since, ...(late && head ? { newerStateSince: head.updatedAt, newerState: head.state } : {}) }, event, ctx);
       return observation ? [observation] : [];
     }
-    throw new Error(`use case ${id}: snapshot ${report.key} kept changing under concurrent writers`);
+    throw new Error(`use case ${id}: snapshot ${key} kept changing under concurrent writers`);
   }
 
   /**
@@ -240,14 +337,14 @@ export class Engine {
    * everything recorded, whose head still sits at the newest earlier change. Undefined when that is
    * not so (first sight, redelivery, late event, a concurrent writer): the full path decides.
    */
-  private async driftAfterLatest(id: string, logic: DriftLogic, report: StateReport, event: PipelineEvent, ctx: UseCaseContext, position: ChangePosition, keepDays: number): Promise<Observation[] | undefined> {
+  private async driftAfterLatest(id: string, key: string, logic: DriftLogic, report: StateReport, event: PipelineEvent, ctx: UseCaseContext, position: ChangePosition, keepDays: number): Promise<Observation[] | undefined> {
     const { state } = this.deps;
-    const { own, prior } = await state.stateChangesAround(id, report.key, position);
+    const { own, prior } = await state.stateChangesAround(id, key, position);
     if (own || !prior || prior.kind !== 'event') return undefined;
     const before = prior.after;
     const after = storableState(nextState(logic, before, report, event, ctx));
-    await state.putStateChange(id, report.key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
-    if (!(await state.advanceSnapshot(id, report.key, prior, { state: after, at: position.at, eventId: position.eventId }))) return undefined;
+    await state.putStateChange(id, key, { ...position, report: report.state, partial: report.partial, after }, keepDays);
+    if (!(await state.advanceSnapshot(id, key, prior, { state: after, at: position.at, eventId: position.eventId }))) return undefined;
     const diff = diffState(before, after);
     if (diff.length === 0) return [];
     const observation = logic.assess({ report, before, after, diff, since: prior.at }, event, ctx);
@@ -278,16 +375,24 @@ export class Engine {
 
   private async record(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy, observation: Observation): Promise<Outcome> {
     const { metadata } = useCase;
+    const record = event.cloudTrail;
     const suppression = activeSuppression(this.deps.config, metadata.id, event.principal, observation.resource, event.time);
     if (suppression) return { status: 'skipped', useCase: metadata.id, reason: `suppressed until ${suppression.expires}: ${suppression.reason}` };
-    const dedupKey = observation.dedupKey ?? observation.resource ?? event.id;
-    const team = teamFor(this.deps.config, observation.resource);
-    const record = event.cloudTrail;
+    const { config } = this.deps;
+    const location = this.locationOf(event);
+    const organization = isOrganization(config);
+    // Organisation mode: the same incident in two accounts or regions is two findings.
+    const dedupKey = locatedKey(config, location, observation.dedupKey ?? observation.resource ?? event.id);
+    const incidentKey = observation.incidentKey ? locatedKey(config, location, observation.incidentKey) : undefined;
+    const account = organization ? location.account : event.envelope.account || record?.recipientAccountId;
+    const region = organization ? location.region : event.envelope.region || record?.awsRegion;
+    const accountName = organization ? organizationAccount(config, account)?.name : undefined;
+    const team = teamFor(config, observation.resource, organization ? location.account : undefined);
     const { mode, heldBack } = await this.modeOf(metadata.id, policy, observation, event);
     const cloudTrailEventId = typeof record?.eventID === 'string' && record.eventID !== '' ? record.eventID : undefined;
     // Redacted and bounded field by field (summary, user agent, …): stored, exported and sent as is.
     const content: Omit<Finding, 'contentHash'> = storableFields({
-      id: observation.incidentKey ? findingId(metadata.id, 'incident', observation.incidentKey) : findingId(metadata.id, event.id, dedupKey),
+      id: incidentKey ? findingId(metadata.id, 'incident', incidentKey) : findingId(metadata.id, event.id, dedupKey),
       useCase: metadata.id,
       answers: metadata.answers,
       stage: metadata.stage,
@@ -299,8 +404,9 @@ export class Engine {
       eventTime: event.time,
       day: event.time.slice(0, 10),
       principal: event.principal?.arn ?? event.principal?.key ?? 'unknown',
-      ...(event.envelope.account || record?.recipientAccountId ? { account: event.envelope.account || record?.recipientAccountId } : {}),
-      ...(event.envelope.region || record?.awsRegion ? { region: event.envelope.region || record?.awsRegion } : {}),
+      ...(account ? { account } : {}),
+      ...(accountName ? { accountName } : {}),
+      ...(region ? { region } : {}),
       ...(observation.resource ? { resource: observation.resource } : {}),
       ...(event.sourceIp ? { sourceIp: event.sourceIp } : {}),
       ...(event.userAgent ? { userAgent: event.userAgent } : {}),

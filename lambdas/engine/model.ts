@@ -73,7 +73,10 @@ export interface Finding {
   /** yyyy-mm-dd of eventTime: the partition of the by-day index. */
   readonly day: string;
   readonly principal: string;
+  /** The account the event is about (EVENTS.md 2: the resource owner's, not the caller's). */
   readonly account?: string;
+  /** Organisation deployments: the account's configured name ("tooling"), shown next to its id. */
+  readonly accountName?: string;
   readonly region?: string;
   readonly resource?: string;
   readonly sourceIp?: string;

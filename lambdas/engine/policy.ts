@@ -93,12 +93,16 @@ export function expiredSuppressions(config: BuildwatchConfig, today: string): Bu
 }
 
 /** The team that owns a resource (a repository, build project or package name, or an ARN ending in one). */
-export function teamFor(config: BuildwatchConfig, resource: string | undefined): string | undefined {
-  if (!resource) return undefined;
-  const name = resource.split(/[:/]/).pop() ?? resource;
-  for (const [team, owned] of Object.entries(config.routing.teams)) {
-    const all = [...owned.repositories, ...owned.buildProjects, ...owned.packages];
-    if (all.includes(resource) || all.includes(name)) return team;
+export function teamFor(config: BuildwatchConfig, resource: string | undefined, account?: string): string | undefined {
+  const teams = Object.entries(config.routing.teams);
+  if (resource) {
+    const name = resource.split(/[:/]/).pop() ?? resource;
+    for (const [team, owned] of teams) {
+      const all = [...owned.repositories, ...owned.buildProjects, ...owned.packages];
+      if (all.includes(resource) || all.includes(name)) return team;
+    }
   }
+  // Organisation deployments: a team owning the account gets what no team claims by resource.
+  if (account) return teams.find(([, owned]) => owned.accounts.includes(account))?.[0];
   return undefined;
 }

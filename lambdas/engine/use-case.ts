@@ -141,7 +141,8 @@ export interface FirstSeenFacts {
 export interface FirstSeenLogic {
   readonly kind: 'firstSeen';
   sightings(event: PipelineEvent, ctx: UseCaseContext): readonly Sighting[] | Promise<readonly Sighting[]>;
-  describe(facts: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Observation;
+  /** May ask the look-ups (only for a first sighting that will be reported, so rarely). */
+  describe(facts: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | Promise<Observation>;
   /**
    * Optional, for acts worth reporting every time (interactive access to a build): an observation
    * for a sighting that is not reported as a first, because its value is known, the scope is still
@@ -233,6 +234,11 @@ export interface CorrelationClaim {
   readonly subject: string;
   /** Stored while the check is pending: never put secrets here. */
   readonly data: JsonObject;
+  /**
+   * Organisation mode: where the records of the join key live when not in the claim's own account
+   * and region (a package in the artifacts account built by a project of the tooling account).
+   */
+  readonly joinLocation?: { readonly account?: string; readonly region?: string };
 }
 
 export interface CorrelateInputs {

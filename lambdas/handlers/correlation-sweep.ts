@@ -4,19 +4,16 @@
  * up). In the detect Lambda a pending check is only re-judged when a record of its join key arrives;
  * this is what makes "the other side never came" a finding. Thin: wiring and logging only.
  */
-import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
-import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { ScheduledEvent } from 'aws-lambda';
 import { Engine } from '../engine/engine.js';
 import type { UseCase } from '../engine/use-case.js';
-import { createAwsLookups } from '../lookups/aws-lookups.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { ENV } from '../store/schema.js';
 import { StateStore } from '../store/state-store.js';
 import { useCases as registry } from '../use-cases/index.js';
+import { awsLookupsFor } from './lookup-clients.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
 
 export interface SweepDeps {
@@ -39,10 +36,11 @@ let cached: SweepDeps | undefined;
 function defaultDeps(): SweepDeps {
   if (!cached) {
     const doc = documentClient(new DynamoDBClient({}));
+    const config = bundledConfig();
     cached = {
       engine: new Engine({
-        config: bundledConfig(),
-        lookups: createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}) }),
+        config,
+        lookups: awsLookupsFor(config),
         state: new StateStore(doc, requireEnv(ENV.stateTable)),
         findings: new FindingsStore(doc, requireEnv(ENV.findingsTable)),
       }),

@@ -9,20 +9,15 @@
  * each forward, so even a message SQS redrives keeps its reason in the logs.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { Engine } from '../engine/engine.js';
 import { eventBridgeEventSchema, eventTimeOf } from '../engine/events.js';
 import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
-import { createAwsLookups } from '../lookups/aws-lookups.js';
-import { withInstanceCache } from '../lookups/instance-cache.js';
-import { createAwsEc2Lookups } from '../lookups/aws-ec2-lookups.js';
+import { awsLookupsFor } from './lookup-clients.js';
+import { withEc2Lookups } from './ec2-lookup-clients.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.js';
@@ -73,21 +68,21 @@ function defaultDeps(): DetectDeps {
     const doc = documentClient(new DynamoDBClient({}));
     const state = new StateStore(doc, requireEnv(ENV.stateTable));
     const findings = new FindingsStore(doc, requireEnv(ENV.findingsTable));
+    // The stack passes what the configuration cannot know: its account and its KMS key.
+    const config = withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]);
     cached = {
       engine: new Engine({
-        // The stack passes what the configuration cannot know: its account and its KMS key.
-        config: withMonitorResources(bundledConfig(), process.env[MONITOR_RESOURCES_ENV]),
+        config,
         // Instances are resolved in the event's region (the role's region condition refuses others, which the finding then says).
-        lookups: withInstanceCache(
-          countingLookups({ ...createAwsLookups({ s3: new S3Client({}), codeartifact: new CodeartifactClient({}), codebuild: new CodeBuildClient({}), cloudtrail: new CloudTrailClient({}) }), ...createAwsEc2Lookups() }),
-        ),
+        lookups: countingLookups(awsLookupsFor(config, withEc2Lookups)),
         state,
         findings,
       }),
       dynamoCalls: () => state.calls + findings.calls,
       sqs: new SQSClient({}),
       deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
-      liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable))),
+      // Organisation deployments: every member account and region's events are its signs of life.
+      liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable)), undefined, { perPlace: config.organization !== undefined }),
     };
   }
   return cached;

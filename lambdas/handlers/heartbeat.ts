@@ -18,7 +18,7 @@ import { FindingsStore } from '../store/findings-store.js';
 import { ENV } from '../store/schema.js';
 import { useCaseById } from '../use-cases/index.js';
 import { CANARY_USE_CASE, HEARTBEAT_ENV, HEARTBEAT_USE_CASE, PROBE_TAG } from '../use-cases/monitor/constants.js';
-import { assessHealth, healthFinding, heartbeatOptionsSchema, type CanaryCheck, type HealthProblem } from '../use-cases/monitor/health.js';
+import { assessHealth, expectedPlaces, healthFinding, heartbeatOptionsSchema, type CanaryCheck, type HealthProblem } from '../use-cases/monitor/health.js';
 import { LivenessStore } from '../use-cases/monitor/liveness.js';
 import { MONITOR_RESOURCES_ENV, monitorResourcesSchema } from '../use-cases/monitor/own-resources.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
@@ -114,6 +114,7 @@ export async function runHeartbeat(deps: HeartbeatDeps): Promise<HeartbeatResult
   const watchingSince = await deps.liveness.watchingSince(now.toISOString());
   const receipts = deps.receiptsQueueUrl ? await drainReceipts(deps, deps.receiptsQueueUrl) : 0;
   const markers = await deps.liveness.read();
+  const expected = expectedPlaces(deps.config, markers.places);
   const problems = assessHealth(
     {
       watchingSince,
@@ -122,6 +123,7 @@ export async function runHeartbeat(deps: HeartbeatDeps): Promise<HeartbeatResult
       ...(markers['canary-delivered'] ? { canaryDelivered: markers['canary-delivered'] } : {}),
       deadLetter: await deadLetterDepth(deps),
       canaryCheck: canaryCheckOf(deps),
+      ...(expected ? { places: { expected, seen: markers.places ?? new Map() } } : {}),
     },
     options,
     now,

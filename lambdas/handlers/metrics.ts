@@ -109,6 +109,7 @@ export function countingLookups(lookups: Lookups): Lookups {
       if (result.status === 'unavailable') count(METRIC.lookupFailures, { lookup: name });
       return result;
     };
+  const inAccount = lookups.inAccount?.bind(lookups);
   return {
     s3Object: counted('s3Object', lookups.s3Object.bind(lookups)),
     packageVersionAssets: counted('packageVersionAssets', lookups.packageVersionAssets.bind(lookups)),
@@ -119,6 +120,9 @@ export function countingLookups(lookups: Lookups): Lookups {
     ...(lookups.codeBuildFleet ? { codeBuildFleet: counted('codeBuildFleet', lookups.codeBuildFleet.bind(lookups)) } : {}),
     ...(lookups.ec2Instance ? { ec2Instance: counted('ec2Instance', lookups.ec2Instance.bind(lookups)) } : {}),
     ...(lookups.launchTemplateDefaultVersion ? { launchTemplateDefaultVersion: counted('launchTemplateDefaultVersion', lookups.launchTemplateDefaultVersion.bind(lookups)) } : {}),
+    ...(lookups.organizationAccounts ? { organizationAccounts: counted('organizationAccounts', lookups.organizationAccounts.bind(lookups)) } : {}),
+    // Look-ups in member accounts fail (and are counted) like the function's own.
+    ...(inAccount ? { inAccount: (account: string, region: string) => countingLookups(inAccount(account, region)) } : {}),
   };
 }
 

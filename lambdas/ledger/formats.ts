@@ -50,7 +50,7 @@ export function formatterFor(format: ExportFormat, options: FormatOptions = {}):
 /** The record's own fields in the model's order, then any others sorted, as stored (nothing dropped). */
 const FIELD_ORDER: readonly (keyof Finding)[] = [
   'id', 'useCase', 'answers', 'stage', 'severity', 'mode', 'title', 'summary', 'eventId', 'eventTime', 'day',
-  'principal', 'account', 'region', 'resource', 'sourceIp', 'userAgent', 'dedupKey', 'evidence', 'runbook', 'team',
+  'principal', 'account', 'accountName', 'region', 'resource', 'sourceIp', 'userAgent', 'dedupKey', 'evidence', 'runbook', 'team',
   'recordedAt', 'contentHash',
 ];
 
@@ -66,7 +66,7 @@ export function orderedRecord(record: Finding): Record<string, unknown> {
 
 export const CSV_COLUMNS = [
   'id', 'day', 'eventTime', 'recordedAt', 'mode', 'severity', 'stage', 'useCase', 'answers', 'title', 'summary',
-  'principal', 'account', 'region', 'resource', 'sourceIp', 'userAgent', 'team', 'eventId', 'dedupKey', 'runbook',
+  'principal', 'account', 'accountName', 'region', 'resource', 'sourceIp', 'userAgent', 'team', 'eventId', 'dedupKey', 'runbook',
   'contentHash', 'evidence',
 ] as const;
 
@@ -187,7 +187,7 @@ export function toOcsf(record: Finding, options: FormatOptions = {}): Record<str
       profiles: ['cloud'],
       event_code: record.useCase,
     },
-    cloud: { provider: 'AWS', region: record.region, account: record.account ? { uid: record.account } : undefined },
+    cloud: { provider: 'AWS', region: record.region, account: record.account ? { uid: record.account, ...(record.accountName ? { name: record.accountName } : {}) } : undefined },
     finding_info: {
       uid: record.id,
       title: record.title,

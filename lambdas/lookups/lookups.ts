@@ -140,6 +140,21 @@ export interface Lookups {
   ec2Instance?(ref: Ec2InstanceRef): Promise<LookupResult<Ec2InstanceDetail>>;
   /** EC2 DescribeLaunchTemplateVersions, the default version (`$Default`). Optional: absent is unavailable. */
   launchTemplateDefaultVersion?(ref: LaunchTemplateRef): Promise<LookupResult<LaunchTemplateVersionDetail>>;
+  /** Organizations ListAccounts: the organisation's accounts. Optional: absent is unavailable. */
+  organizationAccounts?(): Promise<LookupResult<readonly OrganizationAccountInfo[]>>;
+  /**
+   * The same look-ups made in another account and region (organisation deployments: through the
+   * member's look-up role). Absent: every look-up is made where this one is.
+   */
+  inAccount?(account: string, region: string): Lookups;
+}
+
+/** An account of the organisation as Organizations ListAccounts returns it. */
+export interface OrganizationAccountInfo {
+  readonly id: string;
+  readonly name?: string;
+  /** ACTIVE, SUSPENDED, PENDING_CLOSURE. */
+  readonly status?: string;
 }
 
 /** Offline without --recorded: every look-up is unavailable, said plainly. */

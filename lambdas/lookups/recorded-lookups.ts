@@ -7,6 +7,8 @@
  *   codebuild/BatchGetProjects/<project>.json
  *   codebuild/BatchGetFleets/<fleet name>.json (the response, or just the fleet)
  *   cloudtrail/DescribeTrails.json (the `aws cloudtrail describe-trails` output)
+ *   organizations/ListAccounts.json (the `aws organizations list-accounts` output; absent: unavailable)
+ *   accounts/<account>/[<region>/]… the same layout for one account (and region) of an organisation
  *   ecr/DescribeImages/<repository>.json (`aws ecr describe-images --repository-name <repository>`;
  *     a repository name with slashes is a nested path; the tag's image is found by its imageTags)
  *   ec2/DescribeInstances/<instance id>.json (`aws ec2 describe-instances --instance-ids <id>`)
@@ -16,8 +18,9 @@
  * Recordings are of one account and region: the ref's region is not part of the path.
  * Like the AWS implementation, every failure is an outcome, never a throw.
  */
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { defaultVersionDetail, describeInstancesSchema, describeLaunchTemplateVersionsSchema, instanceDetail } from './ec2-responses.js';
 import { fleetNameFromArn } from './lookups.js';
@@ -34,6 +37,7 @@ import type {
   Lookups,
   PackageVersionAssets,
   PackageVersionOrigin,
+  OrganizationAccountInfo,
   PackageVersionRef,
   TrailInfo,
 } from './lookups.js';
@@ -120,6 +124,11 @@ const describeImagesSchema = z.looseObject({
       imagePushedAt: z.union([z.string(), z.number()]).optional(),
     }),
   ),
+});
+
+/** ListAccounts as the CLI prints it (`aws organizations list-accounts`): PascalCase fields. */
+const listAccountsSchema = z.looseObject({
+  Accounts: z.array(z.looseObject({ Id: z.string().regex(/^\d{12}$/), Name: z.string().optional(), State: z.string().optional(), Status: z.string().optional() })),
 });
 
 function isoTime(value: string | number | undefined): string | undefined {
@@ -227,7 +236,7 @@ export function createRecordedLookups(dir: string): Lookups {
     return readJson(['codeartifact', api, ref.domain, ref.repository, ref.format, namespace, ref.package, `${ref.version}.json`]);
   }
 
-  return {
+  const lookups: Lookups = {
     async s3Object(bucket: string, key: string): Promise<LookupResult<Uint8Array>> {
       const bad = badPathPart('bucket', bucket, false) ?? badPathPart('key', key, true);
       if (bad !== undefined) return unavailable(`cannot look up s3://${bucket}/${key} offline: ${bad}`);
@@ -277,6 +286,21 @@ export function createRecordedLookups(dir: string): Lookups {
           ...(entry?.repositoryName ? { repositoryName: entry.repositoryName } : {}),
           ...(status ? { status } : {}),
         },
+      };
+    },
+
+    async organizationAccounts(): Promise<LookupResult<readonly OrganizationAccountInfo[]>> {
+      const read = await readJson(['organizations', 'ListAccounts.json']);
+      // An organisation always has accounts: no recording means "not asked", not "none".
+      if ('status' in read) return read.status === 'missing' ? unavailable('no recorded organizations/ListAccounts.json') : read;
+      const parsed = listAccountsSchema.safeParse(read.json);
+      if (!parsed.success) return unavailable(`recorded file ${read.file} is not a ListAccounts response: ${summariseIssues(parsed.error)}`);
+      return {
+        status: 'found',
+        value: parsed.data.Accounts.map((account) => {
+          const status = account.State ?? account.Status;
+          return { id: account.Id, ...(account.Name ? { name: account.Name } : {}), ...(status ? { status } : {}) };
+        }),
       };
     },
 
@@ -365,4 +389,20 @@ export function createRecordedLookups(dir: string): Lookups {
       return project === undefined ? { status: 'missing' } : { status: 'found', value: project };
     },
   };
+  // Organisation replays: `accounts/<account>/<region>/` or `accounts/<account>/` answers for that
+  // account's events (two accounts may both have a `payments-build` project); else this directory.
+  const places = new Map<string, Lookups>();
+  const inAccount = (account: string, region: string): Lookups => {
+    const key = `${account}/${region}`;
+    let found = places.get(key);
+    if (!found) {
+      const candidates = badPathPart('account', account, false) || badPathPart('region', region, false) ? [] : [join(root, 'accounts', account, region), join(root, 'accounts', account)];
+      const dir = candidates.find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isDirectory());
+      // The organisation's accounts are the organisation's, whichever account asks.
+      found = dir ? { ...createRecordedLookups(dir), ...(lookups.organizationAccounts ? { organizationAccounts: lookups.organizationAccounts } : {}) } : lookups;
+      places.set(key, found);
+    }
+    return found;
+  };
+  return { ...lookups, inAccount };
 }

@@ -14,8 +14,9 @@ import { SnsNotifier } from './sns-notifier.js';
 export function alertChannels(client: SNSClient, env: Readonly<Record<string, string | undefined>>, config: BuildwatchConfig, notes: UseCaseNotes = {}): Notifier {
   const alertsTopicArn = env[ENV.alertsTopicArn];
   if (!alertsTopicArn) throw new Error(`environment variable ${ENV.alertsTopicArn} is not set`);
-  const alerts = new SnsNotifier(client, alertsTopicArn, { notes });
+  const organization = config.organization !== undefined;
+  const alerts = new SnsNotifier(client, alertsTopicArn, { notes, organization });
   const topics = parseChatTopics(env[ENV.chatTopicArns]);
   if (Object.keys(topics).length === 0) return alerts;
-  return new MultiNotifier([alerts, new ChatNotifier(client, config, topics, { notes })]);
+  return new MultiNotifier([alerts, new ChatNotifier(client, config, topics, { notes, organization })]);
 }

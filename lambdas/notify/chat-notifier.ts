@@ -17,7 +17,7 @@ export class ChatNotifier implements Notifier {
     private readonly config: BuildwatchConfig,
     /** Route key (`security`, `team-<name>`) → chat topic ARNs (one per channel; routes may share a channel). */
     private readonly topics: Readonly<Record<string, readonly string[]>>,
-    private readonly options: { readonly notes?: UseCaseNotes } = {},
+    private readonly options: { readonly notes?: UseCaseNotes; readonly organization?: boolean } = {},
   ) {}
 
   /** The chat topics this finding goes to, each once (a channel shared by security and a team gets one card). */

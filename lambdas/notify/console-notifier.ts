@@ -1,7 +1,7 @@
 /** The human-readable block `npm start` users see on stderr, one per finding. */
 import type { Finding, Severity } from '../engine/model.js';
 import { redactText } from '../engine/redact.js';
-import { sanitizeLine } from './format.js';
+import { accountLabel, sanitizeLine } from './format.js';
 import { writeTo, type Notifier } from './notifier.js';
 
 export interface ConsoleNotifierOptions {
@@ -45,6 +45,8 @@ export class ConsoleNotifier implements Notifier {
       ['who', finding.principal],
       ['when', finding.eventTime],
       ['where', finding.resource],
+      // Organisation deployments name the account (only they set accountName): single-account output is unchanged.
+      ['in', finding.accountName ? `${accountLabel(finding)}${finding.region ? ` ${finding.region}` : ''}` : undefined],
       ['from', finding.sourceIp],
       ['id', finding.id],
     ];

@@ -32,6 +32,17 @@ export interface FormatOptions {
   readonly evidenceMaxLength?: number;
   /** Use-case descriptions for "why it matters"; without one, the question stands in. */
   readonly notes?: UseCaseNotes;
+  /**
+   * An organisation deployment: the console link says which account to switch to, and the account
+   * and region become message attributes (subscriptions can filter on them).
+   */
+  readonly organization?: boolean;
+}
+
+/** `tooling (111122223333)` with a configured name, else the id. */
+export function accountLabel(finding: Pick<Finding, 'account' | 'accountName'>): string | undefined {
+  if (!finding.account) return undefined;
+  return finding.accountName ? `${finding.accountName} (${finding.account})` : finding.account;
 }
 
 /** SNS: "less than 100 characters". */
@@ -68,7 +79,7 @@ export function runbookSteps(runbook: string, max: number): string[] {
 }
 
 export function formatAlert(finding: Finding, options: FormatOptions = {}): Alert {
-  return { subject: formatSubject(finding), text: formatText(finding, options), attributes: formatAttributes(finding) };
+  return { subject: formatSubject(finding), text: formatText(finding, options), attributes: formatAttributes(finding, options) };
 }
 
 /**
@@ -157,9 +168,10 @@ function formatText(finding: Finding, options: FormatOptions): string {
   const question = QUESTIONS[finding.answers] ?? 'Unknown question';
   const where = [
     finding.resource ? untrusted(finding.resource, LIMITS.resource) : undefined,
-    finding.account ? `account ${untrusted(finding.account, LIMITS.short)}` : undefined,
+    finding.account ? `account ${untrusted(accountLabel(finding), LIMITS.short)}` : undefined,
     finding.region ? `region ${untrusted(finding.region, LIMITS.short)}` : undefined,
   ].filter((part) => part !== undefined);
+  const switchTo = options.organization && finding.account ? ` (switch to account ${untrusted(accountLabel(finding), LIMITS.short)} first)` : '';
   const from = [
     finding.sourceIp ? untrusted(finding.sourceIp, LIMITS.short) : undefined,
     finding.userAgent ? `user agent ${untrusted(finding.userAgent, LIMITS.userAgent)}` : undefined,
@@ -181,7 +193,7 @@ function formatText(finding: Finding, options: FormatOptions): string {
     `When:     ${untrusted(finding.eventTime, LIMITS.short)}`,
     ...(from.length > 0 ? [`From:     ${from.join(', ')}`] : []),
     `Severity: ${finding.severity} (${policy.join(', ')})`,
-    `Console:  ${link ?? 'no direct link for this finding: look it up by its id below'}`,
+    `Console:  ${link ? `${link}${switchTo}` : 'no direct link for this finding: look it up by its id below'}`,
     '',
     `First step: ${sanitizeLine(firstStep(finding.runbook), LIMITS.step)}`,
     'Runbook:',
@@ -212,7 +224,7 @@ function compactJson(value: unknown): string {
   }
 }
 
-function formatAttributes(finding: Finding): Record<string, string> {
+function formatAttributes(finding: Finding, options: FormatOptions): Record<string, string> {
   const attributes: Record<string, string> = {
     severity: finding.severity,
     stage: finding.stage,
@@ -221,6 +233,9 @@ function formatAttributes(finding: Finding): Record<string, string> {
     mode: finding.mode,
   };
   if (finding.team) attributes['team'] = finding.team;
+  // Organisation: which account and region (at most 10 attributes per message: this makes 9).
+  if (options.organization && finding.account) attributes['account'] = finding.account;
+  if (options.organization && finding.region) attributes['region'] = finding.region;
   // The repository, project or package name, so a subscription can follow one resource.
   // Event text, shown by some subscribers (Slack workflows, e-mail rules): neutralised like the message.
   const resource = shortResource(finding.resource);
@@ -296,14 +311,15 @@ function chatCode(text: string | undefined, maxLength: number): string {
   return value === '' ? '(none)' : `\`${value}\``;
 }
 
-export function formatChatNotification(finding: Finding, options: Pick<FormatOptions, 'notes'> = {}): ChatNotification {
+export function formatChatNotification(finding: Finding, options: Pick<FormatOptions, 'notes' | 'organization'> = {}): ChatNotification {
   const severity = String(finding.severity);
   const title = `${SEVERITY_EMOJI[severity] ?? ''} ${severity.toUpperCase()}: ${chatText(finding.title, CHAT_LIMITS.title - 40)}`.trim();
   const where = [
     finding.resource ? chatCode(finding.resource, LIMITS.resource) : 'unknown resource',
-    finding.account ? `account ${chatCode(finding.account, LIMITS.short)}` : '',
+    finding.account ? `account ${chatCode(accountLabel(finding), LIMITS.short)}` : '',
     finding.region ? `region ${chatCode(finding.region, LIMITS.short)}` : '',
   ].filter(Boolean);
+  const switchTo = options.organization && finding.account ? ` (switch to account ${chatCode(accountLabel(finding), LIMITS.short)} first)` : '';
   const from = [finding.sourceIp ? chatCode(finding.sourceIp, LIMITS.short) : '', finding.userAgent ? `user agent ${chatCode(finding.userAgent, LIMITS.userAgent)}` : ''].filter(Boolean);
   const link = consoleLink(finding);
   const why = whyItMatters(finding, options.notes);
@@ -315,7 +331,7 @@ export function formatChatNotification(finding: Finding, options: Pick<FormatOpt
     ...(from.length > 0 ? [`*From:* ${from.join(', ')}`] : []),
     `*Question:* ${chatText(QUESTIONS[finding.answers] ?? 'Unknown question', 300)} (${chatCode(finding.answers, LIMITS.short)})`,
     ...(why ? [`*Why it matters:* ${chatText(why, 600)}`] : []),
-    `*Console:* ${link ?? 'no direct link: look the finding up by its id'}`,
+    `*Console:* ${link ? `${link}${switchTo}` : 'no direct link: look the finding up by its id'}`,
     `*Finding:* ${chatCode(finding.id, LIMITS.short)} (${chatCode(finding.useCase, LIMITS.short)}${finding.team ? `, team ${chatCode(finding.team, LIMITS.short)}` : ''})`,
   ];
   let description = lines.join('\n');
@@ -346,6 +362,8 @@ export function formatChatNotification(finding: Finding, options: Pick<FormatOpt
         severity,
         mode: finding.mode,
         ...(finding.team ? { team: neutralise(finding.team, LIMITS.short) } : {}),
+        ...(options.organization && finding.account ? { account: neutralise(accountLabel(finding) ?? '', LIMITS.short) } : {}),
+        ...(options.organization && finding.region ? { region: neutralise(finding.region, LIMITS.short) } : {}),
         ...(link ? { consoleUrl: link } : {}),
       },
     },

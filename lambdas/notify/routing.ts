@@ -15,6 +15,8 @@ export interface Route {
   /** `security`, or `team-<name>`: names chat topics and constructs. */
   readonly key: string;
   readonly team?: string;
+  /** Organisation deployments: every alert of these accounts goes to the team too (`routing.teams.*.accounts`). */
+  readonly accounts?: readonly string[];
   readonly endpoints: RouteEndpoints;
 }
 
@@ -23,7 +25,9 @@ export function routes(config: BuildwatchConfig): Route[] {
   const out: Route[] = [];
   if (config.routing.security) out.push({ key: SECURITY_ROUTE, endpoints: config.routing.security });
   for (const [team, endpoints] of Object.entries(config.routing.teams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    out.push({ key: `team-${team}`, team, endpoints });
+    // Accounts route only where findings carry their account as an attribute: organisation deployments.
+    const accounts = config.organization ? endpoints.accounts : [];
+    out.push({ key: `team-${team}`, team, ...(accounts.length > 0 ? { accounts } : {}), endpoints });
   }
   return out;
 }
@@ -42,11 +46,15 @@ export function severitiesFrom(min: Severity): Severity[] {
   return SEVERITIES.filter((severity) => severityRank(severity) >= severityRank(min));
 }
 
-/** Whether a finding goes to a route: the team's own (for team routes), from its minimum severity, never the canary. */
-export function routeWants(route: Route, finding: Pick<Finding, 'severity' | 'team' | 'useCase' | 'mode'>): boolean {
+/**
+ * Whether a finding goes to a route: the team's own (for team routes: its resources, or one of its
+ * accounts), from its minimum severity, never the canary.
+ */
+export function routeWants(route: Route, finding: Pick<Finding, 'severity' | 'team' | 'useCase' | 'mode' | 'account'>): boolean {
   if (finding.mode !== 'alert' || finding.useCase === CANARY_USE_CASE) return false;
   if (severityRank(finding.severity) < severityRank(route.endpoints.minSeverity)) return false;
-  return route.team === undefined || finding.team === route.team;
+  if (route.team === undefined || finding.team === route.team) return true;
+  return finding.account !== undefined && (route.accounts ?? []).includes(finding.account);
 }
 
 /**
@@ -61,12 +69,17 @@ export function subscriptionFilterPolicy(route: Route): Record<string, unknown> 
     severity: severitiesFrom(route.endpoints.minSeverity),
     useCase: [{ 'anything-but': [CANARY_USE_CASE] }],
   };
+  // A team with accounts: its resources' alerts, or any alert of its accounts (the `account` attribute).
+  if (route.team !== undefined && route.accounts && route.accounts.length > 0) {
+    const { team: _team, ...rest } = attributes;
+    return { $or: [attributes, { ...rest, account: [...route.accounts] }] };
+  }
   if (route.team !== undefined) return attributes;
   return { $or: [attributes, { severity: [{ exists: false }] }] };
 }
 
 /** The chat routes a finding is published to (keys of the chat topics). */
-export function chatRoutesFor(config: BuildwatchConfig, finding: Pick<Finding, 'severity' | 'team' | 'useCase' | 'mode'>): string[] {
+export function chatRoutesFor(config: BuildwatchConfig, finding: Pick<Finding, 'severity' | 'team' | 'useCase' | 'mode' | 'account'>): string[] {
   return routes(config)
     .filter((route) => hasChat(route) && routeWants(route, finding))
     .map((route) => route.key);

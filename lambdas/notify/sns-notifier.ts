@@ -13,11 +13,11 @@ export class SnsNotifier implements Notifier {
   constructor(
     private readonly client: SNSClient,
     private readonly topicArn: string,
-    private readonly options: { readonly notes?: UseCaseNotes } = {},
+    private readonly options: { readonly notes?: UseCaseNotes; readonly organization?: boolean } = {},
   ) {}
 
   async notify(finding: Finding): Promise<void> {
-    const alert = fitAlert(finding, this.options.notes);
+    const alert = fitAlert(finding, this.options.notes, this.options.organization);
     const command = new PublishCommand({
       TopicArn: this.topicArn,
       Subject: alert.subject,
@@ -37,8 +37,8 @@ export class SnsNotifier implements Notifier {
  * The formatted alert, with the evidence cut down when the whole would exceed SNS's limit. The
  * findings table keeps the full evidence, so the text then points there.
  */
-export function fitAlert(finding: Finding, notes?: UseCaseNotes): Alert {
-  const format = (evidenceMaxLength: number): Alert => formatAlert(finding, { evidenceMaxLength, ...(notes ? { notes } : {}) });
+export function fitAlert(finding: Finding, notes?: UseCaseNotes, organization = false): Alert {
+  const format = (evidenceMaxLength: number): Alert => formatAlert(finding, { evidenceMaxLength, organization, ...(notes ? { notes } : {}) });
   // No evidence can fit in more code units than SNS has bytes; below that, SNS's limit is the only bound.
   const full = format(SNS_MAX_BYTES);
   if (publishBytes(full) <= SNS_MAX_BYTES - SAFETY_BYTES) return full;

@@ -99,6 +99,13 @@ describe('detect metrics', () => {
     ]);
   });
 
+  it('counts the failures of look-ups made in member accounts too (a role that cannot be assumed)', async () => {
+    const denied = { ...noLookups, codeBuildProject: async () => ({ status: 'unavailable' as const, reason: 'AccessDenied: assuming arn:aws:iam::111122223333:role/buildwatch-member-lookup' }) };
+    const lookups = countingLookups({ ...noLookups, inAccount: () => denied });
+    expect(await lookups.inAccount?.('111122223333', 'eu-west-1').codeBuildProject('p')).toMatchObject({ status: 'unavailable' });
+    expect(emitted().map((m) => [m.name, m.dimensions['lookup'], m.value])).toEqual([['LookupFailures', 'codeBuildProject', 1]]);
+  });
+
   it('the heartbeat reports minutes since the last CloudTrail event and canary, and its problems by check', () => {
     recordHealth(new Date('2026-10-26T12:00:00Z'), { cloudTrailAt: '2026-10-26T11:30:00Z', canaryAt: '2026-10-26T10:00:00Z' }, ['dead-letter']);
     expect(emitted().map((m) => [m.name, m.value, m.dimensions['check']])).toEqual([

@@ -184,3 +184,49 @@ describe('createRecordedLookups: trails (DescribeTrails)', () => {
     }
   });
 });
+
+describe('createRecordedLookups: organizationAccounts (ListAccounts)', () => {
+  it('reads the list-accounts output; no recording is unavailable (an organisation always has accounts), a wrong shape too', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'buildwatch-recorded-accounts-'));
+    try {
+      const recorded = createRecordedLookups(own);
+      expect(await recorded.organizationAccounts?.()).toEqual({ status: 'unavailable', reason: 'no recorded organizations/ListAccounts.json' });
+      await mkdir(join(own, 'organizations'), { recursive: true });
+      await writeFile(join(own, 'organizations', 'ListAccounts.json'), JSON.stringify({ Accounts: [{ Id: '111122223333', Name: 'tooling', State: 'ACTIVE', Email: 'x@acme.example' }, { Id: '222233334444', Status: 'SUSPENDED' }] }));
+      expect(await recorded.organizationAccounts?.()).toEqual({ status: 'found', value: [{ id: '111122223333', name: 'tooling', status: 'ACTIVE' }, { id: '222233334444', status: 'SUSPENDED' }] });
+      await writeFile(join(own, 'organizations', 'ListAccounts.json'), JSON.stringify({ Accounts: [{ Id: 'not-an-id' }] }));
+      expect(await recorded.organizationAccounts?.()).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('not a ListAccounts response') });
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('createRecordedLookups: inAccount (organisation replays)', () => {
+  it('answers from accounts/<account>/<region>/, else accounts/<account>/, else the root; the organisation\'s accounts from the root', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'buildwatch-recorded-places-'));
+    try {
+      const write = async (path: string, json: unknown) => {
+        await mkdir(dirname(join(own, path)), { recursive: true });
+        await writeFile(join(own, path), JSON.stringify(json));
+      };
+      await write('codebuild/BatchGetProjects/payments-build.json', { name: 'payments-build', description: 'root' });
+      await write('accounts/111122223333/codebuild/BatchGetProjects/payments-build.json', { name: 'payments-build', description: 'tooling' });
+      await write('accounts/111122223333/us-east-1/codebuild/BatchGetProjects/payments-build.json', { name: 'payments-build', description: 'tooling us-east-1' });
+      await write('organizations/ListAccounts.json', { Accounts: [{ Id: '111122223333', Name: 'tooling' }] });
+      const recorded = createRecordedLookups(own);
+      const description = async (lookups: Lookups | undefined) => {
+        const result = await lookups?.codeBuildProject('payments-build');
+        return result?.status === 'found' ? result.value['description'] : result?.status;
+      };
+      expect(await description(recorded.inAccount?.('111122223333', 'us-east-1'))).toBe('tooling us-east-1');
+      expect(await description(recorded.inAccount?.('111122223333', 'eu-west-1'))).toBe('tooling');
+      expect(await description(recorded.inAccount?.('222233334444', 'eu-west-1'))).toBe('root');
+      expect(await recorded.inAccount?.('111122223333', 'eu-west-1').organizationAccounts?.()).toEqual({ status: 'found', value: [{ id: '111122223333', name: 'tooling' }] });
+      // A path-like account id never leaves the directory: the root answers.
+      expect(await description(recorded.inAccount?.('..', 'eu-west-1'))).toBe('root');
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+});

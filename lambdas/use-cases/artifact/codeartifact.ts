@@ -25,9 +25,22 @@ export function configuredPackage(config: BuildwatchConfig, ref: PackageVersionR
   );
 }
 
-/** The build projects whose outputs some configured package publishes. */
+/**
+ * The build projects whose outputs some configured package publishes. In an organisation, packages
+ * of every account count: a tooling account's build may publish to the artifacts account.
+ */
 export function publishingProjects(config: BuildwatchConfig): Set<string> {
-  return new Set(config.pipeline.artifacts.flatMap((entry) => entry.packages.map((pkg) => pkg.buildProject)));
+  const pipelines = [config.pipeline, ...(config.organization?.accounts ?? []).flatMap((account) => (account.pipeline ? [account.pipeline] : []))];
+  return new Set(pipelines.flatMap((pipeline) => pipeline.artifacts.flatMap((entry) => entry.packages.map((pkg) => pkg.buildProject))));
+}
+
+/**
+ * The organisation account whose pipeline names the build project, when exactly one does: where a
+ * package's builds run when that is not the package's own account. Undefined outside an organisation.
+ */
+export function buildProjectAccount(config: BuildwatchConfig, project: string): string | undefined {
+  const owners = (config.organization?.accounts ?? []).filter((account) => account.pipeline?.buildProjects.some((p) => p.name === project));
+  return owners.length === 1 ? owners[0]?.id : undefined;
 }
 
 /** `acme/internal-releases/generic/acme/payments-service@2.3.455`: one incident per package version. */

@@ -28,3 +28,10 @@ export const HEARTBEAT_ENV = {
   /** The queue subscribed to the alerts topic for canary alerts; the probe tags it too. */
   receiptsQueueUrl: 'CANARY_RECEIPTS_QUEUE_URL',
 } as const;
+
+/**
+ * Organisation deployments: every member stack's scheduled rule `<prefix>member-heartbeat` sends a
+ * `Scheduled Event` (source aws.events) from its account and region to the central bus; the
+ * monitor.heartbeat rule routes it to the detector, which records it as that member's sign of life.
+ */
+export const MEMBER_HEARTBEAT_RULE_SUFFIX = 'member-heartbeat';

@@ -44,9 +44,23 @@ export interface HealthObservations {
   readonly canaryDelivered?: Marker;
   readonly deadLetter: { readonly messages: number } | { readonly error: string };
   readonly canaryCheck: CanaryCheck;
+  /** Organisation deployments: the member accounts and regions expected alive, and when each last was. */
+  readonly places?: {
+    readonly expected: readonly ExpectedPlace[];
+    /** `<account>/<region>` → its last sign of life. */
+    readonly seen: ReadonlyMap<string, Marker>;
+  };
 }
 
-export type HealthCheck = 'cloudtrail-silence' | 'canary-missing' | 'dead-letter' | 'check-failed';
+/** A member account and region that should send events (its heartbeat at least). */
+export interface ExpectedPlace {
+  readonly account: string;
+  readonly region: string;
+  /** The account's configured name, for the alert. */
+  readonly name?: string;
+}
+
+export type HealthCheck = 'cloudtrail-silence' | 'member-silence' | 'canary-missing' | 'dead-letter' | 'check-failed';
 
 export interface HealthProblem {
   readonly check: HealthCheck;
@@ -57,6 +71,10 @@ export interface HealthProblem {
   /** Same incident, same key: a finding per incident, not per heartbeat. */
   readonly incidentKey: string;
   readonly evidence: Record<string, unknown>;
+  /** The account and region the problem is about, when not the central stack's own (a silent member). */
+  readonly account?: string;
+  readonly accountName?: string;
+  readonly region?: string;
 }
 
 const MINUTE = 60_000;
@@ -86,6 +104,29 @@ export function assessHealth(observed: HealthObservations, options: HeartbeatOpt
       resource: 'cloudtrail → eventbridge → detect',
       incidentKey: `cloudtrail-silence|${observed.cloudTrail?.eventId ?? observed.cloudTrail?.at ?? `watching ${observed.watchingSince}`}`,
       evidence: { silentMinutes: silent, maxSilenceMinutes: options.maxSilenceMinutes, lastCloudTrailEvent: observed.cloudTrail ?? null, watchingSince: observed.watchingSince },
+    });
+  }
+
+  for (const place of observed.places?.expected ?? []) {
+    const key = `${place.account}/${place.region}`;
+    const last = observed.places?.seen.get(key);
+    const reference = latest(last?.at, observed.watchingSince) ?? observed.watchingSince;
+    const quiet = minutesBetween(reference, now);
+    if (quiet <= options.maxSilenceMinutes) continue;
+    const label = place.name ? `${place.name} (${place.account})` : place.account;
+    const since = last ? `the last one (${last.eventId ?? 'unknown id'}, processed ${last.at})` : `the heartbeat started watching at ${observed.watchingSince}`;
+    problems.push({
+      check: 'member-silence',
+      severity: 'high',
+      title: 'No events from a member account and region',
+      summary: `No event from account ${label} in ${place.region} has reached the monitor for ${quiet} minutes (limit ${options.maxSilenceMinutes}) since ${since}, not even its heartbeat: its member stack's rules, its forwarding to the central bus, or its trail may have been changed`,
+      resource: `account ${label} ${place.region}`,
+      // One finding per silence: a member that comes back and goes quiet again is a new incident.
+      incidentKey: `member-silence|${key}|${last?.eventId ?? last?.at ?? `watching ${observed.watchingSince}`}`,
+      evidence: { account: place.account, region: place.region, silentMinutes: quiet, maxSilenceMinutes: options.maxSilenceMinutes, lastEvent: last ?? null, watchingSince: observed.watchingSince },
+      account: place.account,
+      ...(place.name ? { accountName: place.name } : {}),
+      region: place.region,
     });
   }
 
@@ -137,6 +178,29 @@ export function assessHealth(observed: HealthObservations, options: HeartbeatOpt
   return problems;
 }
 
+/**
+ * The member accounts and regions expected alive: every configured member account in every member
+ * region, and every account seen alive in those regions before (accounts the StackSet reached
+ * through an OU: once heard from, their silence matters). Undefined outside an organisation.
+ */
+export function expectedPlaces(config: BuildwatchConfig, seen: ReadonlyMap<string, Marker> | undefined): ExpectedPlace[] | undefined {
+  const org = config.organization;
+  if (!org) return undefined;
+  const regions = new Set(org.members.regions);
+  const keys = new Set<string>();
+  for (const account of org.members.accounts) for (const region of org.members.regions) keys.add(`${account}/${region}`);
+  for (const key of seen?.keys() ?? []) {
+    const [account, region] = key.split('/');
+    if (account && region && regions.has(region)) keys.add(key);
+  }
+  const names = new Map(org.accounts.map((account) => [account.id, account.name]));
+  return [...keys].sort().map((key) => {
+    const [account = '', region = ''] = key.split('/');
+    const name = names.get(account);
+    return { account, region, ...(name ? { name } : {}) };
+  });
+}
+
 export interface HealthContext {
   readonly useCase: UseCase;
   readonly config: BuildwatchConfig;
@@ -163,8 +227,9 @@ export function healthFinding(problem: HealthProblem, now: Date, context: Health
     eventTime: time,
     day: time.slice(0, 10),
     principal: HEARTBEAT_PRINCIPAL,
-    ...(context.account ? { account: context.account } : {}),
-    ...(context.region ? { region: context.region } : {}),
+    ...(problem.account ?? context.account ? { account: problem.account ?? context.account } : {}),
+    ...(problem.accountName ? { accountName: problem.accountName } : {}),
+    ...(problem.region ?? context.region ? { region: problem.region ?? context.region } : {}),
     resource: problem.resource,
     dedupKey: problem.incidentKey,
     evidence: { check: problem.check, ...problem.evidence },

@@ -6,6 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ACCOUNT_ID, REGION } from '../../config/config.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
 import { STATE_TABLE } from '../../store/schema.js';
 import { CANARY_SOURCE, HEARTBEAT_USE_CASE } from './constants.js';
@@ -14,9 +15,22 @@ import type { Marker } from './health.js';
 /** The partition key of every marker item. */
 export const LIVENESS_PARTITION = `${HEARTBEAT_USE_CASE}#liveness`;
 
+const PLACE_PREFIX = 'place#';
+const MARKER_KINDS: ReadonlySet<string> = new Set(['cloudtrail', 'canary-detected', 'canary-delivered', 'watching']);
+
 export type MarkerKind = 'cloudtrail' | 'canary-detected' | 'canary-delivered' | 'watching';
 
-export type Markers = Partial<Record<MarkerKind, Marker>>;
+/** Organisation deployments: the last sign of life of one member account and region. */
+export type PlaceMarkerKind = `place#${string}/${string}`;
+
+export function placeMarkerKind(account: string, region: string): PlaceMarkerKind {
+  return `place#${account}/${region}`;
+}
+
+export type Markers = Partial<Record<MarkerKind, Marker>> & {
+  /** `<account>/<region>` → its last sign of life (organisation deployments). */
+  readonly places?: ReadonlyMap<string, Marker>;
+};
 
 export class LivenessStore {
   constructor(
@@ -25,7 +39,7 @@ export class LivenessStore {
   ) {}
 
   /** Moves a marker forward (never back: concurrent containers race, the latest wins). */
-  async mark(kind: MarkerKind, marker: Marker): Promise<void> {
+  async mark(kind: MarkerKind | PlaceMarkerKind, marker: Marker): Promise<void> {
     const names: Record<string, string> = { '#at': 'at' };
     const values: Record<string, unknown> = { ':at': marker.at };
     const sets = ['#at = :at'];
@@ -58,20 +72,23 @@ export class LivenessStore {
         ConsistentRead: true,
       }),
     );
-    const markers: Markers = {};
+    const markers: Partial<Record<MarkerKind, Marker>> = {};
+    const places = new Map<string, Marker>();
     for (const item of Items ?? []) {
-      const kind = item[STATE_TABLE.sortKey] as MarkerKind;
+      const kind = String(item[STATE_TABLE.sortKey]);
       if (typeof item['at'] !== 'string') continue;
-      markers[kind] = {
+      const marker: Marker = {
         at: item['at'],
         ...(typeof item['eventTime'] === 'string' ? { eventTime: item['eventTime'] } : {}),
         ...(typeof item['eventId'] === 'string' ? { eventId: item['eventId'] } : {}),
       };
+      if (kind.startsWith(PLACE_PREFIX)) places.set(kind.slice(PLACE_PREFIX.length), marker);
+      else if (MARKER_KINDS.has(kind)) markers[kind as MarkerKind] = marker;
     }
-    return markers;
+    return places.size > 0 ? { ...markers, places } : markers;
   }
 
-  private async update(kind: MarkerKind, expression: string, condition: string, names: Record<string, string>, values: Record<string, unknown>): Promise<void> {
+  private async update(kind: MarkerKind | PlaceMarkerKind, expression: string, condition: string, names: Record<string, string>, values: Record<string, unknown>): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -93,18 +110,36 @@ export class LivenessStore {
 /** At most one CloudTrail marker write per container per interval: the heartbeat needs minutes, not events. */
 export const CLOUDTRAIL_MARK_INTERVAL_MS = 60_000;
 
+/**
+ * Where an event was put on a bus: the account and region whose forwarding brought it (EventBridge
+ * keeps both across buses), so a live member is one whose events arrive, whatever they are about.
+ */
+function placeOf(event: PipelineEvent): { account: string; region: string } | undefined {
+  const account = event.envelope.account || event.cloudTrail?.recipientAccountId;
+  const region = event.envelope.region || event.cloudTrail?.awsRegion;
+  return account && region && ACCOUNT_ID.test(account) && REGION.test(region) ? { account, region } : undefined;
+}
+
+export interface LivenessOptions {
+  /** Organisation deployments: also mark each account and region any event came from. */
+  readonly perPlace?: boolean;
+}
+
 /** What the detect handler calls after each event it processed. */
 export class LivenessRecorder {
   private lastCloudTrailMark = Number.NEGATIVE_INFINITY;
+  private readonly lastPlaceMarks = new Map<string, number>();
 
   constructor(
     private readonly store: Pick<LivenessStore, 'mark'>,
     private readonly clock: () => Date = () => new Date(),
+    private readonly options: LivenessOptions = {},
   ) {}
 
   async processed(event: PipelineEvent): Promise<void> {
     const now = this.clock();
     const marker = { at: now.toISOString(), eventTime: event.time, eventId: event.id };
+    if (this.options.perPlace) await this.markPlace(event, marker, now);
     if (event.source === CANARY_SOURCE) {
       await this.store.mark('canary-detected', marker);
       return;
@@ -112,5 +147,16 @@ export class LivenessRecorder {
     if (!event.cloudTrail || now.getTime() - this.lastCloudTrailMark < CLOUDTRAIL_MARK_INTERVAL_MS) return;
     this.lastCloudTrailMark = now.getTime();
     await this.store.mark('cloudtrail', marker);
+  }
+
+  /** Any event (the member's scheduled heartbeat included) is a sign of life of its account and region. */
+  private async markPlace(event: PipelineEvent, marker: Marker, now: Date): Promise<void> {
+    const place = placeOf(event);
+    if (!place) return;
+    const key = `${place.account}/${place.region}`;
+    if (now.getTime() - (this.lastPlaceMarks.get(key) ?? Number.NEGATIVE_INFINITY) < CLOUDTRAIL_MARK_INTERVAL_MS) return;
+    await this.store.mark(placeMarkerKind(place.account, place.region), marker);
+    // After the write: a failed one is tried again with the next event.
+    this.lastPlaceMarks.set(key, now.getTime());
   }
 }

@@ -9,7 +9,7 @@ import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import type { CorrelationClaim, JsonObject, UseCaseContext } from '../../../engine/use-case.js';
 import { noLookups, type PackageVersionRef } from '../../../lookups/lookups.js';
-import { configuredPackage, normaliseNamespace, packageVersionSubject, refFromCall, refFromNativeEvent } from '../codeartifact.js';
+import { buildProjectAccount, configuredPackage, normaliseNamespace, packageVersionSubject, refFromCall, refFromNativeEvent } from '../codeartifact.js';
 
 /** Package version states a consumer can fetch; Unfinished, Archived and Disposed versions are not releases. */
 const FETCHABLE_STATES = new Set(['Published', 'Unlisted']);
@@ -56,8 +56,10 @@ function assetsJson(assets: readonly Asset[]): JsonObject[] {
   return assets.map((asset) => ({ name: asset.name, ...(asset.sha256 ? { sha256: asset.sha256.toLowerCase() } : {}) }));
 }
 
-function claim(ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>): CorrelationClaim {
-  return { join, subject: packageVersionSubject(ref), data: { ref: refJson(ref), ...data } };
+function claim(ctx: UseCaseContext, ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>): CorrelationClaim {
+  // Organisation: the build project may run in another account (tooling) than the package (artifacts).
+  const buildAccount = buildProjectAccount(ctx.config, join);
+  return { join, subject: packageVersionSubject(ref), data: { ref: refJson(ref), ...data }, ...(buildAccount ? { joinLocation: { account: buildAccount } } : {}) };
 }
 
 /** The asset a PublishPackageVersion call uploaded, with its hash: from the response (hashes) or the request (assetSHA256). */
@@ -89,7 +91,7 @@ export async function nativeClaim(event: PipelineEvent, ctx: UseCaseContext): Pr
     listing.status === 'found'
       ? assetsJson(listing.value.assets.map((asset) => ({ name: asset.name, ...(asset.hashes['SHA-256'] ? { sha256: asset.hashes['SHA-256'] } : {}) })))
       : null;
-  return claim(ref, pkg.buildProject, { assets, via: 'CodeArtifact Package Version State Change' });
+  return claim(ctx, ref, pkg.buildProject, { assets, via: 'CodeArtifact Package Version State Change' });
 }
 
 export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): CorrelationClaim | undefined {
@@ -105,5 +107,5 @@ export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): Correla
     automation: isAutomationPrincipal(ctx.config, principal),
     ...(buildUuid ? { buildUuid } : {}),
   };
-  return claim(ref, pkg.buildProject, { assets: asset ? assetsJson([asset]) : null, via: 'PublishPackageVersion', publisher });
+  return claim(ctx, ref, pkg.buildProject, { assets: asset ? assetsJson([asset]) : null, via: 'PublishPackageVersion', publisher });
 }

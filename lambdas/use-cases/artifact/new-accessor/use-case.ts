@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type FirstSeenFacts, type Observation, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
+import { membershipOf, type Membership } from '../../organization-membership.js';
 import { callTarget } from '../codeartifact.js';
 
 const ACCOUNT_PREFIX = 'account:';
@@ -62,7 +63,33 @@ function knownOnDomain(sighting: Sighting, newEarlierInEvent: readonly Sighting[
   return !newEarlierInEvent.some((earlier) => earlier.scope === domainScope && earlier.value === sighting.value);
 }
 
-function describe({ sighting, scopeWatchedSince, knownValues, newEarlierInEvent }: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Observation {
+/**
+ * Another account, in an organisation deployment: one of ours (medium: a sibling account's pipeline)
+ * or outside the organisation (critical: a stranger reached the pipeline's packages). When neither
+ * configuration nor ListAccounts can tell, or outside an organisation: high, as before.
+ */
+function crossAccountVerdict(membership: Membership, account: string): { severity: Severity; title: string; whose: string; evidence: Record<string, unknown> } {
+  switch (membership.status) {
+    case 'member':
+      return {
+        severity: 'medium',
+        title: 'Another account of the organisation accessed the artifact repository for the first time',
+        whose: membership.name ? `${membership.name} (${account}) of the organisation` : `${account} of the organisation`,
+        evidence: { organizationMember: true, membershipSource: membership.source, ...(membership.name ? { accountName: membership.name } : {}) },
+      };
+    case 'outside':
+      return {
+        severity: 'critical',
+        title: 'An account outside the organisation accessed the artifact repository',
+        whose: `${account} outside the organisation`,
+        evidence: { organizationMember: false, membershipSource: membership.source },
+      };
+    case 'unknown':
+      return { severity: 'high', title: 'Another account accessed the artifact repository for the first time', whose: account, evidence: { organizationMember: 'unknown', membershipReason: membership.reason } };
+  }
+}
+
+async function describe({ sighting, scopeWatchedSince, knownValues, newEarlierInEvent }: FirstSeenFacts, event: PipelineEvent, ctx: UseCaseContext): Promise<Observation> {
   const options = optionsOf(optionsSchema, ctx);
   const target = callTarget(event);
   const owner = target.domainOwner ?? '';
@@ -75,6 +102,8 @@ function describe({ sighting, scopeWatchedSince, knownValues, newEarlierInEvent 
   const where = sighting.resource ?? sighting.scope;
   const knownColleague = !crossAccount && knownOnDomain(sighting, newEarlierInEvent, domainScope);
   const incidentKey = `${owner}/${target.domain ?? ''}|${event.principal?.key ?? account}|${event.time.slice(0, 10)}`;
+  // Only an organisation deployment can tell its own accounts from strangers; single-account keeps the old finding.
+  const verdict = crossAccount && ctx.config.organization ? crossAccountVerdict(await membershipOf(ctx.config, ctx.lookups, account), account) : undefined;
   const evidence = {
     scope: sighting.scope,
     newValue: sighting.value,
@@ -89,6 +118,7 @@ function describe({ sighting, scopeWatchedSince, knownValues, newEarlierInEvent 
     package: target.package,
     knownValues,
     watchedSince: scopeWatchedSince,
+    ...verdict?.evidence,
   };
   if (knownColleague) {
     const severity: Severity = options.knownPrincipalNewRepository === 'medium' ? 'medium' : 'low';
@@ -104,14 +134,15 @@ function describe({ sighting, scopeWatchedSince, knownValues, newEarlierInEvent 
       evidence,
     };
   }
+  const whose = verdict?.whose ?? account;
   const summary = newAccount
-    ? `account ${account} accessed ${where} for the first time (${action} by ${who}; the domain belongs to ${owner})`
-    : `${who} accessed ${where} for the first time (${action}${crossAccount ? `, from account ${account}; the domain belongs to ${owner}` : ''}; ${knownValues} known accessors, watched since ${scopeWatchedSince.slice(0, 10)})`;
+    ? `account ${whose} accessed ${where} for the first time (${action} by ${who}; the domain belongs to ${owner})`
+    : `${who} accessed ${where} for the first time (${action}${crossAccount ? `, from account ${whose}; the domain belongs to ${owner}` : ''}; ${knownValues} known accessors, watched since ${scopeWatchedSince.slice(0, 10)})`;
   return {
     resource: where,
     // Another account reaching into the pipeline's packages is worse than a new colleague.
-    severity: crossAccount ? 'high' : 'medium',
-    title: crossAccount ? 'Another account accessed the artifact repository for the first time' : 'New principal accessed the artifact repository',
+    severity: verdict?.severity ?? (crossAccount ? 'high' : 'medium'),
+    title: verdict?.title ?? (crossAccount ? 'Another account accessed the artifact repository for the first time' : 'New principal accessed the artifact repository'),
     summary,
     incidentKey,
     evidence,

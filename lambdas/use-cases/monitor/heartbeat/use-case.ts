@@ -5,10 +5,13 @@
  * dead-letter queue. Through its rule it also reports Buildwatch's own CloudWatch alarms entering
  * ALARM (Lambda errors and throttles, SNS delivery failures, backlog), and routes the heartbeat's
  * CloudTrail probe (a TagQueue call) to the detector, which records it like any CloudTrail event, so a
- * quiet account still shows a live trail.
+ * quiet account still shows a live trail. In an organisation it routes each member stack's scheduled
+ * heartbeat too: any event from a member account and region is its sign of life, and the heartbeat
+ * reports each member account × region that falls silent.
  */
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { MEMBER_HEARTBEAT_RULE_SUFFIX } from '../constants.js';
 import { heartbeatOptionsSchema } from '../health.js';
 import { accountsAgree, parseArn } from '../own-resources.js';
 
@@ -49,7 +52,7 @@ export default defineUseCase({
     title: 'Monitor gone blind: no events, no canary, dead letters or failing parts',
     stage: 'monitor',
     description:
-      "A scheduled heartbeat (every 15 minutes) alerts when no CloudTrail event has been processed for options.maxSilenceMinutes (default 120; the heartbeat tags a queue every run so CloudTrail always has something to relay), when no hourly canary has come through the whole path for options.canaryMaxAgeMinutes (default 150), and when the dead-letter queue holds options.deadLetterThreshold messages (default 1); these alerts are written to the findings table and published straight to the alerts topic, so they do not depend on the path they report on. Buildwatch's own CloudWatch alarms entering ALARM (function errors, SNS delivery failures: high; throttles, backlog: medium) are reported too.",
+      "A scheduled heartbeat (every 15 minutes) alerts when no CloudTrail event has been processed for options.maxSilenceMinutes (default 120; the heartbeat tags a queue every run so CloudTrail always has something to relay), when no hourly canary has come through the whole path for options.canaryMaxAgeMinutes (default 150), when the dead-letter queue holds options.deadLetterThreshold messages (default 1), and in an organisation deployment when a member account and region (each configured member account in each member region, and every account once heard from) sends nothing, not even its scheduled heartbeat, for options.maxSilenceMinutes; these alerts are written to the findings table and published straight to the alerts topic, so they do not depend on the path they report on. Buildwatch's own CloudWatch alarms entering ALARM (function errors, SNS delivery failures: high; throttles, backlog: medium) are reported too.",
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,
@@ -67,6 +70,8 @@ export default defineUseCase({
     $or: [
       { source: ['aws.cloudwatch'], 'detail-type': [ALARM_DETAIL_TYPE], detail: { state: { value: ['ALARM'] } } },
       { 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventSource: ['sqs.amazonaws.com'], eventName: ['TagQueue'] } },
+      // Organisation deployments: a member stack's heartbeat (its scheduled rule's event).
+      { source: ['aws.events'], 'detail-type': ['Scheduled Event'], resources: [{ suffix: MEMBER_HEARTBEAT_RULE_SUFFIX }] },
     ],
   },
   logic: { kind: 'match', evaluate: observe },
