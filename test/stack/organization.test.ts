@@ -307,6 +307,27 @@ describe('the member StackSet', () => {
   });
 });
 
+describe('members listed by account only (no organisational units)', () => {
+  it('makes no StackSet, and the central bus drops (matches no detection rule) events of accounts the configuration does not name', () => {
+    const raw = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { organization: { members: Record<string, unknown> } };
+    const config = parseConfig({ ...raw, organization: { ...raw.organization, members: { ...raw.organization.members, organizationalUnits: [] } } });
+    const app = new App({ context });
+    const stacks = addBuildwatchStacks(app, { config, useCases: registry, stackName: 'Buildwatch', entries });
+    expect(stacks.stackSet).toBeUndefined();
+    expect(stacks.member).toBeDefined();
+    const central = Template.fromStack(stacks.central).toJSON() as Json;
+    const [busId] = resourcesOf(central, 'AWS::Events::EventBus')[0]!;
+    const named = ['111122223333', '222233334444', '444455556666'];
+    const onBus = rulesOn(central, busId);
+    const detection = onBus.filter(([, r]) => (r.Properties.Targets ?? []).some((t: { Arn: unknown }) => JSON.stringify(t.Arn).includes('Detect')) && r.Properties.Name !== 'buildwatch-member-heartbeat');
+    expect(detection.length).toBeGreaterThan(10);
+    for (const [, rule] of detection) expect(rule.Properties.EventPattern.account, rule.Properties.Name).toEqual(named);
+    const pushed = { source: 'aws.codecommit', 'detail-type': 'AWS API Call via CloudTrail', account: '555566667777', detail: { eventSource: 'codecommit.amazonaws.com', eventName: 'GitPush' } };
+    expect(detection.some(([, r]) => matchesPattern(r.Properties.EventPattern as EventPattern, pushed))).toBe(false);
+    expect(detection.some(([, r]) => matchesPattern(r.Properties.EventPattern as EventPattern, { ...pushed, account: '111122223333' }))).toBe(true);
+  });
+});
+
 describe('the single-account path', () => {
   it('is one stack, with neither central bus nor named detect role, when the configuration has no organization', () => {
     const app = new App({ context });
