@@ -146,13 +146,17 @@ export class BuildwatchMemberStack extends Stack {
     const role = this.lookupRole.node.defaultChild as IConstruct;
     const shown = nagArnParts(this);
     const r = memberLookupResources(config, { partition: shown.partition, region: '*', account: shown.account });
-    const anyRegion = 'The role is global and serves look-ups in every watched region of this account, hence region "*"; read-only.';
+    const anyRegion = 'region "*": the role is global and serves the look-ups of every watched region of this account';
+    const reasons: Array<[readonly string[], string]> = [
+      [r.projects, `codebuild:BatchGetProjects only, on the configured projects (all of them where a pipeline lists none); ${anyRegion}.`],
+      [r.fleets, `codebuild:BatchGetFleets only: fleets are named by the projects the events describe; ${anyRegion}.`],
+      [r.repositories, `ecr:DescribeImages only: build images are named by the events; ${anyRegion}.`],
+      [r.packages, `CodeArtifact asset and origin look-ups on the configured packages only; ${anyRegion}.`],
+      [r.objects, "s3:GetObject only: SBOM keys hold per-build placeholders unknown at deploy time, under the configured template's fixed prefix."],
+    ];
     ack(role, 'AwsSolutions-IAM5[Resource::*]', "cloudtrail:DescribeTrails only (read-only): it has no resource-level permissions; monitor.trail-archive-tamper learns the trails' buckets from it.");
-    for (const arn of [...r.projects, ...r.packages, ...r.fleets, ...r.repositories].filter((a) => a.includes('*'))) {
-      ack(role, `AwsSolutions-IAM5[Resource::${arn}]`, `${arn.endsWith('/*') ? 'Build images and fleets are named by events (or no project is configured, so every project is watched); ' : ''}${anyRegion}`);
-    }
-    for (const arn of r.objects.filter((a) => a.includes('*'))) {
-      ack(role, `AwsSolutions-IAM5[Resource::${arn}]`, "SBOM object keys hold per-build placeholders unknown at deploy time; s3:GetObject only, under the configured template's fixed prefix.");
+    for (const [arns, reason] of reasons) {
+      for (const arn of arns.filter((a) => a.includes('*'))) ack(role, `AwsSolutions-IAM5[Resource::${arn}]`, reason);
     }
   }
 }
