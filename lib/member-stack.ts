@@ -11,7 +11,7 @@
  * already watches the default bus (no forwarding); the named (global) look-up role is created by the
  * stack of one region per account.
  */
-import { Aws, CfnCondition, CfnOutput, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnCondition, CfnOutput, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
@@ -22,7 +22,7 @@ import { ALL_MANAGEMENT_EVENTS_STATE, enabledUseCases, ruleSlug, toCdkEventPatte
 import { HEARTBEAT_INTERVAL } from './constructs/heartbeat.js';
 import { nagArnParts } from './constructs/detector.js';
 import { memberLookupResources, memberLookupStatements } from './organization/lookup-access.js';
-import { CENTRAL_ONLY_USE_CASES, MEMBER_HEARTBEAT_SLUG, centralBusArn, memberTamperRules, roleRegion } from './organization/shared.js';
+import { CENTRAL_ONLY_USE_CASES, IAM_EVENTS_REGION, MEMBER_HEARTBEAT_SLUG, centralBusArn, memberTamperRules, roleRegion } from './organization/shared.js';
 
 export interface BuildwatchMemberStackProps extends StackProps {
   readonly config: BuildwatchConfig;
@@ -107,6 +107,13 @@ export class BuildwatchMemberStack extends Stack {
             targets: [toCentralBus],
           }),
         ),
+      );
+    }
+
+    if (!org.members.regions.includes(IAM_EVENTS_REGION)) {
+      Annotations.of(this).addWarningV2(
+        'buildwatch:member-iam-events-region',
+        `IAM reports role changes to EventBridge in ${IAM_EVENTS_REGION} only, which is not among organization.members.regions: tampering with the member roles is not forwarded (add ${IAM_EVENTS_REGION} to watch it).`,
       );
     }
 

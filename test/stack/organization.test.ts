@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
@@ -19,7 +20,8 @@ import { CANARY_USE_CASE, HEARTBEAT_USE_CASE } from '../../lambdas/use-cases/mon
 import { addBuildwatchStacks, type BuildwatchStacks } from '../../lib/app-stacks.js';
 import { enabledUseCases, ruleSlug } from '../../lib/constructs/detection-rules.js';
 import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
-import { forwardRoleName } from '../../lib/member-stack.js';
+import { BuildwatchMemberStack, forwardRoleName } from '../../lib/member-stack.js';
+import { BuildwatchMemberStackSet } from '../../lib/organization/member-stack-set.js';
 import { memberHeartbeatPattern, memberTamperRules } from '../../lib/organization/shared.js';
 import { DeployQuotaChecks } from '../../lib/quotas/deploy-quota-checks.js';
 
@@ -325,6 +327,38 @@ describe('members listed by account only (no organisational units)', () => {
     const pushed = { source: 'aws.codecommit', 'detail-type': 'AWS API Call via CloudTrail', account: '555566667777', detail: { eventSource: 'codecommit.amazonaws.com', eventName: 'GitPush' } };
     expect(detection.some(([, r]) => matchesPattern(r.Properties.EventPattern as EventPattern, pushed))).toBe(false);
     expect(detection.some(([, r]) => matchesPattern(r.Properties.EventPattern as EventPattern, { ...pushed, account: '111122223333' }))).toBe(true);
+  });
+});
+
+describe('guards', () => {
+  const fixture = () => loadConfig(FIXTURE);
+
+  it('fails the synthesis on an unacknowledged cdk-nag finding in the member stack', () => {
+    const app = new App({ context });
+    const member = new BuildwatchMemberStack(app, 'BuildwatchMember', { config: fixture(), useCases: registry });
+    member.forwardRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: ['*'] }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5/);
+  });
+
+  it('warns when us-east-1 (where IAM events arrive) is not a member region', () => {
+    const config = fixture();
+    const app = new App({ context });
+    const member = new BuildwatchMemberStack(app, 'BuildwatchMember', {
+      config: { ...config, organization: { ...config.organization!, members: { ...config.organization!.members, regions: ['eu-west-1', 'eu-central-1'] } } },
+      useCases: registry,
+    });
+    const warnings = Annotations.fromStack(member).findWarning('*', Match.stringLikeRegexp('us-east-1'));
+    expect(warnings).toHaveLength(1);
+    expect(Annotations.fromStack(org().stacks.member!).findWarning('*', Match.stringLikeRegexp('us-east-1'))).toEqual([]);
+  });
+
+  it('refuses a member stack or a StackSet without what they need', () => {
+    const app = new App({ context });
+    expect(() => new BuildwatchMemberStack(app, 'NoOrg', { config: parseConfig({}), useCases: registry })).toThrow(/organization section/);
+    const config = fixture();
+    const noOus = { ...config, organization: { ...config.organization!, members: { ...config.organization!.members, organizationalUnits: [] } } };
+    expect(() => new BuildwatchMemberStackSet(app, 'NoOus', { config: noOus, templateBody: '{}' })).toThrow(/organizationalUnits is empty/);
   });
 });
 
