@@ -353,6 +353,16 @@ describe('guards', () => {
     expect(Annotations.fromStack(org().stacks.member!).findWarning('*', Match.stringLikeRegexp('us-east-1'))).toEqual([]);
   });
 
+  it('sends a member template too large for a StackSet body as a file asset (TemplateURL)', () => {
+    const app = new App({ context });
+    const body = org().stackSet.Resources[resourcesOf(org().stackSet, 'AWS::CloudFormation::StackSet')[0]![0]]!.Properties.TemplateBody as string;
+    const large = new BuildwatchMemberStackSet(app, 'Large', { config: fixture(), templateBody: body, inlineTemplateLimit: 1_000, env: { account: '444455556666', region: 'eu-west-1' } });
+    const [, set] = resourcesOf(Template.fromStack(large).toJSON() as Json, 'AWS::CloudFormation::StackSet')[0]!;
+    expect(set.Properties.TemplateBody).toBeUndefined();
+    expect(JSON.stringify(set.Properties.TemplateURL)).toContain(`${large.templateAsset!.assetHash}.json`);
+    expect(readFileSync(resolve(app.outdir, large.templateAsset!.assetPath), 'utf8')).toBe(body);
+  });
+
   it('refuses a member stack or a StackSet without what they need', () => {
     const app = new App({ context });
     expect(() => new BuildwatchMemberStack(app, 'NoOrg', { config: parseConfig({}), useCases: registry })).toThrow(/organization section/);
