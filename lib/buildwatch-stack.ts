@@ -2,13 +2,16 @@
  * Buildwatch in the cloud (ARCHITECTURE.md, data flow): EventBridge rules (one per enabled use case)
  * → detect queue → detect Lambda → findings table → stream → notify Lambda → alerts topic; direct
  * tamper-alert rules to the alerts topic; the hourly canary and the heartbeat; alarms on the monitor's
- * own health. Composed from a validated configuration and the use-case list.
+ * own health. Composed from a validated configuration and the use-case list. With an `organization`
+ * section it is the central stack: the same, plus the central event bus member accounts forward to
+ * (lib/organization/central-bus.ts) and a named detect role that may assume their look-up roles.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct, IConstruct } from 'constructs';
 import type { BuildwatchConfig } from '../lambdas/config/config.js';
+import { centralDetectRoleName } from '../lambdas/config/organization.js';
 import type { UseCase } from '../lambdas/engine/use-case.js';
 import { CANARY_USE_CASE, HEARTBEAT_USE_CASE } from '../lambdas/use-cases/monitor/constants.js';
 import { directAlertRules } from '../lambdas/use-cases/monitor/direct-alerts.js';
@@ -28,7 +31,6 @@ import { Notifier } from './constructs/notifier.js';
 import { Queues } from './constructs/queues.js';
 import { Tables } from './constructs/tables.js';
 import { TamperAlerts } from './constructs/tamper-alerts.js';
-import { centralDetectRoleName } from '../lambdas/config/organization.js';
 import { CentralBus } from './organization/central-bus.js';
 import { assumeLookupRoleStatements, memberLookupRoleArn } from './organization/lookup-access.js';
 
@@ -101,7 +103,7 @@ export class BuildwatchStack extends Stack {
       detectQueue: this.queues.detect,
       deadLetterQueue: this.queues.deadLetter,
       environment: { [MONITOR_RESOURCES_ENV]: monitorResources },
-      // Member look-up roles trust this role by name (they may be deployed before it is replaced).
+      // Member look-up roles name this role in their trust (aws:PrincipalArn): it cannot have a generated name.
       ...(config.organization ? { roleName: centralDetectRoleName(prefix) } : {}),
     });
     if (config.organization) {

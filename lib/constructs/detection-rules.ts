@@ -1,5 +1,6 @@
 /**
- * One EventBridge rule per enabled use case, on the default bus, delivering
+ * One EventBridge rule per enabled use case, on the default bus (or, in an organisation's central
+ * stack, a second set on the central bus), delivering
  * `{"useCase": "<id>", "event": <the whole event>}` to the detect queue. The rule's pattern is the use
  * case's own pattern object (the same data the local router matches with), passed through unchanged.
  */
