@@ -38,7 +38,7 @@ export class BuildwatchMemberStack extends Stack {
   readonly organization: OrganizationConfig;
   readonly forwardRole: iam.Role;
   readonly lookupRole: iam.Role;
-  /** Forwarding rules by use-case id. */
+  /** Forwarding rules by use-case id (use cases with the same pattern share one). */
   readonly forwarders = new Map<string, events.Rule>();
   readonly tamperForwarders: events.Rule[] = [];
   readonly heartbeat: events.Rule;
@@ -81,18 +81,26 @@ export class BuildwatchMemberStack extends Stack {
     };
 
     const enabled = enabledUseCases(props.useCases, config);
+    // One forwarder per distinct pattern: use cases sharing a pattern would otherwise each forward the
+    // same event, and every copy reaches every one of their rules on the central bus.
+    const byPattern = new Map<string, UseCase[]>();
     for (const useCase of enabled.filter((candidate) => !CENTRAL_ONLY_USE_CASES.has(candidate.metadata.id))) {
-      const slug = ruleSlug(useCase.metadata.id);
+      const key = JSON.stringify(useCase.pattern);
+      byPattern.set(key, [...(byPattern.get(key) ?? []), useCase]);
+    }
+    for (const group of byPattern.values()) {
+      const first = group[0] as UseCase;
+      const slug = ruleSlug(first.metadata.id);
       const rule = forwarded(
         new events.Rule(this, slug, {
           ruleName: `${prefix}${slug}`,
-          description: `Buildwatch ${useCase.metadata.id} (to the central bus): ${useCase.metadata.title}`.slice(0, 512),
-          eventPattern: toCdkEventPattern(useCase.pattern),
+          description: `Buildwatch ${group.map((useCase) => useCase.metadata.id).join(', ')} (to the central bus): ${first.metadata.title}`.slice(0, 512),
+          eventPattern: toCdkEventPattern(first.pattern),
           targets: [toCentralBus],
         }),
       );
-      if (useCase.metadata.readOnlyEvents) (rule.node.defaultChild as events.CfnRule).state = ALL_MANAGEMENT_EVENTS_STATE;
-      this.forwarders.set(useCase.metadata.id, rule);
+      if (group.some((useCase) => useCase.metadata.readOnlyEvents)) (rule.node.defaultChild as events.CfnRule).state = ALL_MANAGEMENT_EVENTS_STATE;
+      for (const useCase of group) this.forwarders.set(useCase.metadata.id, rule);
     }
 
     // Tampering with this stack, forwarded by rules of their own: a disabled forwarder is seen by these.

@@ -207,17 +207,25 @@ describe('the member stack', () => {
 
     const rules = new Map(resourcesOf(s.member, 'AWS::Events::Rule').map(([, r]) => [r.Properties.Name as string, r]));
     const forwarded = enabledUseCases(registry, s.config).filter((u) => u.metadata.id !== CANARY_USE_CASE && u.metadata.id !== HEARTBEAT_USE_CASE);
+    const patternRules = [...rules.values()].filter((r) => r.Properties.EventPattern !== undefined);
     for (const useCase of forwarded) {
-      const rule = rules.get(`buildwatch-${ruleSlug(useCase.metadata.id)}`)!;
-      expect(rule, useCase.metadata.id).toBeDefined();
+      // Every enabled use case's pattern is forwarded by exactly one rule (use cases sharing a pattern share it).
+      const matching = patternRules.filter((r) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(JSON.parse(JSON.stringify(useCase.pattern))));
+      expect(matching, useCase.metadata.id).toHaveLength(1);
+      const rule = matching[0]!;
       expect(rule.Properties.EventBusName).toBeUndefined(); // the member's default bus
-      expect(rule.Properties.EventPattern).toEqual(JSON.parse(JSON.stringify(useCase.pattern)));
       expect(rule.Properties.Targets).toHaveLength(1);
       expect(text(rule.Properties.Targets[0].Arn)).toBe(busArn);
       expect(rule.Properties.Targets[0].RoleArn).toEqual({ 'Fn::GetAtt': [forwardRoleId, 'Arn'] });
+      if (useCase.metadata.readOnlyEvents) expect(rule.Properties.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
       // The central account's central region is watched by the central stack itself.
       expect(rule.Condition).toBe('ForwardsToCentralBus');
     }
+    // The dependency use cases share one pattern, hence one forwarder.
+    const sbom = s.stacks.member!.forwarders.get('dependencies.sbom');
+    expect(sbom).toBeDefined();
+    expect(s.stacks.member!.forwarders.get('dependencies.library-change')).toBe(sbom);
+    expect(new Set(s.stacks.member!.forwarders.values()).size).toBe(new Set(forwarded.map((u) => JSON.stringify(u.pattern))).size);
     expect(rules.has(`buildwatch-${ruleSlug(CANARY_USE_CASE)}`)).toBe(false);
     expect(s.member.Conditions!.IsCentralAccountAndRegion).toEqual({
       'Fn::And': [{ 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, '444455556666'] }, { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] }],
