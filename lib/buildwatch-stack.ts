@@ -2,13 +2,16 @@
  * Buildwatch in the cloud (ARCHITECTURE.md, data flow): EventBridge rules (one per enabled use case)
  * → detect queue → detect Lambda → findings table → stream → notify Lambda → alerts topic; direct
  * tamper-alert rules to the alerts topic; the hourly canary and the heartbeat; alarms on the monitor's
- * own health. Composed from a validated configuration and the use-case list.
+ * own health. Composed from a validated configuration and the use-case list. With an `organization`
+ * section it is the central stack: the same, plus the central event bus member accounts forward to
+ * (lib/organization/central-bus.ts) and a named detect role that may assume their look-up roles.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct, IConstruct } from 'constructs';
 import type { BuildwatchConfig } from '../lambdas/config/config.js';
+import { centralDetectRoleName } from '../lambdas/config/organization.js';
 import type { UseCase } from '../lambdas/engine/use-case.js';
 import { CANARY_USE_CASE, HEARTBEAT_USE_CASE } from '../lambdas/use-cases/monitor/constants.js';
 import { directAlertRules } from '../lambdas/use-cases/monitor/direct-alerts.js';
@@ -28,6 +31,8 @@ import { Notifier } from './constructs/notifier.js';
 import { Queues } from './constructs/queues.js';
 import { Tables } from './constructs/tables.js';
 import { TamperAlerts } from './constructs/tamper-alerts.js';
+import { CentralBus } from './organization/central-bus.js';
+import { assumeLookupRoleStatements, memberLookupRoleArn } from './organization/lookup-access.js';
 
 export interface BuildwatchStackProps extends StackProps {
   readonly config: BuildwatchConfig;
@@ -55,6 +60,8 @@ export class BuildwatchStack extends Stack {
   readonly auditor: AuditorAccess;
   readonly correlationSweep: CorrelationSweep;
   readonly dashboard: Dashboard;
+  /** Organisation deployments only: the bus member accounts forward to, and its rules. */
+  readonly centralBus?: CentralBus;
 
   constructor(scope: Construct, id: string, props: BuildwatchStackProps) {
     super(scope, id, {
@@ -96,7 +103,12 @@ export class BuildwatchStack extends Stack {
       detectQueue: this.queues.detect,
       deadLetterQueue: this.queues.deadLetter,
       environment: { [MONITOR_RESOURCES_ENV]: monitorResources },
+      // Member look-up roles name this role in their trust (aws:PrincipalArn): it cannot have a generated name.
+      ...(config.organization ? { roleName: centralDetectRoleName(prefix) } : {}),
     });
+    if (config.organization) {
+      for (const statement of assumeLookupRoleStatements(config.organization, prefix, this.partition)) this.detector.handler.role.addToPrincipalPolicy(statement);
+    }
 
     this.notifier = new Notifier(this, 'Notify', {
       config,
@@ -149,6 +161,17 @@ export class BuildwatchStack extends Stack {
       ...(this.heartbeat ? { heartbeatFunction: this.heartbeat.function } : {}),
     });
     this.ledger.addErrorsAlarm(this.alarms.opsTopic);
+    if (config.organization) {
+      this.centralBus = new CentralBus(this, 'CentralBus', {
+        config,
+        organization: config.organization,
+        useCases: props.useCases,
+        detectQueue: this.queues.detect,
+        deadLetterQueue: this.queues.deadLetter,
+        alertsTopic: this.notifier.alertsTopic,
+        opsTopic: this.alarms.opsTopic,
+      });
+    }
     this.auditor = new AuditorAccess(this, 'Auditor', {
       resourcePrefix: prefix,
       findingsTable: this.tables.findings,
@@ -175,7 +198,7 @@ export class BuildwatchStack extends Stack {
       },
       detectQueue: this.queues.detect,
       deadLetterQueue: this.queues.deadLetter,
-      alarms: [...this.alarms.alarms, ...[this.ledger.errorsAlarm, this.correlationSweep.errorsAlarm].filter((alarm) => alarm !== undefined)],
+      alarms: [...this.alarms.alarms, ...(this.centralBus?.alarms ?? []), ...[this.ledger.errorsAlarm, this.correlationSweep.errorsAlarm].filter((alarm) => alarm !== undefined)],
     });
 
     new CfnOutput(this, 'StateTableName', { value: this.tables.state.tableName, description: 'state table (baselines, snapshots)' });
@@ -188,6 +211,7 @@ export class BuildwatchStack extends Stack {
     new CfnOutput(this, 'SealsTableName', { value: this.ledger.sealsTable.tableName, description: 'daily seals of the findings ledger' });
     new CfnOutput(this, 'SealKeyArn', { value: this.ledger.sealKey.keyArn, description: 'buildwatch verify --key-id <this>' });
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditor.role.roleArn, description: 'read-only auditor role' });
+    if (this.centralBus) new CfnOutput(this, 'CentralBusArn', { value: this.centralBus.bus.eventBusArn, description: 'member accounts forward their pipeline events here' });
     if (this.heartbeat) new CfnOutput(this, 'HeartbeatFunctionName', { value: this.heartbeat.function.functionName, description: 'runs every 15 minutes; its alerts answer monitor.health' });
 
     this.acknowledgeNagFindings(config);
@@ -247,6 +271,9 @@ export class BuildwatchStack extends Stack {
     const rendered = nagArnParts(this);
     for (const arn of buildProjectArns(config, rendered).filter((a) => a.endsWith('/*'))) {
       ack(detectPolicy, `AwsSolutions-IAM5[Resource::${arn}]`, 'No build project is configured, so every CodeBuild project of this account and region is watched; codebuild:BatchGetProjects only (read-only).');
+    }
+    if (config.organization) {
+      ack(detectPolicy, `AwsSolutions-IAM5[Resource::${memberLookupRoleArn(rendered.partition, config.monitor.resourcePrefix)}]`, "sts:AssumeRole on the members' read-only look-up role only (one name), in accounts of the organisation only (aws:ResourceOrgID condition).");
     }
     for (const arn of sbomObjectArns(config, rendered.partition).filter((a) => a.includes('*'))) {
       ack(detectPolicy, `AwsSolutions-IAM5[Resource::${arn}]`, 'SBOM object keys hold per-build placeholders ({project}, {buildUuid}, …) unknown at deploy time; s3:GetObject only, under the configured template\'s fixed prefix.');

@@ -128,15 +128,18 @@ const pipelineSchema = z.strictObject({
 });
 
 export const ACCOUNT_ID = /^\d{12}$/;
+/** A required field's message when it is absent: what is missing, in words, rather than a type error. */
+const missing = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? `missing: ${what}` : undefined) });
 const accountIdSchema = z.string().regex(ACCOUNT_ID, 'a 12-digit AWS account id');
+const requiredAccountId = (what: string) => z.string(missing(what)).regex(ACCOUNT_ID, 'a 12-digit AWS account id');
 export const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const regionSchema = z.string().regex(REGION, 'an AWS region, e.g. eu-west-1');
 
 /** An account of the organisation: its name for findings, and the pipeline parts that live in it. */
 const organizationAccountSchema = z.strictObject({
-  id: accountIdSchema,
+  id: requiredAccountId('the account id'),
   /** Shown in findings and alerts next to the id ("tooling (111122223333)"). */
-  name: nonEmpty,
+  name: z.string(missing('the account\'s name, shown in findings (e.g. "tooling")')).min(1),
   /** This account's pipeline: replaces the top-level `pipeline` for events of this account. */
   pipeline: pipelineSchema.optional(),
 });
@@ -149,18 +152,27 @@ const organizationAccountSchema = z.strictObject({
 const organizationSchema = z
   .strictObject({
     /** The organisation id: the central bus accepts events only from its accounts (aws:PrincipalOrgID). */
-    id: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an organisation id, e.g. o-a1b2c3d4e5'),
-    managementAccount: accountIdSchema,
+    id: z.string(missing('the organisation id (o-…), from `aws organizations describe-organization`')).regex(/^o-[a-z0-9]{10,32}$/, 'an organisation id, e.g. o-a1b2c3d4e5'),
+    managementAccount: requiredAccountId("the organisation's management account id"),
     /** The delegated administrator of CloudFormation StackSets (service-managed), if not the management account. */
     delegatedAdminAccount: accountIdSchema.optional(),
     /** Where the central stack runs: the security-tooling account and its region. */
-    central: z.strictObject({ account: accountIdSchema, region: regionSchema }),
+    central: z.strictObject(
+      {
+        account: requiredAccountId('the account of the central stack (the security-tooling account)'),
+        region: z.string(missing('the region of the central stack and its event bus')).regex(REGION, 'an AWS region, e.g. eu-west-1'),
+      },
+      missing('the central account and region: {"account": "<12 digits>", "region": "<region>"}'),
+    ),
     /** Where member stacks go: organisational units (StackSet auto-deployment) and/or listed accounts, in these regions. */
-    members: z.strictObject({
-      organizationalUnits: z.array(z.string().regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/, 'an OU id (ou-…) or root id (r-…)')).default([]),
-      accounts: z.array(accountIdSchema).default([]),
-      regions: z.array(regionSchema).min(1, 'at least one region to watch'),
-    }),
+    members: z.strictObject(
+      {
+        organizationalUnits: z.array(z.string().regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/, 'an OU id (ou-…) or root id (r-…)')).default([]),
+        accounts: z.array(accountIdSchema).default([]),
+        regions: z.array(regionSchema, missing('the regions to watch in every member account')).min(1, 'at least one region to watch'),
+      },
+      missing('the member targets: {"organizationalUnits": […], "accounts": […], "regions": […]}'),
+    ),
     /** The organisation's accounts Buildwatch knows (names, per-account pipelines); "ours" for artifact.new-accessor. */
     accounts: z.array(organizationAccountSchema).default([]),
   })
@@ -169,6 +181,11 @@ const organizationSchema = z
     org.accounts.forEach((account, index) => {
       if (seen.has(account.id)) ctx.addIssue({ code: 'custom', path: ['accounts', index, 'id'], message: `account ${account.id} is listed twice` });
       seen.add(account.id);
+    });
+    const regions = new Set<string>();
+    org.members.regions.forEach((region, index) => {
+      if (regions.has(region)) ctx.addIssue({ code: 'custom', path: ['members', 'regions', index], message: `region ${region} is listed twice` });
+      regions.add(region);
     });
     if (org.members.organizationalUnits.length === 0 && org.members.accounts.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['members'], message: 'name the member targets: organizationalUnits (StackSet) or accounts (or both)' });

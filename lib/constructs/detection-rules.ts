@@ -1,5 +1,6 @@
 /**
- * One EventBridge rule per enabled use case, on the default bus, delivering
+ * One EventBridge rule per enabled use case, on the default bus (or, in an organisation's central
+ * stack, a second set on the central bus), delivering
  * `{"useCase": "<id>", "event": <the whole event>}` to the detect queue. The rule's pattern is the use
  * case's own pattern object (the same data the local router matches with), passed through unchanged.
  */
@@ -47,6 +48,16 @@ export function toCdkEventPattern(raw: RawEventPattern): events.EventPattern {
   return mapped as events.EventPattern;
 }
 
+/**
+ * The pattern restricted to events of `accounts`. A pattern that already names accounts keeps only
+ * those also listed (EventBridge ANDs keys, so an account outside both can never match either way).
+ */
+export function onlyAccounts(raw: RawEventPattern, accounts: readonly string[]): RawEventPattern {
+  const own = (raw as Record<string, unknown>)['account'];
+  const allowed = Array.isArray(own) ? accounts.filter((account) => own.includes(account)) : [...accounts];
+  return { ...raw, account: allowed } as RawEventPattern;
+}
+
 /** The target input: exactly `{"useCase": "<id>", "event": <aws.events.event>}`. */
 export function detectInput(useCaseId: string): events.RuleTargetInput {
   return events.RuleTargetInput.fromObject({ useCase: useCaseId, event: events.EventField.fromPath('$') });
@@ -58,6 +69,15 @@ export interface DetectionRulesProps {
   readonly detectQueue: sqs.IQueue;
   /** Receives events EventBridge could not deliver to the detect queue after its retries. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** The bus the rules watch (default: the account's default bus). */
+  readonly eventBus?: events.IEventBus;
+  /** Only events of these accounts (default: any account the bus accepts events from). */
+  readonly accounts?: readonly string[];
+  /**
+   * Add the detect queue's "only Buildwatch rules may send" statement (default true). A second set of
+   * rules (another bus) leaves it to the first: its pattern already covers every `<prefix>…` rule.
+   */
+  readonly guardQueue?: boolean;
 }
 
 export class DetectionRules extends Construct {
@@ -74,7 +94,8 @@ export class DetectionRules extends Construct {
       const rule = new events.Rule(this, slug, {
         ruleName: `${prefix}${slug}`,
         description: `Buildwatch ${metadata.id}: ${metadata.title}`.slice(0, 512),
-        eventPattern: toCdkEventPattern(useCase.pattern),
+        eventPattern: toCdkEventPattern(props.accounts ? onlyAccounts(useCase.pattern, props.accounts) : useCase.pattern),
+        ...(props.eventBus ? { eventBus: props.eventBus } : {}),
         targets: [
           withDeadLetter(
             new targets.SqsQueue(props.detectQueue, { message: detectInput(metadata.id), retryAttempts: 185, maxEventAge: Duration.hours(24) }),
@@ -93,7 +114,7 @@ export class DetectionRules extends Construct {
     // Only Buildwatch's own rules may: a foreign rule with a constant input could forge pipeline events.
     // One pattern, not a list of rule ARNs: a list is one condition value per rule, and SQS allows 10
     // conditions per policy (counted strictly: every value of every key).
-    if (this.rules.size > 0) {
+    if (this.rules.size > 0 && (props.guardQueue ?? true)) {
       props.detectQueue.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'OnlyBuildwatchRulesMaySend',

@@ -47,6 +47,8 @@ export interface DetectorProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** More environment: the monitor's own resources for the tamper use cases (BUILDWATCH_MONITOR_RESOURCES). */
   readonly environment?: Record<string, string>;
+  /** A fixed execution role name (organisations: member look-up roles trust it by name). */
+  readonly roleName?: string;
 }
 
 export class Detector extends Construct {
@@ -65,6 +67,7 @@ export class Detector extends Construct {
       memorySize: 512,
       timeout: DETECT_TIMEOUT,
       key: props.key,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
         [ENV.findingsTable]: props.findingsTable.tableName,

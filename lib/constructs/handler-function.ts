@@ -61,6 +61,8 @@ export interface HandlerFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** More literals inlined at bundle time (see bundlingOptions). */
   readonly defines?: Record<string, string>;
+  /** A fixed role name, for roles other accounts must name before they exist (default: generated). */
+  readonly roleName?: string;
 }
 
 export class HandlerFunction extends Construct {
@@ -80,6 +82,7 @@ export class HandlerFunction extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.functionName}: execution role`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
     });
     // Instead of AWSLambdaBasicExecutionRole: the function writes to its own log group only.
     this.logGroup.grantWrite(this.role);

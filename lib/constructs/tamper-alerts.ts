@@ -22,6 +22,10 @@ export interface TamperAlertsProps {
   readonly useCases: readonly UseCase[];
   readonly alertsTopic: sns.ITopic;
   readonly deadLetterQueue: sqs.IQueue;
+  /** The bus the rules watch (default: the account's default bus). */
+  readonly eventBus?: events.IEventBus;
+  /** The Sid of the alerts-topic statement letting these rules publish (one per set of rules). */
+  readonly statementId?: string;
 }
 
 /**
@@ -69,6 +73,7 @@ export class TamperAlerts extends Construct {
         ruleName: `${props.resourcePrefix}${spec.slug}`,
         description: spec.description.slice(0, 512),
         eventPattern: toCdkEventPattern(spec.pattern),
+        ...(props.eventBus ? { eventBus: props.eventBus } : {}),
       });
       const message = directAlertMessage(useCase, props.resourcePrefix);
       rule.addTarget({
@@ -88,7 +93,7 @@ export class TamperAlerts extends Construct {
     if (this.rules.length > 0) {
       props.alertsTopic.addToResourcePolicy(
         new iam.PolicyStatement({
-          sid: 'AllowDirectTamperAlertRules',
+          sid: props.statementId ?? 'AllowDirectTamperAlertRules',
           principals: [new iam.ServicePrincipal('events.amazonaws.com')],
           actions: ['sns:Publish'],
           resources: [props.alertsTopic.topicArn],

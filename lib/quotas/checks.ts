@@ -288,6 +288,11 @@ export function checkTemplate(ctx: CheckContext): QuotaFinding[] {
   f.measure('templateMappings', Object.keys(t.Mappings ?? {}).length, { location: 'Mappings', subject: 'mappings in the template' });
   f.measure('templateBytes', ctx.templateBytes, { location: '', subject: 'bytes of the template file' });
   f.measure('templateDescriptionBytes', Buffer.byteLength(t.Description ?? ''), { location: 'Description', subject: 'bytes of the template description' });
+  for (const [logicalId, resource] of resourcesOf(t, 'AWS::CloudFormation::StackSet')) {
+    const body = resource.Properties?.TemplateBody;
+    if (body === undefined) continue;
+    f.measure('stackSetTemplateBodyBytes', Buffer.byteLength(ctx.render.text(body)), { logicalId, location: 'Properties/TemplateBody', subject: "bytes of the StackSet's template body" });
+  }
   return ctx.all ? f.all : f.list;
 }
 

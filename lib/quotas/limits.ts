@@ -57,6 +57,8 @@ export const QUOTAS = q({
   templateParameters: { id: 'cloudformation.parameters', title: 'parameters in a template', limit: 200, unit: 'entries', source: 'CloudFormation user guide, CloudFormation quotas' },
   templateMappings: { id: 'cloudformation.mappings', title: 'mappings in a template', limit: 200, unit: 'entries', source: 'CloudFormation user guide, CloudFormation quotas' },
   templateBytes: { id: 'cloudformation.template-bytes', title: 'template size (uploaded to S3 by cdk deploy)', limit: 1_048_576, unit: 'bytes', source: 'CloudFormation user guide, CloudFormation quotas (template body in S3: 1 MB)' },
+  // A StackSet's template travels inline in the parent template (TemplateBody), not through S3.
+  stackSetTemplateBodyBytes: { id: 'cloudformation.stackset-template-body-bytes', title: "a StackSet's TemplateBody", limit: 51_200, unit: 'bytes', source: 'CloudFormation API reference, CreateStackSet (TemplateBody: maximum length 51,200)' },
   templateDescriptionBytes: { id: 'cloudformation.description-bytes', title: 'template description', limit: 1_024, unit: 'bytes', source: 'CloudFormation user guide, template format (Description)' },
 });
 
@@ -102,6 +104,10 @@ export const NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
   'AWS::Scheduler::Schedule': [
     { property: 'Name', maxLength: 64, pattern: /^[0-9a-zA-Z-_.]+$/, source: 'EventBridge Scheduler API reference, CreateSchedule (Name)' },
     { property: 'Description', maxLength: 512, pattern: /^[\s\S]*$/, source: 'EventBridge Scheduler API reference, CreateSchedule (Description)' },
+  ],
+  'AWS::CloudFormation::StackSet': [
+    { property: 'StackSetName', maxLength: 128, pattern: /^[a-zA-Z][-a-zA-Z0-9]*$/, source: 'CloudFormation API reference, CreateStackSet (StackSetName)' },
+    { property: 'Description', maxLength: 1_024, pattern: /^[\s\S]*$/, source: 'CloudFormation API reference, CreateStackSet (Description)' },
   ],
   'AWS::Chatbot::SlackChannelConfiguration': [{ property: 'ConfigurationName', maxLength: 128, pattern: /^[A-Za-z0-9-_]+$/, source: 'AWS Chatbot API reference, CreateSlackChannelConfiguration (ConfigurationName)' }],
   'AWS::Chatbot::MicrosoftTeamsChannelConfiguration': [{ property: 'ConfigurationName', maxLength: 128, pattern: /^[A-Za-z0-9-_]+$/, source: 'AWS Chatbot API reference, CreateMicrosoftTeamsChannelConfiguration (ConfigurationName)' }],

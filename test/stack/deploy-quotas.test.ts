@@ -14,6 +14,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
 import { BuildwatchStack } from '../../lib/buildwatch-stack.js';
+import { addBuildwatchStacks } from '../../lib/app-stacks.js';
 import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { QUOTA_CHECKS, checkEventBridge, checkIam, checkLambda, checkNames, checkSnsPolicies, checkSqsPolicies, checkTemplate, conditionCount, type CheckContext } from '../../lib/quotas/checks.js';
 import { DeployQuotaChecks, RAISED_QUOTAS_CONTEXT } from '../../lib/quotas/deploy-quota-checks.js';
@@ -34,6 +35,21 @@ function synthesize(config: BuildwatchConfig): { template: CfnTemplate; bytes: n
   // Throws when the plugin reports an error (the same as `cdk synth` failing).
   const json = Template.fromStack(stack).toJSON() as CfnTemplate;
   return { template: json, bytes: Buffer.byteLength(JSON.stringify(json, undefined, 1)) };
+}
+
+/** Every stack of an organisation configuration (central, member, StackSet), each checked by the plugin. */
+function synthesizeOrganization(config: BuildwatchConfig): Map<string, { template: CfnTemplate; bytes: number }> {
+  const context = { ...cdkContext, 'aws:cdk:bundling-stacks': [] };
+  const app = new App({ context });
+  const stacks = addBuildwatchStacks(app, { config, useCases: registry, stackName: 'Buildwatch', entries, memberTemplateContext: context });
+  Validations.of(app).addPlugins(new DeployQuotaChecks());
+  const out = new Map<string, { template: CfnTemplate; bytes: number }>();
+  for (const stack of [stacks.central, stacks.member, stacks.stackSet]) {
+    if (!stack) continue;
+    const json = Template.fromStack(stack).toJSON() as CfnTemplate;
+    out.set(stack.stackName, { template: json, bytes: Buffer.byteLength(JSON.stringify(json, undefined, 1)) });
+  }
+  return out;
 }
 
 function contextOf(template: CfnTemplate, templateBytes = Buffer.byteLength(JSON.stringify(template)), raised = new Map<string, number>()): CheckContext {
@@ -72,6 +88,40 @@ describe('the synthesized stacks are inside every deploy quota', () => {
     // The dead-letter queue's policy no longer grows with the number of rules.
     const dlqPolicies = Object.values(template.Resources!).filter((r) => r.Type === 'AWS::SQS::QueuePolicy');
     for (const policy of dlqPolicies) expect((policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('the organisation deployment is inside every deploy quota', () => {
+  const fixture = () => JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'test', 'fixtures', 'organization.config.json'), 'utf8')) as Record<string, unknown>;
+
+  it('the organisation fixture: central, member and StackSet templates', () => {
+    const templates = synthesizeOrganization(loadConfig(resolve(PROJECT_ROOT, 'test', 'fixtures', 'organization.config.json')));
+    expect([...templates.keys()]).toEqual(['Buildwatch', 'BuildwatchMember', 'BuildwatchMemberStackSet']);
+    for (const [name, { template, bytes }] of templates) {
+      const ctx = contextOf(template, bytes);
+      expect(QUOTA_CHECKS.flatMap((check) => check(ctx)), name).toEqual([]);
+      expect(checkNames(ctx), name).toEqual([]);
+    }
+  });
+
+  it('every use case enabled and a 30-character prefix: the StackSet body still fits its own limit', () => {
+    const config = parseConfig({ ...(extremeConfig() as unknown as Record<string, unknown>), organization: fixture().organization } as Parameters<typeof parseConfig>[0]);
+    const templates = synthesizeOrganization(config);
+    for (const [name, { template, bytes }] of templates) expect(QUOTA_CHECKS.flatMap((check) => check(contextOf(template, bytes))), name).toEqual([]);
+    const stackSet = templates.get('BuildwatchMemberStackSet')!.template;
+    const all = checkTemplate({ ...contextOf(stackSet), all: true });
+    const body = all.find((f) => f.quota.id === 'cloudformation.stackset-template-body-bytes')!;
+    // Measured, and the member template it carries has a rule per enabled use case.
+    expect(body.measured).toBeGreaterThan(10_000);
+    expect(body.measured).toBeLessThanOrEqual(51_200);
+    const member = templates.get('BuildwatchMember')!.template;
+    const memberRules = Object.values(member.Resources!).filter((r) => r.Type === 'AWS::Events::Rule');
+    for (const rule of memberRules) expect(String(rule.Properties!.Name)).toMatch(new RegExp(`^${LONG_PREFIX}`));
+  });
+
+  it('fails the synthesis when a StackSet body is over 51,200 bytes', () => {
+    const template: CfnTemplate = { Resources: { Set: { Type: 'AWS::CloudFormation::StackSet', Properties: { StackSetName: 'buildwatch-members', TemplateBody: 'x'.repeat(51_201) } } } };
+    expect(checkTemplate(contextOf(template)).map((f) => [f.quota.id, f.measured, f.logicalId])).toEqual([['cloudformation.stackset-template-body-bytes', 51_201, 'Set']]);
   });
 });
 
