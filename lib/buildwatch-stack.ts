@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct, IConstruct } from 'constructs';
 import type { BuildwatchConfig } from '../lambdas/config/config.js';
-import { centralDetectRoleName } from '../lambdas/config/organization.js';
+import { centralDetectRoleName, centralSweepRoleName } from '../lambdas/config/organization.js';
 import type { UseCase } from '../lambdas/engine/use-case.js';
 import { CANARY_USE_CASE, HEARTBEAT_USE_CASE } from '../lambdas/use-cases/monitor/constants.js';
 import { directAlertRules } from '../lambdas/use-cases/monitor/direct-alerts.js';
@@ -108,6 +108,8 @@ export class BuildwatchStack extends Stack {
     });
     if (config.organization) {
       for (const statement of assumeLookupRoleStatements(config.organization, prefix, this.partition)) this.detector.handler.role.addToPrincipalPolicy(statement);
+      // artifact.new-accessor tells the organisation's accounts from strangers (ListAccounts has no resource-level permissions).
+      this.detector.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OrganizationAccounts', actions: ['organizations:ListAccounts'], resources: ['*'] }));
     }
 
     this.notifier = new Notifier(this, 'Notify', {
@@ -186,7 +188,12 @@ export class BuildwatchStack extends Stack {
       stateTable: this.tables.state,
       findingsTable: this.tables.findings,
       alarmTopic: this.alarms.opsTopic,
+      // Deferred judgements repeat look-ups in the account the package lives in: members trust this role too.
+      ...(config.organization ? { roleName: centralSweepRoleName(prefix) } : {}),
     });
+    if (config.organization) {
+      for (const statement of assumeLookupRoleStatements(config.organization, prefix, this.partition)) this.correlationSweep.handler.role.addToPrincipalPolicy(statement);
+    }
     this.dashboard = new Dashboard(this, 'Dashboard', {
       resourcePrefix: prefix,
       functions: {
@@ -265,7 +272,7 @@ export class BuildwatchStack extends Stack {
       'AwsSolutions-IAM5[Resource::*]',
       `cloudtrail:DescribeTrails only (read-only): it has no resource-level permissions; monitor.trail-archive-tamper learns the trails' buckets and keys from it.${
         hostLookups.length > 0 ? ` Also ${hostLookups.join(' and ')} (read-only, build.host-access ties an instance to its host group): EC2 Describe* actions cannot be scoped to resources, so they are held to the stack's region (aws:RequestedRegion).` : ''
-      }`,
+      }${config.organization ? ' Also organizations:ListAccounts (read-only, no resource-level permissions): artifact.new-accessor tells accounts of the organisation from strangers.' : ''}`,
     );
     // The look-ups' wildcards, exactly as cdk-nag renders them (the configured packages are exact ARNs: no finding).
     const rendered = nagArnParts(this);
@@ -274,6 +281,8 @@ export class BuildwatchStack extends Stack {
     }
     if (config.organization) {
       ack(detectPolicy, `AwsSolutions-IAM5[Resource::${memberLookupRoleArn(rendered.partition, config.monitor.resourcePrefix)}]`, "sts:AssumeRole on the members' read-only look-up role only (one name), in accounts of the organisation only (aws:ResourceOrgID condition).");
+      const sweepPolicy = this.correlationSweep.handler.role.node.findChild('DefaultPolicy');
+      ack(sweepPolicy, `AwsSolutions-IAM5[Resource::${memberLookupRoleArn(rendered.partition, config.monitor.resourcePrefix)}]`, "sts:AssumeRole on the members' read-only look-up role only (one name), in accounts of the organisation only (aws:ResourceOrgID condition): deferred hash checks re-list a member's package assets.");
     }
     for (const arn of sbomObjectArns(config, rendered.partition).filter((a) => a.includes('*'))) {
       ack(detectPolicy, `AwsSolutions-IAM5[Resource::${arn}]`, 'SBOM object keys hold per-build placeholders ({project}, {buildUuid}, …) unknown at deploy time; s3:GetObject only, under the configured template\'s fixed prefix.');

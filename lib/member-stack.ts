@@ -11,12 +11,13 @@
  * already watches the default bus (no forwarding); the named (global) look-up role is created by the
  * stack of one region per account.
  */
+import { hostLookupStatements } from './constructs/detector.js';
 import { Annotations, Aws, CfnCondition, CfnOutput, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
 import type { BuildwatchConfig, OrganizationConfig } from '../lambdas/config/config.js';
-import { centralDetectRoleName, lookupExternalId, memberLookupRoleName } from '../lambdas/config/organization.js';
+import { centralDetectRoleName, centralSweepRoleName, lookupExternalId, memberLookupRoleName } from '../lambdas/config/organization.js';
 import type { UseCase } from '../lambdas/engine/use-case.js';
 import { ALL_MANAGEMENT_EVENTS_STATE, enabledUseCases, ruleSlug, toCdkEventPattern } from './constructs/detection-rules.js';
 import { HEARTBEAT_INTERVAL } from './constructs/heartbeat.js';
@@ -138,11 +139,12 @@ export class BuildwatchMemberStack extends Stack {
     // The central detect role, by ARN in a condition rather than as the principal: a principal ARN is
     // bound to the role's unique id, so recreating the central role would silently break every trust.
     const detectRoleArn = `arn:${this.partition}:iam::${org.central.account}:role/${centralDetectRoleName(prefix)}`;
+    const sweepRoleArn = `arn:${this.partition}:iam::${org.central.account}:role/${centralSweepRoleName(prefix)}`;
     this.lookupRole = new iam.Role(this, 'LookupRole', {
       roleName: memberLookupRoleName(prefix),
       description: 'Buildwatch member: read-only look-ups (build projects, packages, SBOMs, trails) for the central detect function',
       assumedBy: new iam.PrincipalWithConditions(new iam.AccountPrincipal(org.central.account), {
-        ArnEquals: { 'aws:PrincipalArn': detectRoleArn },
+        ArnEquals: { 'aws:PrincipalArn': [detectRoleArn, sweepRoleArn] },
         StringEquals: { 'sts:ExternalId': lookupExternalId(org.id) },
       }),
       maxSessionDuration: Duration.hours(1),
@@ -169,7 +171,14 @@ export class BuildwatchMemberStack extends Stack {
       [r.packages, `CodeArtifact asset and origin look-ups on the configured packages only; ${anyRegion}.`],
       [r.objects, "s3:GetObject only: SBOM keys hold per-build placeholders unknown at deploy time, under the configured template's fixed prefix."],
     ];
-    ack(role, 'AwsSolutions-IAM5[Resource::*]', "cloudtrail:DescribeTrails only (read-only): it has no resource-level permissions; monitor.trail-archive-tamper learns the trails' buckets from it.");
+    const hostReads = config.organization ? hostLookupStatements(config, { region: config.organization.members.regions }).flatMap((statement) => statement.actions) : [];
+    ack(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      `cloudtrail:DescribeTrails only (read-only): it has no resource-level permissions; monitor.trail-archive-tamper learns the trails' buckets from it.${
+        hostReads.length > 0 ? ` Also ${hostReads.join(' and ')} (read-only, build.host-access ties an instance to its host group): EC2 Describe* cannot be scoped to resources, so they are held to the watched regions (aws:RequestedRegion).` : ''
+      }`,
+    );
     for (const [arns, reason] of reasons) {
       for (const arn of arns.filter((a) => a.includes('*'))) ack(role, `AwsSolutions-IAM5[Resource::${arn}]`, reason);
     }

@@ -19,6 +19,11 @@ export function centralDetectRoleName(resourcePrefix: string): string {
   return `${resourcePrefix}central-detect`;
 }
 
+/** The central correlation sweep's role name: its deferred judgements make look-ups in member accounts too. */
+export function centralSweepRoleName(resourcePrefix: string): string {
+  return `${resourcePrefix}central-sweep`;
+}
+
 /** The external id the detect function presents when assuming a member's look-up role. */
 export function lookupExternalId(organizationId: string): string {
   return `buildwatch-${organizationId}`;

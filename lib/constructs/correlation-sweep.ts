@@ -43,6 +43,8 @@ export interface CorrelationSweepProps {
   readonly schedule?: events.Schedule;
   /** When given, an alarm on the sweep's errors publishes here (the ops topic). */
   readonly alarmTopic?: sns.ITopic;
+  /** A fixed role name (organisation deployments: member look-up roles name it in their trust). */
+  readonly roleName?: string;
 }
 
 export class CorrelationSweep extends Construct {
@@ -63,6 +65,7 @@ export class CorrelationSweep extends Construct {
       memorySize: 256,
       timeout: SWEEP_TIMEOUT,
       key: props.key,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
         [ENV.findingsTable]: props.findingsTable.tableName,

@@ -186,12 +186,12 @@ const HOST_ACCESS_ID = 'build.host-access';
  * when a group names a launch template by name (the instance is tagged with the id). EC2 Describe*
  * actions have no resource-level permissions ("*"), so they are held to the stack's region.
  */
-export function hostLookupStatements(config: BuildwatchConfig, { region }: Pick<ArnParts, 'region'>): iam.PolicyStatement[] {
+export function hostLookupStatements(config: BuildwatchConfig, { region }: { readonly region: string | readonly string[] }): iam.PolicyStatement[] {
   // Invalid options are the engine's to report (and the app refuses them at synth); here they mean no look-up.
   const parsed = hostAccessOptionsSchema.safeParse(config.useCases[HOST_ACCESS_ID]?.options ?? {});
   const groups = parsed.success ? parsed.data.hostGroups : [];
   if (config.useCases[HOST_ACCESS_ID]?.mode === 'off' || !selectsBeyondIds(groups)) return [];
   const actions = ['ec2:DescribeInstances'];
   if (groups.some((group) => group.launchTemplates.some((template) => !template.startsWith('lt-')))) actions.push('ec2:DescribeLaunchTemplateVersions');
-  return [new iam.PolicyStatement({ sid: 'HostInstanceLookups', actions, resources: ['*'], conditions: { StringEquals: { 'aws:RequestedRegion': region } } })];
+  return [new iam.PolicyStatement({ sid: 'HostInstanceLookups', actions, resources: ['*'], conditions: { StringEquals: { 'aws:RequestedRegion': typeof region === 'string' ? region : [...region] } } })];
 }

@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { BuildwatchConfig, OrganizationConfig, PipelineConfig } from '../../lambdas/config/config.js';
 import { memberLookupRoleName } from '../../lambdas/config/organization.js';
 import { sbomBucketArns, sbomObjectArns } from '../../lambdas/use-cases/dependencies/sbom-locations.js';
-import { PACKAGE_LOOKUP_ACTIONS, buildProjectArns, packageArns, type ArnParts } from '../constructs/detector.js';
+import { PACKAGE_LOOKUP_ACTIONS, buildProjectArns, hostLookupStatements, packageArns, type ArnParts } from '../constructs/detector.js';
 
 /** The ARN of every member's look-up role: any account (the condition or the list says which). */
 export function memberLookupRoleArn(partition: string, resourcePrefix: string, account = '*'): string {
@@ -78,5 +78,8 @@ export function memberLookupStatements(config: BuildwatchConfig, parts: ArnParts
     // Without it S3 answers a missing SBOM with AccessDenied instead of NoSuchKey.
     statements.push(new iam.PolicyStatement({ sid: 'SbomBuckets', actions: ['s3:ListBucket'], resources: r.buckets }));
   }
+  // Self-hosted build hosts named by tag, Auto Scaling group or launch template: EC2 Describe* has no
+  // resource-level permissions, so it is held to the watched regions.
+  if (config.organization) statements.push(...hostLookupStatements(config, { region: config.organization.members.regions }));
   return statements;
 }

@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
-import { centralBusName, centralDetectRoleName, lookupExternalId, memberLookupRoleName } from '../../lambdas/config/organization.js';
+import { centralBusName, centralDetectRoleName, centralSweepRoleName, lookupExternalId, memberLookupRoleName } from '../../lambdas/config/organization.js';
 import type { EventPattern } from '../../lambdas/engine/event-pattern.js';
 import { matchesPattern } from '../../lambdas/engine/event-pattern.js';
 import { useCases as registry } from '../../lambdas/use-cases/index.js';
@@ -254,14 +254,17 @@ describe('the member stack', () => {
     expect(matchesPattern(ruleTamper, disable)).toBe(true);
   });
 
-  it('has a look-up role trusting only the central detect role, with the external id, created in one region per account', () => {
+  it('has a look-up role trusting only the central detect and sweep roles, with the external id, created in one region per account', () => {
     const s = org();
     const [, role] = resourcesOf(s.member, 'AWS::IAM::Role').find(([, r]) => r.Properties.RoleName === memberLookupRoleName('buildwatch-'))!;
     const trust = role.Properties.AssumeRolePolicyDocument.Statement;
     expect(trust).toHaveLength(1);
     expect(trust[0].Action).toBe('sts:AssumeRole');
     expect(text(trust[0].Principal.AWS)).toBe('arn:${AWS::Partition}:iam::444455556666:root');
-    expect(text(trust[0].Condition.ArnEquals['aws:PrincipalArn'])).toBe(`arn:\${AWS::Partition}:iam::444455556666:role/${centralDetectRoleName('buildwatch-')}`);
+    expect((trust[0].Condition.ArnEquals['aws:PrincipalArn'] as unknown[]).map(text)).toEqual([
+      `arn:\${AWS::Partition}:iam::444455556666:role/${centralDetectRoleName('buildwatch-')}`,
+      `arn:\${AWS::Partition}:iam::444455556666:role/${centralSweepRoleName('buildwatch-')}`,
+    ]);
     expect(trust[0].Condition.StringEquals).toEqual({ 'sts:ExternalId': lookupExternalId('o-a1b2c3d4e5') });
     expect(role.Condition).toBe('OwnsLookupRole');
     expect(s.member.Conditions!.OwnsLookupRole).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] });
