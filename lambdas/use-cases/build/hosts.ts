@@ -7,7 +7,7 @@
  * A session onto an instance an Auto Scaling group launched is tied to its group only if the id is
  * listed: resolving ids to tags needs ec2:DescribeInstances, which the look-ups do not offer yet.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRecord } from '../../engine/pipeline-event.js';
 import { redact, redactText } from '../../engine/redact.js';
 

@@ -9,7 +9,7 @@
  * the principal is known, low and attested for automation principals. The document name and its
  * parameters go to evidence masked and bounded (CloudTrail usually hides SendCommand's parameters).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { defineUseCase, optionsOf, type Observation, type RepeatReason, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';

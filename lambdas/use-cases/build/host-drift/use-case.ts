@@ -19,7 +19,7 @@
  * automation principals (an image pipeline rolling a new AMI) are low and attested, except ingress
  * opened to the internet.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
