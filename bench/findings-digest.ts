@@ -65,21 +65,69 @@ export function canonicalFinding(finding: Record<string, unknown>): string {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/**
+ * Reads `replay --json` output as it is written and keeps each finding's digest (and, if asked, its
+ * canonical JSON), so a long replay's findings are not held as text.
+ */
+export class FindingsDigester extends Writable {
+  private readonly digests = new Map<string, string>();
+  private pending = '';
+
+  constructor(readonly canonical?: Map<string, string>) {
+    super({
+      write: (chunk: Buffer | string, _encoding, done) => {
+        try {
+          this.pending += chunk.toString();
+          const lines = this.pending.split('\n');
+          this.pending = lines.pop() ?? '';
+          for (const line of lines) this.addLine(line);
+          done();
+        } catch (error) {
+          done(error as Error);
+        }
+      },
+    });
+  }
+
+  addLine(line: string): void {
+    if (line.trim() === '') return;
+    const finding = JSON.parse(line) as Record<string, unknown>;
+    const id = String(finding['id']);
+    if (this.digests.has(id)) throw new Error(`replay --json printed finding ${id} twice`);
+    const text = canonicalFinding(finding);
+    this.digests.set(id, sha256(text).slice(0, 16));
+    this.canonical?.set(id, text);
+  }
+
+  result(counts: RunCounts, input: string): HistoryDigest {
+    this.addLine(this.pending);
+    this.pending = '';
+    const ids = [...this.digests.keys()].sort();
+    const byId: Record<string, string> = {};
+    for (const id of ids) byId[id] = this.digests.get(id) ?? '';
+    return { input, counts, findings: sha256(ids.map((id) => `${id} ${byId[id]}`).join('\n')), byId };
+  }
+}
+
 /** Digest of the findings of one replay (JSON lines of `replay --json`) and its counts. */
 export function digestFindings(jsonLines: string, counts: RunCounts, input: string): { digest: HistoryDigest; canonical: Map<string, string> } {
   const canonical = new Map<string, string>();
-  for (const line of jsonLines.split('\n')) {
-    if (line.trim() === '') continue;
-    const finding = JSON.parse(line) as Record<string, unknown>;
-    const id = String(finding['id']);
-    if (canonical.has(id)) throw new Error(`replay --json printed finding ${id} twice`);
-    canonical.set(id, canonicalFinding(finding));
-  }
-  const ids = [...canonical.keys()].sort();
-  const byId: Record<string, string> = {};
-  for (const id of ids) byId[id] = sha256(canonical.get(id) ?? '').slice(0, 16);
-  const findings = sha256(ids.map((id) => `${id} ${byId[id]}`).join('\n'));
-  return { digest: { input, counts, findings, byId }, canonical };
+  const digester = new FindingsDigester(canonical);
+  for (const line of jsonLines.split('\n')) digester.addLine(line);
+  return { digest: digester.result(counts, input), canonical };
+}
+
+/** The counts a digest pins, from a replay's stats. */
+export function runCounts(stats: ReplayStats): RunCounts {
+  return {
+    events: stats.events,
+    alerts: stats.alerts,
+    attestations: stats.attestations,
+    duplicates: stats.duplicates,
+    deduplicated: stats.deduplicated,
+    heldBack: stats.heldBack,
+    problems: stats.problems.length,
+  };
 }
 
 /** sha256 over the files of a history, in the lexical order the replay reads them. */
@@ -96,32 +144,14 @@ export function digestInput(dir: string): string {
   return hash.digest('hex');
 }
 
-const collect = (): { stream: Writable; text: () => string } => {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write: (chunk: Buffer | string, _encoding, done) => {
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-};
+const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
 
 /** Replays a history through the CLI's replay path (`replay --json`, kind all) and digests what it found. */
 export async function replayAndDigest(paths: readonly string[], inputDir: string, recorded?: string): Promise<ReplayedHistory> {
-  const out = collect();
-  const err = collect();
-  const { stats } = await runReplay(paths, { json: true, kind: 'all', progress: false, ...(recorded ? { recorded } : {}) }, { stdout: out.stream, stderr: err.stream });
-  const counts: RunCounts = {
-    events: stats.events,
-    alerts: stats.alerts,
-    attestations: stats.attestations,
-    duplicates: stats.duplicates,
-    deduplicated: stats.deduplicated,
-    heldBack: stats.heldBack,
-    problems: stats.problems.length,
-  };
-  return { ...digestFindings(out.text(), counts, digestInput(inputDir)), stats };
+  const canonical = new Map<string, string>();
+  const digester = new FindingsDigester(canonical);
+  const { stats } = await runReplay(paths, { json: true, kind: 'all', progress: false, ...(recorded ? { recorded } : {}) }, { stdout: digester, stderr: discard() });
+  return { digest: digester.result(runCounts(stats), digestInput(inputDir)), canonical, stats };
 }
 
 /** Writes a generated history as day folders (cloudtrail.json, eventbridge.jsonl) under dir; returns the folders. */
