@@ -38,8 +38,14 @@ export interface BundleFigures {
   readonly sdkOnlyBytes: number;
   /** The @aws-sdk modules (and names) the function imports. */
   readonly sdkImports: Record<string, string[]>;
-  readonly coldImportMs: number;
-  readonly sdkOnlyColdImportMs: number;
+  /** Medians of `await import(bundle)` in fresh processes: wall-clock time, and CPU time (user + system). */
+  readonly coldImport: ImportTime;
+  readonly sdkOnlyColdImport: ImportTime;
+}
+
+export interface ImportTime {
+  readonly wallMs: number;
+  readonly cpuMs: number;
 }
 
 export interface BundleReport {
@@ -171,15 +177,24 @@ export async function bundleInputs(entry: string): Promise<Map<string, number>> 
   return inputs;
 }
 
-/** Milliseconds `await import(bundle)` takes in a fresh node process. */
-async function coldImportMs(bundle: string, environment: Record<string, string>): Promise<number> {
-  const script = 'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));';
+/**
+ * Wall-clock and CPU milliseconds `await import(bundle)` takes in a fresh node process. CPU time is
+ * what a Lambda init with its fraction of a vCPU pays for, and does not grow with other processes'
+ * load on the machine running the bench; wall-clock time does.
+ */
+async function coldImport(bundle: string, environment: Record<string, string>): Promise<ImportTime> {
+  const script = [
+    'const wall = performance.now(); const cpu = process.cpuUsage();',
+    'await import(process.argv[1]);',
+    'const used = process.cpuUsage(cpu);',
+    'process.stdout.write(JSON.stringify({ wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 }));',
+  ].join(' ');
   const { stdout } = await execFile(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(bundle).href], {
     env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1', ...environment },
   });
-  const ms = Number(stdout.trim());
-  if (!Number.isFinite(ms)) throw new Error(`${bundle}: unexpected output of the import timing: ${stdout.slice(0, 200)}`);
-  return ms;
+  const time = JSON.parse(stdout) as Partial<ImportTime>;
+  if (typeof time.wallMs !== 'number' || typeof time.cpuMs !== 'number') throw new Error(`${bundle}: unexpected output of the import timing: ${stdout.slice(0, 200)}`);
+  return { wallMs: time.wallMs, cpuMs: time.cpuMs };
 }
 
 const median = (values: number[]): number => {
@@ -187,6 +202,8 @@ const median = (values: number[]): number => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 };
+
+const medianTime = (times: ImportTime[]): ImportTime => ({ wallMs: median(times.map((t) => t.wallMs)), cpuMs: median(times.map((t) => t.cpuMs)) });
 
 export interface BundleOptions {
   /** An existing synthesis to measure (default: synthesize into a temporary directory). */
@@ -211,21 +228,21 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
       mkdirSync(sdkDir, { recursive: true });
       const sdkBundle = join(sdkDir, 'index.mjs');
       await buildLikeTheStack(sdkOnlyEntry(imports), sdkBundle);
-      const own: number[] = [];
-      const sdk: number[] = [];
-      await coldImportMs(fn.bundle, fn.environment); // warm the file cache for both
-      await coldImportMs(sdkBundle, fn.environment);
+      const own: ImportTime[] = [];
+      const sdk: ImportTime[] = [];
+      await coldImport(fn.bundle, fn.environment); // warm the file cache for both
+      await coldImport(sdkBundle, fn.environment);
       for (let i = 0; i < runs; i += 1) {
-        own.push(await coldImportMs(fn.bundle, fn.environment));
-        sdk.push(await coldImportMs(sdkBundle, fn.environment));
+        own.push(await coldImport(fn.bundle, fn.environment));
+        sdk.push(await coldImport(sdkBundle, fn.environment));
       }
       figures.push({
         functionName: fn.functionName,
         bytes: statSync(fn.bundle).size,
         sdkOnlyBytes: statSync(sdkBundle).size,
         sdkImports: Object.fromEntries([...imports].map(([module, names]) => [module, [...names].sort()])),
-        coldImportMs: median(own),
-        sdkOnlyColdImportMs: median(sdk),
+        coldImport: medianTime(own),
+        sdkOnlyColdImport: medianTime(sdk),
       });
     }
     return { source: options.cdkOut ? `synthesis in ${options.cdkOut}` : 'fresh synthesis of bin/app.ts', functions: figures };
@@ -236,12 +253,14 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
 
 export const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;
 
-/** Lines for the bench output: every function, and the detect function against goal 4. */
+/** Lines for the bench output: every function's size and cold import against its SDK-only bundle. */
 export function bundleLines(report: BundleReport): string[] {
-  const lines = [`bundles (${report.source}; cold import = median of fresh node processes, the function's NODE_OPTIONS):`];
+  const ms = (time: ImportTime): string => `${time.cpuMs.toFixed(0).padStart(4)} ms CPU ${time.wallMs.toFixed(0).padStart(4)} ms wall`;
+  const lines = [`bundles (${report.source}; cold import: medians over fresh node processes with the function's NODE_OPTIONS; KB = 1,024 bytes):`];
+  lines.push(`  ${'function'.padEnd(30)} ${'size'.padStart(8)}  ${'cold import'.padEnd(24)} | ${'SDK-only bundle'.padEnd(33)} | ratio CPU, wall`);
   for (const fn of report.functions) {
     lines.push(
-      `  ${fn.functionName.padEnd(30)} ${kb(fn.bytes).padStart(8)}  cold import ${fn.coldImportMs.toFixed(0).padStart(4)} ms | SDK-only ${kb(fn.sdkOnlyBytes).padStart(7)} ${fn.sdkOnlyColdImportMs.toFixed(0).padStart(4)} ms | ratio ${(fn.coldImportMs / fn.sdkOnlyColdImportMs).toFixed(2)}x`,
+      `  ${fn.functionName.padEnd(30)} ${kb(fn.bytes).padStart(8)}  ${ms(fn.coldImport)} | ${kb(fn.sdkOnlyBytes).padStart(7)} ${ms(fn.sdkOnlyColdImport)} | ${(fn.coldImport.cpuMs / fn.sdkOnlyColdImport.cpuMs).toFixed(2)}x, ${(fn.coldImport.wallMs / fn.sdkOnlyColdImport.wallMs).toFixed(2)}x`,
     );
   }
   return lines;

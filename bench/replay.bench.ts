@@ -94,9 +94,10 @@ async function runScale(scale: number, measureHeap: boolean): Promise<ScaleRun> 
   try {
     const folders = writeGeneratedHistory(dir, { startDate: '2026-10-01', days: DAYS, seed: 7, scale, attack: false });
     const steadyFrom = folders[folders.length - STEADY_DAYS] ?? folders[0] ?? '';
-    // Warm the parser once so both passes run on compiled code.
+    // Warm the parser once so both passes run on compiled code; the parse pass is short, so its median of 3.
     await parseOnly(folders.slice(0, 1));
-    const parse = await parseOnly(folders);
+    const passes = [await parseOnly(folders), await parseOnly(folders), await parseOnly(folders)].sort((a, b) => a.ms - b.ms);
+    const parse = passes[1] ?? passes[0] ?? { events: 0, ms: NaN };
 
     const lastFile = (await expandInputPaths(folders)).files.at(-1);
     let atSteadyStart: ReplayStats | undefined;
@@ -179,7 +180,7 @@ const ratio = (value: number): string => `${value.toFixed(2)}x`;
 const perSecond = (events: number, ms: number): string => `${Math.round((events / ms) * 1000)} events/s`;
 
 function printReplayGoals(runs: ScaleRun[]): void {
-  console.log(`\ngoal 1: replay <= ${TARGETS.replayOverParse}x the parse-only pass over the same files (history: ${DAYS} days, seed 7, scales ${SCALES.join(', ')})`);
+  console.log(`\ngoal 1: replay <= ${TARGETS.replayOverParse}x the parse-only pass (median of 3) over the same files (history: ${DAYS} days, seed 7, scales ${SCALES.join(', ')})`);
   for (const run of runs) {
     const value = run.replayMs / run.parseMs;
     console.log(
@@ -235,9 +236,13 @@ function printBundleGoal(report: BundleReport | undefined, error: unknown): void
     console.log('  no buildwatch-detect function in the synthesis');
     return;
   }
-  const importRatio = detect.coldImportMs / detect.sdkOnlyColdImportMs;
+  // Judged on CPU time: what the init pays for, and not inflated by the bench machine's other load.
+  const importRatio = detect.coldImport.cpuMs / detect.sdkOnlyColdImport.cpuMs;
+  const wallRatio = detect.coldImport.wallMs / detect.sdkOnlyColdImport.wallMs;
   console.log(`  detect size: ${kb(detect.bytes)} (its SDK-only bundle alone: ${kb(detect.sdkOnlyBytes)})  target <= ${kb(TARGETS.detectBytes)}  ${met(detect.bytes <= TARGETS.detectBytes)}`);
-  console.log(`  detect cold import: ${detect.coldImportMs.toFixed(0)} ms vs ${detect.sdkOnlyColdImportMs.toFixed(0)} ms = ${ratio(importRatio)}  target <= ${TARGETS.coldImportRatio}x  ${met(importRatio <= TARGETS.coldImportRatio)}`);
+  console.log(
+    `  detect cold import: ${detect.coldImport.cpuMs.toFixed(0)} ms CPU vs ${detect.sdkOnlyColdImport.cpuMs.toFixed(0)} ms = ${ratio(importRatio)} (wall ${ratio(wallRatio)})  target <= ${TARGETS.coldImportRatio}x  ${met(importRatio <= TARGETS.coldImportRatio)}`,
+  );
 }
 
 function printMemoryGoal(run: ScaleRun | undefined): void {
