@@ -210,18 +210,29 @@ function printCloudGoal(figures: CloudPathFigures | undefined, fallback: ScaleRu
     if (fallback) {
       const steady = steadyCallsPerEvent(fallback);
       console.log(`  for comparison, the replay at scale ${fallback.scale}, last ${STEADY_DAYS} days: ${steady.calls} calls for ${steady.events} events = ${steady.perEvent.toFixed(4)} per event (not the handler's figure)`);
+      const perUseCase: Record<string, { calls: number; evaluations: number }> = {};
+      for (const [id, usage] of Object.entries(fallback.stats.byUseCase)) {
+        const before = fallback.atSteadyStart?.byUseCase[id];
+        perUseCase[id] = { calls: usage.dynamoCalls - (before?.dynamoCalls ?? 0), evaluations: usage.evaluations - (before?.evaluations ?? 0) };
+      }
+      printPerUseCase(perUseCase);
       return steady.perEvent;
     }
     return undefined;
   }
   const perEvent = figures.calls / Math.max(1, figures.events);
   console.log(`  ${figures.calls} calls for ${figures.events} events = ${perEvent.toFixed(4)} per event  target <= ${TARGETS.cloudCallsPerEvent}  ${met(perEvent <= TARGETS.cloudCallsPerEvent)}`);
+  printPerUseCase(figures.perUseCase);
+  return perEvent;
+}
+
+/** Where the calls go, by use case (most first). */
+function printPerUseCase(perUseCase: Record<string, { calls: number; evaluations: number }>): void {
   const kinds = new Map(useCases.map((useCase) => [useCase.metadata.id, useCase.logic.kind]));
-  const rows = Object.entries(figures.perUseCase)
+  const rows = Object.entries(perUseCase)
     .filter(([, usage]) => usage.calls > 0)
     .sort(([, a], [, b]) => b.calls - a.calls);
   for (const [id, usage] of rows) console.log(`    ${id.padEnd(34)} ${(kinds.get(id) ?? '?').padEnd(10)} ${String(usage.calls).padStart(6)} calls for ${usage.evaluations} evaluations`);
-  return perEvent;
 }
 
 function printBundleGoal(report: BundleReport | undefined, error: unknown): void {
