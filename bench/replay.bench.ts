@@ -2,7 +2,7 @@
  * `npm run bench`: the figures of issue #15's goals, each next to its target, from one run. Prints
  * figures, asserts nothing (the findings themselves are pinned by test/performance/findings-digest.test.ts).
  *
- *  1. replay / parse-only time over the same generated files, at each scale (the replay's overhead);
+ *  1. replay / parse-only CPU time (and wall time) over the same generated files, at each scale;
  *  2. correlation cost per claim (artifact.hash-mismatch) at each scale: constant, not growing with builds;
  *  3. the cloud path's DynamoDB calls per event in steady state (bench/cloud-path.ts, when present);
  *  4. the detect bundle's size and cold import against a bundle of only its SDK clients (bench/bundle.ts);
@@ -64,8 +64,11 @@ const gc = (globalThis as { gc?: () => void }).gc;
 interface ScaleRun {
   readonly scale: number;
   readonly events: number;
+  /** Wall-clock and CPU (user + system) milliseconds of the parse-only pass and of the replay. */
   readonly parseMs: number;
   readonly replayMs: number;
+  readonly parseCpuMs: number;
+  readonly replayCpuMs: number;
   readonly stats: ReplayStats;
   /** Stats when the steady-state window (the last STEADY_DAYS days) opened. */
   readonly atSteadyStart: ReplayStats | undefined;
@@ -75,8 +78,14 @@ interface ScaleRun {
   readonly heap?: { before: Memory; after: Memory };
 }
 
-async function parseOnly(paths: string[]): Promise<{ events: number; ms: number }> {
+const cpuMsSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
+
+async function parseOnly(paths: string[]): Promise<{ events: number; ms: number; cpuMs: number }> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const { files } = await expandInputPaths(paths);
   let events = 0;
   for (const file of files) {
@@ -85,7 +94,7 @@ async function parseOnly(paths: string[]): Promise<{ events: number; ms: number 
       events += 1;
     }
   }
-  return { events, ms: performance.now() - started };
+  return { events, ms: performance.now() - started, cpuMs: cpuMsSince(cpu) };
 }
 
 /** Generates the bench history at one scale and measures the parse-only pass and the full replay. */
@@ -97,34 +106,41 @@ async function runScale(scale: number, measureHeap: boolean): Promise<ScaleRun> 
     // Warm the parser once so both passes run on compiled code; the parse pass is short, so its median of 3.
     await parseOnly(folders.slice(0, 1));
     const passes = [await parseOnly(folders), await parseOnly(folders), await parseOnly(folders)].sort((a, b) => a.ms - b.ms);
-    const parse = passes[1] ?? passes[0] ?? { events: 0, ms: NaN };
+    const parse = passes[1] ?? passes[0] ?? { events: 0, ms: NaN, cpuMs: NaN };
 
     const lastFile = (await expandInputPaths(folders)).files.at(-1);
     let atSteadyStart: ReplayStats | undefined;
     let heapBefore: Memory | undefined;
     let heapAfter: Memory | undefined;
     let gcMs = 0;
+    let gcCpuMs = 0;
     const digester = new FindingsDigester();
     if (measureHeap && gc) heapBefore = memoryAfterGc(gc);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const { stats } = await runReplay(folders, { json: true, kind: 'all', progress: false }, { stdout: digester, stderr: discard() }, undefined, {
       onFileDone: (file, current) => {
         // Files arrive in time order: the last snapshot taken before the window closes the warm-up.
         if (file < steadyFrom) atSteadyStart = structuredClone({ ...current, problems: [] });
         if (measureHeap && gc && file === lastFile) {
           const gcStarted = performance.now();
+          const gcCpu = process.cpuUsage();
           heapAfter = memoryAfterGc(gc);
           gcMs += performance.now() - gcStarted;
+          gcCpuMs += cpuMsSince(gcCpu);
         }
       },
     });
     const replayMs = performance.now() - started - gcMs;
+    const replayCpuMs = cpuMsSince(cpu) - gcCpuMs;
     const digest = digester.result(runCounts(stats), digestInput(dir));
     return {
       scale,
       events: parse.events,
       parseMs: parse.ms,
       replayMs,
+      parseCpuMs: parse.cpuMs,
+      replayCpuMs,
       stats,
       atSteadyStart,
       digest: digest.findings.slice(0, 16),
@@ -181,10 +197,12 @@ const perSecond = (events: number, ms: number): string => `${Math.round((events 
 
 function printReplayGoals(runs: ScaleRun[]): void {
   console.log(`\ngoal 1: replay <= ${TARGETS.replayOverParse}x the parse-only pass (median of 3) over the same files (history: ${DAYS} days, seed 7, scales ${SCALES.join(', ')})`);
+  // Judged on CPU time (one process: the embedded store runs in it), which other load on the machine
+  // does not inflate; wall-clock time alongside.
   for (const run of runs) {
-    const value = run.replayMs / run.parseMs;
+    const value = run.replayCpuMs / run.parseCpuMs;
     console.log(
-      `  scale ${String(run.scale).padStart(2)}: ${String(run.events).padStart(6)} events, parse ${run.parseMs.toFixed(0).padStart(5)} ms, replay ${run.replayMs.toFixed(0).padStart(6)} ms (${perSecond(run.stats.events, run.replayMs)}) = ${ratio(value).padStart(7)}  target <= ${TARGETS.replayOverParse}x  ${met(value <= TARGETS.replayOverParse)}`,
+      `  scale ${String(run.scale).padStart(2)}: ${String(run.events).padStart(6)} events, CPU parse ${run.parseCpuMs.toFixed(0).padStart(5)} ms, replay ${run.replayCpuMs.toFixed(0).padStart(6)} ms = ${ratio(value).padStart(7)} | wall ${run.parseMs.toFixed(0).padStart(5)} / ${run.replayMs.toFixed(0).padStart(6)} ms = ${ratio(run.replayMs / run.parseMs).padStart(7)} (${perSecond(run.stats.events, run.replayMs)})  target <= ${TARGETS.replayOverParse}x  ${met(value <= TARGETS.replayOverParse)}`,
     );
   }
   console.log('  findings per scale (equal digests = equal findings, whichever store ran):');
