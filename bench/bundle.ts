@@ -17,7 +17,7 @@
  * not counted); the median of several runs, the two bundles alternating.
  */
 import { execFile as execFileCallback } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -75,11 +75,12 @@ interface TemplateFunction {
 
 /** The Lambda functions of the synthesized stack and their asset bundles. */
 function synthesizedFunctions(dir: string): SynthesizedFunction[] {
-  const templateName = ['Buildwatch.template.json'].find((name) => existsSync(join(dir, name)));
-  if (!templateName) throw new Error(`${dir}: no Buildwatch.template.json (not a synthesis of the Buildwatch stack?)`);
-  const template = JSON.parse(readFileSync(join(dir, templateName), 'utf8')) as { Resources: Record<string, TemplateFunction> };
+  // One template per stack (the stack name can be changed with the buildwatch:stackName context).
+  const templates = readdirSync(dir).filter((name) => name.endsWith('.template.json'));
+  if (templates.length === 0) throw new Error(`${dir}: no *.template.json (not a cdk synthesis?)`);
+  const resources = templates.flatMap((name) => Object.entries((JSON.parse(readFileSync(join(dir, name), 'utf8')) as { Resources?: Record<string, TemplateFunction> }).Resources ?? {}));
   const functions: SynthesizedFunction[] = [];
-  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+  for (const [logicalId, resource] of resources) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const key = resource.Properties?.Code?.S3Key;
     if (typeof key !== 'string' || !key.endsWith('.zip')) continue;
