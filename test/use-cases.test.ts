@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { matchesPattern, validatePattern } from '../lambdas/engine/event-pattern.js';
 import { normaliseContent } from '../lambdas/engine/normalise-input.js';
 import { toPipelineEvent } from '../lambdas/engine/pipeline-event.js';

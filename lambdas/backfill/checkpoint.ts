@@ -9,7 +9,7 @@
  * them is written), so a resumed run neither asks for them again nor loses them.
  */
 import { access, open, readFile, rename, rm, truncate } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** 2: the archive is checkpointed per prefix (account and region), not as one list of files. */
 export const CHECKPOINT_VERSION = 2;

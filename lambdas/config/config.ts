@@ -3,7 +3,7 @@
  * so an empty file (or none) is a valid configuration; unknown fields are rejected by name.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { modeSchema, severitySchema } from '../engine/model.js';
 import { describeIssues } from './suggest.js';
 

@@ -2,7 +2,7 @@
  * "Did you mean …?" for configuration typos: the nearest valid name by edit distance, and the field
  * names a zod schema accepts at a path (so an unknown key can be matched against its siblings).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Levenshtein distance with adjacent transpositions (optimal string alignment). */
 export function editDistance(a: string, b: string): number {

@@ -3,7 +3,7 @@
  * Only the fields the engine relies on are checked; everything else passes through untouched,
  * so a new AWS field never breaks parsing and the original event survives into evidence.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The EventBridge envelope (EVENTS.md 1.1). `detail` is an object for every source we watch. */
 export const eventBridgeEventSchema = z.looseObject({

@@ -1,5 +1,5 @@
 /** The shared vocabulary of Buildwatch: severities, modes, stages, questions and findings. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export const severitySchema = z.enum(SEVERITIES);

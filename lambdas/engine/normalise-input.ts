@@ -16,7 +16,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { canonicalJson } from './canonical.js';
 import {
   cloudTrailRecordSchema,

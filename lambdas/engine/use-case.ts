@@ -3,7 +3,7 @@
  * of four kinds, and labelled cases. The engine, not the use case, applies mode, severity overrides,
  * exclusions, suppressions and storage, so tuning is configuration and the logic stays small.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { EventPattern } from './event-pattern.js';

@@ -6,7 +6,7 @@
  * line proves itself); offline, `buildwatch seal` keeps it in a file next to the kept store.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { lastSettledDay } from './seal.js';
 import type { StoredSeal } from './seal-store.js';
 import type { ChainHead } from './verifier.js';

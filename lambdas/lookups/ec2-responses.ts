@@ -3,7 +3,7 @@
  * come from the SDK (JSON round-tripped, so dates are ISO strings) or from a recorded file (the AWS
  * CLI prints the same PascalCase fields). Unknown fields are ignored; the shapes are checked by zod.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Ec2InstanceDetail, LaunchTemplateVersionDetail } from './lookups.js';
 
 /** The tags EC2 and EC2 Auto Scaling put on the instances they launch. */

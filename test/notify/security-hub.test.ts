@@ -5,7 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding } from '../../lambdas/engine/model.js';
 import { handleStream } from '../../lambdas/handlers/notify.js';
 import { ASFF_MAX_BYTES, asffResource, parseProductArn, toAsff } from '../../lambdas/notify/asff.js';

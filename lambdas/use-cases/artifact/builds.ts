@@ -4,7 +4,7 @@
  * artifact's SHA-256 only for ZIP packaging; nothing else (exported variables, secondary artifacts)
  * reaches EventBridge, so that hash is the pipeline's word on what it built.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { stringAt, valueAt, type PipelineEvent } from '../../engine/pipeline-event.js';
 import type { CorrelationRecord, JsonObject } from '../../engine/use-case.js';
 

@@ -6,7 +6,7 @@
  * images the snapshots do not know yet (no CreateProject/UpdateProject seen, or all projects watched,
  * which gives no list to read). The ECR use cases share these settings, configured once on build.image-change.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildwatchConfig } from '../../config/config.js';
 import type { Principal } from '../../engine/model.js';
 import { stringAt, valueAt, type PipelineEvent } from '../../engine/pipeline-event.js';

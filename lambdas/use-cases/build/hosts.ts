@@ -7,7 +7,7 @@
  * An instance id no group lists is resolved with EC2 DescribeInstances (groupsOfInstance): its tags,
  * the Auto Scaling group and launch template EC2 tagged it with at launch.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRecord } from '../../engine/pipeline-event.js';
 import { redact, redactText } from '../../engine/redact.js';
 import type { Ec2InstanceDetail } from '../../lookups/lookups.js';

@@ -3,7 +3,7 @@
  * control, so build-stage use cases rate them low by default. How IaC is recognised and how low it
  * rates are per-use-case options (`useCases.<id>.options`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { severitySchema, type Severity } from '../../engine/model.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
 import { principalMatches } from '../../engine/principal.js';

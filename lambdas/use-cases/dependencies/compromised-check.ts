@@ -3,7 +3,7 @@
  * with dependencies.library-change: a build that ships a compromised version must never become a
  * project's SBOM baseline, whatever its count says.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { UseCaseContext } from '../../engine/use-case.js';
 import { CompromisedIndex, incidentSchema, SHIPPED_INCIDENTS } from './known-compromised.js';
 import type { ParsedSbom } from './sbom-parse.js';

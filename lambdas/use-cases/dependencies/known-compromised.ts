@@ -4,7 +4,7 @@
  * Ecosystems are purl types; OS packages match on the upstream version (epoch and revision dropped),
  * because distributions repackage the same upstream release as 5.6.1-1, 5.6.1-r0 or 1:5.6.1-2.fc40.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import shipped from './known-compromised.json' with { type: 'json' };
 import { normalisePypiName, OS_PACKAGE_TYPES, registryName } from './purl.js';
 import type { SbomComponent } from './sbom-parse.js';

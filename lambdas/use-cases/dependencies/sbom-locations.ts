@@ -6,7 +6,7 @@
  * Placeholders: {project}; {buildId} = `<project>:<uuid>` (the id CodeBuild's API and console use);
  * {buildUuid}; {buildNumber} (from the event's additional-information.build-number).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildwatchConfig } from '../../config/config.js';
 import type { BuildInfo } from './build-event.js';
 

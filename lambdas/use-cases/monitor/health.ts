@@ -5,7 +5,7 @@
  * dead-letter queue. Each problem carries an incident key, so one incident is one finding however
  * often the heartbeat runs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildwatchConfig } from '../../config/config.js';
 import { contentHashOf } from '../../engine/canonical.js';
 import { findingId } from '../../engine/engine.js';

@@ -6,7 +6,7 @@
  * is `useCases.monitor.key-tamper.options.keys`, or learnt from a monitor alias (`alias/<prefix>…`)
  * pointing at it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildwatchConfig } from '../../config/config.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
 

@@ -3,7 +3,7 @@
  * own CloudFormation is recognised, and how an observed change becomes an observation (a refused
  * attempt is medium; a deployment is a low attestation, or nothing).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { failureOutcome } from '../../engine/failure.js';
 import type { Severity } from '../../engine/model.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';

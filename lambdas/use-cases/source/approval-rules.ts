@@ -5,7 +5,7 @@
  *  "Statements":[{"Type":"Approvers","NumberOfApprovalsNeeded":2,"ApprovalPoolMembers":["arn:…:assumed-role/Reviewers/*"]}]}
  * Only the new content is logged, so a change is judged by what it now requires.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const statementSchema = z.looseObject({
   Type: z.string().optional(),

@@ -4,7 +4,7 @@
  * PublishPackageVersion record (which carries the hash and who published). Stored with a pending
  * check, so parsed again with `claimDataSchema` whenever it is judged.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import type { CorrelationClaim, JsonObject, UseCaseContext } from '../../../engine/use-case.js';

@@ -1,5 +1,5 @@
 /** The knobs of artifact.hash-mismatch (`useCases["artifact.hash-mismatch"].options`). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const optionsSchema = z.strictObject({
   /** Minutes a package version waits for the build that produced it (events arrive minutes apart, out of order). */

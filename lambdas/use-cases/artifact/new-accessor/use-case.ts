@@ -15,7 +15,7 @@
  * that follow it, into one finding.
  */
 import type { BuildwatchConfig } from '../../../config/config.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type FirstSeenFacts, type Observation, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';

@@ -6,7 +6,7 @@
  * and only new grants are judged. The first policy seen is compared with "no grants", since a
  * repository without a policy grants nothing beyond its own account's IAM.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ownValue, setOwn } from '../../../engine/own-keys.js';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity } from '../../../engine/model.js';

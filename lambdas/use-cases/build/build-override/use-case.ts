@@ -15,7 +15,7 @@
  * Routine overrides by the pipeline itself (automation principals, CodePipeline) are configurable.
  */
 import { textOf } from '../../../engine/own-keys.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';

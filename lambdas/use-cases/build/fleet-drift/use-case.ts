@@ -10,7 +10,7 @@
  *   fleets to treat as used whatever the look-up says. A fleet no watched project uses is attested.
  * - Changes through CloudFormation/CDK rate infrastructureAsCodeSeverity (low), as in build.project-drift.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { redact } from '../../../engine/redact.js';

@@ -14,7 +14,7 @@
  * Scaling group or launch template. When EC2 cannot be asked, the access is reported (medium, or low
  * for automation principals) saying it could not tell whether the instance is a build host.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { defineUseCase, optionsOf, type Observation, type RepeatReason, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';

@@ -4,7 +4,7 @@
  * test stage, or run with another role; a disabled transition holds releases (or a fix) back.
  * UpdatePipeline sends the whole definition, so the evidence lists its stages and actions.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';

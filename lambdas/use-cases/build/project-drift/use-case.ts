@@ -15,7 +15,7 @@
  *   insecure SSL) are reported, low. An update older than a recorded change gets no look-up at all.
  * Failed calls never reach this use case (the engine drops them): build.refused-project-change reports them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ownValue, setOwn } from '../../../engine/own-keys.js';
 import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';

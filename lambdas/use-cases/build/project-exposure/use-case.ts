@@ -5,7 +5,7 @@
  * a resource policy shares the project with other accounts.
  */
 import { textOf } from '../../../engine/own-keys.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';

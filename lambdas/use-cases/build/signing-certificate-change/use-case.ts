@@ -13,7 +13,7 @@
  *   by automation, medium by a person (nothing says the subject is unchanged);
  * - the record does not carry the certificate → high, medium by automation (what changed is unknown).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { severityRank, severitySchema, type Severity } from '../../../engine/model.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';

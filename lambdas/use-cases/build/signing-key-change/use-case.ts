@@ -11,7 +11,7 @@
  * code are lowered, except deletions, exports and exposure to everyone or other accounts.
  */
 import { textOf } from '../../../engine/own-keys.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';

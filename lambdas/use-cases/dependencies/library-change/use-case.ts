@@ -12,7 +12,7 @@
  * `acceptAfterBuilds` of them, or when the configuration accepts it (`acceptBuilds`), it becomes the
  * baseline. A build back at the baseline drops the pending change. Each finding names its baseline.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { mergeState } from '../../../engine/diff.js';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity } from '../../../engine/model.js';

@@ -10,7 +10,7 @@
  * A repository's first sighting is its baseline, except that AssociateExternalConnection and an
  * UpdateRepository that sets upstreams say what they added, so they are graded at once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity, SEVERITIES } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';

@@ -7,7 +7,7 @@
  */
 import { textOf } from '../../../engine/own-keys.js';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { defineUseCase, optionsOf, type DiffEntry, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';

@@ -9,7 +9,7 @@
  * kept current by CreateTrail/UpdateTrail (`s3BucketName`, `kmsKeyId`), filled on first use
  * by a DescribeTrails look-up, and extended by the configuration (`trailBuckets`, `trailKeys`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { failureOutcome } from '../../../engine/failure.js';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';

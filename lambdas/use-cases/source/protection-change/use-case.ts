@@ -12,7 +12,7 @@
  * both carry the deleted commit, so repository|branch|commit makes them one finding. A branch deleted
  * by `git push --delete` shows only in the native event (the GitPush record has no old commit).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { observationOf, type Change } from '../change.js';

@@ -8,7 +8,7 @@
  * anything. The incident key is the CloudTrail eventID, so the same record delivered by EventBridge
  * and again from the trail's S3 file is still one finding.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';

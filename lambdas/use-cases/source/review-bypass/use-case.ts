@@ -8,7 +8,7 @@
  * Only the new rule content is logged, so a rewrite is judged by what it now requires: fewer
  * approvals than `minApprovals` (no approvals at all by default) is a weakening.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { describeRequirement, requirementOf } from '../approval-rules.js';

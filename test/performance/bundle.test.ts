@@ -1,0 +1,20 @@
+/**
+ * The Lambda bundles keep zod's locales out (issue #15, goal 4): `import * as z from 'zod'` lets
+ * esbuild drop the unused `z.locales` namespace (264 KB of the detect bundle), while
+ * `import { z } from 'zod'` keeps every locale. Built with the stack's own esbuild options.
+ */
+import { describe, expect, it } from 'vitest';
+import { bundleInputs } from '../../bench/bundle.js';
+import { handlerEntry } from '../../lib/constructs/handler-function.js';
+
+describe('Lambda bundles', () => {
+  for (const name of ['detect', 'notify', 'heartbeat'] as const) {
+    it(`${name}: zod without its locales, except the English messages`, { timeout: 60_000 }, async () => {
+      const inputs = [...(await bundleInputs(handlerEntry(name)))].filter(([, bytes]) => bytes > 0).map(([path]) => path);
+      // The bundle does use zod (so the check below is about something that is there).
+      expect(inputs.some((path) => /node_modules\/zod\/v4\/core\//.test(path))).toBe(true);
+      const locales = inputs.filter((path) => /node_modules\/zod\/v4\/locales\//.test(path));
+      expect(locales.map((path) => path.replace(/^.*\/locales\//, ''))).toEqual(['en.js']);
+    });
+  }
+});
