@@ -1871,7 +1871,8 @@ class Simulator {
     const at = (hours: number, jitterSeconds: number, run: (t: number) => void): void => this.at(this.hour(hours) + this.buildEnv.int(0, jitterSeconds) * 1000, run);
     if ((BUILD_ENV_DAY.patchRunners as readonly number[]).includes(this.dayIndex)) at(3, 120, (t) => this.patchRunners(t));
     if ((BUILD_ENV_DAY.pushBuildImage as readonly number[]).includes(this.dayIndex)) at(5.5, 900, (t) => this.pushBuildImage(t, 'pipeline'));
-    if (this.dayIndex === BUILD_ENV_DAY.laptopRetagAndSession) {
+    // The laptop retag and the session are part of the attack: a history without it has only the routine.
+    if (this.attack && this.dayIndex === BUILD_ENV_DAY.laptopRetagAndSession) {
       at(22 + 41 / 60, 30, (t) => this.pushBuildImage(t, 'laptop'));
       at(22 + 53 / 60, 30, (t) => this.sessionOntoRunner(t));
     }
