@@ -62,8 +62,12 @@ describe('generateHistory determinism', () => {
 
   it('leaves the days before the attack untouched when the attack is switched off', () => {
     const quiet = generateHistory({ ...DEFAULT_HISTORY_OPTIONS, attack: false });
-    expect(quiet.slice(0, 22)).toEqual(history.slice(0, 22));
+    // Day 20 (offset 19) is the laptop retag of the build image and the runner session: the attack's first step.
+    expect(quiet.slice(0, 19)).toEqual(history.slice(0, 19));
+    expect(quiet.slice(19, 22).map((day) => day.date)).toEqual(history.slice(19, 22).map((day) => day.date));
     expect(JSON.stringify(quiet)).not.toContain('svc-legacy-deploy');
+    expect(JSON.stringify(quiet)).not.toContain('StartSession');
+    expect(JSON.stringify(quiet)).toContain('AWS-RunPatchBaseline');
     expect(JSON.stringify(quiet)).not.toContain('StopLogging');
     // The attack's story lines go with it; the baseline ones (approval template, trigger, policy, pipeline, monitor deployment) stay.
     expect(JSON.stringify(quiet)).not.toContain('444455556666');
