@@ -75,6 +75,8 @@ export interface CloudPathResult {
     readonly byUseCase: Record<string, CallCount & { perEvent: number }>;
     /** Steady-state calls by DynamoDB operation. */
     readonly byOperation: Record<string, number>;
+    /** Steady-state Query calls of artifact.hash-mismatch per claim it judged (a publish or a package version event). */
+    readonly correlationQueriesPerClaim: number;
   };
   /** Calls over the whole history. */
   readonly calls: number;
@@ -90,10 +92,16 @@ export interface CloudPathResult {
 interface Message {
   readonly at: number;
   readonly useCase: string;
+  /**
+   * A PublishPackageVersion record: the claims artifact.hash-mismatch judges here (offline, the native
+   * package version events make none: their asset listing is a look-up), for its queries per claim.
+   */
+  readonly claim: boolean;
   readonly record: SQSRecord;
 }
 
 const LIVENESS = 'heartbeat liveness';
+const HASH_MISMATCH = 'artifact.hash-mismatch';
 
 function historyEvents(options: Required<Pick<CloudPathOptions, 'days' | 'scale' | 'seed'>>): Array<{ envelope: EventBridgeEvent; event: PipelineEvent }> {
   const days = generateHistory({ startDate: '2026-10-01', days: options.days, seed: options.seed, scale: options.scale, attack: false });
@@ -185,7 +193,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
     for (const useCase of route(useCases, envelope)) {
       const id = useCase.metadata.id;
       const at = Date.parse(event.time);
-      messages.push({ at, useCase: id, record: sqsRecord(`${envelope.id}#${id}`, JSON.stringify({ useCase: id, event: envelope }), at) });
+      messages.push({ at, useCase: id, claim: event.cloudTrail?.eventName === 'PublishPackageVersion', record: sqsRecord(`${envelope.id}#${id}`, JSON.stringify({ useCase: id, event: envelope }), at) });
     }
   }
   const batches = sqsBatches(messages, batchSize, windowMs);
@@ -205,6 +213,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
     const byOperation = new Map<string, number>();
     let calls = 0;
     let steadyCalls = 0;
+    let correlationQueries = 0;
     const charge = (id: string, share: number): void => {
       const entry = byUseCase.get(id) ?? { calls: 0, messages: 0 };
       entry.calls += share;
@@ -218,6 +227,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
           const operation = context.commandName ?? 'unknown';
           byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
           const evaluating = current.getStore();
+          if (evaluating === HASH_MISMATCH && operation === 'QueryCommand') correlationQueries += 1;
           if (evaluating) charge(evaluating, 1);
           else {
             const owners = itemsOf(args.input as Record<string, unknown>).map((item) => useCaseOfItem(item, ids));
@@ -257,6 +267,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
 
     let failed = 0;
     const steady = { events: 0, messages: 0, batches: 0 };
+    let claims = 0;
     for (const batch of batches) {
       const first = batch[0];
       const last = batch.at(-1);
@@ -271,6 +282,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
           const entry = byUseCase.get(message.useCase) ?? { calls: 0, messages: 0 };
           entry.messages += 1;
           byUseCase.set(message.useCase, entry);
+          if (message.useCase === HASH_MISMATCH && message.claim) claims += 1;
         }
       }
       const event: SQSEvent = { Records: batch.map((message) => message.record) };
@@ -304,6 +316,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         callsPerMessage: steadyCalls / Math.max(1, steady.messages),
         byUseCase: Object.fromEntries([...byUseCase].sort((a, b) => b[1].calls - a[1].calls).map(([id, count]) => [id, { ...count, perEvent: perEvent(count.calls) }])),
         byOperation: Object.fromEntries([...byOperation].sort((a, b) => b[1] - a[1])),
+        correlationQueriesPerClaim: correlationQueries / Math.max(1, claims),
       },
       calls,
       findingsDigest: createHash('sha256').update(ledger.join('\n')).digest('hex'),
@@ -325,6 +338,7 @@ function printResult(result: CloudPathResult, options: CloudPathOptions): void {
     if (count.calls === 0) continue;
     console.log(`    ${id.padEnd(34)} ${count.calls.toFixed(1).padStart(8)} calls for ${String(count.messages).padStart(5)} messages = ${count.perEvent.toFixed(4)} per event`);
   }
+  console.log(`  artifact.hash-mismatch: ${steady.correlationQueriesPerClaim.toFixed(2)} queries per claim`);
   console.log(`  by operation: ${Object.entries(steady.byOperation).map(([op, n]) => `${op.replace(/Command$/, '')} ${n}`).join(', ')}`);
   console.log(`findings: ${result.findings} (digest ${result.findingsDigest.slice(0, 16)}), dead-lettered ${result.deadLettered}, failed records ${result.failed}`);
 }

@@ -56,8 +56,19 @@ function assetsJson(assets: readonly Asset[]): JsonObject[] {
   return assets.map((asset) => ({ name: asset.name, ...(asset.sha256 ? { sha256: asset.sha256.toLowerCase() } : {}) }));
 }
 
-function claim(ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>): CorrelationClaim {
-  return { join, subject: packageVersionSubject(ref), data: { ref: refJson(ref), ...data } };
+/**
+ * What can settle the claim before its deadline: a build with one of its asset hashes, or the build
+ * it was published from (its `build:<uuid>` name). Without a listing (retried at each judgement) any
+ * build of the project may be the moment the listing works: every one judges it again.
+ */
+function wantedBy(assets: readonly JsonObject[] | null, buildUuid: string | undefined): string[] | undefined {
+  if (assets === null) return undefined;
+  const hashes = assets.flatMap((asset) => (typeof asset['sha256'] === 'string' ? [asset['sha256']] : []));
+  return [...new Set([...hashes, ...(buildUuid ? [`build:${buildUuid}`] : [])])];
+}
+
+function claim(ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>, wants: string[] | undefined): CorrelationClaim {
+  return { join, subject: packageVersionSubject(ref), data: { ref: refJson(ref), ...data }, ...(wants ? { wants } : {}) };
 }
 
 /** The asset a PublishPackageVersion call uploaded, with its hash: from the response (hashes) or the request (assetSHA256). */
@@ -89,7 +100,7 @@ export async function nativeClaim(event: PipelineEvent, ctx: UseCaseContext): Pr
     listing.status === 'found'
       ? assetsJson(listing.value.assets.map((asset) => ({ name: asset.name, ...(asset.hashes['SHA-256'] ? { sha256: asset.hashes['SHA-256'] } : {}) })))
       : null;
-  return claim(ref, pkg.buildProject, { assets, via: 'CodeArtifact Package Version State Change' });
+  return claim(ref, pkg.buildProject, { assets, via: 'CodeArtifact Package Version State Change' }, wantedBy(assets, undefined));
 }
 
 export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): CorrelationClaim | undefined {
@@ -105,5 +116,6 @@ export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): Correla
     automation: isAutomationPrincipal(ctx.config, principal),
     ...(buildUuid ? { buildUuid } : {}),
   };
-  return claim(ref, pkg.buildProject, { assets: asset ? assetsJson([asset]) : null, via: 'PublishPackageVersion', publisher });
+  const assets = asset ? assetsJson([asset]) : null;
+  return claim(ref, pkg.buildProject, { assets, via: 'PublishPackageVersion', publisher }, wantedBy(assets, buildUuid));
 }
