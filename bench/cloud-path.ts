@@ -75,6 +75,8 @@ export interface CloudPathResult {
     readonly byUseCase: Record<string, CallCount & { perEvent: number }>;
     /** Steady-state calls by DynamoDB operation. */
     readonly byOperation: Record<string, number>;
+    /** Steady-state calls on the findings table (the ledger: one conditional put per new finding, reads of repeats). */
+    readonly ledgerCalls: number;
     /** Steady-state Query calls of artifact.hash-mismatch per claim it judged (a publish or a package version event). */
     readonly correlationQueriesPerClaim: number;
   };
@@ -214,6 +216,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
     let calls = 0;
     let steadyCalls = 0;
     let correlationQueries = 0;
+    let ledgerCalls = 0;
     const charge = (id: string, share: number): void => {
       const entry = byUseCase.get(id) ?? { calls: 0, messages: 0 };
       entry.calls += share;
@@ -225,6 +228,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         if (counting) {
           steadyCalls += 1;
           const operation = context.commandName ?? 'unknown';
+          if ((args.input as { TableName?: string }).TableName === 'findings') ledgerCalls += 1;
           byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
           const evaluating = current.getStore();
           if (evaluating === HASH_MISMATCH && operation === 'QueryCommand') correlationQueries += 1;
@@ -317,6 +321,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         byUseCase: Object.fromEntries([...byUseCase].sort((a, b) => b[1].calls - a[1].calls).map(([id, count]) => [id, { ...count, perEvent: perEvent(count.calls) }])),
         byOperation: Object.fromEntries([...byOperation].sort((a, b) => b[1] - a[1])),
         correlationQueriesPerClaim: correlationQueries / Math.max(1, claims),
+        ledgerCalls,
       },
       calls,
       findingsDigest: createHash('sha256').update(ledger.join('\n')).digest('hex'),
@@ -338,6 +343,7 @@ function printResult(result: CloudPathResult, options: CloudPathOptions): void {
     if (count.calls === 0) continue;
     console.log(`    ${id.padEnd(34)} ${count.calls.toFixed(1).padStart(8)} calls for ${String(count.messages).padStart(5)} messages = ${count.perEvent.toFixed(4)} per event`);
   }
+  console.log(`  of which the findings ledger: ${steady.ledgerCalls} calls = ${(steady.ledgerCalls / Math.max(1, steady.events)).toFixed(4)} per event (one conditional put per finding)`);
   console.log(`  artifact.hash-mismatch: ${steady.correlationQueriesPerClaim.toFixed(2)} queries per claim`);
   console.log(`  by operation: ${Object.entries(steady.byOperation).map(([op, n]) => `${op.replace(/Command$/, '')} ${n}`).join(', ')}`);
   console.log(`findings: ${result.findings} (digest ${result.findingsDigest.slice(0, 16)}), dead-lettered ${result.deadLettered}, failed records ${result.failed}`);
