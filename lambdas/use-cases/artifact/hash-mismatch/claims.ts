@@ -11,6 +11,9 @@ import type { CorrelationClaim, JsonObject, UseCaseContext } from '../../../engi
 import { noLookups, type PackageVersionRef } from '../../../lookups/lookups.js';
 import { configuredPackage, normaliseNamespace, packageVersionSubject, refFromCall, refFromNativeEvent } from '../codeartifact.js';
 
+/** Keys a pending check lists as wanted, at most (each a hash or a build id: small). */
+const MAX_WANTED = 64;
+
 /** Package version states a consumer can fetch; Unfinished, Archived and Disposed versions are not releases. */
 const FETCHABLE_STATES = new Set(['Published', 'Unlisted']);
 
@@ -64,7 +67,9 @@ function assetsJson(assets: readonly Asset[]): JsonObject[] {
 function wantedBy(assets: readonly JsonObject[] | null, buildUuid: string | undefined): string[] | undefined {
   if (assets === null) return undefined;
   const hashes = assets.flatMap((asset) => (typeof asset['sha256'] === 'string' ? [asset['sha256']] : []));
-  return [...new Set([...hashes, ...(buildUuid ? [`build:${buildUuid}`] : [])])];
+  const wants = [...new Set([...hashes, ...(buildUuid ? [`build:${buildUuid}`] : [])])];
+  // Kept with the pending check: a version with more assets than that is judged again by any build.
+  return wants.length <= MAX_WANTED ? wants : undefined;
 }
 
 function claim(ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>, wants: string[] | undefined): CorrelationClaim {
