@@ -31,6 +31,9 @@ export const DETECT_QUEUE_VISIBILITY = Duration.seconds(6 * DETECT_TIMEOUT.toSec
  */
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] as const;
 
+/** The correlation sweep's: it judges and settles pending checks, and never writes a record (no batch writes). */
+export const SWEEP_STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
 /** The findings ledger is append-only for the detector: a conditional put, and a get to read back a duplicate. */
 export const FINDINGS_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem'] as const;
 
