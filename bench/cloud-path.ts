@@ -11,7 +11,7 @@
  *    engine and its caches) for the whole run, with the wall clock at the batch's time.
  *  - Steady state: the batches of the last `steadyDays` days (the first weeks built the baselines).
  * Calls are attributed to the use case being evaluated; calls made outside an evaluation (the
- * heartbeat's liveness marker, writes flushed once per batch) to the use cases whose items they carry.
+ * heartbeat's liveness marker) to the use cases whose items they carry.
  * Prints figures, asserts nothing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
