@@ -3,8 +3,8 @@
  *
  * An event may bring records (a build's outputs) and claims (a package version's asset hashes).
  * A claim is judged when it arrives; if its use case wants to wait, it becomes a pending check that
- * is judged again whenever records of its join key arrive with event times within the deadline
- * around it, and a last time once the deadline has passed (`settle`: the cloud sweep with the wall
+ * is judged again whenever a record it wants (`wants`: one of the record's keys or names) arrives
+ * with an event time within the deadline around it, and a last time once the deadline has passed (`settle`: the cloud sweep with the wall
  * clock, or the end of a replay, where the replayed world ends). Only records re-judge pending
  * checks, never unrelated later events: replayed files are not in event-time order (a day's
  * CloudTrail file before its native events), so "a later event arrived" does not mean "time passed".
@@ -55,6 +55,12 @@ export function slimEnvelope(envelope: EventBridgeEvent): Record<string, unknown
   };
 }
 
+/** Whether a record offering `offered` (keys and names) can change the check's verdict before its deadline. */
+function wants(check: PendingCheck, offered: readonly string[]): boolean {
+  const wanted = check.claim.wants;
+  return wanted === undefined || wanted.some((key) => offered.includes(key));
+}
+
 export class Correlator {
   constructor(private readonly deps: CorrelatorDeps) {}
 
@@ -71,10 +77,16 @@ export class Correlator {
     const outcomes: Outcome[] = [];
     for (const record of records) await this.deps.state.putCorrelationRecord(id, { ...record, at: event.time }, forgetAfterDays);
 
-    // A build that ends at T can settle claims made while it ran or up to the deadline after it.
+    // A build that ends at T can settle claims made while it ran or up to the deadline after it, and
+    // only those that want it (one of its keys or names): the others' verdicts cannot change, so the
+    // cost of a record stays the same however many builds run at once.
     for (const join of new Set(records.map((record) => record.join))) {
-      const open = await this.deps.state.openPendingChecks(id, { join, from: iso(now - wait), to: iso(now + wait) });
-      for (const check of open) outcomes.push(...(await this.judge(useCase, logic, ctx, check, event.time >= check.deadline, event.time)));
+      const offered = [...new Set(records.filter((record) => record.join === join).flatMap((record) => [...record.keys, ...(record.names ?? [])]))];
+      const open = await this.deps.state.openPendingChecks(id, { join, from: iso(now - wait), to: iso(now + wait), keys: offered });
+      for (const check of open) {
+        if (!wants(check, offered)) continue;
+        outcomes.push(...(await this.judge(useCase, logic, ctx, check, event.time >= check.deadline, event.time)));
+      }
     }
 
     for (const claim of claims) {

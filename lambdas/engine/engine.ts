@@ -12,7 +12,7 @@ import type { FindingsSink } from '../store/findings-store.js';
 import { compareChangePositions, type ChangePosition, type Snapshot } from '../store/state-store.js';
 import type { StateStorage } from '../store/store-contract.js';
 import { noLookups } from '../lookups/lookups.js';
-import { applyLateChange, knownStateOf } from './state-history.js';
+import { applyLateChange, knownStateOf, type KnownState } from './state-history.js';
 import { boundStrings, storableState } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
@@ -46,6 +46,14 @@ export type Outcome =
   | { readonly status: 'deduplicated'; readonly finding: Finding; readonly into: string; readonly counted: boolean }
   | { readonly status: 'skipped'; readonly useCase: string; readonly reason: string };
 
+/**
+ * How long (wall clock) a container trusts its copy of a drift key's newest change for `mayBeStale`
+ * reads: bounds how long a change recorded by another container can go unseen there.
+ */
+export const NEWEST_KNOWN_TTL_MS = 5 * 60_000;
+const NEWEST_KNOWN_LIMIT = 1_000;
+const END_OF_TIME = '9999-12-31T23:59:59Z';
+
 /** Findings larger than this keep a preview of their evidence: DynamoDB items stop at 400 KB. */
 const MAX_EVIDENCE_BYTES = 64 * 1024;
 
@@ -70,6 +78,8 @@ export class Engine {
   private locationOf(event: PipelineEvent): EventLocation {
     return this.claimLocations.get(event) ?? eventLocation(event);
   }
+  /** Newest change of drift keys read with `mayBeStale` (see newestKnown). */
+  private readonly newest = new Map<string, { readonly state: KnownState; readonly readAt: number }>();
 
   constructor(private readonly deps: EngineDeps) {
     this.correlator = new Correlator({
@@ -164,7 +174,11 @@ export class Engine {
         config: this.deps.config,
         lookups: this.deps.lookups,
         options: useCase.optionsSchema ? useCase.optionsSchema.parse(raw) : raw,
-        knownState: async (owner, key, at) => {
+        knownState: async (owner, key, at, options) => {
+          if (options?.mayBeStale) {
+            const newest = await this.newestKnown(owner, key, at);
+            if (newest) return newest;
+          }
           const change = await this.deps.state.stateChangeAtOrBefore(owner, key, at);
           if (change) return knownStateOf(change);
           // Changes are kept forget-after days; the head holds from its own time on.
@@ -176,6 +190,26 @@ export class Engine {
       this.contexts.set(useCase.metadata.id, ctx);
     }
     return ctx;
+  }
+
+  /**
+   * The newest recorded change of a drift key, if it is not newer than `at` (then it is the state at
+   * `at`): from the container's copy while it is younger than NEWEST_KNOWN_TTL_MS on the wall clock,
+   * else read (one query) and kept. This engine's own drift writes drop the copy; another container's
+   * go unseen until it expires, hence `mayBeStale`.
+   */
+  private async newestKnown(owner: string, key: string, at: string): Promise<KnownState | undefined> {
+    const id = `${owner}\u0000${key}`;
+    const now = (this.deps.clock?.() ?? new Date()).getTime();
+    const kept = this.newest.get(id);
+    if (kept && now - kept.readAt < NEWEST_KNOWN_TTL_MS) return Date.parse(kept.state.at) <= Date.parse(at) ? kept.state : undefined;
+    const change = await this.deps.state.stateChangeAtOrBefore(owner, key, END_OF_TIME);
+    if (!change) return undefined;
+    const state = knownStateOf(change);
+    this.newest.delete(id);
+    this.newest.set(id, { state, readAt: now });
+    if (this.newest.size > NEWEST_KNOWN_LIMIT) this.newest.delete(this.newest.keys().next().value ?? id);
+    return Date.parse(state.at) <= Date.parse(at) ? state : undefined;
   }
 
   async evaluate(useCase: UseCase, event: PipelineEvent): Promise<Outcome[]> {
@@ -283,11 +317,22 @@ export class Engine {
    */
   private async drift(useCase: UseCase, logic: DriftLogic, event: PipelineEvent, ctx: UseCaseContext, keepDays: number): Promise<Observation[]> {
     const id = useCase.metadata.id;
-    const { state } = this.deps;
     const report = await logic.report(event, ctx);
     if (!report) return [];
     // Organisation mode: snapshots per account and region; the use case sees its own key.
     const key = locatedKey(this.deps.config, eventLocation(event), report.key);
+    // Whatever this event records makes the container's copy of the key's newest change stale.
+    this.newest.delete(`${id}\u0000${key}`);
+    try {
+      return await this.driftReported(useCase, logic, report, key, event, ctx, keepDays);
+    } finally {
+      this.newest.delete(`${id}\u0000${key}`);
+    }
+  }
+
+  private async driftReported(useCase: UseCase, logic: DriftLogic, report: StateReport, key: string, event: PipelineEvent, ctx: UseCaseContext, keepDays: number): Promise<Observation[]> {
+    const id = useCase.metadata.id;
+    const { state } = this.deps;
     const position: ChangePosition = { at: event.time, eventId: event.id, kind: 'event' };
     const fast = await this.driftAfterLatest(id, key, logic, report, event, ctx, position, keepDays);
     if (fast) return fast;

@@ -83,8 +83,12 @@ export interface UseCaseContext {
    * The last known state of a thing kept by a drift use case (its change log), as it was at event
    * time `at`: e.g. a CodeBuild project as build.project-drift knows it at a build's start. Undefined
    * when nothing at or before `at` is recorded. The one notion of state; look-ups only fill gaps.
+   * `mayBeStale`: the container's copy of the newest change will do (no call) when it is recent and
+   * not newer than `at`; it may miss a change another container recorded meanwhile, so use it only
+   * where agreeing with it settles nothing a fresh read could contradict, and read again before
+   * reporting anything on it.
    */
-  readonly knownState?: (useCase: string, key: string, at: string) => Promise<KnownState | undefined>;
+  readonly knownState?: (useCase: string, key: string, at: string, options?: { readonly mayBeStale?: boolean }) => Promise<KnownState | undefined>;
   /**
    * Read-only view of drift snapshots, so a use case can read a resource's last known state from its
    * one owner (a project's image from build.project-drift) instead of keeping a copy. Absent where
@@ -213,8 +217,14 @@ export interface CorrelationRecord {
   readonly join: string;
   /** Unique within the join key (a build id); a redelivery overwrites the same record. */
   readonly id: string;
-  /** Values a claim can find the record by (output hashes, `build:<uuid>`). */
+  /** Values a claim can find the record by (output hashes): one stored item each. */
   readonly keys: readonly string[];
+  /**
+   * More values pending checks may want (`build:<uuid>`) that get no item of their own: a claim finds
+   * the record by time instead (`between`). Each item is a way to find the record, so fewer items
+   * means fewer ways a partly written record can be half-visible.
+   */
+  readonly names?: readonly string[];
   /** Stored as is: never put secrets here. */
   readonly data: JsonObject;
 }
@@ -239,6 +249,13 @@ export interface CorrelationClaim {
    * and region (a package in the artifacts account built by a project of the tooling account).
    */
   readonly joinLocation?: { readonly account?: string; readonly region?: string };
+  /**
+   * The record keys or names that can change the verdict before the deadline: a pending check is
+   * judged again only when a record with one of them arrives (and finally at its deadline). Absent:
+   * any record of the join key judges it again (for verdicts that depend on more than the records,
+   * e.g. a look-up retried); empty: only the deadline.
+   */
+  readonly wants?: readonly string[];
 }
 
 export interface CorrelateInputs {

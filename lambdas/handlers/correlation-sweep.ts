@@ -1,8 +1,9 @@
 /**
  * correlation-sweep Lambda (scheduled): the final judgement of pending correlations whose deadline
  * has passed on the wall clock (artifact.hash-mismatch: a package version whose build never showed
- * up). In the detect Lambda a pending check is only re-judged when a record of its join key arrives;
- * this is what makes "the other side never came" a finding. Thin: wiring and logging only.
+ * up). In the detect Lambda a pending check is only re-judged when a record it wants arrives (its
+ * build's hash or build id); this is what makes "the other side never came" a finding. Thin: wiring
+ * and logging only.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';

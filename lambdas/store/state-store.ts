@@ -9,9 +9,9 @@
  *   change    pk = <useCase>#<key>     sk = #h|<event ms, 15 digits>|<0 baseline, 1 event>|<eventId>
  *             at, eventId, kind, report?, partial, after, expiresAt   (drift change log: the state at each event's time, kept forget-after days)
  *   record    pk = <useCase>#rec#<join> sk = t|<at>|<id> and k|<key>|<id> (one item per lookup key)
- *             id, at, keys, data, expiresAt   (correlate: e.g. build outputs by time and by hash)
+ *             id, at, keys, names?, data, expiresAt   (correlate: e.g. build outputs by time and by hash; one BatchWriteItem)
  *   pending   pk = <useCase>#pending    sk = <join>|<claimedAt>|<subject>|<eventId>
- *             join, subject, claimedAt, deadline, data, event, expiresAt, settledAt?   (correlate checks)
+ *             join, subject, wants?, claimedAt, deadline, data, event, expiresAt, settledAt?   (correlate checks)
  *   enabled   pk = <useCase>#enabled    sk = #enabled   since (earliest event time evaluated: staging starts there)
  *   window    pk = <useCase>#dedup|<sha256 of mode|severity|dedupKey>   sk = #window
  *             findingId, firstEventId, start, windowMinutes, version, expiresAt   (dedup window)
@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { boundStrings, fitItem, keyPart, storableState } from '../engine/bounds.js';
 import { redact } from '../engine/redact.js';
 import type { CorrelationClaim, JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
@@ -29,6 +29,10 @@ import { STATE_TABLE } from './schema.js';
 import type { StateStorage } from './store-contract.js';
 
 export const DAY_SECONDS = 86_400;
+/** DynamoDB's limit of put requests per BatchWriteItem. */
+const BATCH_WRITE_LIMIT = 25;
+/** Batch writes (the first and the retries of unprocessed items) before giving up. */
+const BATCH_WRITE_ATTEMPTS = 5;
 
 export interface SightingInput {
   readonly useCase: string;
@@ -570,8 +574,10 @@ export class StateStore implements StateStorage {
 
   /**
    * Keeps a correlate record until forget-after (from its event time), findable by time and by each
-   * of its keys: one small item per access path, since the table has no secondary index for it.
-   * Every item carries the whole record, so whichever item a reader finds tells the same.
+   * of its keys: one small item per access path, since the table has no secondary index for it, all
+   * written by one BatchWriteItem. Every item carries the whole record, so whichever item a reader
+   * finds tells the same; the items may land in any order (the batch is not atomic), which is why a
+   * record has as few items as it has ways to be found (`names` get none: see CorrelationRecord).
    */
   async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {
     const pk = `${useCase}#rec#${record.join}`;
@@ -580,17 +586,30 @@ export class StateStore implements StateStorage {
       join: record.join,
       at: record.at,
       keys: [...record.keys],
+      ...(record.names && record.names.length > 0 ? { names: [...record.names] } : {}),
       data: boundStrings(redact(record.data)),
       expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
     };
     const id = keyPart(record.id, 128);
-    // Key items first, the time item last: a record whose writes stopped part-way (a failed call,
-    // retried with its event) is never found by time without being found by its keys too.
     const sortKeys = [...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`), `t|${record.at}|${id}`];
-    for (const sk of sortKeys) {
-      this.calls += 1;
-      // Unconditional: a redelivered event writes the same item again.
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: fitItem({ pk, sk, ...item }, ['pk', 'sk']) }));
+    // Unconditional: a redelivered event writes the same items again.
+    await this.batchPut(sortKeys.map((sk) => fitItem({ pk, sk, ...item }, ['pk', 'sk'])));
+  }
+
+  /**
+   * Unconditional puts in BatchWriteItem requests of up to 25, retrying what DynamoDB leaves
+   * unprocessed (throttling) with a growing pause; throws if some never land, so the event is retried.
+   */
+  private async batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
+    for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) {
+      let pending: Record<string, unknown>[] = items.slice(start, start + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        if (attempt >= BATCH_WRITE_ATTEMPTS) throw new Error(`state table: ${pending.length} item(s) left unprocessed after ${BATCH_WRITE_ATTEMPTS} batch writes`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        this.calls += 1;
+        const { UnprocessedItems } = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+      }
     }
   }
 
@@ -632,6 +651,8 @@ export class StateStore implements StateStorage {
               join: check.claim.join,
               subject: check.claim.subject,
               data: boundStrings(redact(check.claim.data)),
+              // What can settle it before its deadline (absent: any record of its join).
+              ...(check.claim.wants ? { wants: check.claim.wants.map((key) => keyPart(key, 256)) } : {}),
               claimedAt: check.claimedAt,
               deadline: check.deadline,
               eventId: check.eventId,
@@ -639,7 +660,7 @@ export class StateStore implements StateStorage {
               // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
               expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
             },
-            ['pk', 'sk', 'join', 'subject', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
+            ['pk', 'sk', 'join', 'subject', 'wants', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
           ),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -651,18 +672,27 @@ export class StateStore implements StateStorage {
 
   /**
    * Open (unsettled) checks of a use case: all of them, or those of one join key claimed between
-   * `from` and `to` (ISO, inclusive).
+   * `from` and `to` (ISO, inclusive); with `keys`, only those that want one of them or did not say
+   * what they want (filtered by DynamoDB: the response carries only those).
    */
-  async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string }): Promise<PendingCheck[]> {
+  async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string; keys?: readonly string[] }): Promise<PendingCheck[]> {
+    const keys = range?.keys ? [...new Set(range.keys.map((key) => keyPart(key, 256)))] : undefined;
+    const wanted = keys ? ` AND (attribute_not_exists(wants)${keys.map((_, i) => ` OR contains(wants, :k${i})`).join('')})` : '';
     const items = range
-      ? await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', 'attribute_not_exists(settledAt)', {
+      ? await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', `attribute_not_exists(settledAt)${wanted}`, {
           ':pk': `${useCase}#pending`,
           ':from': `${range.join}|${range.from}`,
           ':to': `${range.join}|${range.to}|\uffff`,
+          ...Object.fromEntries((keys ?? []).map((key, i) => [`:k${i}`, key])),
         })
       : await this.queryItems('pk = :pk', 'attribute_not_exists(settledAt)', { ':pk': `${useCase}#pending` });
     return items.map((item) => ({
-      claim: { join: String(item['join']), subject: String(item['subject']), data: (item['data'] ?? {}) as JsonObject },
+      claim: {
+        join: String(item['join']),
+        subject: String(item['subject']),
+        data: (item['data'] ?? {}) as JsonObject,
+        ...(Array.isArray(item['wants']) ? { wants: item['wants'].map(String) } : {}),
+      },
       claimedAt: String(item['claimedAt']),
       deadline: String(item['deadline']),
       eventId: String(item['eventId']),

@@ -52,7 +52,8 @@ export interface StateStorage extends CountsCalls {
   correlationRecordsBetween(useCase: string, join: string, from: string, to: string, at: string): Promise<StoredCorrelationRecord[]>;
   /** A redelivered claim leaves its check (open or settled) alone. */
   putPendingCheck(useCase: string, check: PendingCheck): Promise<void>;
-  openPendingChecks(useCase: string, range?: { join: string; from: string; to: string }): Promise<PendingCheck[]>;
+  /** With `keys`: only the checks that want one of them, or did not say what they want. */
+  openPendingChecks(useCase: string, range?: { join: string; from: string; to: string; keys?: readonly string[] }): Promise<PendingCheck[]>;
   /** False when it was settled already. */
   settlePendingCheck(useCase: string, check: PendingCheck, at: string): Promise<boolean>;
 }

@@ -19,7 +19,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { ENV } from '../../lambdas/store/schema.js';
-import { FINDINGS_TABLE_ACTIONS, PACKAGE_LOOKUP_ACTIONS, STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS, arnParts, packageArns } from './detector.js';
+import { FINDINGS_TABLE_ACTIONS, PACKAGE_LOOKUP_ACTIONS, SWEEP_STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS, arnParts, packageArns } from './detector.js';
 import { HandlerFunction, PROJECT_ROOT } from './handler-function.js';
 
 export const SWEEP_TIMEOUT = Duration.minutes(5);
@@ -75,7 +75,7 @@ export class CorrelationSweep extends Construct {
     this.function = this.handler.function;
     const role = this.handler.role;
 
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'StateTableItems', actions: [...STATE_TABLE_ACTIONS], resources: [props.stateTable.tableArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'StateTableItems', actions: [...SWEEP_STATE_TABLE_ACTIONS], resources: [props.stateTable.tableArn] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'FindingsTablePutGet', actions: [...FINDINGS_TABLE_ACTIONS], resources: [props.findingsTable.tableArn] }));
     props.key.grant(role, ...TABLE_KEY_ACTIONS);
 

@@ -27,9 +27,14 @@ export const DETECT_QUEUE_VISIBILITY = Duration.seconds(6 * DETECT_TIMEOUT.toSec
 
 /**
  * What the state store calls (lambdas/store/state-store.ts: Get, Query, Put, Update, all conditional
- * where it matters); no Scan, no Delete (TTL expires items), no batch or table-level actions.
+ * where it matters, and BatchWriteItem for the unconditional puts of a correlate record's items); no
+ * Scan, no DeleteItem (TTL expires items), no table-level actions. BatchWriteItem could also delete,
+ * which gives nothing an unconditional PutItem on the same table does not: the state table only.
  */
-export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] as const;
+
+/** The correlation sweep's: it judges and settles pending checks, and never writes a record (no batch writes). */
+export const SWEEP_STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
 /** The findings ledger is append-only for the detector: a conditional put, and a get to read back a duplicate. */
 export const FINDINGS_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem'] as const;

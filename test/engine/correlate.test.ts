@@ -13,7 +13,7 @@ import { useLocalDynamo } from '../support/local-dynamo.js';
 const dynamo = useLocalDynamo();
 
 /** A minimal correlate use case: records and claims carry a `value`; a claim is satisfied by a record with it. */
-function probe(options: { deadline?: number; judge?: (found: boolean, final: boolean) => CorrelateVerdict } = {}): UseCase {
+function probe(options: { deadline?: number; judge?: (found: boolean, final: boolean) => CorrelateVerdict; wants?: boolean; judged?: string[] } = {}): UseCase {
   return defineUseCase({
     metadata: {
       id: 'artifact.probe-correlate',
@@ -36,10 +36,11 @@ function probe(options: { deadline?: number; judge?: (found: boolean, final: boo
         const value = String(event.detail['value']);
         return event.detail['kind'] === 'record'
           ? { records: [{ join: 'j', id: event.id, keys: [value], data: { value } }] }
-          : { claims: [{ join: 'j', subject: `subject-${value}`, data: { value } }] };
+          : { claims: [{ join: 'j', subject: `subject-${value}`, data: { value }, ...(options.wants ? { wants: [value] } : {}) }] };
       },
       deadlineMinutes: () => options.deadline ?? 60,
       judge: async (facts) => {
+        options.judged?.push(String(facts.claim.data['value']));
         const found = (await facts.records.withKey(String(facts.claim.data['value']))).length > 0;
         if (options.judge) return options.judge(found, facts.final);
         if (found) return { status: 'settled', observations: [{ summary: `matched ${String(facts.claim.data['value'])}`, attestation: true, severity: 'info', incidentKey: `ok-${String(facts.claim.data['value'])}` }] };
@@ -151,6 +152,41 @@ describe('correlate: pending checks and the records that settle them', () => {
     await run(claim);
     const again = await engine.settle([useCase]);
     expect(again.every((o) => o.status === 'finding' && !o.created)).toBe(true);
+  });
+});
+
+describe('correlate: what a record judges again', () => {
+  it('judges again only the pending checks that want one of the record\'s keys', async () => {
+    const judged: string[] = [];
+    const { run } = await setup(probe({ wants: true, judged }));
+    for (const value of ['a', 'b', 'c']) await run(native(`claim-${value}`, '2026-11-03T10:00:00Z', 'claim', value));
+    judged.length = 0;
+    for (let i = 0; i < 5; i += 1) expect(findings(await run(native(`other-${i}`, '2026-11-03T10:01:00Z', 'record', `x${i}`)))).toEqual([]);
+    expect(judged).toEqual([]);
+    expect(findings(await run(native('record-b', '2026-11-03T10:02:00Z', 'record', 'b')))).toMatchObject([{ summary: 'matched b', eventId: 'claim-b' }]);
+    expect(judged).toEqual(['b']);
+  });
+
+  it('judges a check that does not say what it wants again with any record of its join key', async () => {
+    const judged: string[] = [];
+    const { run } = await setup(probe({ judged }));
+    await run(native('claim-a', '2026-11-03T10:00:00Z', 'claim', 'a'));
+    judged.length = 0;
+    await run(native('other', '2026-11-03T10:01:00Z', 'record', 'x'));
+    expect(judged).toEqual(['a']);
+  });
+
+  it('costs a record the same store calls however many checks are open around it', async () => {
+    const costOfRecord = async (openChecks: number): Promise<number> => {
+      const { run, state } = await setup(probe({ wants: true }));
+      for (let i = 0; i < openChecks; i += 1) await run(native(`claim-${i}`, '2026-11-03T10:00:00Z', 'claim', `v${i}`));
+      const before = state.calls;
+      await run(native('record', '2026-11-03T10:01:00Z', 'record', 'unwanted'));
+      return state.calls - before;
+    };
+    // One batch write of its items and one query for the checks that want it.
+    expect(await costOfRecord(1)).toBe(2);
+    expect(await costOfRecord(12)).toBe(2);
   });
 });
 

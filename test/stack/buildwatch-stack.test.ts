@@ -26,7 +26,7 @@ import { BuildwatchStack } from '../../lib/buildwatch-stack.js';
 import { ALL_MANAGEMENT_EVENTS_STATE, enabledUseCases } from '../../lib/constructs/detection-rules.js';
 import { AUDITOR_SEAL_KEY_ACTIONS, AUDITOR_TABLE_ACTIONS } from '../../lib/constructs/auditor-access.js';
 import { SWEEP_CODEARTIFACT_ACTIONS, correlationSweepEntry } from '../../lib/constructs/correlation-sweep.js';
-import { FINDINGS_TABLE_ACTIONS, STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS } from '../../lib/constructs/detector.js';
+import { FINDINGS_TABLE_ACTIONS, SWEEP_STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS } from '../../lib/constructs/detector.js';
 import { CONFIG_DEFINE, PROJECT_ROOT, bundlingOptions, handlerEntry } from '../../lib/constructs/handler-function.js';
 import { SEALS_TABLE_ACTIONS, sealEntry } from '../../lib/constructs/ledger-seal.js';
 
@@ -442,8 +442,9 @@ describe('least privilege', () => {
     expect(asArray(onFindings[0]!.Resource)).toEqual([getAtt(findings)]);
     const onState = statements.filter((st) => JSON.stringify(asArray(st.Resource)).includes(state));
     expect(onState).toHaveLength(1);
-    // Exactly what the state store calls: no Scan, no Delete (TTL), no batch or table-level actions.
-    expect(asArray(onState[0]!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // Exactly what the state store calls: no Scan, no DeleteItem (TTL), no table-level actions; batch
+    // writes for a correlate record's items.
+    expect(asArray(onState[0]!.Action).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(asArray(onState[0]!.Resource)).toEqual([getAtt(state)]);
     expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']), Resource: getAtt(logicalIdOf(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter')) }));
   });
@@ -902,13 +903,13 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     });
   });
 
-  it("the sweep role: the detector's table actions, and CodeArtifact look-ups on the configured package's ARN only", () => {
+  it("the sweep role: the detector's table actions but batch writes, and CodeArtifact look-ups on the configured package's ARN only", () => {
     const s = real();
     const statements = statementsOfRole(s, roleOf(s, isSweepFunction));
     expect(statements).toHaveLength(5); // with its log group's statement
     expect(statements).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Sid: 'StateTableItems', Action: sorted(STATE_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-state')) }),
+        expect.objectContaining({ Sid: 'StateTableItems', Action: sorted(SWEEP_STATE_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-state')) }),
         expect.objectContaining({ Sid: 'FindingsTablePutGet', Action: sorted(FINDINGS_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-findings')) }),
         expect.objectContaining({ Action: sorted(TABLE_KEY_ACTIONS), Resource: getAtt(dataKey(s)[0]) }),
         expect.objectContaining({ Sid: 'PackageVersionLookups', Action: sorted(SWEEP_CODEARTIFACT_ACTIONS), Resource: regionalArn('codeartifact', PACKAGE) }),

@@ -285,6 +285,7 @@ export class MemoryStateStore implements StateStorage, Flushable {
       join: record.join,
       at: record.at,
       keys: [...record.keys],
+      ...(record.names && record.names.length > 0 ? { names: [...record.names] } : {}),
       data: boundStrings(redact(record.data)),
       expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
     };
@@ -323,21 +324,25 @@ export class MemoryStateStore implements StateStorage, Flushable {
           join: check.claim.join,
           subject: check.claim.subject,
           data: boundStrings(redact(check.claim.data)),
+          ...(check.claim.wants ? { wants: check.claim.wants.map((key) => keyPart(key, 256)) } : {}),
           claimedAt: check.claimedAt,
           deadline: check.deadline,
           eventId: check.eventId,
           event: boundStrings(redact(check.event)),
           expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
         },
-        ['pk', 'sk', 'join', 'subject', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
+        ['pk', 'sk', 'join', 'subject', 'wants', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
       ),
     );
     await this.written();
   }
 
-  async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string }): Promise<PendingCheck[]> {
+  async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string; keys?: readonly string[] }): Promise<PendingCheck[]> {
     const partition = await this.table.partition(`${useCase}#pending`);
     let items: Item[];
+    // As the DynamoDB store's filter: checks that want one of the keys, or did not say what they want.
+    const keys = range?.keys ? new Set(range.keys.map((key) => keyPart(key, 256))) : undefined;
+    const wanted = (item: Item): boolean => !keys || !Array.isArray(item['wants']) || item['wants'].some((key) => keys.has(String(key)));
     if (range) {
       const from = `${range.join}|${range.from}`;
       const to = `${range.join}|${range.to}|\uffff`;
@@ -347,9 +352,14 @@ export class MemoryStateStore implements StateStorage, Flushable {
       items = this.table.all(partition);
     }
     return items
-      .filter((item) => item['settledAt'] === undefined)
+      .filter((item) => item['settledAt'] === undefined && wanted(item))
       .map((item) => ({
-        claim: { join: String(item['join']), subject: String(item['subject']), data: (item['data'] ?? {}) as JsonObject },
+        claim: {
+          join: String(item['join']),
+          subject: String(item['subject']),
+          data: (item['data'] ?? {}) as JsonObject,
+          ...(Array.isArray(item['wants']) ? { wants: item['wants'].map(String) } : {}),
+        },
         claimedAt: String(item['claimedAt']),
         deadline: String(item['deadline']),
         eventId: String(item['eventId']),

@@ -40,7 +40,7 @@ export const buildOutputSchema = z.object({
 });
 export type BuildOutput = z.infer<typeof buildOutputSchema>;
 
-/** The record a successful build leaves: found by its output hash and by `build:<uuid>`. */
+/** The record a successful build leaves: found by its output hash and by time, wanted by `build:<uuid>`. */
 export function buildRecord(event: PipelineEvent, projects: ReadonlySet<string>): CorrelationRecord | undefined {
   if (event.source !== 'aws.codebuild' || event.detailType !== 'CodeBuild Build State Change') return undefined;
   const detail = event.detail;
@@ -65,7 +65,9 @@ export function buildRecord(event: PipelineEvent, projects: ReadonlySet<string>)
     ...(sourceVersion ? { sourceVersion } : {}),
     ...(startedAt ? { startedAt } : {}),
   };
-  return { join: project, id: buildId, keys: [...(sha256 ? [sha256] : []), ...(uuid ? [`build:${uuid}`] : [])], data };
+  // Found by its hash (its own item) and by time; the publishing session's claim finds it by time
+  // and wants it by `build:<uuid>`, so a build whose hash item is missing is never found only by that name.
+  return { join: project, id: buildId, keys: sha256 ? [sha256] : [], ...(uuid ? { names: [`build:${uuid}`] } : {}), data };
 }
 
 /** `payments-service-build#455`, or the build id when there is no number. */

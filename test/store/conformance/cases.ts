@@ -252,6 +252,30 @@ export function conformanceCases(open: OpenKit): void {
       expect(await reader.settlePendingCheck(CORRELATE, first, '2026-11-03T11:07:00Z')).toBe(false);
     });
 
+    it('lists, for the keys of a record, only the open checks that want one of them or did not say what they want', async () => {
+      const kit = await open();
+      const wantsHash = { ...check('pkg@1', '2026-11-03T10:00:00Z', '2026-11-03T11:00:00Z'), claim: { ...check('pkg@1', '', '').claim, wants: ['aaa', 'build:7'] } };
+      const wantsOther = { ...check('pkg@2', '2026-11-03T10:10:00Z', '2026-11-03T11:10:00Z'), claim: { ...check('pkg@2', '', '').claim, wants: ['zzz'] } };
+      const wantsNothing = { ...check('pkg@3', '2026-11-03T10:20:00Z', '2026-11-03T11:20:00Z'), claim: { ...check('pkg@3', '', '').claim, wants: [] } };
+      const unsaid = check('pkg@4', '2026-11-03T10:30:00Z', '2026-11-03T11:30:00Z');
+      for (const c of [wantsHash, wantsOther, wantsNothing, unsaid]) await kit.state.putPendingCheck(CORRELATE, c);
+      await kit.state.putCorrelationRecord(CORRELATE, { ...build('7', '2026-11-03T10:05:00Z', 'aaa'), names: ['session:7'] }, 30);
+      const reader = (await kit.reader()).state;
+      const range = { join: JOIN, from: '2026-11-03T09:00:00Z', to: '2026-11-03T12:00:00Z' };
+      expect((await reader.openPendingChecks(CORRELATE, { ...range, keys: ['aaa'] })).map((c) => c.claim.subject)).toEqual(['pkg@1', 'pkg@4']);
+      expect((await reader.openPendingChecks(CORRELATE, { ...range, keys: ['build:7', 'nothing'] })).map((c) => c.claim.subject)).toEqual(['pkg@1', 'pkg@4']);
+      expect((await reader.openPendingChecks(CORRELATE, { ...range, keys: [] })).map((c) => c.claim.subject)).toEqual(['pkg@4']);
+      expect((await reader.openPendingChecks(CORRELATE, range)).map((c) => [c.claim.subject, c.claim.wants])).toEqual([
+        ['pkg@1', ['aaa', 'build:7']],
+        ['pkg@2', ['zzz']],
+        ['pkg@3', []],
+        ['pkg@4', undefined],
+      ]);
+      // A record's names are kept with it but give it no way to be found.
+      expect((await reader.correlationRecordsWithKey(CORRELATE, JOIN, 'aaa', '2026-11-04T00:00:00Z')).map((r) => r.id)).toHaveLength(1);
+      expect(await reader.correlationRecordsWithKey(CORRELATE, JOIN, 'session:7', '2026-11-04T00:00:00Z')).toEqual([]);
+    });
+
     it('orders sort keys by UTF-8 bytes as DynamoDB does (a character beyond U+FFFF after U+FFFF)', async () => {
       const kit = await open();
       const emoji = check('\u{1F600}pkg', '2026-11-03T10:00:00Z', '2026-11-03T11:00:00Z', 'evt-emoji');

@@ -11,6 +11,9 @@ import type { CorrelationClaim, JsonObject, UseCaseContext } from '../../../engi
 import { noLookups, type PackageVersionRef } from '../../../lookups/lookups.js';
 import { buildProjectAccount, configuredPackage, normaliseNamespace, packageVersionSubject, refFromCall, refFromNativeEvent } from '../codeartifact.js';
 
+/** Keys a pending check lists as wanted, at most (each a hash or a build id: small). */
+const MAX_WANTED = 64;
+
 /** Package version states a consumer can fetch; Unfinished, Archived and Disposed versions are not releases. */
 const FETCHABLE_STATES = new Set(['Published', 'Unlisted']);
 
@@ -56,10 +59,29 @@ function assetsJson(assets: readonly Asset[]): JsonObject[] {
   return assets.map((asset) => ({ name: asset.name, ...(asset.sha256 ? { sha256: asset.sha256.toLowerCase() } : {}) }));
 }
 
-function claim(ctx: UseCaseContext, ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>): CorrelationClaim {
+/**
+ * What can settle the claim before its deadline: a build with one of its asset hashes, or the build
+ * it was published from (its `build:<uuid>` name). Without a listing (retried at each judgement) any
+ * build of the project may be the moment the listing works: every one judges it again.
+ */
+function wantedBy(assets: readonly JsonObject[] | null, buildUuid: string | undefined): string[] | undefined {
+  if (assets === null) return undefined;
+  const hashes = assets.flatMap((asset) => (typeof asset['sha256'] === 'string' ? [asset['sha256']] : []));
+  const wants = [...new Set([...hashes, ...(buildUuid ? [`build:${buildUuid}`] : [])])];
+  // Kept with the pending check: a version with more assets than that is judged again by any build.
+  return wants.length <= MAX_WANTED ? wants : undefined;
+}
+
+function claim(ctx: UseCaseContext, ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>, wants: string[] | undefined): CorrelationClaim {
   // Organisation: the build project may run in another account (tooling) than the package (artifacts).
   const buildAccount = buildProjectAccount(ctx.config, join);
-  return { join, subject: packageVersionSubject(ref), data: { ref: refJson(ref), ...data }, ...(buildAccount ? { joinLocation: { account: buildAccount } } : {}) };
+  return {
+    join,
+    subject: packageVersionSubject(ref),
+    data: { ref: refJson(ref), ...data },
+    ...(buildAccount ? { joinLocation: { account: buildAccount } } : {}),
+    ...(wants ? { wants } : {}),
+  };
 }
 
 /** The asset a PublishPackageVersion call uploaded, with its hash: from the response (hashes) or the request (assetSHA256). */
@@ -91,7 +113,7 @@ export async function nativeClaim(event: PipelineEvent, ctx: UseCaseContext): Pr
     listing.status === 'found'
       ? assetsJson(listing.value.assets.map((asset) => ({ name: asset.name, ...(asset.hashes['SHA-256'] ? { sha256: asset.hashes['SHA-256'] } : {}) })))
       : null;
-  return claim(ctx, ref, pkg.buildProject, { assets, via: 'CodeArtifact Package Version State Change' });
+  return claim(ctx, ref, pkg.buildProject, { assets, via: 'CodeArtifact Package Version State Change' }, wantedBy(assets, undefined));
 }
 
 export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): CorrelationClaim | undefined {
@@ -107,5 +129,6 @@ export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): Correla
     automation: isAutomationPrincipal(ctx.config, principal),
     ...(buildUuid ? { buildUuid } : {}),
   };
-  return claim(ctx, ref, pkg.buildProject, { assets: asset ? assetsJson([asset]) : null, via: 'PublishPackageVersion', publisher });
+  const assets = asset ? assetsJson([asset]) : null;
+  return claim(ctx, ref, pkg.buildProject, { assets, via: 'PublishPackageVersion', publisher }, wantedBy(assets, buildUuid));
 }

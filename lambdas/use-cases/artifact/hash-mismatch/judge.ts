@@ -9,7 +9,7 @@
 import type { CorrelateFacts, CorrelateVerdict, JsonObject, Observation, StoredCorrelationRecord, UseCaseContext } from '../../../engine/use-case.js';
 import { optionsOf } from '../../../engine/use-case.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
-import { buildLabel, buildOutputSchema, type BuildOutput } from '../builds.js';
+import { buildLabel, buildOutputSchema, buildUuidOf, type BuildOutput } from '../builds.js';
 import { globMatches, packageDisplayName, packageVersionSubject } from '../codeartifact.js';
 import { claimDataSchema, type Asset, type ClaimData } from './claims.js';
 import { optionsSchema } from './options.js';
@@ -74,14 +74,19 @@ export async function judge(facts: CorrelateFacts, _event: PipelineEvent, ctx: U
   if (compared.length === 0) return { status: 'settled', reason: 'no comparable assets' };
 
   const byHash = await Promise.all(compared.map(async (asset) => ({ asset, builds: asset.sha256 ? builds(await facts.records.withKey(asset.sha256.toLowerCase())) : [] })));
-  // The other ways to a build: the publishing CodeBuild session, and at the deadline the builds
-  // around the publish. Read before judging: a build record is several items, and one whose hash item
-  // is missing (its write failed and is being retried) still tells its hash through any other item.
-  const byUuid = byHash.some((m) => m.builds.length === 0) && publisher?.buildUuid ? builds(await facts.records.withKey(`build:${publisher.buildUuid}`)) : [];
+  // The other ways to a build, all from the builds recorded around the publish (one read): the
+  // publishing CodeBuild session (it ends after the publish, within the deadline), and at the deadline
+  // every build of the file. Read whenever a verdict other than "wait" could follow. A build record is
+  // two items written by one batch that may land in any order: one whose hash item is missing still
+  // tells its hash through its time item, so it is a match here, never a mismatch.
   const around = Math.max(Date.parse(facts.deadline) - Date.parse(facts.claimedAt), 3_600_000);
   const claimedAt = Date.parse(facts.claimedAt);
-  const nearby = byHash.some((m) => m.builds.length === 0) && facts.final ? builds(await facts.records.between(iso(claimedAt - around), iso(claimedAt + around))) : [];
-  const matches = byHash.map((m) => (m.builds.length > 0 ? m : { asset: m.asset, builds: [...byUuid, ...nearby].filter((build) => sameHash(build, m.asset)) }));
+  const unmatchedByHash = byHash.some((m) => m.builds.length === 0);
+  const readAround = unmatchedByHash && (publisher?.buildUuid !== undefined || outsider || facts.final);
+  const aroundPublish = readAround ? builds(await facts.records.between(iso(claimedAt - around), iso(claimedAt + around))) : [];
+  const byUuid = publisher?.buildUuid ? aroundPublish.filter((build) => buildUuidOf(build.buildId) === publisher.buildUuid) : [];
+  const nearby = facts.final ? aroundPublish : [];
+  const matches = byHash.map((m) => (m.builds.length > 0 ? m : { asset: m.asset, builds: [...byUuid, ...aroundPublish].filter((build) => sameHash(build, m.asset)) }));
   const unmatched = matches.filter((m) => m.builds.length === 0).map((m) => m.asset);
 
   if (unmatched.length === 0) {

@@ -168,9 +168,9 @@ const COMPARED = [
  * tells, and only when the project was not modified after the build started (a look-up shows the
  * present, which may be long after the build: a replay, a backfill, a late event).
  */
-async function projectAtStart(project: string, startedAt: number, ctx: UseCaseContext): Promise<{ state: JsonObject; source: ProjectSource; knownSince?: string } | undefined> {
+async function projectAtStart(project: string, startedAt: number, ctx: UseCaseContext, mayBeStale: boolean): Promise<{ state: JsonObject; source: ProjectSource; knownSince?: string } | undefined> {
   const key = `project/${project}`;
-  const known = await ctx.knownState?.(DRIFT_USE_CASE, key, new Date(startedAt).toISOString());
+  const known = await ctx.knownState?.(DRIFT_USE_CASE, key, new Date(startedAt).toISOString(), { mayBeStale });
   if (!known) {
     // Recorded changes, all after the build started: the state at its start is unknown.
     if (await ctx.knownState?.(DRIFT_USE_CASE, key, END_OF_TIME)) return undefined;
@@ -208,18 +208,8 @@ function knownValue<T>(value: T): T | undefined {
   return value === UNKNOWN_BEFORE || value === UNSEEN_BEFORE ? undefined : value;
 }
 
-async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, options: Options): Promise<Observation | undefined> {
-  if (!options.compareNativeBuilds) return undefined;
-  const project = stringAt(event.detail, 'project-name');
-  const arn = stringAt(event.detail, 'build-id');
-  if (!isWatchedProject(ctx.config, project) || !arn) return undefined;
-  const build = observedBuild(event.detail);
-  const started = build.startedAt ?? Date.parse(event.time);
-  const reference = await projectAtStart(project, started, ctx);
-  // Nothing tells how the project was when the build started: no comparison proves anything.
-  if (!reference) return undefined;
-  const expected = reference.state;
-  const routine = build.initiator?.startsWith('codepipeline/') ? new Set(options.automationRoutineOverrides) : new Set<string>();
+/** What the build ran with that its project (as `expected`) did not have, one line each. */
+function differencesFrom(build: ReturnType<typeof observedBuild>, expected: JsonObject, routine: ReadonlySet<string>): string[] {
   const differences: string[] = [];
   const image = knownValue(stringAt(expected, 'environment', 'image'));
   const sourceType = knownValue(stringAt(expected, 'source', 'type'));
@@ -245,7 +235,30 @@ async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, option
   if (!routine.has('sourceLocationOverride') && build.sourceLocation && sourceLocation && build.sourceType === sourceType && build.sourceLocation !== sourceLocation) {
     differences.push(`source ${build.sourceLocation} (project: ${sourceLocation})`);
   }
-  if (differences.length === 0) return undefined;
+  return differences;
+}
+
+async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, options: Options): Promise<Observation | undefined> {
+  if (!options.compareNativeBuilds) return undefined;
+  const project = stringAt(event.detail, 'project-name');
+  const arn = stringAt(event.detail, 'build-id');
+  if (!isWatchedProject(ctx.config, project) || !arn) return undefined;
+  const build = observedBuild(event.detail);
+  const started = build.startedAt ?? Date.parse(event.time);
+  const routine = build.initiator?.startsWith('codepipeline/') ? new Set(options.automationRoutineOverrides) : new Set<string>();
+  // The container's copy of the project's newest state first (no call). Agreeing with it is wrong
+  // only if another container recorded a change of the project within the copy's few minutes and the
+  // build ran with exactly the settings from before that change: an override back to them, which the
+  // StartBuild record reports on its own (this path is for when that record is lost). A difference is
+  // never judged on the copy: it is read again and judged on the state recorded now.
+  let reference = await projectAtStart(project, started, ctx, true);
+  let differences = reference ? differencesFrom(build, reference.state, routine) : [];
+  if (differences.length > 0) {
+    reference = await projectAtStart(project, started, ctx, false);
+    differences = reference ? differencesFrom(build, reference.state, routine) : [];
+  }
+  // Nothing tells how the project was when the build started: no comparison proves anything.
+  if (!reference || differences.length === 0) return undefined;
   const number = valueAt(event.detail, 'additional-information', 'build-number');
   return {
     resource: project,

@@ -1,0 +1,359 @@
+/**
+ * The cloud path's DynamoDB cost (`npx tsx bench/cloud-path.ts`): a generated history (as the replay
+ * bench makes it) delivered the way the detect Lambda receives it, and the calls counted on the
+ * DynamoDB client itself, so every call the handler causes is seen, whichever store makes it.
+ *
+ *  - Every event is routed to the use cases whose rules match it (one EventBridge rule per use case,
+ *    so one SQS message per pair), in event-time order.
+ *  - Messages are grouped as Lambda's SQS event source mapping does: a batch closes when it holds
+ *    DETECT_BATCH_SIZE messages or when DETECT_BATCHING_WINDOW has passed since its first message.
+ *  - Each batch goes through the detect handler (`handleBatch`) against dynalite, one container (one
+ *    engine and its caches) for the whole run, with the wall clock at the batch's time.
+ *  - Steady state: the batches of the last `steadyDays` days (the first weeks built the baselines).
+ * Calls are attributed to the use case being evaluated; calls made outside an evaluation (the
+ * heartbeat's liveness marker) to the use cases whose items they carry.
+ * Prints figures, asserts nothing.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { DETECT_BATCH_SIZE, DETECT_BATCHING_WINDOW } from '../lib/constructs/detector.js';
+import { loadConfig } from '../lambdas/config/config.js';
+import { Engine, type Outcome } from '../lambdas/engine/engine.js';
+import type { EventBridgeEvent } from '../lambdas/engine/events.js';
+import { normaliseContent } from '../lambdas/engine/normalise-input.js';
+import { toPipelineEvent, type PipelineEvent } from '../lambdas/engine/pipeline-event.js';
+import { route } from '../lambdas/engine/router.js';
+import type { UseCase } from '../lambdas/engine/use-case.js';
+import { noLookups } from '../lambdas/lookups/lookups.js';
+import { documentClient } from '../lambdas/store/dynamo-clients.js';
+import { startEmbeddedDynamo } from '../lambdas/store/embedded-dynamo.js';
+import { amendableOnTheClock, FindingsStore } from '../lambdas/store/findings-store.js';
+import { StateStore } from '../lambdas/store/state-store.js';
+import { ensureTables } from '../lambdas/store/tables.js';
+import { useCases } from '../lambdas/use-cases/index.js';
+import { LivenessRecorder, LivenessStore, LIVENESS_PARTITION } from '../lambdas/use-cases/monitor/liveness.js';
+import { cloudTrailFileText, eventBridgeFileText, generateHistory } from '../samples/generate-history.js';
+
+export interface CloudPathOptions {
+  /** Days of history (default 28). */
+  readonly days?: number;
+  /** Developer activity multiplier of the generator (default 8, as `npm run bench`). */
+  readonly scale?: number;
+  /** The last days counted as steady state (default 7). */
+  readonly steadyDays?: number;
+  readonly seed?: number;
+  /** Messages per batch (default DETECT_BATCH_SIZE). */
+  readonly batchSize?: number;
+  /** Batching window in ms (default DETECT_BATCHING_WINDOW). */
+  readonly batchingWindowMs?: number;
+}
+
+export interface CallCount {
+  /** DynamoDB requests (a BatchWriteItem or a Query page is one). */
+  calls: number;
+  /** SQS messages evaluated (one per event and use case whose rule matched it). */
+  messages: number;
+}
+
+export interface CloudPathResult {
+  readonly events: number;
+  readonly messages: number;
+  readonly batches: number;
+  readonly steady: {
+    readonly events: number;
+    readonly messages: number;
+    readonly batches: number;
+    readonly calls: number;
+    readonly callsPerEvent: number;
+    readonly callsPerMessage: number;
+    /** Steady-state calls by use case (and `heartbeat liveness`), with calls per event of the window. */
+    readonly byUseCase: Record<string, CallCount & { perEvent: number }>;
+    /** Steady-state calls by DynamoDB operation. */
+    readonly byOperation: Record<string, number>;
+    /** Steady-state calls on the findings table (the ledger: one conditional put per new finding, reads of repeats). */
+    readonly ledgerCalls: number;
+    /** Steady-state Query calls of artifact.hash-mismatch per claim it judged (a publish or a package version event). */
+    readonly correlationQueriesPerClaim: number;
+  };
+  /** Calls over the whole history. */
+  readonly calls: number;
+  /** sha256 of the ledger (every finding, without its wall-clock recordedAt): the same before and after a change. */
+  readonly findingsDigest: string;
+  readonly findings: number;
+  /** Messages the handler sent to the dead-letter queue (expected: none). */
+  readonly deadLettered: number;
+  /** Records the handler reported as failed (expected: none). */
+  readonly failed: number;
+}
+
+interface Message {
+  readonly at: number;
+  readonly useCase: string;
+  /**
+   * A PublishPackageVersion record: the claims artifact.hash-mismatch judges here (offline, the native
+   * package version events make none: their asset listing is a look-up), for its queries per claim.
+   */
+  readonly claim: boolean;
+  readonly record: SQSRecord;
+}
+
+const LIVENESS = 'heartbeat liveness';
+const HASH_MISMATCH = 'artifact.hash-mismatch';
+
+function historyEvents(options: Required<Pick<CloudPathOptions, 'days' | 'scale' | 'seed'>>): Array<{ envelope: EventBridgeEvent; event: PipelineEvent }> {
+  const days = generateHistory({ startDate: '2026-10-01', days: options.days, seed: options.seed, scale: options.scale, attack: false });
+  const events: Array<{ envelope: EventBridgeEvent; event: PipelineEvent; at: number; order: number }> = [];
+  for (const day of days) {
+    for (const file of [normaliseContent('cloudtrail.json', cloudTrailFileText(day)), normaliseContent('eventbridge.jsonl', eventBridgeFileText(day))]) {
+      if (file.problems.length > 0) throw new Error(`generated history: ${file.problems.map((p) => p.reason).join('; ')}`);
+      for (const envelope of file.events) {
+        const event = toPipelineEvent(envelope);
+        events.push({ envelope, event, at: Date.parse(event.time), order: events.length });
+      }
+    }
+  }
+  // The queue receives events roughly in the order they happen.
+  events.sort((a, b) => a.at - b.at || a.order - b.order);
+  return events;
+}
+
+function sqsRecord(id: string, body: string, sentAt: number): SQSRecord {
+  return {
+    messageId: id,
+    receiptHandle: `rh-${id}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(sentAt), SenderId: 'events', ApproximateFirstReceiveTimestamp: String(sentAt) },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:buildwatch-detect',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+/** Lambda's batching: up to `size` messages, closed early when `windowMs` has passed since the batch's first message. */
+export function sqsBatches<T extends { at: number }>(messages: readonly T[], size: number, windowMs: number): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  for (const message of messages) {
+    const first = current[0];
+    if (first && (current.length >= size || message.at - first.at > windowMs)) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(message);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** The use case named by a state item's partition key (`<useCase>#…`) or a finding's `useCase`. */
+function useCaseOfItem(item: Record<string, unknown>, ids: ReadonlySet<string>): string {
+  if (typeof item['useCase'] === 'string') return item['useCase'];
+  const pk = typeof item['pk'] === 'string' ? item['pk'] : '';
+  if (pk === LIVENESS_PARTITION) return LIVENESS;
+  const id = pk.slice(0, pk.indexOf('#'));
+  return ids.has(id) ? id : '(other)';
+}
+
+/** Items (or keys) a request carries, to attribute calls made outside an evaluation. */
+function itemsOf(input: Record<string, unknown>): Record<string, unknown>[] {
+  const requests = input['RequestItems'];
+  if (requests && typeof requests === 'object') {
+    return Object.values(requests as Record<string, unknown[]>).flatMap((entries) =>
+      entries.map((entry) => {
+        const e = entry as { PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } };
+        return e.PutRequest?.Item ?? e.DeleteRequest?.Key ?? {};
+      }),
+    );
+  }
+  const one = (input['Item'] ?? input['Key']) as Record<string, unknown> | undefined;
+  return one ? [one] : [];
+}
+
+export async function measureCloudPath(options: CloudPathOptions = {}): Promise<CloudPathResult> {
+  // The handler's logger and metrics print a line per evaluation: silenced before they are loaded.
+  process.env['POWERTOOLS_LOG_LEVEL'] ??= 'SILENT';
+  process.env['POWERTOOLS_METRICS_DISABLED'] ??= 'true';
+  const { handleBatch } = await import('../lambdas/handlers/detect.js');
+
+  const days = options.days ?? 28;
+  const scale = options.scale ?? 8;
+  const steadyDays = options.steadyDays ?? 7;
+  const batchSize = options.batchSize ?? DETECT_BATCH_SIZE;
+  const windowMs = options.batchingWindowMs ?? DETECT_BATCHING_WINDOW.toMilliseconds();
+  const config = loadConfig();
+
+  const events = historyEvents({ days, scale, seed: options.seed ?? 7 });
+  const messages: Message[] = [];
+  for (const { envelope, event } of events) {
+    for (const useCase of route(useCases, envelope)) {
+      const id = useCase.metadata.id;
+      const at = Date.parse(event.time);
+      messages.push({ at, useCase: id, claim: event.cloudTrail?.eventName === 'PublishPackageVersion', record: sqsRecord(`${envelope.id}#${id}`, JSON.stringify({ useCase: id, event: envelope }), at) });
+    }
+  }
+  const batches = sqsBatches(messages, batchSize, windowMs);
+  const lastAt = events.at(-1)?.event.time ?? '1970-01-01T00:00:00Z';
+  const steadyFrom = Date.parse(`${lastAt.slice(0, 10)}T00:00:00Z`) - (steadyDays - 1) * 86_400_000;
+
+  const server = await startEmbeddedDynamo();
+  try {
+    const client = new DynamoDBClient({ endpoint: server.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 });
+    await ensureTables(client, { state: 'state', findings: 'findings' });
+
+    // Who is being evaluated, so each call is charged to its use case.
+    const current = new AsyncLocalStorage<string>();
+    const ids = new Set(useCases.map((useCase) => useCase.metadata.id));
+    let counting = false;
+    const byUseCase = new Map<string, CallCount>();
+    const byOperation = new Map<string, number>();
+    let calls = 0;
+    let steadyCalls = 0;
+    let correlationQueries = 0;
+    let ledgerCalls = 0;
+    const charge = (id: string, share: number): void => {
+      const entry = byUseCase.get(id) ?? { calls: 0, messages: 0 };
+      entry.calls += share;
+      byUseCase.set(id, entry);
+    };
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls += 1;
+        if (counting) {
+          steadyCalls += 1;
+          const operation = context.commandName ?? 'unknown';
+          if ((args.input as { TableName?: string }).TableName === 'findings') ledgerCalls += 1;
+          byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
+          const evaluating = current.getStore();
+          if (evaluating === HASH_MISMATCH && operation === 'QueryCommand') correlationQueries += 1;
+          if (evaluating) charge(evaluating, 1);
+          else {
+            const owners = itemsOf(args.input as Record<string, unknown>).map((item) => useCaseOfItem(item, ids));
+            for (const owner of owners) charge(owner, 1 / owners.length);
+            if (owners.length === 0) charge('(other)', 1);
+          }
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchCallCounter' },
+    );
+
+    let now = new Date(0);
+    const clock = (): Date => now;
+    const doc = documentClient(client);
+    const engine = new Engine({
+      config,
+      lookups: noLookups,
+      state: new StateStore(doc, 'state'),
+      findings: new FindingsStore(doc, 'findings', { amendableDay: amendableOnTheClock(clock) }),
+      clock,
+    });
+    const evaluate = engine.evaluate.bind(engine);
+    engine.evaluate = (useCase: UseCase, event: PipelineEvent): Promise<Outcome[]> => current.run(useCase.metadata.id, () => evaluate(useCase, event));
+
+    // The dead-letter queue answers locally: nothing leaves the machine.
+    let deadLettered = 0;
+    const sqs = new SQSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    sqs.middlewareStack.add(
+      () => async () => {
+        deadLettered += 1;
+        return { output: { MessageId: `dlq-${deadLettered}`, $metadata: {} }, response: {} };
+      },
+      { step: 'initialize', name: 'benchLocalDeadLetterQueue' },
+    );
+    const deps = { engine, sqs, deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buildwatch-dead-letter', liveness: new LivenessRecorder(new LivenessStore(doc, 'state'), clock) };
+
+    let failed = 0;
+    const steady = { events: 0, messages: 0, batches: 0 };
+    let claims = 0;
+    for (const batch of batches) {
+      const first = batch[0];
+      const last = batch.at(-1);
+      if (!first || !last) continue;
+      // The batch is handled once its window closed: the wall clock then.
+      now = new Date(Math.max(last.at, first.at + windowMs));
+      counting = first.at >= steadyFrom;
+      if (counting) {
+        steady.batches += 1;
+        steady.messages += batch.length;
+        for (const message of batch) {
+          const entry = byUseCase.get(message.useCase) ?? { calls: 0, messages: 0 };
+          entry.messages += 1;
+          byUseCase.set(message.useCase, entry);
+          if (message.useCase === HASH_MISMATCH && message.claim) claims += 1;
+        }
+      }
+      const event: SQSEvent = { Records: batch.map((message) => message.record) };
+      const response = await handleBatch(event, undefined, deps);
+      failed += response.batchItemFailures.length;
+    }
+    counting = false;
+    steady.events = events.filter(({ event }) => Date.parse(event.time) >= steadyFrom).length;
+
+    const ledger: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new ScanCommand({ TableName: 'findings', ExclusiveStartKey: startKey }));
+      for (const item of page.Items ?? []) {
+        const { recordedAt: _wallClock, ...finding } = item;
+        ledger.push(JSON.stringify(finding, Object.keys(finding).sort()));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    ledger.sort();
+
+    const perEvent = (n: number): number => n / Math.max(1, steady.events);
+    return {
+      events: events.length,
+      messages: messages.length,
+      batches: batches.length,
+      steady: {
+        ...steady,
+        calls: steadyCalls,
+        callsPerEvent: perEvent(steadyCalls),
+        callsPerMessage: steadyCalls / Math.max(1, steady.messages),
+        byUseCase: Object.fromEntries([...byUseCase].sort((a, b) => b[1].calls - a[1].calls).map(([id, count]) => [id, { ...count, perEvent: perEvent(count.calls) }])),
+        byOperation: Object.fromEntries([...byOperation].sort((a, b) => b[1] - a[1])),
+        correlationQueriesPerClaim: correlationQueries / Math.max(1, claims),
+        ledgerCalls,
+      },
+      calls,
+      findingsDigest: createHash('sha256').update(ledger.join('\n')).digest('hex'),
+      findings: ledger.length,
+      deadLettered,
+      failed,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+function printResult(result: CloudPathResult, options: CloudPathOptions): void {
+  const { steady } = result;
+  console.log(`cloud path: ${options.days ?? 28} days x scale ${options.scale ?? 8}: ${result.events} events, ${result.messages} SQS messages in ${result.batches} batches`);
+  console.log(`steady state: last ${options.steadyDays ?? 7} days, ${steady.events} events, ${steady.messages} messages, ${steady.batches} batches`);
+  console.log(`DynamoDB calls : ${steady.calls} = ${steady.callsPerEvent.toFixed(4)} per event (goal <= 0.05), ${steady.callsPerMessage.toFixed(4)} per message`);
+  for (const [id, count] of Object.entries(steady.byUseCase)) {
+    if (count.calls === 0) continue;
+    console.log(`    ${id.padEnd(34)} ${count.calls.toFixed(1).padStart(8)} calls for ${String(count.messages).padStart(5)} messages = ${count.perEvent.toFixed(4)} per event`);
+  }
+  console.log(`  of which the findings ledger: ${steady.ledgerCalls} calls = ${(steady.ledgerCalls / Math.max(1, steady.events)).toFixed(4)} per event (one conditional put per finding)`);
+  console.log(`  artifact.hash-mismatch: ${steady.correlationQueriesPerClaim.toFixed(2)} queries per claim`);
+  console.log(`  by operation: ${Object.entries(steady.byOperation).map(([op, n]) => `${op.replace(/Command$/, '')} ${n}`).join(', ')}`);
+  console.log(`findings: ${result.findings} (digest ${result.findingsDigest.slice(0, 16)}), dead-lettered ${result.deadLettered}, failed records ${result.failed}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  const options: CloudPathOptions = {
+    days: Number(process.env['BENCH_DAYS'] ?? 28),
+    scale: Number(process.env['BENCH_SCALE'] ?? 8),
+  };
+  printResult(await measureCloudPath(options), options);
+}
