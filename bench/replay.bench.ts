@@ -3,8 +3,9 @@
  * figures, asserts nothing (the findings themselves are pinned by test/performance/findings-digest.test.ts).
  *
  *  1. replay / parse-only CPU time (and wall time) over the same generated files, at each scale;
- *  2. correlation cost per claim (artifact.hash-mismatch) at each scale: constant, not growing with builds;
- *  3. the cloud path's DynamoDB calls per event in steady state (bench/cloud-path.ts, when present);
+ *  2. correlation cost per claim (artifact.hash-mismatch) at each scale, through the detect handler on
+ *     DynamoDB (bench/cloud-path.ts): constant, not growing with builds;
+ *  3. the cloud path's DynamoDB calls per event in steady state (bench/cloud-path.ts, scale 8);
  *  4. the detect bundle's size and cold import against a bundle of only its SDK clients (bench/bundle.ts);
  *  5. replay memory per event above the heap before the replay, at the largest scale (16);
  *  6. cost per million events from the measured calls and published prices (bench/cost.ts).
@@ -14,23 +15,22 @@
  * "3,4"), BENCH_CDK_OUT (measure the bundles of an existing synthesis instead of synthesizing).
  * Run with --expose-gc (the npm script does) for goal 5.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runReplay, type ReplayStats } from '../bin/commands/replay.js';
 import { expandInputPaths, readInputFile } from '../lambdas/engine/normalise-input.js';
 import { toPipelineEvent } from '../lambdas/engine/pipeline-event.js';
 import { useCases } from '../lambdas/use-cases/index.js';
 import { BUNDLE_TARGETS, bundleLines, kb, measureBundles, type BundleReport } from './bundle.js';
+import { measureCloudPath, type CloudPathResult } from './cloud-path.js';
 import { ASSUMPTIONS, costPerMillionEvents, ORGANISATION_LINE, PRICES } from './cost.js';
 import { digestInput, FindingsDigester, runCounts, writeGeneratedHistory } from './findings-digest.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = (process.env['BENCH_SCALES'] ?? '1,2,4,8,16').split(',').map(Number).filter((scale) => Number.isInteger(scale) && scale > 0);
 const DAYS = Number(process.env['BENCH_DAYS'] ?? 28);
 const SKIP = new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((goal) => goal.trim()));
@@ -71,7 +71,6 @@ interface ScaleRun {
   readonly replayCpuMs: number;
   readonly stats: ReplayStats;
   /** Stats when the steady-state window (the last STEADY_DAYS days) opened. */
-  readonly atSteadyStart: ReplayStats | undefined;
   readonly digest: string;
   readonly findings: number;
   /** Memory after a full GC, before the replay and after its last file (stores still open); with --expose-gc only. */
@@ -102,14 +101,12 @@ async function runScale(scale: number, measureHeap: boolean): Promise<ScaleRun> 
   const dir = mkdtempSync(join(tmpdir(), 'buildwatch-bench-'));
   try {
     const folders = writeGeneratedHistory(dir, { startDate: '2026-10-01', days: DAYS, seed: 7, scale, attack: false });
-    const steadyFrom = folders[folders.length - STEADY_DAYS] ?? folders[0] ?? '';
     // Warm the parser once so both passes run on compiled code; the parse pass is short, so its median of 3.
     await parseOnly(folders.slice(0, 1));
     const passes = [await parseOnly(folders), await parseOnly(folders), await parseOnly(folders)].sort((a, b) => a.ms - b.ms);
     const parse = passes[1] ?? passes[0] ?? { events: 0, ms: NaN, cpuMs: NaN };
 
     const lastFile = (await expandInputPaths(folders)).files.at(-1);
-    let atSteadyStart: ReplayStats | undefined;
     let heapBefore: Memory | undefined;
     let heapAfter: Memory | undefined;
     let gcMs = 0;
@@ -119,9 +116,7 @@ async function runScale(scale: number, measureHeap: boolean): Promise<ScaleRun> 
     const started = performance.now();
     const cpu = process.cpuUsage();
     const { stats } = await runReplay(folders, { json: true, kind: 'all', progress: false }, { stdout: digester, stderr: discard() }, undefined, {
-      onFileDone: (file, current) => {
-        // Files arrive in time order: the last snapshot taken before the window closes the warm-up.
-        if (file < steadyFrom) atSteadyStart = structuredClone({ ...current, problems: [] });
+      onFileDone: (file) => {
         if (measureHeap && gc && file === lastFile) {
           const gcStarted = performance.now();
           const gcCpu = process.cpuUsage();
@@ -142,7 +137,6 @@ async function runScale(scale: number, measureHeap: boolean): Promise<ScaleRun> 
       parseCpuMs: parse.cpuMs,
       replayCpuMs,
       stats,
-      atSteadyStart,
       digest: digest.findings.slice(0, 16),
       findings: Object.keys(digest.byId).length,
       ...(heapBefore && heapAfter ? { heap: { before: heapBefore, after: heapAfter } } : {}),
@@ -152,43 +146,20 @@ async function runScale(scale: number, measureHeap: boolean): Promise<ScaleRun> 
   }
 }
 
-/** DynamoDB calls per event over the steady-state window of a run. */
-function steadyCallsPerEvent(run: ScaleRun): { events: number; calls: number; perEvent: number } {
-  const events = run.stats.events - (run.atSteadyStart?.events ?? 0);
-  const calls = run.stats.dynamoCalls - (run.atSteadyStart?.dynamoCalls ?? 0);
-  return { events, calls, perEvent: calls / Math.max(1, events) };
-}
-
-/**
- * Goal 2's figure. A store that counts its correlation queries and claims (a `correlation` entry in
- * the replay stats: { claims, queries }) gives queries per claim; until then, DynamoDB calls per
- * evaluation of the correlating use case, which grows the same way when every build re-judges every
- * open check.
- */
-function correlationCost(stats: ReplayStats): { figure: number; label: string } | undefined {
-  const counted = (stats as unknown as { correlation?: { claims?: unknown; queries?: unknown } }).correlation;
-  if (counted && typeof counted.claims === 'number' && typeof counted.queries === 'number' && counted.claims > 0) {
-    return { figure: counted.queries / counted.claims, label: `queries per claim (${counted.queries} for ${counted.claims})` };
-  }
-  const usage = stats.byUseCase[CORRELATION];
-  if (!usage || usage.evaluations === 0) return undefined;
-  return { figure: usage.dynamoCalls / usage.evaluations, label: `${CORRELATION} DynamoDB calls per evaluation (${usage.dynamoCalls} for ${usage.evaluations})` };
-}
-
 interface CloudPathFigures {
+  readonly scale: number;
   readonly events: number;
   readonly calls: number;
+  readonly queriesPerClaim: number;
   readonly perUseCase: Record<string, { calls: number; evaluations: number }>;
+  readonly digest: string;
 }
-type MeasureCloudPath = (options: { days: number; scale: number; seed: number; steadyDays: number }) => Promise<CloudPathFigures>;
 
-/** Goal 3 through bench/cloud-path.ts, if it is there (written separately); undefined otherwise. */
-async function cloudPath(scale: number): Promise<CloudPathFigures | undefined> {
-  const path = ['cloud-path.ts', 'cloud-path.js'].map((name) => join(ROOT, 'bench', name)).find((candidate) => existsSync(candidate));
-  if (!path) return undefined;
-  const module = (await import(pathToFileURL(path).href)) as { measureCloudPath?: MeasureCloudPath };
-  if (typeof module.measureCloudPath !== 'function') return undefined;
-  return module.measureCloudPath({ days: DAYS, scale, seed: 7, steadyDays: STEADY_DAYS });
+/** The detect handler over SQS batches on dynalite (bench/cloud-path.ts), steady state = the last days. */
+async function cloudPath(scale: number): Promise<CloudPathFigures> {
+  const result: CloudPathResult = await measureCloudPath({ days: DAYS, scale, seed: 7, steadyDays: STEADY_DAYS });
+  const perUseCase = Object.fromEntries(Object.entries(result.steady.byUseCase).map(([id, count]) => [id, { calls: count.calls, evaluations: count.messages }]));
+  return { scale, events: result.steady.events, calls: result.steady.calls, queriesPerClaim: result.steady.correlationQueriesPerClaim, perUseCase, digest: result.findingsDigest.slice(0, 16) };
 }
 
 const met = (ok: boolean): string => (ok ? 'met' : 'NOT MET');
@@ -210,10 +181,12 @@ function printReplayGoals(runs: ScaleRun[]): void {
     console.log(`    scale ${String(run.scale).padStart(2)}: ${run.findings} findings (${run.stats.alerts} alerts, ${run.stats.attestations} attestations), digest ${run.digest}${run.stats.problems.length ? `, ${run.stats.problems.length} input problems (first: ${run.stats.problems[0]?.reason})` : ''}`);
   }
 
-  console.log(`\ngoal 2: correlation cost per claim constant at any build rate (${CORRELATION}; the same figure at every scale)`);
-  const costs = runs.map((run) => ({ run, cost: correlationCost(run.stats) }));
-  for (const { run, cost } of costs) console.log(`  scale ${String(run.scale).padStart(2)}: ${cost ? `${cost.figure.toFixed(2)} ${cost.label}` : 'no evaluations'}`);
-  const figures = costs.flatMap(({ cost }) => (cost ? [cost.figure] : []));
+}
+
+function printCorrelationGoal(paths: readonly CloudPathFigures[]): void {
+  console.log(`\ngoal 2: correlation cost per claim constant at any build rate (${CORRELATION}, through the detect handler on DynamoDB; the same figure at every scale)`);
+  for (const path of paths) console.log(`  scale ${String(path.scale).padStart(2)}: ${path.queriesPerClaim.toFixed(2)} queries per claim`);
+  const figures = paths.map((path) => path.queriesPerClaim).filter((figure) => figure > 0);
   if (figures.length > 1) {
     const spread = Math.max(...figures) / Math.min(...figures);
     // "Constant": within 25% from the smallest to the largest scale (the histories differ in more than build rate).
@@ -221,25 +194,15 @@ function printReplayGoals(runs: ScaleRun[]): void {
   }
 }
 
-function printCloudGoal(figures: CloudPathFigures | undefined, fallback: ScaleRun | undefined): number | undefined {
+function printCloudGoal(figures: CloudPathFigures | undefined): number | undefined {
   console.log(`\ngoal 3: cloud path (detect handler over SQS batches) <= ${TARGETS.cloudCallsPerEvent} DynamoDB calls per event in steady state`);
   if (!figures) {
-    console.log('  not measured (bench/cloud-path.ts with measureCloudPath is not there)');
-    if (fallback) {
-      const steady = steadyCallsPerEvent(fallback);
-      console.log(`  for comparison, the replay at scale ${fallback.scale}, last ${STEADY_DAYS} days: ${steady.calls} calls for ${steady.events} events = ${steady.perEvent.toFixed(4)} per event (not the handler's figure)`);
-      const perUseCase: Record<string, { calls: number; evaluations: number }> = {};
-      for (const [id, usage] of Object.entries(fallback.stats.byUseCase)) {
-        const before = fallback.atSteadyStart?.byUseCase[id];
-        perUseCase[id] = { calls: usage.dynamoCalls - (before?.dynamoCalls ?? 0), evaluations: usage.evaluations - (before?.evaluations ?? 0) };
-      }
-      printPerUseCase(perUseCase);
-      return steady.perEvent;
-    }
+    console.log('  not measured');
     return undefined;
   }
   const perEvent = figures.calls / Math.max(1, figures.events);
-  console.log(`  ${figures.calls} calls for ${figures.events} events = ${perEvent.toFixed(4)} per event  target <= ${TARGETS.cloudCallsPerEvent}  ${met(perEvent <= TARGETS.cloudCallsPerEvent)}`);
+  console.log(`  scale ${figures.scale}, last ${STEADY_DAYS} days: ${figures.calls} calls for ${figures.events} events = ${perEvent.toFixed(4)} per event  target <= ${TARGETS.cloudCallsPerEvent}  ${met(perEvent <= TARGETS.cloudCallsPerEvent)}`);
+  console.log('  by use case (calls for SQS messages evaluated):');
   printPerUseCase(figures.perUseCase);
   return perEvent;
 }
@@ -314,16 +277,21 @@ async function main(): Promise<void> {
   }
   printReplayGoals(runs);
 
+  // Goals 2 and 3 through the detect handler on dynalite, per scale (goal 3 at scale 8).
   const cloudScale = SCALES.includes(8) ? 8 : largest;
-  let cloud: CloudPathFigures | undefined;
-  if (!SKIP.has('3')) {
-    try {
-      cloud = await cloudPath(cloudScale);
-    } catch (error) {
-      console.log(`\n(cloud path measurement failed: ${(error as Error).message})`);
+  const paths: CloudPathFigures[] = [];
+  if (!SKIP.has('2') || !SKIP.has('3')) {
+    for (const scale of SKIP.has('2') ? [cloudScale] : SCALES) {
+      try {
+        paths.push(await cloudPath(scale));
+      } catch (error) {
+        console.log(`\n(cloud path measurement at scale ${scale} failed: ${(error as Error).message})`);
+      }
     }
   }
-  const callsPerEvent = printCloudGoal(cloud, runs.find((run) => run.scale === cloudScale));
+  if (!SKIP.has('2')) printCorrelationGoal(paths);
+  const cloud = SKIP.has('3') ? undefined : paths.find((path) => path.scale === cloudScale);
+  const callsPerEvent = printCloudGoal(cloud);
 
   let bundles: BundleReport | undefined;
   let bundleError: unknown;
@@ -336,7 +304,7 @@ async function main(): Promise<void> {
   }
   printBundleGoal(bundles, bundleError);
   printMemoryGoal(runs.find((run) => run.scale === largest));
-  printCostGoal(callsPerEvent, cloud ? `the cloud path at scale ${cloudScale}` : `the replay's steady state at scale ${cloudScale}: the cloud path was not measured`);
+  printCostGoal(callsPerEvent, `the cloud path at scale ${cloudScale}`);
   console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s (load average now ${loadavg()[0]?.toFixed(1)})`);
 }
 
