@@ -369,19 +369,7 @@ export class StateStore implements StateStorage {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        // Kept keepDays from its event time (TTL); the head outlives them, and the engine falls back on it.
-        // Masked and bounded like the head, and fitted under DynamoDB's 400 KB whatever the event held.
-        Item: fitItem(
-          {
-            pk: snapshotPartition(useCase, key),
-            sk: changeSortKey(change),
-            ...change,
-            ...(change.report !== undefined ? { report: storableState(change.report) } : {}),
-            after: storableState(change.after),
-            expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS,
-          },
-          ['pk', 'sk', 'at', 'eventId', 'kind', 'partial', 'expiresAt'],
-        ),
+        Item: stateChangeItem(useCase, key, change, keepDays),
       }),
     );
   }
@@ -580,20 +568,8 @@ export class StateStore implements StateStorage {
    * record has as few items as it has ways to be found (`names` get none: see CorrelationRecord).
    */
   async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {
-    const pk = `${useCase}#rec#${record.join}`;
-    const item = {
-      id: record.id,
-      join: record.join,
-      at: record.at,
-      keys: [...record.keys],
-      ...(record.names && record.names.length > 0 ? { names: [...record.names] } : {}),
-      data: boundStrings(redact(record.data)),
-      expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
-    };
-    const id = keyPart(record.id, 128);
-    const sortKeys = [...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`), `t|${record.at}|${id}`];
     // Unconditional: a redelivered event writes the same items again.
-    await this.batchPut(sortKeys.map((sk) => fitItem({ pk, sk, ...item }, ['pk', 'sk'])));
+    await this.batchPut(correlationRecordItems(useCase, record, forgetAfterDays));
   }
 
   /**
@@ -644,24 +620,7 @@ export class StateStore implements StateStorage {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: fitItem(
-            {
-              pk: `${useCase}#pending`,
-              sk: pendingSortKey(check),
-              join: check.claim.join,
-              subject: check.claim.subject,
-              data: boundStrings(redact(check.claim.data)),
-              // What can settle it before its deadline (absent: any record of its join).
-              ...(check.claim.wants ? { wants: check.claim.wants.map((key) => keyPart(key, 256)) } : {}),
-              claimedAt: check.claimedAt,
-              deadline: check.deadline,
-              eventId: check.eventId,
-              event: boundStrings(redact(check.event)),
-              // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
-              expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
-            },
-            ['pk', 'sk', 'join', 'subject', 'wants', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
-          ),
+          Item: pendingCheckItem(useCase, check),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -686,18 +645,7 @@ export class StateStore implements StateStorage {
           ...Object.fromEntries((keys ?? []).map((key, i) => [`:k${i}`, key])),
         })
       : await this.queryItems('pk = :pk', 'attribute_not_exists(settledAt)', { ':pk': `${useCase}#pending` });
-    return items.map((item) => ({
-      claim: {
-        join: String(item['join']),
-        subject: String(item['subject']),
-        data: (item['data'] ?? {}) as JsonObject,
-        ...(Array.isArray(item['wants']) ? { wants: item['wants'].map(String) } : {}),
-      },
-      claimedAt: String(item['claimedAt']),
-      deadline: String(item['deadline']),
-      eventId: String(item['eventId']),
-      event: (item['event'] ?? {}) as Record<string, unknown>,
-    }));
+    return items.map(toPendingCheck);
   }
 
   /**
@@ -767,6 +715,82 @@ export function windowExpiry(start: string, windowMinutes: number): number {
 
 export function pendingSortKey(check: PendingCheck): string {
   return `${check.claim.join}|${check.claimedAt}|${keyPart(check.claim.subject, 256)}|${keyPart(check.eventId, 128)}`;
+}
+
+/**
+ * A drift key's change-log item, as both stores write it: kept keepDays from its event time (TTL; the
+ * head outlives them, and the engine falls back on it), masked and bounded like the head, and fitted
+ * under DynamoDB's 400 KB whatever the event held.
+ */
+export function stateChangeItem(useCase: string, key: string, change: StateChange, keepDays: number): Record<string, unknown> {
+  return fitItem(
+    {
+      pk: snapshotPartition(useCase, key),
+      sk: changeSortKey(change),
+      ...change,
+      ...(change.report !== undefined ? { report: storableState(change.report) } : {}),
+      after: storableState(change.after),
+      expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS,
+    },
+    ['pk', 'sk', 'at', 'eventId', 'kind', 'partial', 'expiresAt'],
+  );
+}
+
+/**
+ * The items of a correlate record, as both stores write them: one per key (`k|`) and one by time
+ * (`t|`), each carrying the whole record (bounded and redacted).
+ */
+export function correlationRecordItems(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Record<string, unknown>[] {
+  const pk = `${useCase}#rec#${record.join}`;
+  const item = {
+    id: record.id,
+    join: record.join,
+    at: record.at,
+    keys: [...record.keys],
+    ...(record.names && record.names.length > 0 ? { names: [...record.names] } : {}),
+    data: boundStrings(redact(record.data)),
+    expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
+  };
+  const id = keyPart(record.id, 128);
+  const sortKeys = [...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`), `t|${record.at}|${id}`];
+  return sortKeys.map((sk) => fitItem({ pk, sk, ...item }, ['pk', 'sk']));
+}
+
+/** A pending check's item, as both stores write it. */
+export function pendingCheckItem(useCase: string, check: PendingCheck): Record<string, unknown> {
+  return fitItem(
+    {
+      pk: `${useCase}#pending`,
+      sk: pendingSortKey(check),
+      join: check.claim.join,
+      subject: check.claim.subject,
+      data: boundStrings(redact(check.claim.data)),
+      // What can settle it before its deadline (absent: any record of its join).
+      ...(check.claim.wants ? { wants: check.claim.wants.map((key) => keyPart(key, 256)) } : {}),
+      claimedAt: check.claimedAt,
+      deadline: check.deadline,
+      eventId: check.eventId,
+      event: boundStrings(redact(check.event)),
+      // Unsettled checks outlive their deadline by a week: the sweep settles them long before.
+      expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
+    },
+    ['pk', 'sk', 'join', 'subject', 'wants', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
+  );
+}
+
+export function toPendingCheck(item: Record<string, unknown>): PendingCheck {
+  return {
+    claim: {
+      join: String(item['join']),
+      subject: String(item['subject']),
+      data: (item['data'] ?? {}) as JsonObject,
+      ...(Array.isArray(item['wants']) ? { wants: item['wants'].map(String) } : {}),
+    },
+    claimedAt: String(item['claimedAt']),
+    deadline: String(item['deadline']),
+    eventId: String(item['eventId']),
+    event: (item['event'] ?? {}) as Record<string, unknown>,
+  };
 }
 
 export function toStoredRecord(item: Record<string, unknown>): StoredCorrelationRecord {

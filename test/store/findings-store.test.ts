@@ -1,30 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../lambdas/engine/model.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+import { finding } from './conformance/kits.js';
 
 const dynamo = useLocalDynamo();
-
-function finding(id: string, eventTime: string): Finding {
-  return {
-    id,
-    useCase: 'monitor.cloudtrail-tamper',
-    answers: 'monitor.tamper',
-    stage: 'monitor',
-    severity: 'critical',
-    mode: 'alert',
-    title: 'CloudTrail logging stopped',
-    summary: 'someone stopped logging',
-    eventId: `evt-${id}`,
-    eventTime,
-    day: eventTime.slice(0, 10),
-    principal: 'arn:aws:sts::111122223333:assumed-role/Admin/maint',
-    dedupKey: 'org-trail|StopLogging',
-    evidence: { nested: { list: [1, 'two', null] } },
-    runbook: 'restart logging',
-    recordedAt: '2026-11-01T00:00:00Z',
-    contentHash: '0'.repeat(64),
-  };
-}
 
 describe('FindingsStore', () => {
   it('writes a finding once: a second put of the same id is a no-op', async () => {

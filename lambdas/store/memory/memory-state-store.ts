@@ -4,8 +4,7 @@
  * back through StateStore with the same answers), each condition expression evaluated here instead
  * of by DynamoDB. Written behind to a table when given one (item-table.ts).
  */
-import { boundStrings, fitItem, keyPart, storableState } from '../../engine/bounds.js';
-import { redact } from '../../engine/redact.js';
+import { fitItem, keyPart, storableState } from '../../engine/bounds.js';
 import type { JsonObject, StoredCorrelationRecord } from '../../engine/use-case.js';
 import {
   CHANGE_PREFIX,
@@ -19,6 +18,10 @@ import {
   timeKey,
   toStateChange,
   toStoredRecord,
+  correlationRecordItems,
+  stateChangeItem,
+  pendingCheckItem,
+  toPendingCheck,
   windowExpiry,
   type ChangePosition,
   type DedupWindow,
@@ -158,20 +161,9 @@ export class MemoryStateStore implements StateStorage, Flushable {
   }
 
   async putStateChange(useCase: string, key: string, change: StateChange, keepDays: number): Promise<void> {
-    const pk = snapshotPartition(useCase, key);
-    const item = fitItem(
-      {
-        pk,
-        sk: changeSortKey(change),
-        ...change,
-        ...(change.report !== undefined ? { report: storableState(change.report) } : {}),
-        after: storableState(change.after),
-        expiresAt: epochSeconds(change.at) + keepDays * DAY_SECONDS,
-      },
-      ['pk', 'sk', 'at', 'eventId', 'kind', 'partial', 'expiresAt'],
-    );
+    const item = stateChangeItem(useCase, key, change, keepDays);
     this.table.advance(epochSeconds(change.at));
-    this.table.put(await this.table.partition(pk), item);
+    this.table.put(await this.table.partition(String(item['pk'])), item);
     await this.written();
   }
 
@@ -279,21 +271,9 @@ export class MemoryStateStore implements StateStorage, Flushable {
   }
 
   async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {
-    const pk = `${useCase}#rec#${record.join}`;
-    const item = {
-      id: record.id,
-      join: record.join,
-      at: record.at,
-      keys: [...record.keys],
-      ...(record.names && record.names.length > 0 ? { names: [...record.names] } : {}),
-      data: boundStrings(redact(record.data)),
-      expiresAt: epochSeconds(record.at) + forgetAfterDays * DAY_SECONDS,
-    };
-    const id = keyPart(record.id, 128);
-    const sortKeys = [...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`), `t|${record.at}|${id}`];
     this.table.advance(epochSeconds(record.at));
-    const partition = await this.table.partition(pk);
-    for (const sk of sortKeys) this.table.put(partition, fitItem({ pk, sk, ...item }, ['pk', 'sk']));
+    const partition = await this.table.partition(`${useCase}#rec#${record.join}`);
+    for (const item of correlationRecordItems(useCase, record, forgetAfterDays)) this.table.put(partition, item);
     await this.written();
   }
 
@@ -311,29 +291,10 @@ export class MemoryStateStore implements StateStorage, Flushable {
   }
 
   async putPendingCheck(useCase: string, check: PendingCheck): Promise<void> {
-    const pk = `${useCase}#pending`;
-    const sk = pendingSortKey(check);
-    const partition = await this.table.partition(pk);
-    if (this.table.get(partition, sk)) return;
-    this.table.put(
-      partition,
-      fitItem(
-        {
-          pk,
-          sk,
-          join: check.claim.join,
-          subject: check.claim.subject,
-          data: boundStrings(redact(check.claim.data)),
-          ...(check.claim.wants ? { wants: check.claim.wants.map((key) => keyPart(key, 256)) } : {}),
-          claimedAt: check.claimedAt,
-          deadline: check.deadline,
-          eventId: check.eventId,
-          event: boundStrings(redact(check.event)),
-          expiresAt: epochSeconds(check.deadline) + 7 * DAY_SECONDS,
-        },
-        ['pk', 'sk', 'join', 'subject', 'wants', 'claimedAt', 'deadline', 'eventId', 'expiresAt'],
-      ),
-    );
+    const item = pendingCheckItem(useCase, check);
+    const partition = await this.table.partition(String(item['pk']));
+    if (this.table.get(partition, String(item['sk']))) return;
+    this.table.put(partition, item);
     await this.written();
   }
 
@@ -353,18 +314,7 @@ export class MemoryStateStore implements StateStorage, Flushable {
     }
     return items
       .filter((item) => item['settledAt'] === undefined && wanted(item))
-      .map((item) => ({
-        claim: {
-          join: String(item['join']),
-          subject: String(item['subject']),
-          data: (item['data'] ?? {}) as JsonObject,
-          ...(Array.isArray(item['wants']) ? { wants: item['wants'].map(String) } : {}),
-        },
-        claimedAt: String(item['claimedAt']),
-        deadline: String(item['deadline']),
-        eventId: String(item['eventId']),
-        event: (item['event'] ?? {}) as Record<string, unknown>,
-      }));
+      .map(toPendingCheck);
   }
 
   async settlePendingCheck(useCase: string, check: PendingCheck, at: string): Promise<boolean> {
