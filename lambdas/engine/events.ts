@@ -103,6 +103,14 @@ export function isCloudTrailEvent(event: EventBridgeEvent): boolean {
  */
 const validatedRecords = new WeakMap<object, CloudTrailRecord | null>();
 
+/**
+ * The input normaliser has just validated this record to build `detail` (its original fields, with the
+ * schema's defaults for absent ones): validating `detail` again would give the same record.
+ */
+export function rememberValidatedRecord(detail: object, record: CloudTrailRecord): void {
+  validatedRecords.set(detail, record);
+}
+
 /** The CloudTrail record inside an envelope, or undefined for native service events. */
 export function cloudTrailRecordOf(event: EventBridgeEvent): CloudTrailRecord | undefined {
   if (!isCloudTrailEvent(event)) return undefined;

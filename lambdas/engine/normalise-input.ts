@@ -21,6 +21,7 @@ import { canonicalJson } from './canonical.js';
 import {
   cloudTrailRecordSchema,
   envelopeForCloudTrail,
+  rememberValidatedRecord,
   eventBridgeEventSchema,
   type EventBridgeEvent,
 } from './events.js';
@@ -324,7 +325,9 @@ function normaliseCloudTrailRecord(raw: unknown, lookupEventId?: unknown): ItemR
   if (Number.isNaN(Date.parse(parsed.data.eventTime))) {
     return { ok: false, reason: `CloudTrail record invalid: eventTime ${quote(parsed.data.eventTime)} is not a date` };
   }
-  return { ok: true, event: envelopeForCloudTrail(preferOriginal(value, parsed.data)) };
+  const detail = preferOriginal(value, parsed.data);
+  rememberValidatedRecord(detail, parsed.data);
+  return { ok: true, event: envelopeForCloudTrail(detail) };
 }
 
 /** A lookup-events Event: the CloudTrail record is a JSON *string* in CloudTrailEvent (EVENTS.md 8). */
