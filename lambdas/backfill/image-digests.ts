@@ -19,7 +19,7 @@ import type { JsonObject } from '../engine/use-case.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { StateStorage } from '../store/store-contract.js';
 import { IMAGE_CHANGE_ID, imageUsers, type ImageUser } from '../use-cases/build/ecr.js';
-import { CURRENT_STATE_EVENT_PREFIX } from './collecting-sink.js';
+import { writeLookupBaseline } from './lookup-baseline.js';
 
 export interface ImageDigestSeeding {
   /** Tags whose digest was written as a baseline. */
@@ -90,9 +90,7 @@ export async function seedImageDigests(deps: ImageDigestDeps): Promise<ImageDige
     // digest is no move (build.image-change attributes only digests it has not yet attributed).
     // Masked and bounded as the engine stores state, so it compares equal to its stored self.
     const after: JsonObject = storableState({ digest, attributedDigest: digest });
-    const eventId = `${CURRENT_STATE_EVENT_PREFIX}ecr:${key}:${at}`;
-    await state.putStateChange(IMAGE_CHANGE_ID, key, { at, eventId, kind: 'baseline', partial: false, after }, deps.keepDays);
-    const written = await state.putSnapshot(IMAGE_CHANGE_ID, key, { state: after, version: (head?.version ?? 0) + 1, updatedAt: at, lastEventId: eventId }, head?.version);
+    const written = await writeLookupBaseline(state, { useCase: IMAGE_CHANGE_ID, key, source: 'ecr', state: after, at, keepDays: deps.keepDays, head });
     if (!written) {
       // Another writer (a live event) moved the head meanwhile; the baseline stays in the change log.
       notes.push(`build image ${uri}: its snapshot changed while seeding; the newer state was kept`);

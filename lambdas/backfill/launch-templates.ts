@@ -20,7 +20,7 @@ import type { LaunchTemplateVersionDetail, Lookups } from '../lookups/lookups.js
 import type { StateStorage } from '../store/store-contract.js';
 import { optionsSchema as hostAccessOptionsSchema } from '../use-cases/build/host-access/use-case.js';
 import { HOST_DRIFT_ID, launchTemplateKey, optionsSchema as hostDriftOptionsSchema } from '../use-cases/build/host-drift/use-case.js';
-import { CURRENT_STATE_EVENT_PREFIX } from './collecting-sink.js';
+import { writeLookupBaseline } from './lookup-baseline.js';
 
 export interface LaunchTemplateSeeding {
   /** Launch templates whose default version was written as a baseline. */
@@ -103,9 +103,7 @@ export async function seedLaunchTemplates(deps: LaunchTemplateDeps): Promise<Lau
       notes.push(`launch template ${template}: not seeded: its snapshot (${head.updatedAt}) is not older than the look-up`);
       continue;
     }
-    const eventId = `${CURRENT_STATE_EVENT_PREFIX}ec2:${key}:${at}`;
-    await state.putStateChange(HOST_DRIFT_ID, key, { at, eventId, kind: 'baseline', partial: false, after }, deps.keepDays);
-    const written = await state.putSnapshot(HOST_DRIFT_ID, key, { state: after, version: (head?.version ?? 0) + 1, updatedAt: at, lastEventId: eventId }, head?.version);
+    const written = await writeLookupBaseline(state, { useCase: HOST_DRIFT_ID, key, source: 'ec2', state: after, at, keepDays: deps.keepDays, head });
     if (!written) {
       notes.push(`launch template ${template}: its snapshot changed while seeding; the newer state was kept`);
       continue;
