@@ -635,7 +635,7 @@ export class StateStore implements StateStorage {
    * what they want (filtered by DynamoDB: the response carries only those).
    */
   async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string; keys?: readonly string[] }): Promise<PendingCheck[]> {
-    const keys = range?.keys ? [...new Set(range.keys.map((key) => keyPart(key, 256)))] : undefined;
+    const keys = pendingFilterKeys(range?.keys);
     const wanted = keys ? ` AND (attribute_not_exists(wants)${keys.map((_, i) => ` OR contains(wants, :k${i})`).join('')})` : '';
     const items = range
       ? await this.queryItems('pk = :pk AND sk BETWEEN :from AND :to', `attribute_not_exists(settledAt)${wanted}`, {
@@ -754,6 +754,17 @@ export function correlationRecordItems(useCase: string, record: StoredCorrelatio
   const id = keyPart(record.id, 128);
   const sortKeys = [...[...new Set(record.keys)].map((key) => `k|${keyPart(key, 256)}|${id}`), `t|${record.at}|${id}`];
   return sortKeys.map((sk) => fitItem({ pk, sk, ...item }, ['pk', 'sk']));
+}
+
+/**
+ * The keys a pending-check query filters on, bounded: above MAX_PENDING_FILTER_KEYS the filter would
+ * outgrow DynamoDB's 4 KB expression, so every open check is returned (callers check `wants` themselves).
+ */
+export const MAX_PENDING_FILTER_KEYS = 50;
+export function pendingFilterKeys(keys: readonly string[] | undefined): string[] | undefined {
+  if (!keys) return undefined;
+  const bounded = [...new Set(keys.map((key) => keyPart(key, 256)))];
+  return bounded.length <= MAX_PENDING_FILTER_KEYS ? bounded : undefined;
 }
 
 /** A pending check's item, as both stores write it. */

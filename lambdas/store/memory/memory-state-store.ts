@@ -19,6 +19,7 @@ import {
   toStateChange,
   toStoredRecord,
   correlationRecordItems,
+  pendingFilterKeys,
   stateChangeItem,
   pendingCheckItem,
   toPendingCheck,
@@ -302,7 +303,8 @@ export class MemoryStateStore implements StateStorage, Flushable {
     const partition = await this.table.partition(`${useCase}#pending`);
     let items: Item[];
     // As the DynamoDB store's filter: checks that want one of the keys, or did not say what they want.
-    const keys = range?.keys ? new Set(range.keys.map((key) => keyPart(key, 256))) : undefined;
+    const filter = pendingFilterKeys(range?.keys);
+    const keys = filter ? new Set(filter) : undefined;
     const wanted = (item: Item): boolean => !keys || !Array.isArray(item['wants']) || item['wants'].some((key) => keys.has(String(key)));
     if (range) {
       const from = `${range.join}|${range.from}`;
