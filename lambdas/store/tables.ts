@@ -50,11 +50,12 @@ async function createIfAbsent(client: DynamoDBClient, input: ConstructorParamete
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  // dynalite creates instantly; a real endpoint may take a moment.
-  for (let attempt = 0; attempt < 60; attempt += 1) {
+  // dynalite turns a table ACTIVE a moment after answering (later as its store grows); a real endpoint
+  // takes seconds. Poll soon, then back off to half a second (about 30 s in all).
+  for (let attempt = 0; attempt < 70; attempt += 1) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
     if (Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500, 5 * 2 ** attempt)));
   }
   throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }
