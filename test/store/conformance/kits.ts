@@ -38,6 +38,25 @@ export function kits(dynamo: LocalDynamo): Record<string, OpenKit> {
     const { tables: names, doc } = await dynamo.freshStores();
     return { names, doc };
   };
+  /** An in-process store written behind to fresh tables; `read` opens the stores that answer after its flush. */
+  const flushedKit = async (
+    options: KitOptions,
+    read: (doc: Awaited<ReturnType<typeof tables>>['doc'], names: Awaited<ReturnType<typeof tables>>['names'], amendableDay: (day: string) => boolean) => Stores,
+  ): Promise<Kit> => {
+    const { names, doc } = await tables();
+    const amendableDay = options.amendableDay ?? always;
+    const state = new MemoryStateStore({ doc, tableName: names.state, empty: true });
+    const findings = new MemoryFindingsStore({ doc, tableName: names.findings, empty: true }, { amendableDay });
+    return {
+      state,
+      findings,
+      reader: async () => {
+        await state.flush();
+        await findings.flush();
+        return read(doc, names, amendableDay);
+      },
+    };
+  };
   return {
     'DynamoDB stores (dynalite)': async (options = {}) => {
       const { names, doc } = await tables();
@@ -48,37 +67,13 @@ export function kits(dynamo: LocalDynamo): Record<string, OpenKit> {
       const stores = { state: new MemoryStateStore(), findings: new MemoryFindingsStore(undefined, { amendableDay: options.amendableDay ?? always }) };
       return { ...stores, reader: async () => stores };
     },
-    'in-process store flushed to dynalite, read by the DynamoDB stores': async (options = {}) => {
-      const { names, doc } = await tables();
-      const state = new MemoryStateStore({ doc, tableName: names.state, empty: true });
-      const findings = new MemoryFindingsStore({ doc, tableName: names.findings, empty: true }, { amendableDay: options.amendableDay ?? always });
-      return {
-        state,
-        findings,
-        reader: async () => {
-          await state.flush();
-          await findings.flush();
-          return { state: new StateStore(doc, names.state), findings: new FindingsStore(doc, names.findings, { amendableDay: options.amendableDay ?? always }) };
-        },
-      };
-    },
-    'in-process store flushed to dynalite, read through by a new in-process store': async (options = {}) => {
-      const { names, doc } = await tables();
-      const state = new MemoryStateStore({ doc, tableName: names.state, empty: true });
-      const findings = new MemoryFindingsStore({ doc, tableName: names.findings, empty: true }, { amendableDay: options.amendableDay ?? always });
-      return {
-        state,
-        findings,
-        reader: async () => {
-          await state.flush();
-          await findings.flush();
-          return {
-            state: new MemoryStateStore({ doc, tableName: names.state, empty: false }),
-            findings: new MemoryFindingsStore({ doc, tableName: names.findings, empty: false }, { amendableDay: options.amendableDay ?? always }),
-          };
-        },
-      };
-    },
+    'in-process store flushed to dynalite, read by the DynamoDB stores': (options = {}) =>
+      flushedKit(options, (doc, names, amendableDay) => ({ state: new StateStore(doc, names.state), findings: new FindingsStore(doc, names.findings, { amendableDay }) })),
+    'in-process store flushed to dynalite, read through by a new in-process store': (options = {}) =>
+      flushedKit(options, (doc, names, amendableDay) => ({
+        state: new MemoryStateStore({ doc, tableName: names.state, empty: false }),
+        findings: new MemoryFindingsStore({ doc, tableName: names.findings, empty: false }, { amendableDay }),
+      })),
   };
 }
 
