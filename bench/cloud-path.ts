@@ -36,7 +36,7 @@ import { amendableOnTheClock, FindingsStore } from '../lambdas/store/findings-st
 import { StateStore } from '../lambdas/store/state-store.js';
 import { ensureTables } from '../lambdas/store/tables.js';
 import { useCases } from '../lambdas/use-cases/index.js';
-import { LivenessRecorder, LivenessStore, LIVENESS_PARTITION } from '../lambdas/use-cases/monitor/liveness.js';
+import { configuredMaxSilenceMinutes, LivenessRecorder, LivenessStore, LIVENESS_PARTITION } from '../lambdas/use-cases/monitor/liveness.js';
 import { cloudTrailFileText, eventBridgeFileText, generateHistory } from '../samples/generate-history.js';
 
 export interface CloudPathOptions {
@@ -68,9 +68,18 @@ export interface CloudPathResult {
     readonly events: number;
     readonly messages: number;
     readonly batches: number;
+    /** Every call of the window: the per-event calls plus the fixed liveness cost. */
     readonly calls: number;
     readonly callsPerEvent: number;
     readonly callsPerMessage: number;
+    /** Calls caused by events (all but the liveness markers), and per event. */
+    readonly eventCalls: number;
+    readonly eventCallsPerEvent: number;
+    /**
+     * The heartbeat's liveness markers: a cost per time, not per event (at most one write per marker
+     * per container per interval derived from the silence limit), here one container over the window.
+     */
+    readonly liveness: { readonly calls: number; readonly days: number; readonly callsPerDayPerContainer: number; readonly intervalMs: number };
     /** Steady-state calls by use case (and `heartbeat liveness`), with calls per event of the window. */
     readonly byUseCase: Record<string, CallCount & { perEvent: number }>;
     /** Steady-state calls by DynamoDB operation. */
@@ -267,7 +276,9 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
       },
       { step: 'initialize', name: 'benchLocalDeadLetterQueue' },
     );
-    const deps = { engine, sqs, deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buildwatch-dead-letter', liveness: new LivenessRecorder(new LivenessStore(doc, 'state'), clock) };
+    // As the detect handler builds it: markers as often as the configured silence limit needs.
+    const liveness = new LivenessRecorder(new LivenessStore(doc, 'state'), clock, { maxSilenceMinutes: configuredMaxSilenceMinutes(config) });
+    const deps = { engine, sqs, deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buildwatch-dead-letter', liveness };
 
     let failed = 0;
     const steady = { events: 0, messages: 0, batches: 0 };
@@ -309,6 +320,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
     ledger.sort();
 
     const perEvent = (n: number): number => n / Math.max(1, steady.events);
+    const livenessCalls = byUseCase.get(LIVENESS)?.calls ?? 0;
     return {
       events: events.length,
       messages: messages.length,
@@ -318,6 +330,9 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         calls: steadyCalls,
         callsPerEvent: perEvent(steadyCalls),
         callsPerMessage: steadyCalls / Math.max(1, steady.messages),
+        eventCalls: steadyCalls - livenessCalls,
+        eventCallsPerEvent: perEvent(steadyCalls - livenessCalls),
+        liveness: { calls: livenessCalls, days: steadyDays, callsPerDayPerContainer: livenessCalls / steadyDays, intervalMs: liveness.intervalMs },
         byUseCase: Object.fromEntries([...byUseCase].sort((a, b) => b[1].calls - a[1].calls).map(([id, count]) => [id, { ...count, perEvent: perEvent(count.calls) }])),
         byOperation: Object.fromEntries([...byOperation].sort((a, b) => b[1] - a[1])),
         correlationQueriesPerClaim: correlationQueries / Math.max(1, claims),
@@ -339,6 +354,8 @@ function printResult(result: CloudPathResult, options: CloudPathOptions): void {
   console.log(`cloud path: ${options.days ?? 28} days x scale ${options.scale ?? 8}: ${result.events} events, ${result.messages} SQS messages in ${result.batches} batches`);
   console.log(`steady state: last ${options.steadyDays ?? 7} days, ${steady.events} events, ${steady.messages} messages, ${steady.batches} batches`);
   console.log(`DynamoDB calls : ${steady.calls} = ${steady.callsPerEvent.toFixed(4)} per event (goal <= 0.05), ${steady.callsPerMessage.toFixed(4)} per message`);
+  console.log(`  caused by events: ${steady.eventCalls} = ${steady.eventCallsPerEvent.toFixed(4)} per event`);
+  console.log(`  fixed per time (heartbeat liveness markers, at most one write per marker every ${steady.liveness.intervalMs / 1000} s per container): ${steady.liveness.calls} calls in ${steady.liveness.days} days = ${steady.liveness.callsPerDayPerContainer.toFixed(1)} per day per container`);
   for (const [id, count] of Object.entries(steady.byUseCase)) {
     if (count.calls === 0) continue;
     console.log(`    ${id.padEnd(34)} ${count.calls.toFixed(1).padStart(8)} calls for ${String(count.messages).padStart(5)} messages = ${count.perEvent.toFixed(4)} per event`);

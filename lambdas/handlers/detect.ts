@@ -24,7 +24,7 @@ import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.j
 import { ENV } from '../store/schema.js';
 import { StateStore } from '../store/state-store.js';
 import { useCaseById } from '../use-cases/index.js';
-import { LivenessRecorder, LivenessStore } from '../use-cases/monitor/liveness.js';
+import { configuredMaxSilenceMinutes, LivenessRecorder, LivenessStore } from '../use-cases/monitor/liveness.js';
 import { MONITOR_RESOURCES_ENV, withMonitorResources } from '../use-cases/monitor/own-resources.js';
 import { classifyFailure, type FailureClass } from './failure-class.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
@@ -82,7 +82,11 @@ function defaultDeps(): DetectDeps {
       sqs: new SQSClient({}),
       deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
       // Organisation deployments: every member account and region's events are its signs of life.
-      liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable)), undefined, { perPlace: config.organization !== undefined }),
+      liveness: new LivenessRecorder(new LivenessStore(doc, requireEnv(ENV.stateTable)), undefined, {
+        perPlace: config.organization !== undefined,
+        // Markers written as often as the heartbeat's silence limit needs, not per event.
+        maxSilenceMinutes: configuredMaxSilenceMinutes(config),
+      }),
     };
   }
   return cached;

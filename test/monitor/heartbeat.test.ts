@@ -15,7 +15,8 @@ import { runHeartbeat, type HeartbeatDeps } from '../../lambdas/handlers/heartbe
 import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
 import { HEARTBEAT_PRINCIPAL, PROBE_TAG } from '../../lambdas/use-cases/monitor/constants.js';
-import { CLOUDTRAIL_MARK_INTERVAL_MS, LivenessRecorder, LivenessStore } from '../../lambdas/use-cases/monitor/liveness.js';
+import { assessHealth, heartbeatOptionsSchema } from '../../lambdas/use-cases/monitor/health.js';
+import { configuredMaxSilenceMinutes, LivenessRecorder, LivenessStore, markIntervalMs, MAX_MARK_INTERVAL_MS } from '../../lambdas/use-cases/monitor/liveness.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 
 const dynamo = useLocalDynamo();
@@ -187,6 +188,12 @@ describe('heartbeat handler', () => {
   });
 });
 
+const cloudTrail = (id: string) =>
+  toPipelineEvent({
+    version: '0', id, 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.codecommit', account: '111122223333', time: '2026-11-03T09:58:00Z', region: 'eu-west-1', resources: [],
+    detail: { eventTime: '2026-11-03T09:58:00Z', eventSource: 'codecommit.amazonaws.com', eventName: 'GitPush', eventID: id, userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/dev' } },
+  });
+
 describe('liveness markers', () => {
   it('move forward only, whatever order concurrent writers arrive in', async () => {
     const r = await rig();
@@ -197,22 +204,73 @@ describe('liveness markers', () => {
     expect(await r.liveness.watchingSince('2026-11-04T10:00:00.000Z')).toBe('2026-11-03T10:00:00.000Z');
   });
 
-  it('the recorder marks CloudTrail at most once a minute per container, and every canary', async () => {
+  it('the recorder marks CloudTrail at most once per interval per container, and every canary', async () => {
     const marks: Array<[string, string]> = [];
     let now = new Date('2026-11-03T10:00:00Z');
     const recorder = new LivenessRecorder({ mark: async (kind, marker) => void marks.push([kind, marker.eventId ?? '']) }, () => now);
-    const cloudTrail = (id: string) =>
-      toPipelineEvent({
-        version: '0', id, 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.codecommit', account: '111122223333', time: '2026-11-03T09:58:00Z', region: 'eu-west-1', resources: [],
-        detail: { eventTime: '2026-11-03T09:58:00Z', eventSource: 'codecommit.amazonaws.com', eventName: 'GitPush', eventID: id, userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/dev' } },
-      });
     const canary = toPipelineEvent({ version: '0', id: 'canary-1', 'detail-type': 'Buildwatch Canary', source: 'buildwatch.canary', account: '111122223333', time: '2026-11-03T10:00:00Z', region: 'eu-west-1', resources: [], detail: {} });
     await recorder.processed(cloudTrail('a'));
     await recorder.processed(cloudTrail('b'));
     await recorder.processed(canary);
-    now = new Date(now.getTime() + CLOUDTRAIL_MARK_INTERVAL_MS);
+    await recorder.processed(canary);
+    now = new Date(now.getTime() + recorder.intervalMs - 1);
     await recorder.processed(cloudTrail('c'));
-    expect(marks).toEqual([['cloudtrail', 'a'], ['canary-detected', 'canary-1'], ['cloudtrail', 'c']]);
+    now = new Date(now.getTime() + 1);
+    await recorder.processed(cloudTrail('d'));
+    expect(marks).toEqual([['cloudtrail', 'a'], ['canary-detected', 'canary-1'], ['canary-detected', 'canary-1'], ['cloudtrail', 'd']]);
+  });
+
+  it('derives the marker interval from the silence limit: a tenth of it, at most 10 minutes, below the heartbeat period', () => {
+    expect(markIntervalMs(15)).toBe(90_000);
+    expect(markIntervalMs(60)).toBe(360_000);
+    expect(markIntervalMs(120)).toBe(MAX_MARK_INTERVAL_MS);
+    expect(markIntervalMs(10_080)).toBe(MAX_MARK_INTERVAL_MS);
+    for (const limit of [15, 16, 45, 99, 100, 101, 1440]) {
+      expect(markIntervalMs(limit)).toBeLessThanOrEqual((limit * 60_000) / 10);
+      expect(markIntervalMs(limit)).toBeLessThan(15 * 60_000);
+    }
+    expect(new LivenessRecorder({ mark: async () => undefined }).intervalMs).toBe(markIntervalMs(heartbeatOptionsSchema.parse({}).maxSilenceMinutes));
+    expect(configuredMaxSilenceMinutes(parseConfig({ useCases: { 'monitor.heartbeat': { options: { maxSilenceMinutes: 30 } } } }))).toBe(30);
+    expect(configuredMaxSilenceMinutes(parseConfig({}))).toBe(120);
+  });
+
+  it('a failed marker write is tried again with the next event, not an interval later', async () => {
+    const marks: string[] = [];
+    let fail = true;
+    const recorder = new LivenessRecorder({
+      mark: async (_kind, marker) => {
+        if (fail) throw new Error('throttled');
+        marks.push(marker.eventId ?? '');
+      },
+    }, () => new Date('2026-11-03T10:00:00Z'));
+    await expect(recorder.processed(cloudTrail('a'))).rejects.toThrow('throttled');
+    fail = false;
+    await recorder.processed(cloudTrail('b'));
+    await recorder.processed(cloudTrail('c'));
+    expect(marks).toEqual(['b']);
+  });
+
+  it.each([15, 30, 120])('with markers written once per interval, the heartbeat still sees a silence of %i minutes in time and no silence below 90%% of it', async (maxSilenceMinutes) => {
+    const r = await rig();
+    const options = heartbeatOptionsSchema.parse({ maxSilenceMinutes });
+    let now = new Date('2026-11-03T10:00:00Z');
+    const recorder = new LivenessRecorder(r.liveness, () => now, { maxSilenceMinutes });
+    // A CloudTrail event every 20 seconds for two hours, then nothing.
+    const lastEvent = new Date(now.getTime() + 2 * 3_600_000);
+    for (let i = 0; now < lastEvent; i += 1) {
+      await recorder.processed(cloudTrail(`e${i}`));
+      now = new Date(now.getTime() + 20_000);
+    }
+    const observed = async (at: Date) => {
+      const markers = await r.liveness.read();
+      const problems = assessHealth({ watchingSince: '2026-11-03T09:00:00.000Z', ...(markers.cloudtrail ? { cloudTrail: markers.cloudtrail } : {}), deadLetter: { messages: 0 }, canaryCheck: 'off' }, options, at);
+      return problems.map((problem) => problem.check);
+    };
+    const minute = 60_000;
+    // The marker lags the last event by less than the interval.
+    expect(lastEvent.getTime() - Date.parse((await r.liveness.read()).cloudtrail?.at ?? '')).toBeLessThan(recorder.intervalMs + 20_000);
+    expect(await observed(new Date(lastEvent.getTime() + Math.floor(maxSilenceMinutes * 0.9) * minute - 20_000))).toEqual([]);
+    expect(await observed(new Date(lastEvent.getTime() + (maxSilenceMinutes + 1) * minute))).toEqual(['cloudtrail-silence']);
   });
 
   it('the detect handler records liveness after evaluating, and a failing marker write does not fail the message', async () => {

@@ -130,7 +130,7 @@ describe('organisation heartbeat', () => {
     expect(r.notifier.sent.filter((f) => f.title === 'No events from a member account and region')).toHaveLength(1);
   });
 
-  it('marks each place at most once a minute per container, and only in organisation mode', async () => {
+  it('marks each place at most once per interval per container, and only in organisation mode', async () => {
     const r = await rig();
     const marks: string[] = [];
     const store = { mark: async (kind: string) => void marks.push(kind) };

@@ -14,9 +14,12 @@ import { findingMode, policyFor } from '../../engine/policy.js';
 import type { UseCase } from '../../engine/use-case.js';
 import { CANARY_INTERVAL_MINUTES, HEARTBEAT_PRINCIPAL } from './constants.js';
 
+/** The shortest silence limit allowed (the heartbeat runs every 15 minutes). */
+export const MIN_MAX_SILENCE_MINUTES = 15;
+
 export const heartbeatOptionsSchema = z.strictObject({
   /** Alert when no CloudTrail event has been processed for this long (the probe makes one every run). */
-  maxSilenceMinutes: z.number().int().min(15).max(10_080).default(120),
+  maxSilenceMinutes: z.number().int().min(MIN_MAX_SILENCE_MINUTES).max(10_080).default(120),
   /** Alert when no canary has come through for this long (one is sent every hour; one loss is tolerated). */
   canaryMaxAgeMinutes: z.number().int().min(CANARY_INTERVAL_MINUTES + 15).max(10_080).default(150),
   /** Alert when the dead-letter queue holds at least this many messages. */

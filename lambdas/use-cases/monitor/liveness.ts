@@ -6,11 +6,13 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ACCOUNT_ID, REGION } from '../../config/config.js';
+import { ACCOUNT_ID, REGION, type BuildwatchConfig } from '../../config/config.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
 import { STATE_TABLE } from '../../store/schema.js';
 import { CANARY_SOURCE, HEARTBEAT_USE_CASE } from './constants.js';
-import type { Marker } from './health.js';
+import { heartbeatOptionsSchema, MIN_MAX_SILENCE_MINUTES, type Marker } from './health.js';
+
+const DEFAULT_MAX_SILENCE_MINUTES = heartbeatOptionsSchema.parse({}).maxSilenceMinutes;
 
 /** The partition key of every marker item. */
 export const LIVENESS_PARTITION = `${HEARTBEAT_USE_CASE}#liveness`;
@@ -107,8 +109,26 @@ export class LivenessStore {
   }
 }
 
-/** At most one CloudTrail marker write per container per interval: the heartbeat needs minutes, not events. */
-export const CLOUDTRAIL_MARK_INTERVAL_MS = 60_000;
+/**
+ * A marker written at most once per container per interval lags the last event it stands for by up
+ * to that interval, so the heartbeat may see a silence that much longer than it is: the interval is a
+ * tenth of the silence limit it serves (a false alarm needs a real silence of 90% of the limit), and at
+ * most the heartbeat's own 15-minute period less a margin, so a quiet account's probe (one per
+ * heartbeat run) still moves the marker every time.
+ */
+export const MARK_INTERVAL_FRACTION = 10;
+export const MAX_MARK_INTERVAL_MS = 10 * 60_000;
+
+/** The marker write interval for a silence limit (monitor.heartbeat's maxSilenceMinutes). */
+export function markIntervalMs(maxSilenceMinutes: number): number {
+  return Math.min(MAX_MARK_INTERVAL_MS, Math.floor((maxSilenceMinutes * 60_000) / MARK_INTERVAL_FRACTION));
+}
+
+/** The silence limit the detector's markers serve: configured, or the smallest allowed when the options are unreadable. */
+export function configuredMaxSilenceMinutes(config: Pick<BuildwatchConfig, 'useCases'>): number {
+  const parsed = heartbeatOptionsSchema.safeParse(config.useCases[HEARTBEAT_USE_CASE]?.options ?? {});
+  return parsed.success ? parsed.data.maxSilenceMinutes : MIN_MAX_SILENCE_MINUTES;
+}
 
 /**
  * Where an event was put on a bus: the account and region whose forwarding brought it (EventBridge
@@ -123,30 +143,38 @@ function placeOf(event: PipelineEvent): { account: string; region: string } | un
 export interface LivenessOptions {
   /** Organisation deployments: also mark each account and region any event came from. */
   readonly perPlace?: boolean;
+  /** The heartbeat's silence limit (maxSilenceMinutes) the CloudTrail and place markers serve (default: its default). */
+  readonly maxSilenceMinutes?: number;
 }
 
 /** What the detect handler calls after each event it processed. */
 export class LivenessRecorder {
   private lastCloudTrailMark = Number.NEGATIVE_INFINITY;
   private readonly lastPlaceMarks = new Map<string, number>();
+  /** Minimum time between two writes of one CloudTrail or place marker by this container. */
+  readonly intervalMs: number;
 
   constructor(
     private readonly store: Pick<LivenessStore, 'mark'>,
     private readonly clock: () => Date = () => new Date(),
     private readonly options: LivenessOptions = {},
-  ) {}
+  ) {
+    this.intervalMs = markIntervalMs(options.maxSilenceMinutes ?? DEFAULT_MAX_SILENCE_MINUTES);
+  }
 
   async processed(event: PipelineEvent): Promise<void> {
     const now = this.clock();
     const marker = { at: now.toISOString(), eventTime: event.time, eventId: event.id };
     if (this.options.perPlace) await this.markPlace(event, marker, now);
     if (event.source === CANARY_SOURCE) {
+      // Every one: canaries come hourly, and the heartbeat compares this marker with the delivered one.
       await this.store.mark('canary-detected', marker);
       return;
     }
-    if (!event.cloudTrail || now.getTime() - this.lastCloudTrailMark < CLOUDTRAIL_MARK_INTERVAL_MS) return;
-    this.lastCloudTrailMark = now.getTime();
+    if (!event.cloudTrail || now.getTime() - this.lastCloudTrailMark < this.intervalMs) return;
     await this.store.mark('cloudtrail', marker);
+    // After the write: a failed one is tried again with the next event, not an interval later.
+    this.lastCloudTrailMark = now.getTime();
   }
 
   /** Any event (the member's scheduled heartbeat included) is a sign of life of its account and region. */
@@ -154,7 +182,7 @@ export class LivenessRecorder {
     const place = placeOf(event);
     if (!place) return;
     const key = `${place.account}/${place.region}`;
-    if (now.getTime() - (this.lastPlaceMarks.get(key) ?? Number.NEGATIVE_INFINITY) < CLOUDTRAIL_MARK_INTERVAL_MS) return;
+    if (now.getTime() - (this.lastPlaceMarks.get(key) ?? Number.NEGATIVE_INFINITY) < this.intervalMs) return;
     await this.store.mark(placeMarkerKind(place.account, place.region), marker);
     // After the write: a failed one is tried again with the next event.
     this.lastPlaceMarks.set(key, now.getTime());
