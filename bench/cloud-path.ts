@@ -90,6 +90,8 @@ export interface CloudPathResult {
     readonly byUseCase: Record<string, CallCount & { perEvent: number }>;
     /** Steady-state calls by DynamoDB operation. */
     readonly byOperation: Record<string, number>;
+    /** Steady-state calls of each use case by DynamoDB operation and table (`Query state`, `PutItem findings`…). */
+    readonly byUseCaseOperation: Record<string, Record<string, number>>;
     /** Steady-state calls on the findings table (the ledger: one conditional put per new finding, reads of repeats). */
     readonly ledgerCalls: number;
     /** Steady-state Query calls of artifact.hash-mismatch per claim it judged (a publish or a package version event). */
@@ -231,6 +233,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
     let counting = false;
     const byUseCase = new Map<string, CallCount>();
     const byOperation = new Map<string, number>();
+    const byUseCaseOperation = new Map<string, Map<string, number>>();
     let calls = 0;
     let steadyCalls = 0;
     let correlationQueries = 0;
@@ -250,7 +253,13 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
           byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
           const evaluating = current.getStore();
           if (evaluating === HASH_MISMATCH && operation === 'QueryCommand') correlationQueries += 1;
-          if (evaluating) charge(evaluating, 1);
+          if (evaluating) {
+            charge(evaluating, 1);
+            const operations = byUseCaseOperation.get(evaluating) ?? new Map<string, number>();
+            const label = `${operation.replace(/Command$/, '')} ${(args.input as { TableName?: string }).TableName ?? 'batch'}`;
+            operations.set(label, (operations.get(label) ?? 0) + 1);
+            byUseCaseOperation.set(evaluating, operations);
+          }
           else {
             const owners = itemsOf(args.input as Record<string, unknown>).map((item) => useCaseOfItem(item, ids));
             for (const owner of owners) charge(owner, 1 / owners.length);
@@ -344,6 +353,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         liveness: { calls: livenessCalls, days: steadyDays, callsPerDayPerContainer: livenessCalls / steadyDays, intervalMs: liveness.intervalMs },
         byUseCase: Object.fromEntries([...byUseCase].sort((a, b) => b[1].calls - a[1].calls).map(([id, count]) => [id, { ...count, perEvent: perEvent(count.calls) }])),
         byOperation: Object.fromEntries([...byOperation].sort((a, b) => b[1] - a[1])),
+        byUseCaseOperation: Object.fromEntries([...byUseCaseOperation].map(([id, operations]) => [id, Object.fromEntries([...operations].sort((a, b) => b[1] - a[1]))])),
         correlationQueriesPerClaim: correlationQueries / Math.max(1, claims),
         ledgerCalls,
       },
@@ -367,7 +377,8 @@ function printResult(result: CloudPathResult, options: CloudPathOptions): void {
   console.log(`  fixed per time (heartbeat liveness markers, at most one write per marker every ${steady.liveness.intervalMs / 1000} s per container): ${steady.liveness.calls} calls in ${steady.liveness.days} days = ${steady.liveness.callsPerDayPerContainer.toFixed(1)} per day per container`);
   for (const [id, count] of Object.entries(steady.byUseCase)) {
     if (count.calls === 0) continue;
-    console.log(`    ${id.padEnd(34)} ${count.calls.toFixed(1).padStart(8)} calls for ${String(count.messages).padStart(5)} messages = ${count.perEvent.toFixed(4)} per event`);
+    const operations = Object.entries(steady.byUseCaseOperation[id] ?? {}).map(([label, n]) => `${label} ${n}`).join(', ');
+    console.log(`    ${id.padEnd(34)} ${count.calls.toFixed(1).padStart(8)} calls for ${String(count.messages).padStart(5)} messages = ${count.perEvent.toFixed(4)} per event${operations ? ` (${operations})` : ''}`);
   }
   console.log(`  of which the findings ledger: ${steady.ledgerCalls} calls = ${(steady.ledgerCalls / Math.max(1, steady.events)).toFixed(4)} per event (one conditional put per finding)`);
   console.log(`  artifact.hash-mismatch: ${steady.correlationQueriesPerClaim.toFixed(2)} queries per claim`);
