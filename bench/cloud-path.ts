@@ -11,7 +11,11 @@
  *    engine and its caches) for the whole run, with the wall clock at the batch's time.
  *  - Steady state: the batches of the last `steadyDays` days (the first weeks built the baselines).
  * Calls are attributed to the use case being evaluated; calls made outside an evaluation (the
- * heartbeat's liveness marker) to the use cases whose items they carry.
+ * heartbeat's liveness marker) to the use cases whose items they carry. The liveness markers are a
+ * cost per time (at most one write per marker per container per interval), not per event: reported
+ * apart, per day per container, and still counted in the total.
+ *  - Optionally (BENCH_CLOUDTRAIL_LAG_S), CloudTrail-relayed events reach the queue that much later
+ *    than native ones, as CloudTrail delivers them (about 5 minutes on average).
  * Prints figures, asserts nothing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
