@@ -16,7 +16,7 @@ import type { Notifier } from '../../lambdas/notify/notifier.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
 import { HEARTBEAT_PRINCIPAL, PROBE_TAG } from '../../lambdas/use-cases/monitor/constants.js';
 import { assessHealth, heartbeatOptionsSchema } from '../../lambdas/use-cases/monitor/health.js';
-import { configuredMaxSilenceMinutes, LivenessRecorder, LivenessStore, markIntervalMs, MAX_MARK_INTERVAL_MS } from '../../lambdas/use-cases/monitor/liveness.js';
+import { configuredMaxSilenceMinutes, LivenessRecorder, LivenessStore, markIntervalMs, MAX_MARK_INTERVAL_MS, RETRY_FAILED_MARK_MS } from '../../lambdas/use-cases/monitor/liveness.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 
 const dynamo = useLocalDynamo();
@@ -234,20 +234,27 @@ describe('liveness markers', () => {
     expect(configuredMaxSilenceMinutes(parseConfig({}))).toBe(120);
   });
 
-  it('a failed marker write is tried again with the next event, not an interval later', async () => {
+  it('a failed marker write is tried again a minute later, not with every event nor a whole interval later', async () => {
     const marks: string[] = [];
     let fail = true;
+    let attempts = 0;
+    let now = new Date('2026-11-03T10:00:00Z');
     const recorder = new LivenessRecorder({
       mark: async (_kind, marker) => {
+        attempts += 1;
         if (fail) throw new Error('throttled');
         marks.push(marker.eventId ?? '');
       },
-    }, () => new Date('2026-11-03T10:00:00Z'));
+    }, () => now);
     await expect(recorder.processed(cloudTrail('a'))).rejects.toThrow('throttled');
     fail = false;
     await recorder.processed(cloudTrail('b'));
+    expect(attempts).toBe(1);
+    now = new Date(now.getTime() + RETRY_FAILED_MARK_MS);
     await recorder.processed(cloudTrail('c'));
-    expect(marks).toEqual(['b']);
+    await recorder.processed(cloudTrail('d'));
+    expect(marks).toEqual(['c']);
+    expect(RETRY_FAILED_MARK_MS).toBeLessThan(recorder.intervalMs);
   });
 
   it.each([15, 30, 120])('with markers written once per interval, the heartbeat still sees a silence of %i minutes in time and no silence below 90%% of it', async (maxSilenceMinutes) => {

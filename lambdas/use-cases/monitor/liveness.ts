@@ -112,9 +112,9 @@ export class LivenessStore {
 /**
  * A marker written at most once per container per interval lags the last event it stands for by up
  * to that interval, so the heartbeat may see a silence that much longer than it is: the interval is a
- * tenth of the silence limit it serves (a false alarm needs a real silence of 90% of the limit), and at
- * most the heartbeat's own 15-minute period less a margin, so a quiet account's probe (one per
- * heartbeat run) still moves the marker every time.
+ * tenth of the silence limit it serves (a false alarm needs a real silence of 90% of the limit, a
+ * minute less after a failed write), and at most the heartbeat's own 15-minute period less a margin,
+ * so a quiet account's probe (one per heartbeat run) still moves the marker every time.
  */
 export const MARK_INTERVAL_FRACTION = 10;
 export const MAX_MARK_INTERVAL_MS = 10 * 60_000;
@@ -147,10 +147,13 @@ export interface LivenessOptions {
   readonly maxSilenceMinutes?: number;
 }
 
+/** After a failed marker write the next is tried this much later: not with every event (the table may be throttling), nor a whole interval later. */
+export const RETRY_FAILED_MARK_MS = 60_000;
+
 /** What the detect handler calls after each event it processed. */
 export class LivenessRecorder {
-  private lastCloudTrailMark = Number.NEGATIVE_INFINITY;
-  private readonly lastPlaceMarks = new Map<string, number>();
+  /** Marker kind → the earliest wall-clock time of its next write by this container. */
+  private readonly nextMark = new Map<MarkerKind | PlaceMarkerKind, number>();
   /** Minimum time between two writes of one CloudTrail or place marker by this container. */
   readonly intervalMs: number;
 
@@ -165,26 +168,23 @@ export class LivenessRecorder {
   async processed(event: PipelineEvent): Promise<void> {
     const now = this.clock();
     const marker = { at: now.toISOString(), eventTime: event.time, eventId: event.id };
-    if (this.options.perPlace) await this.markPlace(event, marker, now);
+    if (this.options.perPlace) {
+      // Any event (the member's scheduled heartbeat included) is a sign of life of its account and region.
+      const place = placeOf(event);
+      if (place) await this.markEveryInterval(placeMarkerKind(place.account, place.region), marker, now.getTime());
+    }
     if (event.source === CANARY_SOURCE) {
       // Every one: canaries come hourly, and the heartbeat compares this marker with the delivered one.
       await this.store.mark('canary-detected', marker);
       return;
     }
-    if (!event.cloudTrail || now.getTime() - this.lastCloudTrailMark < this.intervalMs) return;
-    await this.store.mark('cloudtrail', marker);
-    // After the write: a failed one is tried again with the next event, not an interval later.
-    this.lastCloudTrailMark = now.getTime();
+    if (event.cloudTrail) await this.markEveryInterval('cloudtrail', marker, now.getTime());
   }
 
-  /** Any event (the member's scheduled heartbeat included) is a sign of life of its account and region. */
-  private async markPlace(event: PipelineEvent, marker: Marker, now: Date): Promise<void> {
-    const place = placeOf(event);
-    if (!place) return;
-    const key = `${place.account}/${place.region}`;
-    if (now.getTime() - (this.lastPlaceMarks.get(key) ?? Number.NEGATIVE_INFINITY) < this.intervalMs) return;
-    await this.store.mark(placeMarkerKind(place.account, place.region), marker);
-    // After the write: a failed one is tried again with the next event.
-    this.lastPlaceMarks.set(key, now.getTime());
+  private async markEveryInterval(kind: MarkerKind | PlaceMarkerKind, marker: Marker, now: number): Promise<void> {
+    if (now < (this.nextMark.get(kind) ?? Number.NEGATIVE_INFINITY)) return;
+    this.nextMark.set(kind, now + Math.min(RETRY_FAILED_MARK_MS, this.intervalMs));
+    await this.store.mark(kind, marker);
+    this.nextMark.set(kind, now + this.intervalMs);
   }
 }
