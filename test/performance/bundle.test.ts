@@ -1,11 +1,23 @@
 /**
- * The Lambda bundles keep zod's locales out (issue #15, goal 4): `import * as z from 'zod'` lets
- * esbuild drop the unused `z.locales` namespace (264 KB of the detect bundle), while
- * `import { z } from 'zod'` keeps every locale. Built with the stack's own esbuild options.
+ * The Lambda bundles (issue #15, goal 4), built with the stack's own esbuild options:
+ * - zod's locales stay out: `import * as z from 'zod'` lets esbuild drop the unused `z.locales`
+ *   namespace (264 KB of the detect bundle), while `import { z } from 'zod'` keeps every locale;
+ * - the detect function's look-up clients are bundled but not evaluated when the handler is imported
+ *   (deferred-lookup-clients.ts): a probe added to each client module records its evaluation, and a
+ *   fresh node process imports the bundle and then makes a look-up.
  */
-import { describe, expect, it } from 'vitest';
-import { bundleInputs } from '../../bench/bundle.js';
-import { handlerEntry } from '../../lib/constructs/handler-function.js';
+import { execFile as execFileCallback } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type Plugin } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleInputs, stackEsbuildOptions } from '../../bench/bundle.js';
+import { handlerEntry, PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
+
+const execFile = promisify(execFileCallback);
 
 describe('Lambda bundles', () => {
   for (const name of ['detect', 'notify', 'heartbeat'] as const) {
@@ -13,8 +25,60 @@ describe('Lambda bundles', () => {
       const inputs = [...(await bundleInputs(handlerEntry(name)))].filter(([, bytes]) => bytes > 0).map(([path]) => path);
       // The bundle does use zod (so the check below is about something that is there).
       expect(inputs.some((path) => /node_modules\/zod\/v4\/core\//.test(path))).toBe(true);
-      const locales = inputs.filter((path) => /node_modules\/zod\/v4\/locales\//.test(path));
+      // The locales' index is the namespace object (a few bytes) a module evaluated on first use keeps; the locales are what weigh.
+      const locales = inputs.filter((path) => /node_modules\/zod\/v4\/locales\//.test(path) && !path.endsWith('/locales/index.js'));
       expect(locales.map((path) => path.replace(/^.*\/locales\//, ''))).toEqual(['en.js']);
     });
   }
+});
+
+/** The client class modules probed: the detect function's hot path (eager) and its look-ups (deferred). */
+const EAGER = ['client-dynamodb/dist-es/DynamoDBClient.js', 'client-sqs/dist-es/SQSClient.js'];
+const DEFERRED = ['client-ec2/dist-es/EC2Client.js', 'client-s3/dist-es/S3Client.js', 'client-codebuild/dist-es/CodeBuildClient.js', 'client-codeartifact/dist-es/CodeartifactClient.js', 'client-cloudtrail/dist-es/CloudTrailClient.js'];
+
+/** Appends to each probed module a statement recording that the module was evaluated. */
+const probe: Plugin = {
+  name: 'evaluation-probe',
+  setup(builder) {
+    builder.onLoad({ filter: /@aws-sdk\/client-[a-z0-9-]+\/dist-es\/[A-Za-z0-9]+Client\.js$/ }, (args) => {
+      const module = [...EAGER, ...DEFERRED].find((path) => args.path.endsWith(`@aws-sdk/${path}`));
+      if (!module) return undefined;
+      return { contents: `${readFileSync(args.path, 'utf8')}\n(globalThis.evaluatedClients ??= []).push(${JSON.stringify(module)});`, loader: 'js', resolveDir: join(args.path, '..') };
+    });
+  },
+};
+
+/** The modules evaluated by importing the bundle, and then by a look-up through deferredAwsLookupsFor. */
+const script = [
+  'const detect = await import(process.argv[1]);',
+  'const atImport = [...(globalThis.evaluatedClients ?? [])];',
+  "const lookups = await import(process.argv[2]);",
+  "await lookups.deferredAwsLookupsFor(lookups.parseConfig({}), { ec2: true }).ec2Instance({ instanceId: 'i-0123456789abcdef0', region: 'eu-west-1' });",
+  'process.stdout.write(JSON.stringify({ handler: typeof detect.handler, atImport, afterLookup: globalThis.evaluatedClients ?? [] }));',
+].join(' ');
+
+describe('detect bundle: look-up clients evaluated on first use', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'buildwatch-deferred-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('evaluates DynamoDB and SQS at import, the look-up clients only when a look-up needs them', { timeout: 120_000 }, async () => {
+    const options = { ...stackEsbuildOptions(), plugins: [probe], sourcemap: false, absWorkingDir: PROJECT_ROOT };
+    await build({ ...options, entryPoints: [handlerEntry('detect')], outfile: join(dir, 'detect', 'index.mjs') });
+    // The same deferred look-ups in a bundle of their own, to make a look-up with (the handler's are inside it).
+    await build({
+      ...options,
+      stdin: { contents: "export { deferredAwsLookupsFor } from './lambdas/handlers/deferred-lookup-clients.ts'; export { parseConfig } from './lambdas/config/config.ts';", resolveDir: PROJECT_ROOT, loader: 'ts' },
+      outfile: join(dir, 'lookups', 'index.mjs'),
+    });
+    const { stdout } = await execFile(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(join(dir, 'detect', 'index.mjs')).href, pathToFileURL(join(dir, 'lookups', 'index.mjs')).href], {
+      // No credentials and an unreachable endpoint: the look-up is made (and fails fast), which is all it takes.
+      env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' },
+    });
+    const result = JSON.parse(stdout) as { handler: string; atImport: string[]; afterLookup: string[] };
+    expect(result.handler).toBe('function');
+    // The probe works: the hot path's clients are evaluated by the import itself.
+    expect([...result.atImport].sort()).toEqual([...EAGER].sort());
+    // The EC2 look-up evaluated its own client (and the other look-up clients, loaded together), in the look-ups' bundle.
+    expect(result.afterLookup.filter((module) => DEFERRED.includes(module)).sort()).toEqual([...DEFERRED].sort());
+  });
 });
