@@ -14,7 +14,7 @@ import { FindingsStore } from '../store/findings-store.js';
 import { ENV } from '../store/schema.js';
 import { StateStore } from '../store/state-store.js';
 import { useCases as registry } from '../use-cases/index.js';
-import { deferredAwsLookupsFor } from './deferred-lookup-clients.js';
+import { awsLookupsFor } from './lookup-clients.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
 
 export interface SweepDeps {
@@ -41,7 +41,7 @@ function defaultDeps(): SweepDeps {
     cached = {
       engine: new Engine({
         config,
-        lookups: deferredAwsLookupsFor(config),
+        lookups: awsLookupsFor(config),
         state: new StateStore(doc, requireEnv(ENV.stateTable)),
         findings: new FindingsStore(doc, requireEnv(ENV.findingsTable)),
       }),

@@ -16,7 +16,8 @@ import * as z from 'zod';
 import { Engine } from '../engine/engine.js';
 import { eventBridgeEventSchema, eventTimeOf } from '../engine/events.js';
 import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
-import { deferredAwsLookupsFor } from './deferred-lookup-clients.js';
+import { awsLookupsFor } from './lookup-clients.js';
+import { withDeferredEc2Lookups } from './deferred-ec2-lookup-clients.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.js';
@@ -73,8 +74,8 @@ function defaultDeps(): DetectDeps {
       engine: new Engine({
         config,
         // Instances are resolved in the event's region (the role's region condition refuses others, which the finding then says).
-        // The look-up clients are loaded by the first look-up, not at every cold start.
-        lookups: countingLookups(deferredAwsLookupsFor(config, { ec2: true })),
+        // EC2's client (the largest) is loaded by the first EC2 look-up, not at every cold start.
+        lookups: countingLookups(awsLookupsFor(config, withDeferredEc2Lookups)),
         state,
         findings,
       }),

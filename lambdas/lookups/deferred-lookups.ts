@@ -1,22 +1,15 @@
 /**
- * Look-ups whose implementation is loaded on first use. A Lambda's cold start evaluates every module
- * its bundle imports statically; the SDK clients of the look-ups (EC2's alone is about 550 KB) are
- * needed only by the events that ask AWS something, so the handler imports them with `import()`:
- * esbuild still bundles them (the pinned SDK), but evaluates them only when that import first runs.
- * The loaded look-ups are kept for the container's life; a failed load is an `unavailable` answer
- * (look-ups never throw) and is tried again on the next call.
+ * Look-ups whose implementation is loaded on first use. A Lambda's cold start compiles and evaluates
+ * every module its bundle imports statically; a look-up client needed only by the events that ask
+ * AWS something (EC2's is about 550 KB) can be imported with `import()` instead: esbuild still
+ * bundles it (the pinned SDK), but evaluates it only when that import first runs. The loaded
+ * look-ups are kept for the container's life; a failed load is an `unavailable` answer (look-ups
+ * never throw) and is tried again on the next call.
  */
 import type { LookupResult, Lookups } from './lookups.js';
 
 /** The look-ups a Lookups may lack (callers treat an absent one as unavailable). */
 export type OptionalLookupName = 'packageVersionOrigin' | 'trails' | 'ecrImage' | 'codeBuildFleet' | 'ec2Instance' | 'launchTemplateDefaultVersion' | 'organizationAccounts';
-
-export interface DeferredLookupsOptions {
-  /** The optional look-ups the loaded Lookups has (offered before it is loaded, so they must be known). */
-  readonly optional: readonly OptionalLookupName[];
-  /** Whether the loaded Lookups has `inAccount` (organisation deployments). */
-  readonly inAccount?: boolean;
-}
 
 type Load = () => Promise<Lookups>;
 
@@ -36,11 +29,11 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-type LookupMethods = Required<Omit<Lookups, 'inAccount'>>;
+type OptionalLookups = Required<Pick<Lookups, OptionalLookupName>>;
 
-/** Every look-up, each loading the implementation before it asks it. */
-function forwarding(loaded: Load): LookupMethods {
-  const through = async <T>(name: keyof LookupMethods, ask: (lookups: Lookups) => Promise<LookupResult<T>> | undefined): Promise<LookupResult<T>> => {
+/** Every optional look-up, each loading the implementation before it asks it. */
+function forwarding(loaded: Load): OptionalLookups {
+  const through = async <T>(name: OptionalLookupName, ask: (lookups: Lookups) => Promise<LookupResult<T>> | undefined): Promise<LookupResult<T>> => {
     let lookups: Lookups;
     try {
       lookups = await loaded();
@@ -50,9 +43,6 @@ function forwarding(loaded: Load): LookupMethods {
     return (await ask(lookups)) ?? { status: 'unavailable', reason: `the look-ups have no ${name}` };
   };
   return {
-    s3Object: (bucket, key) => through('s3Object', (lookups) => lookups.s3Object(bucket, key)),
-    packageVersionAssets: (ref) => through('packageVersionAssets', (lookups) => lookups.packageVersionAssets(ref)),
-    codeBuildProject: (name) => through('codeBuildProject', (lookups) => lookups.codeBuildProject(name)),
     packageVersionOrigin: (ref) => through('packageVersionOrigin', (lookups) => lookups.packageVersionOrigin?.(ref)),
     trails: () => through('trails', (lookups) => lookups.trails?.()),
     ecrImage: (ref) => through('ecrImage', (lookups) => lookups.ecrImage?.(ref)),
@@ -67,29 +57,14 @@ function copy<T, K extends keyof T>(to: Partial<T>, from: T, key: K): void {
   to[key] = from[key];
 }
 
-/** Only these optional look-ups, loaded on first use (to add to Lookups that are already there). */
+/**
+ * These optional look-ups, answered by the ones `load` gives, loaded by the first of them to be asked
+ * (to add to Lookups that are already there; they are offered before anything is loaded, so the
+ * caller names them).
+ */
 export function deferredLookupMethods(load: Load, names: readonly OptionalLookupName[]): Partial<Lookups> {
   const all = forwarding(once(load));
-  const methods: Partial<Lookups> = {};
+  const methods: Partial<OptionalLookups> = {};
   for (const name of names) copy(methods, all, name);
   return methods;
-}
-
-/**
- * Lookups answering through the ones `load` gives, loaded on the first look-up. `inAccount` gives a
- * place's look-ups without loading anything yet (the engine asks for them for every event).
- */
-export function deferredLookups(load: Load, options: DeferredLookupsOptions): Lookups {
-  const loaded = once(load);
-  const all = forwarding(loaded);
-  const lookups: Lookups = { s3Object: all.s3Object, packageVersionAssets: all.packageVersionAssets, codeBuildProject: all.codeBuildProject };
-  for (const name of options.optional) copy(lookups, all, name);
-  if (options.inAccount) {
-    lookups.inAccount = (account, region) =>
-      deferredLookups(async () => {
-        const own = await loaded();
-        return own.inAccount?.(account, region) ?? own;
-      }, { optional: options.optional });
-  }
-  return lookups;
 }

@@ -1,8 +1,8 @@
 /**
- * Look-ups loaded on first use (issue #15, goal 4): nothing is loaded until a look-up is made, it is
- * loaded once, a failed load is an `unavailable` answer tried again next time, and the functions'
- * deferred AWS look-ups offer what the eager ones do and answer through the same SDK client classes
- * (so aws-sdk-client-mock's class mocks apply, and organisation credentials stay per account).
+ * Look-ups loaded on first use (issue #15, goal 4): nothing is loaded until one of them is asked, it
+ * is loaded once, a failed load is an `unavailable` answer tried again next time; and the detect
+ * function's EC2 look-ups, so loaded, are offered as before and answer through the same SDK client
+ * class (aws-sdk-client-mock's class mocks apply), with an organisation member's credentials.
  */
 import { join } from 'node:path';
 import { BatchGetProjectsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
@@ -13,10 +13,10 @@ import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../lambdas/config/config.js';
-import { deferredAwsLookupsFor } from '../../lambdas/handlers/deferred-lookup-clients.js';
+import { withDeferredEc2Lookups } from '../../lambdas/handlers/deferred-ec2-lookup-clients.js';
 import { withEc2Lookups } from '../../lambdas/handlers/ec2-lookup-clients.js';
 import { awsLookupsFor } from '../../lambdas/handlers/lookup-clients.js';
-import { deferredLookupMethods, deferredLookups } from '../../lambdas/lookups/deferred-lookups.js';
+import { deferredLookupMethods } from '../../lambdas/lookups/deferred-lookups.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
 
 expect.extend(allCustomMatcher);
@@ -25,59 +25,44 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const single = parseConfig({});
 const organization = loadConfig(join(ROOT, 'samples', 'organization.config.json'));
 const MEMBER = '111122223333';
+const INSTANCE = 'i-0123456789abcdef0';
 
-const found = (name: string): Lookups => ({ ...noLookups, codeBuildProject: async (project) => ({ status: 'found', value: { name: `${name}:${project}` } }) });
+const withFleets = (name: string): Lookups => ({ ...noLookups, codeBuildFleet: async (fleet) => ({ status: 'found', value: { name: `${name}:${fleet}` } }) });
 
-describe('deferredLookups', () => {
-  it('loads nothing until the first look-up, then loads once for every look-up after it', async () => {
+describe('deferredLookupMethods', () => {
+  it('loads nothing until one of them is asked, then loads once for every look-up after it', async () => {
     let loads = 0;
-    const lookups = deferredLookups(async () => {
+    const methods = deferredLookupMethods(async () => {
       loads += 1;
-      return found('loaded');
-    }, { optional: ['trails'] });
+      return withFleets('loaded');
+    }, ['codeBuildFleet', 'trails']);
     expect(loads).toBe(0);
-    const answers = await Promise.all([lookups.codeBuildProject('a'), lookups.codeBuildProject('b')]);
+    const answers = await Promise.all([methods.codeBuildFleet?.('a'), methods.codeBuildFleet?.('b')]);
     expect(answers).toEqual([{ status: 'found', value: { name: 'loaded:a' } }, { status: 'found', value: { name: 'loaded:b' } }]);
-    expect((await lookups.trails?.())?.status).toBe('unavailable');
+    expect((await methods.trails?.())?.status).toBe('unavailable');
     expect(loads).toBe(1);
   });
 
   it('answers `unavailable` with the reason when the load fails, and loads again on the next look-up', async () => {
     let loads = 0;
-    const lookups = deferredLookups(async () => {
+    const methods = deferredLookupMethods(async () => {
       loads += 1;
       if (loads === 1) throw new Error('module evaluation failed');
-      return found('second');
-    }, { optional: [] });
-    expect(await lookups.codeBuildProject('a')).toEqual({ status: 'unavailable', reason: 'codeBuildProject: the look-ups could not be loaded: Error: module evaluation failed' });
-    expect(await lookups.codeBuildProject('a')).toEqual({ status: 'found', value: { name: 'second:a' } });
+      return withFleets('second');
+    }, ['codeBuildFleet']);
+    expect(await methods.codeBuildFleet?.('a')).toEqual({ status: 'unavailable', reason: 'codeBuildFleet: the look-ups could not be loaded: Error: module evaluation failed' });
+    expect(await methods.codeBuildFleet?.('a')).toEqual({ status: 'found', value: { name: 'second:a' } });
     expect(loads).toBe(2);
   });
 
-  it('offers only the optional look-ups it is told the loaded ones have, and says so when they lack one', async () => {
-    const lookups = deferredLookups(async () => ({ s3Object: noLookups.s3Object, packageVersionAssets: noLookups.packageVersionAssets, codeBuildProject: noLookups.codeBuildProject }), { optional: ['ec2Instance'] });
-    expect(Object.keys(lookups).sort()).toEqual(['codeBuildProject', 'ec2Instance', 'packageVersionAssets', 's3Object']);
-    expect(await lookups.ec2Instance?.({ instanceId: 'i-0123456789abcdef0', region: 'eu-west-1' })).toEqual({ status: 'unavailable', reason: 'the look-ups have no ec2Instance' });
-    expect(Object.keys(deferredLookupMethods(async () => noLookups, ['trails', 'ecrImage'])).sort()).toEqual(['ecrImage', 'trails']);
-  });
-
-  it('gives a place\'s look-ups without loading, and answers them through the loaded inAccount', async () => {
-    let loads = 0;
-    const places: string[] = [];
-    const lookups = deferredLookups(async () => {
-      loads += 1;
-      return { ...found('own'), inAccount: (account: string, region: string) => (places.push(`${account}/${region}`), found(`${account}/${region}`)) };
-    }, { optional: [], inAccount: true });
-    const member = lookups.inAccount?.(MEMBER, 'us-east-1');
-    expect(loads).toBe(0);
-    expect(await member?.codeBuildProject('p')).toEqual({ status: 'found', value: { name: `${MEMBER}/us-east-1:p` } });
-    expect(await lookups.codeBuildProject('p')).toEqual({ status: 'found', value: { name: 'own:p' } });
-    expect(loads).toBe(1);
-    expect(places).toEqual([`${MEMBER}/us-east-1`]);
+  it('offers only the look-ups named, and says so when the loaded ones lack one', async () => {
+    const methods = deferredLookupMethods(async () => ({ s3Object: noLookups.s3Object, packageVersionAssets: noLookups.packageVersionAssets, codeBuildProject: noLookups.codeBuildProject }), ['ec2Instance']);
+    expect(Object.keys(methods)).toEqual(['ec2Instance']);
+    expect(await methods.ec2Instance?.({ instanceId: INSTANCE, region: 'eu-west-1' })).toEqual({ status: 'unavailable', reason: 'the look-ups have no ec2Instance' });
   });
 });
 
-describe('deferredAwsLookupsFor (the detect and sweep functions\' look-ups)', () => {
+describe('withDeferredEc2Lookups (the detect function\'s EC2 look-ups)', () => {
   const codebuild = mockClient(CodeBuildClient);
   const ec2 = mockClient(EC2Client);
   const sts = mockClient(STSClient);
@@ -92,31 +77,35 @@ describe('deferredAwsLookupsFor (the detect and sweep functions\' look-ups)', ()
     sts.restore();
   });
 
-  it('offers the same look-ups as the eager ones, in one account and in an organisation', () => {
+  it('offers the same look-ups as withEc2Lookups, in one account and in an organisation', () => {
     for (const config of [single, organization]) {
-      expect(Object.keys(deferredAwsLookupsFor(config, { ec2: true })).sort()).toEqual(Object.keys(awsLookupsFor(config, withEc2Lookups)).sort());
-      expect(Object.keys(deferredAwsLookupsFor(config)).sort()).toEqual(Object.keys(awsLookupsFor(config)).sort());
+      const eager = awsLookupsFor(config, withEc2Lookups);
+      const deferred = awsLookupsFor(config, withDeferredEc2Lookups);
+      expect(Object.keys(deferred).sort()).toEqual(Object.keys(eager).sort());
+      if (config.organization) expect(Object.keys(deferred.inAccount?.(MEMBER, 'us-east-1') ?? {}).sort()).toEqual(Object.keys(eager.inAccount?.(MEMBER, 'us-east-1') ?? {}).sort());
     }
   });
 
-  it('answers through the SDK client classes the tests mock (the dynamically imported modules are the same)', async () => {
-    codebuild.on(BatchGetProjectsCommand).resolves({ projects: [{ name: 'payments-build' }] });
-    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-0123456789abcdef0', Tags: [{ Key: 'aws:autoscaling:groupName', Value: 'runners' }] }] }] });
-    const lookups = deferredAwsLookupsFor(single, { ec2: true });
-    expect(await lookups.codeBuildProject('payments-build')).toEqual({ status: 'found', value: { name: 'payments-build' } });
-    const instance = await lookups.ec2Instance?.({ instanceId: 'i-0123456789abcdef0', region: 'eu-west-1' });
-    expect(instance?.status === 'found' ? instance.value.autoScalingGroup : instance).toBe('runners');
-    expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: ['i-0123456789abcdef0'] });
+  it('answers through the EC2 client class the tests mock (the module import() loads is the same), its answers cached', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: INSTANCE, Tags: [{ Key: 'aws:autoscaling:groupName', Value: 'runners' }] }] }] });
+    const lookups = awsLookupsFor(single, withDeferredEc2Lookups);
+    for (let i = 0; i < 2; i += 1) {
+      const instance = await lookups.ec2Instance?.({ instanceId: INSTANCE, region: 'eu-west-1' });
+      expect(instance?.status === 'found' ? instance.value.autoScalingGroup : instance).toBe('runners');
+    }
+    // The instance cache of withEc2Lookups is kept with the loaded look-ups: one request for both.
+    expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [INSTANCE] });
   });
 
-  it('in an organisation, makes a member\'s look-ups with its role, assumed once for all its regions', async () => {
+  it('in an organisation, makes a member\'s EC2 look-ups with its role, assumed once for all its look-ups and regions', async () => {
     sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'member', SecretAccessKey: 'member-secret', SessionToken: 'member-token', Expiration: new Date(Date.now() + 3_600_000) } });
     codebuild.on(BatchGetProjectsCommand).resolves({ projects: [{ name: 'payments-build' }] });
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
-    const lookups = deferredAwsLookupsFor(organization, { ec2: true });
+    const lookups = awsLookupsFor(organization, withDeferredEc2Lookups);
     expect((await lookups.inAccount?.(MEMBER, 'eu-west-1').codeBuildProject('payments-build'))?.status).toBe('found');
-    expect((await lookups.inAccount?.(MEMBER, 'us-east-1').ec2Instance?.({ instanceId: 'i-0123456789abcdef0', region: 'us-east-1' }))?.status).toBe('missing');
-    // The EC2 request was signed for the member: its client's credentials are the assumed role's.
+    expect((await lookups.inAccount?.(MEMBER, 'us-east-1').ec2Instance?.({ instanceId: INSTANCE, region: 'us-east-1' }))?.status).toBe('missing');
+    // The EC2 request was signed for the member, in its region: its client's credentials are the assumed role's.
     const client = ec2.call(0).thisValue as EC2Client;
     expect((await client.config.credentials()).accessKeyId).toBe('member');
     expect(await client.config.region()).toBe('us-east-1');
