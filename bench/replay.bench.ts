@@ -6,7 +6,8 @@
  *  2. correlation cost per claim (artifact.hash-mismatch) at each scale, through the detect handler on
  *     DynamoDB (bench/cloud-path.ts): constant, not growing with builds;
  *  3. the cloud path's DynamoDB calls per event in steady state (bench/cloud-path.ts, scale 8);
- *  4. the detect bundle's size and cold import against a bundle of only its SDK clients (bench/bundle.ts);
+ *  4. the detect bundle's size and cold import against a bundle of only its SDK clients, and the same
+ *     build with the runtime's SDK instead of the bundled one, the alternative rejected (bench/bundle.ts);
  *  5. replay memory per event above the heap before the replay, at the largest scale (16);
  *  6. cost per million events from the measured calls and published prices (bench/cost.ts).
  * Each scale's findings digest is printed too: equal digests mean equal findings, whatever the store.
