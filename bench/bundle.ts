@@ -48,6 +48,8 @@ export interface BundleFigures {
   readonly sdkOnlyColdImport: ImportTime;
   /** The same function with `@aws-sdk/*` external (measured for the functions given `externalSdk`). */
   readonly externalSdk?: ExternalSdkFigures;
+  /** Its import without --enable-source-maps in NODE_OPTIONS (measured with `externalSdk`): node parses the map at load. */
+  readonly coldImportWithoutSourceMaps?: ImportTime;
   /** Its EC2 client imported as usual and deferred (measured for the function named `ec2FirstUse`). */
   readonly ec2FirstUse?: Ec2FirstUseFigures;
 }
@@ -189,6 +191,13 @@ async function buildLikeTheStack(source: string, outfile: string): Promise<void>
 /** The SDK the Lambda runtime provides (/var/runtime/node_modules): what an external-SDK bundle leaves out. */
 export const RUNTIME_SDK = '@aws-sdk/*';
 
+/** The function's environment without --enable-source-maps (the stack sets it in NODE_OPTIONS). */
+function withoutSourceMaps(environment: Record<string, string>): Record<string, string> {
+  const { NODE_OPTIONS: options = '', ...rest } = environment;
+  const kept = options.split(/\s+/).filter((option) => option !== '' && option !== '--enable-source-maps');
+  return { ...rest, ...(kept.length > 0 ? { NODE_OPTIONS: kept.join(' ') } : {}) };
+}
+
 /** Bundles entry with the stack's options, but the SDK left to be resolved at run time. */
 async function buildWithExternalSdk(entry: string, outfile: string): Promise<void> {
   const options = stackEsbuildOptions();
@@ -268,13 +277,20 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
       const externalEntry = externalSdk[fn.functionName];
       const externalBundle = externalEntry ? join(externalDir, fn.functionName, 'index.mjs') : undefined;
       if (externalEntry && externalBundle) await buildWithExternalSdk(externalEntry, externalBundle);
-      const bundles = [fn.bundle, sdkBundle, ...(externalBundle ? [externalBundle] : [])];
-      const times = bundles.map((): ImportTime[] => []);
-      for (const bundle of bundles) await coldImport(bundle, fn.environment); // warm the file cache for all
+      // The external-SDK function's own bundle is also imported without source maps (what they cost at load).
+      const withoutMaps = externalBundle ? withoutSourceMaps(fn.environment) : undefined;
+      const timed: { readonly bundle: string; readonly environment: Record<string, string> }[] = [
+        { bundle: fn.bundle, environment: fn.environment },
+        { bundle: sdkBundle, environment: fn.environment },
+        ...(externalBundle ? [{ bundle: externalBundle, environment: fn.environment }] : []),
+        ...(withoutMaps ? [{ bundle: fn.bundle, environment: withoutMaps }] : []),
+      ];
+      const times = timed.map((): ImportTime[] => []);
+      for (const { bundle, environment } of timed) await coldImport(bundle, environment); // warm the file cache for all
       for (let i = 0; i < runs; i += 1) {
-        for (const [index, bundle] of bundles.entries()) times[index]?.push(await coldImport(bundle, fn.environment));
+        for (const [index, { bundle, environment }] of timed.entries()) times[index]?.push(await coldImport(bundle, environment));
       }
-      const [own = [], sdk = [], external = []] = times;
+      const [own = [], sdk = [], external = [], unmapped = []] = times;
       figures.push({
         functionName: fn.functionName,
         bytes: statSync(fn.bundle).size,
@@ -283,6 +299,7 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
         coldImport: medianTime(own),
         sdkOnlyColdImport: medianTime(sdk),
         ...(externalBundle ? { externalSdk: { bytes: statSync(externalBundle).size, coldImport: medianTime(external) } } : {}),
+        ...(withoutMaps ? { coldImportWithoutSourceMaps: medianTime(unmapped) } : {}),
         ...(fn.functionName === (options.ec2FirstUse ?? DETECT_FUNCTION) ? { ec2FirstUse: await measureEc2FirstUse(fn.environment, runs) } : {}),
       });
     }

@@ -241,6 +241,10 @@ function printBundleGoal(report: BundleReport | undefined, error: unknown): void
   console.log(
     `  detect cold import: ${detect.coldImport.cpuMs.toFixed(0)} ms CPU vs ${detect.sdkOnlyColdImport.cpuMs.toFixed(0)} ms = ${ratio(importRatio)} (wall ${ratio(wallRatio)})  target <= ${TARGETS.coldImportRatio}x  ${met(importRatio <= TARGETS.coldImportRatio)}`,
   );
+  const unmapped = detect.coldImportWithoutSourceMaps;
+  if (unmapped) {
+    console.log(`  detect cold import without --enable-source-maps in NODE_OPTIONS: ${unmapped.cpuMs.toFixed(0)} ms CPU (node parses the source map at load: ${(detect.coldImport.cpuMs - unmapped.cpuMs).toFixed(0)} ms of the ${detect.coldImport.cpuMs.toFixed(0)})`);
+  }
   if (detect.ec2FirstUse) console.log(`  ${ec2FirstUseLine(detect.ec2FirstUse)}`);
   if (external) {
     console.log(
