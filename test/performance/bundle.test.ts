@@ -52,7 +52,7 @@ const probe: Plugin = {
 const script = [
   'const detect = await import(process.argv[1]);',
   'const atImport = [...(globalThis.evaluatedClients ?? [])];',
-  "const lookups = await import(process.argv[2]);",
+  'const lookups = await import(process.argv[2]);',
   "await lookups.awsLookupsFor(lookups.parseConfig({}), lookups.withDeferredEc2Lookups).ec2Instance({ instanceId: 'i-0123456789abcdef0', region: 'eu-west-1' });",
   'process.stdout.write(JSON.stringify({ handler: typeof detect.handler, atImport, afterLookup: globalThis.evaluatedClients ?? [] }));',
 ].join(' ');
@@ -79,7 +79,7 @@ describe('detect bundle: the EC2 client evaluated on first use', () => {
       outfile: join(dir, 'lookups', 'index.mjs'),
     });
     const { stdout } = await execFile(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(join(dir, 'detect', 'index.mjs')).href, pathToFileURL(join(dir, 'lookups', 'index.mjs')).href], {
-      // No credentials and an unreachable endpoint: the look-up is made (and fails fast), which is all it takes.
+      // Dummy credentials and an endpoint that refuses at once: the look-up is made (and fails fast), which is all it takes.
       env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' },
     });
     const result = JSON.parse(stdout) as { handler: string; atImport: string[]; afterLookup: string[] };
