@@ -50,8 +50,6 @@ export interface BundleFigures {
   readonly externalSdk?: ExternalSdkFigures;
   /** Its import without --enable-source-maps in NODE_OPTIONS (measured with `externalSdk`): node parses the map at load. */
   readonly coldImportWithoutSourceMaps?: ImportTime;
-  /** Its EC2 client imported as usual and deferred (measured for the function named `ec2FirstUse`). */
-  readonly ec2FirstUse?: Ec2FirstUseFigures;
 }
 
 export interface ExternalSdkFigures {
@@ -249,8 +247,6 @@ export interface BundleOptions {
   readonly only?: readonly string[];
   /** Functions (by name) to measure with the SDK external too, and their entries (default: buildwatch-detect). */
   readonly externalSdk?: Readonly<Record<string, string>>;
-  /** The function whose EC2 look-ups are deferred, to measure the trade with (default: buildwatch-detect). */
-  readonly ec2FirstUse?: string;
 }
 
 /** The detect function: the one whose bundle issue #15 sets a target for. */
@@ -300,7 +296,6 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
         sdkOnlyColdImport: medianTime(sdk),
         ...(externalBundle ? { externalSdk: { bytes: statSync(externalBundle).size, coldImport: medianTime(external) } } : {}),
         ...(withoutMaps ? { coldImportWithoutSourceMaps: medianTime(unmapped) } : {}),
-        ...(fn.functionName === (options.ec2FirstUse ?? DETECT_FUNCTION) ? { ec2FirstUse: await measureEc2FirstUse(fn.environment, runs) } : {}),
       });
     }
     return { source: options.cdkOut ? `synthesis in ${options.cdkOut}` : 'fresh synthesis of bin/app.ts', functions: figures };
@@ -308,76 +303,6 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
     rmSync(work, { recursive: true, force: true });
     rmSync(externalDir, { recursive: true, force: true });
   }
-}
-
-/** What deferring the EC2 client trades (deferred-ec2-lookup-clients.ts): a cheaper import, a dearer first EC2 look-up. */
-export interface Ec2FirstUseFigures {
-  readonly eager: Ec2FirstUse;
-  readonly deferred: Ec2FirstUse;
-}
-
-export interface Ec2FirstUse {
-  /** Importing the function's look-ups (awsLookupsFor and its EC2 extension). */
-  readonly importTime: ImportTime;
-  /** The first EC2 look-up after it (its request refused at once: the rest is loading and set-up). */
-  readonly firstLookup: ImportTime;
-}
-
-const EC2_EXTENSIONS = {
-  eager: "export { withEc2Lookups as ec2Lookups } from './lambdas/handlers/ec2-lookup-clients.ts';",
-  deferred: "export { withDeferredEc2Lookups as ec2Lookups } from './lambdas/handlers/deferred-ec2-lookup-clients.ts';",
-} as const;
-
-/**
- * The detect function's look-ups with EC2 imported as usual and deferred, each bundled with the
- * stack's options and timed in fresh processes (alternating): the import, then the first EC2 look-up.
- */
-export async function measureEc2FirstUse(environment: Record<string, string>, runs = 7): Promise<Ec2FirstUseFigures> {
-  const work = mkdtempSync(join(tmpdir(), 'buildwatch-ec2-first-use-'));
-  try {
-    const bundles = { eager: join(work, 'eager', 'index.mjs'), deferred: join(work, 'deferred', 'index.mjs') };
-    for (const kind of ['eager', 'deferred'] as const) {
-      const contents = ["export { awsLookupsFor } from './lambdas/handlers/lookup-clients.ts';", "export { parseConfig } from './lambdas/config/config.ts';", EC2_EXTENSIONS[kind]].join('\n');
-      await build({ ...stackEsbuildOptions(), stdin: { contents, resolveDir: ROOT, sourcefile: `${kind}-ec2.ts`, loader: 'ts' }, outfile: bundles[kind] });
-    }
-    const script = [
-      'const since = (wall, cpu) => { const used = process.cpuUsage(cpu); return { wallMs: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 }; };',
-      'let wall = performance.now(); let cpu = process.cpuUsage();',
-      'const m = await import(process.argv[1]);',
-      'const importTime = since(wall, cpu);',
-      'const lookups = m.awsLookupsFor(m.parseConfig({}), m.ec2Lookups);',
-      'wall = performance.now(); cpu = process.cpuUsage();',
-      "await lookups.ec2Instance({ instanceId: 'i-0123456789abcdef0', region: 'eu-west-1' });",
-      'process.stdout.write(JSON.stringify({ importTime, firstLookup: since(wall, cpu) }));',
-    ].join(' ');
-    // Credentials that sign, and an endpoint that refuses at once: no network, the same for both.
-    const env = { ...environment, PATH: process.env['PATH'] ?? '', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
-    const once = async (bundle: string): Promise<Ec2FirstUse> => {
-      const { stdout } = await execFile(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(bundle).href], { env });
-      return JSON.parse(stdout) as Ec2FirstUse;
-    };
-    const times = { eager: [] as Ec2FirstUse[], deferred: [] as Ec2FirstUse[] };
-    await once(bundles.eager); // warm the file cache for both
-    await once(bundles.deferred);
-    for (let i = 0; i < runs; i += 1) {
-      times.eager.push(await once(bundles.eager));
-      times.deferred.push(await once(bundles.deferred));
-    }
-    const medians = (list: Ec2FirstUse[]): Ec2FirstUse => ({ importTime: medianTime(list.map((t) => t.importTime)), firstLookup: medianTime(list.map((t) => t.firstLookup)) });
-    return { eager: medians(times.eager), deferred: medians(times.deferred) };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** The line for the bench output: what deferring the EC2 client saves at import and costs at its first use. */
-export function ec2FirstUseLine(figures: Ec2FirstUseFigures): string {
-  const { eager, deferred } = figures;
-  const cpu = (time: ImportTime): string => `${time.cpuMs.toFixed(0)} ms`;
-  return (
-    `EC2 client loaded on first use (CPU; the look-ups alone, eager -> deferred): import ${cpu(eager.importTime)} -> ${cpu(deferred.importTime)}, ` +
-    `first EC2 look-up ${cpu(eager.firstLookup)} -> ${cpu(deferred.firstLookup)} (once per container that asks EC2)`
-  );
 }
 
 export const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;

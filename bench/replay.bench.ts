@@ -25,7 +25,7 @@ import { runReplay, type ReplayStats } from '../bin/commands/replay.js';
 import { expandInputPaths, readInputFile } from '../lambdas/engine/normalise-input.js';
 import { toPipelineEvent } from '../lambdas/engine/pipeline-event.js';
 import { useCases } from '../lambdas/use-cases/index.js';
-import { BUNDLE_TARGETS, bundleLines, DETECT_FUNCTION, ec2FirstUseLine, kb, measureBundles, RUNTIME_SDK, type BundleReport } from './bundle.js';
+import { BUNDLE_TARGETS, bundleLines, DETECT_FUNCTION, kb, measureBundles, RUNTIME_SDK, type BundleReport } from './bundle.js';
 import { measureCloudPath, type CloudPathResult } from './cloud-path.js';
 import { ASSUMPTIONS, costPerMillionEvents, ORGANISATION_LINE, PRICES } from './cost.js';
 import { digestInput, FindingsDigester, runCounts, writeGeneratedHistory } from './findings-digest.js';
@@ -245,7 +245,6 @@ function printBundleGoal(report: BundleReport | undefined, error: unknown): void
   if (unmapped) {
     console.log(`  detect cold import without --enable-source-maps in NODE_OPTIONS: ${unmapped.cpuMs.toFixed(0)} ms CPU (node parses the source map at load: ${(detect.coldImport.cpuMs - unmapped.cpuMs).toFixed(0)} ms of the ${detect.coldImport.cpuMs.toFixed(0)})`);
   }
-  if (detect.ec2FirstUse) console.log(`  ${ec2FirstUseLine(detect.ec2FirstUse)}`);
   if (external) {
     console.log(
       `  rejected alternative, the runtime's SDK (${RUNTIME_SDK} external, loaded from node_modules): ${kb(external.bytes)}, cold import ${external.coldImport.cpuMs.toFixed(0)} ms CPU (${external.coldImport.wallMs.toFixed(0)} ms wall) = ${ratio(external.coldImport.cpuMs / detect.coldImport.cpuMs)} the bundled detect's (wall ${ratio(external.coldImport.wallMs / detect.coldImport.wallMs)})`,

@@ -17,7 +17,7 @@ import { Engine } from '../engine/engine.js';
 import { eventBridgeEventSchema, eventTimeOf } from '../engine/events.js';
 import { toPipelineEvent, type PipelineEvent } from '../engine/pipeline-event.js';
 import { awsLookupsFor } from './lookup-clients.js';
-import { withDeferredEc2Lookups } from './deferred-ec2-lookup-clients.js';
+import { withEc2Lookups } from './ec2-lookup-clients.js';
 import { documentClient } from '../store/dynamo-clients.js';
 import { FindingsStore } from '../store/findings-store.js';
 import { countingLookups, recordDeadLetter, recordEvaluation } from './metrics.js';
@@ -74,8 +74,7 @@ function defaultDeps(): DetectDeps {
       engine: new Engine({
         config,
         // Instances are resolved in the event's region (the role's region condition refuses others, which the finding then says).
-        // EC2's client (the largest) is loaded by the first EC2 look-up, not at every cold start.
-        lookups: countingLookups(awsLookupsFor(config, withDeferredEc2Lookups)),
+        lookups: countingLookups(awsLookupsFor(config, withEc2Lookups)),
         state,
         findings,
       }),
