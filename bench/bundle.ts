@@ -14,7 +14,12 @@
  *
  * Cold import: a fresh `node` process per import, with the function's NODE_OPTIONS and environment,
  * timing `await import(bundle)` inside the process (node's own start-up is the same for both and
- * not counted); the median of several runs, the two bundles alternating.
+ * not counted); the median of several runs, the bundles alternating.
+ *
+ * The alternative to bundling the pinned SDK, for the detect function: the same entry built with the
+ * same options but `@aws-sdk/*` external, imported from inside the project so that the SDK resolves
+ * from its node_modules, as Lambda's runtime would resolve it from /var/runtime/node_modules. Its
+ * size is also the function's size without the SDK (its own code and other dependencies).
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -25,7 +30,7 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 import ts from 'typescript';
 import { loadConfig } from '../lambdas/config/config.js';
-import { bundlingOptions } from '../lib/constructs/handler-function.js';
+import { bundlingOptions, handlerEntry } from '../lib/constructs/handler-function.js';
 
 const execFile = promisify(execFileCallback);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +46,17 @@ export interface BundleFigures {
   /** Medians of `await import(bundle)` in fresh processes: wall-clock time, and CPU time (user + system). */
   readonly coldImport: ImportTime;
   readonly sdkOnlyColdImport: ImportTime;
+  /** The same function with `@aws-sdk/*` external (measured for the functions given `externalSdk`). */
+  readonly externalSdk?: ExternalSdkFigures;
+  /** Its import without --enable-source-maps in NODE_OPTIONS (measured with `externalSdk`): node parses the map at load. */
+  readonly coldImportWithoutSourceMaps?: ImportTime;
+}
+
+export interface ExternalSdkFigures {
+  /** The bundle without the SDK: the function's own code and its other dependencies. */
+  readonly bytes: number;
+  /** Its import, the SDK loaded from the project's node_modules. */
+  readonly coldImport: ImportTime;
 }
 
 export interface ImportTime {
@@ -170,6 +186,22 @@ async function buildLikeTheStack(source: string, outfile: string): Promise<void>
   await build({ ...stackEsbuildOptions(), stdin: { contents: source, resolveDir: ROOT, sourcefile: 'sdk-only.ts', loader: 'ts' }, outfile });
 }
 
+/** The SDK the Lambda runtime provides (/var/runtime/node_modules): what an external-SDK bundle leaves out. */
+export const RUNTIME_SDK = '@aws-sdk/*';
+
+/** The function's environment without --enable-source-maps (the stack sets it in NODE_OPTIONS). */
+function withoutSourceMaps(environment: Record<string, string>): Record<string, string> {
+  const { NODE_OPTIONS: options = '', ...rest } = environment;
+  const kept = options.split(/\s+/).filter((option) => option !== '' && option !== '--enable-source-maps');
+  return { ...rest, ...(kept.length > 0 ? { NODE_OPTIONS: kept.join(' ') } : {}) };
+}
+
+/** Bundles entry with the stack's options, but the SDK left to be resolved at run time. */
+async function buildWithExternalSdk(entry: string, outfile: string): Promise<void> {
+  const options = stackEsbuildOptions();
+  await build({ ...options, entryPoints: [entry], external: [...(options.external ?? []), RUNTIME_SDK], outfile });
+}
+
 /** The input files of a handler's bundle and the bytes each adds (esbuild's metafile; nothing written). */
 export async function bundleInputs(entry: string): Promise<Map<string, number>> {
   const result = await build({ ...stackEsbuildOptions(), entryPoints: [entry], outfile: join(tmpdir(), 'buildwatch-bundle-inputs', 'index.mjs'), write: false, metafile: true });
@@ -213,14 +245,22 @@ export interface BundleOptions {
   readonly runs?: number;
   /** Only these functions (default: all). */
   readonly only?: readonly string[];
+  /** Functions (by name) to measure with the SDK external too, and their entries (default: buildwatch-detect). */
+  readonly externalSdk?: Readonly<Record<string, string>>;
 }
+
+/** The detect function: the one whose bundle issue #15 sets a target for. */
+export const DETECT_FUNCTION = 'buildwatch-detect';
 
 export async function measureBundles(options: BundleOptions = {}): Promise<BundleReport> {
   const work = mkdtempSync(join(tmpdir(), 'buildwatch-bundle-'));
+  mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+  const externalDir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'buildwatch-bundle-external-'));
   try {
     const cdkOut = options.cdkOut ?? join(work, 'cdk.out');
     if (!options.cdkOut) await synthesize(cdkOut);
     const runs = options.runs ?? 7;
+    const externalSdk = options.externalSdk ?? { [DETECT_FUNCTION]: handlerEntry('detect') };
     const figures: BundleFigures[] = [];
     for (const fn of synthesizedFunctions(cdkOut)) {
       if (options.only && !options.only.includes(fn.functionName)) continue;
@@ -229,14 +269,24 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
       mkdirSync(sdkDir, { recursive: true });
       const sdkBundle = join(sdkDir, 'index.mjs');
       await buildLikeTheStack(sdkOnlyEntry(imports), sdkBundle);
-      const own: ImportTime[] = [];
-      const sdk: ImportTime[] = [];
-      await coldImport(fn.bundle, fn.environment); // warm the file cache for both
-      await coldImport(sdkBundle, fn.environment);
+      // Inside the project (its node_modules are where the import finds the SDK), removed below.
+      const externalEntry = externalSdk[fn.functionName];
+      const externalBundle = externalEntry ? join(externalDir, fn.functionName, 'index.mjs') : undefined;
+      if (externalEntry && externalBundle) await buildWithExternalSdk(externalEntry, externalBundle);
+      // The external-SDK function's own bundle is also imported without source maps (what they cost at load).
+      const withoutMaps = externalBundle ? withoutSourceMaps(fn.environment) : undefined;
+      const timed: { readonly bundle: string; readonly environment: Record<string, string> }[] = [
+        { bundle: fn.bundle, environment: fn.environment },
+        { bundle: sdkBundle, environment: fn.environment },
+        ...(externalBundle ? [{ bundle: externalBundle, environment: fn.environment }] : []),
+        ...(withoutMaps ? [{ bundle: fn.bundle, environment: withoutMaps }] : []),
+      ];
+      const times = timed.map((): ImportTime[] => []);
+      for (const { bundle, environment } of timed) await coldImport(bundle, environment); // warm the file cache for all
       for (let i = 0; i < runs; i += 1) {
-        own.push(await coldImport(fn.bundle, fn.environment));
-        sdk.push(await coldImport(sdkBundle, fn.environment));
+        for (const [index, { bundle, environment }] of timed.entries()) times[index]?.push(await coldImport(bundle, environment));
       }
+      const [own = [], sdk = [], external = [], unmapped = []] = times;
       figures.push({
         functionName: fn.functionName,
         bytes: statSync(fn.bundle).size,
@@ -244,11 +294,14 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
         sdkImports: Object.fromEntries([...imports].map(([module, names]) => [module, [...names].sort()])),
         coldImport: medianTime(own),
         sdkOnlyColdImport: medianTime(sdk),
+        ...(externalBundle ? { externalSdk: { bytes: statSync(externalBundle).size, coldImport: medianTime(external) } } : {}),
+        ...(withoutMaps ? { coldImportWithoutSourceMaps: medianTime(unmapped) } : {}),
       });
     }
     return { source: options.cdkOut ? `synthesis in ${options.cdkOut}` : 'fresh synthesis of bin/app.ts', functions: figures };
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(externalDir, { recursive: true, force: true });
   }
 }
 
@@ -263,6 +316,12 @@ export function bundleLines(report: BundleReport): string[] {
     lines.push(
       `  ${fn.functionName.padEnd(30)} ${kb(fn.bytes).padStart(8)}  ${ms(fn.coldImport)} | ${kb(fn.sdkOnlyBytes).padStart(7)} ${ms(fn.sdkOnlyColdImport)} | ${(fn.coldImport.cpuMs / fn.sdkOnlyColdImport.cpuMs).toFixed(2)}x, ${(fn.coldImport.wallMs / fn.sdkOnlyColdImport.wallMs).toFixed(2)}x`,
     );
+    const external = fn.externalSdk;
+    if (external) {
+      lines.push(
+        `  ${`  ${RUNTIME_SDK} external`.padEnd(30)} ${kb(external.bytes).padStart(8)}  ${ms(external.coldImport)} | the SDK from node_modules (as from Lambda's /var/runtime/node_modules): ${(external.coldImport.cpuMs / fn.coldImport.cpuMs).toFixed(2)}x, ${(external.coldImport.wallMs / fn.coldImport.wallMs).toFixed(2)}x the bundled`,
+      );
+    }
   }
   return lines;
 }
