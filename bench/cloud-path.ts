@@ -14,6 +14,11 @@
  * heartbeat's liveness marker) to the use cases whose items they carry. The liveness markers are a
  * cost per time (at most one write per marker per container per interval), not per event: reported
  * apart, per day per container, and still counted in the total.
+ *  - Request units: every counted call asks for its consumed capacity (ReturnConsumedCapacity TOTAL),
+ *    which dynalite computes from item sizes as DynamoDB does for the table (1 KB per write unit, 4 KB
+ *    per strongly consistent read unit). What dynalite leaves out is added and stated: the findings
+ *    table's `byDay` index projects ALL, so each ledger write is written again there (the same units);
+ *    a write refused by its condition is charged one write unit.
  *  - Optionally (BENCH_CLOUDTRAIL_LAG_S), CloudTrail-relayed events reach the queue that much later
  *    than native ones, as CloudTrail delivers them (about 5 minutes on average).
  * Prints figures, asserts nothing.
@@ -100,6 +105,8 @@ export interface CloudPathResult {
     readonly ledgerCalls: number;
     /** Steady-state Query calls of artifact.hash-mismatch per claim it judged (a publish or a package version event). */
     readonly correlationQueriesPerClaim: number;
+    /** Request units DynamoDB would charge for the steady-state calls (see the header), per event. */
+    readonly requestUnits: RequestUnits;
   };
   /** Calls over the whole history. */
   readonly calls: number;
@@ -110,6 +117,34 @@ export interface CloudPathResult {
   readonly deadLettered: number;
   /** Records the handler reported as failed (expected: none). */
   readonly failed: number;
+}
+
+export interface RequestUnits {
+  readonly read: number;
+  readonly write: number;
+  /** Write units by table; `findings byDay` is the index's copy. */
+  readonly writeByTable: Record<string, number>;
+  readonly readPerEvent: number;
+  readonly writePerEvent: number;
+}
+
+/** Operations billed as reads; every other data-plane call here is a write. */
+const READ_OPERATIONS: ReadonlySet<string> = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand']);
+/** The findings table's byDay index projects ALL: every write to the table is written to it again. */
+const FINDINGS_INDEX_COPIES = 1;
+/** What DynamoDB charges for a write its condition refused (at least one write unit; items here are small). */
+export const REFUSED_WRITE_UNITS = 1;
+
+interface ConsumedCapacityShape {
+  readonly TableName?: string;
+  readonly CapacityUnits?: number;
+}
+
+/** The consumed capacity of a response: one entry, or one per table (batch operations). */
+function consumedCapacities(output: unknown): ConsumedCapacityShape[] {
+  const consumed = (output as { ConsumedCapacity?: ConsumedCapacityShape | ConsumedCapacityShape[] } | undefined)?.ConsumedCapacity;
+  if (consumed === undefined) return [];
+  return Array.isArray(consumed) ? consumed : [consumed];
 }
 
 interface Message {
@@ -242,6 +277,12 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
     let steadyCalls = 0;
     let correlationQueries = 0;
     let ledgerCalls = 0;
+    const units = { read: 0, write: 0 };
+    const writeByTable = new Map<string, number>();
+    const chargeWrite = (table: string, consumed: number): void => {
+      units.write += consumed;
+      writeByTable.set(table, (writeByTable.get(table) ?? 0) + consumed);
+    };
     const charge = (id: string, share: number): void => {
       const entry = byUseCase.get(id) ?? { calls: 0, messages: 0 };
       entry.calls += share;
@@ -270,7 +311,24 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
             if (owners.length === 0) charge('(other)', 1);
           }
         }
-        return next(args);
+        if (!counting) return next(args);
+        const operation = context.commandName ?? 'unknown';
+        const isRead = READ_OPERATIONS.has(operation);
+        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+        try {
+          const result = await next(args);
+          for (const { TableName: table, CapacityUnits: consumed = 0 } of consumedCapacities(result.output)) {
+            if (isRead) units.read += consumed;
+            else {
+              chargeWrite(table ?? 'unknown', consumed);
+              if (table === 'findings') chargeWrite('findings byDay', consumed * FINDINGS_INDEX_COPIES);
+            }
+          }
+          return result;
+        } catch (error) {
+          if ((error as { name?: string }).name === 'ConditionalCheckFailedException') chargeWrite((args.input as { TableName?: string }).TableName ?? 'unknown', REFUSED_WRITE_UNITS);
+          throw error;
+        }
       },
       { step: 'initialize', name: 'benchCallCounter' },
     );
@@ -359,6 +417,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         byOperation: Object.fromEntries([...byOperation].sort((a, b) => b[1] - a[1])),
         byUseCaseOperation: Object.fromEntries([...byUseCaseOperation].map(([id, operations]) => [id, Object.fromEntries([...operations].sort((a, b) => b[1] - a[1]))])),
         correlationQueriesPerClaim: correlationQueries / Math.max(1, claims),
+        requestUnits: { ...units, writeByTable: Object.fromEntries(writeByTable), readPerEvent: perEvent(units.read), writePerEvent: perEvent(units.write) },
         ledgerCalls,
       },
       calls,
@@ -386,6 +445,7 @@ function printResult(result: CloudPathResult, options: CloudPathOptions): void {
   }
   console.log(`  of which the findings ledger: ${steady.ledgerCalls} calls = ${(steady.ledgerCalls / Math.max(1, steady.events)).toFixed(4)} per event (one conditional put per finding)`);
   console.log(`  artifact.hash-mismatch: ${steady.correlationQueriesPerClaim.toFixed(2)} queries per claim`);
+  console.log(`  request units: ${steady.requestUnits.write} write = ${steady.requestUnits.writePerEvent.toFixed(4)} per event, ${steady.requestUnits.read} read = ${steady.requestUnits.readPerEvent.toFixed(4)} per event; write units by table: ${Object.entries(steady.requestUnits.writeByTable).map(([table, n]) => `${table} ${n}`).join(', ')}`);
   console.log(`  by operation: ${Object.entries(steady.byOperation).map(([op, n]) => `${op.replace(/Command$/, '')} ${n}`).join(', ')}`);
   console.log(`findings: ${result.findings} (digest ${result.findingsDigest.slice(0, 16)}), dead-lettered ${result.deadLettered}, failed records ${result.failed}`);
 }

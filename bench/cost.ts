@@ -27,8 +27,6 @@ export const PRICES = {
 
 /** Stated assumptions for what the bench does not measure. */
 export const ASSUMPTIONS = {
-  /** Every DynamoDB call priced as one write request unit (items under 1 KB): an upper bound, reads cost a fifth. */
-  requestUnitsPerCall: 1,
   /** Lambda duration: a DynamoDB round trip in region (single-digit ms) per call, plus compute per event. */
   lambdaMsPerDynamoCall: 5,
   lambdaComputeMsPerEvent: 1,
@@ -38,21 +36,30 @@ export const ASSUMPTIONS = {
   eventsPerBatch: DETECT_BATCH_SIZE,
 } as const;
 
+/** What the cloud path measured, per event (bench/cloud-path.ts). */
+export interface MeasuredDynamo {
+  readonly callsPerEvent: number;
+  /** Request units from the consumed capacity of each call (the byDay index's copy and refused writes added; see cloud-path.ts). */
+  readonly readUnitsPerEvent: number;
+  readonly writeUnitsPerEvent: number;
+}
+
 export interface CostLine {
   readonly item: string;
   readonly usdPerMillionEvents: number;
   readonly basis: string;
 }
 
-/** Cost lines per million events for a measured DynamoDB calls-per-event figure. */
-export function costPerMillionEvents(dynamoCallsPerEvent: number): CostLine[] {
+/** Cost lines per million events for the measured DynamoDB figures. */
+export function costPerMillionEvents(dynamo: MeasuredDynamo): CostLine[] {
+  const { callsPerEvent: dynamoCallsPerEvent, readUnitsPerEvent, writeUnitsPerEvent } = dynamo;
   const batchesPerEvent = 1 / ASSUMPTIONS.eventsPerBatch;
   const lambdaSecondsPerEvent = (dynamoCallsPerEvent * ASSUMPTIONS.lambdaMsPerDynamoCall + ASSUMPTIONS.lambdaComputeMsPerEvent) / 1000;
   return [
     {
       item: 'DynamoDB',
-      usdPerMillionEvents: dynamoCallsPerEvent * ASSUMPTIONS.requestUnitsPerCall * PRICES.dynamoWriteRequestUnitPerMillion,
-      basis: `${dynamoCallsPerEvent.toFixed(4)} calls/event (measured) x $${PRICES.dynamoWriteRequestUnitPerMillion}/M WRU (every call priced as a write)`,
+      usdPerMillionEvents: writeUnitsPerEvent * PRICES.dynamoWriteRequestUnitPerMillion + readUnitsPerEvent * PRICES.dynamoReadRequestUnitPerMillion,
+      basis: `${writeUnitsPerEvent.toFixed(4)} WRU x $${PRICES.dynamoWriteRequestUnitPerMillion}/M + ${readUnitsPerEvent.toFixed(4)} RRU x $${PRICES.dynamoReadRequestUnitPerMillion}/M per event (measured, ${dynamoCallsPerEvent.toFixed(4)} calls)`,
     },
     {
       item: 'SQS',

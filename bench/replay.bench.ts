@@ -27,7 +27,7 @@ import { toPipelineEvent } from '../lambdas/engine/pipeline-event.js';
 import { useCases } from '../lambdas/use-cases/index.js';
 import { BUNDLE_TARGETS, bundleLines, DETECT_FUNCTION, kb, measureBundles, RUNTIME_SDK, type BundleReport } from './bundle.js';
 import { measureCloudPath, type CloudPathResult } from './cloud-path.js';
-import { ASSUMPTIONS, costPerMillionEvents, ORGANISATION_LINE, PRICES } from './cost.js';
+import { ASSUMPTIONS, costPerMillionEvents, ORGANISATION_LINE, PRICES, type MeasuredDynamo } from './cost.js';
 import { digestInput, FindingsDigester, runCounts, writeGeneratedHistory } from './findings-digest.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -155,6 +155,7 @@ interface CloudPathFigures {
   readonly eventCalls: number;
   readonly liveness: CloudPathResult['steady']['liveness'];
   readonly queriesPerClaim: number;
+  readonly requestUnits: CloudPathResult['steady']['requestUnits'];
   readonly perUseCase: Record<string, { calls: number; evaluations: number }>;
   readonly digest: string;
 }
@@ -163,7 +164,7 @@ interface CloudPathFigures {
 async function cloudPath(scale: number): Promise<CloudPathFigures> {
   const result: CloudPathResult = await measureCloudPath({ days: DAYS, scale, seed: 7, steadyDays: STEADY_DAYS });
   const perUseCase = Object.fromEntries(Object.entries(result.steady.byUseCase).map(([id, count]) => [id, { calls: count.calls, evaluations: count.messages }]));
-  return { scale, events: result.steady.events, calls: result.steady.calls, eventCalls: result.steady.eventCalls, liveness: result.steady.liveness, queriesPerClaim: result.steady.correlationQueriesPerClaim, perUseCase, digest: result.findingsDigest.slice(0, 16) };
+  return { scale, events: result.steady.events, calls: result.steady.calls, eventCalls: result.steady.eventCalls, liveness: result.steady.liveness, queriesPerClaim: result.steady.correlationQueriesPerClaim, requestUnits: result.steady.requestUnits, perUseCase, digest: result.findingsDigest.slice(0, 16) };
 }
 
 const met = (ok: boolean): string => (ok ? 'met' : 'NOT MET');
@@ -201,7 +202,7 @@ function printCorrelationGoal(paths: readonly CloudPathFigures[]): void {
 /** CloudTrail's typical delivery delay (EVENTS.md: about 5 minutes), for the second goal-3 figure. */
 const CLOUDTRAIL_LAG_MS = 300_000;
 
-function printCloudGoal(figures: CloudPathFigures | undefined, lagged?: CloudPathResult): number | undefined {
+function printCloudGoal(figures: CloudPathFigures | undefined, lagged?: CloudPathResult): MeasuredDynamo | undefined {
   console.log(`\ngoal 3: cloud path (detect handler over SQS batches) <= ${TARGETS.cloudCallsPerEvent} DynamoDB calls per event in steady state`);
   if (!figures) {
     console.log('  not measured');
@@ -213,6 +214,8 @@ function printCloudGoal(figures: CloudPathFigures | undefined, lagged?: CloudPat
   const { liveness } = figures;
   console.log(`    of which caused by events: ${figures.eventCalls} calls = ${perEventOnly.toFixed(4)} per event  target <= ${TARGETS.cloudCallsPerEvent}  ${met(perEventOnly <= TARGETS.cloudCallsPerEvent)}`);
   console.log(`    and fixed per time: heartbeat liveness markers ${liveness.calls} calls = ${liveness.callsPerDayPerContainer.toFixed(1)} per day per container (a write every ${liveness.intervalMs / 1000} s at most while events come), whatever the event rate`);
+  const units = figures.requestUnits;
+  console.log(`    request units (consumed capacity of each call; the byDay index's copy of each ledger write added): ${units.writePerEvent.toFixed(4)} WRU and ${units.readPerEvent.toFixed(4)} RRU per event; write units by table: ${Object.entries(units.writeByTable).map(([table, n]) => `${table} ${n}`).join(', ')}`);
   console.log('  by use case (calls for SQS messages evaluated):');
   printPerUseCase(figures.perUseCase);
   if (lagged) {
@@ -222,7 +225,7 @@ function printCloudGoal(figures: CloudPathFigures | undefined, lagged?: CloudPat
       `  with CloudTrail events ${CLOUDTRAIL_LAG_MS / 1000} s behind native ones (its typical delivery; a build's record then usually arrives before its publish): ${steady.calls} calls = ${steady.callsPerEvent.toFixed(4)} per event, caused by events ${steady.eventCallsPerEvent.toFixed(4)}; ${CORRELATION} ${hashMismatch} calls, ${steady.correlationQueriesPerClaim.toFixed(2)} queries per claim`,
     );
   }
-  return perEvent;
+  return { callsPerEvent: perEvent, readUnitsPerEvent: units.readPerEvent, writeUnitsPerEvent: units.writePerEvent };
 }
 
 /** Where the calls go, by use case (most first). */
@@ -285,16 +288,16 @@ function printMemoryGoal(run: ScaleRun | undefined): void {
   console.log(`    heap + external: ${perEvent.toFixed(0)} bytes per event  target <= ${TARGETS.memoryBytesPerEvent}  ${met(perEvent <= TARGETS.memoryBytesPerEvent)}`);
 }
 
-function printCostGoal(callsPerEvent: number | undefined, measuredBy: string): void {
+function printCostGoal(dynamo: MeasuredDynamo | undefined, measuredBy: string): void {
   console.log(`\ngoal 6: cost per million events (prices: ${PRICES.region}, published on-demand rates; see bench/cost.ts)`);
-  if (callsPerEvent === undefined) {
-    console.log('  not computed (no DynamoDB calls-per-event figure)');
+  if (dynamo === undefined) {
+    console.log('  not computed (no DynamoDB figures)');
     return;
   }
-  const lines = costPerMillionEvents(callsPerEvent);
+  const lines = costPerMillionEvents(dynamo);
   const total = lines.reduce((sum, line) => sum + line.usdPerMillionEvents, 0);
   for (const line of [...lines, ORGANISATION_LINE]) console.log(`  ${line.item.padEnd(27)} $${line.usdPerMillionEvents.toFixed(3).padStart(6)}  ${line.basis}`);
-  console.log(`  total: $${total.toFixed(2)} per million events in one account, $${(total + ORGANISATION_LINE.usdPerMillionEvents).toFixed(2)} through an organisation's central bus (calls from ${measuredBy})`);
+  console.log(`  total: $${total.toFixed(2)} per million events in one account, $${(total + ORGANISATION_LINE.usdPerMillionEvents).toFixed(2)} through an organisation's central bus (DynamoDB figures from ${measuredBy})`);
   console.log(`  assumptions: ${ASSUMPTIONS.eventsPerBatch} events per batch, ${ASSUMPTIONS.lambdaMemoryGb} GB, ${ASSUMPTIONS.lambdaMsPerDynamoCall} ms per DynamoDB call`);
 }
 
@@ -331,7 +334,7 @@ async function main(): Promise<void> {
       console.log(`\n(cloud path measurement with CloudTrail lag failed: ${(error as Error).message})`);
     }
   }
-  const callsPerEvent = printCloudGoal(cloud, lagged);
+  const dynamo = printCloudGoal(cloud, lagged);
 
   let bundles: BundleReport | undefined;
   let bundleError: unknown;
@@ -344,7 +347,7 @@ async function main(): Promise<void> {
   }
   printBundleGoal(bundles, bundleError);
   printMemoryGoal(runs.find((run) => run.scale === largest));
-  printCostGoal(callsPerEvent, `the cloud path at scale ${cloudScale}`);
+  printCostGoal(dynamo, `the cloud path at scale ${cloudScale}`);
   console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s (load average now ${loadavg()[0]?.toFixed(1)})`);
 }
 
