@@ -144,7 +144,7 @@ export async function runReplay(
             report({ file, reason: `${file}: event ${envelope.id}: use case ${useCase.metadata.id} failed: ${(error as Error).message}` });
           }
         }
-        await announce(out);
+        if (out.alerts.length > 0) await announce(out);
       }
       stats.dynamoCalls = stores.state.calls + stores.findings.calls;
       hooks.onFileDone?.(file, stats);

@@ -53,6 +53,8 @@ export type Outcome =
 export const NEWEST_KNOWN_TTL_MS = 5 * 60_000;
 const NEWEST_KNOWN_LIMIT = 1_000;
 const END_OF_TIME = '9999-12-31T23:59:59Z';
+/** The location single-account keys ignore (locatedKey). */
+const SINGLE_ACCOUNT: EventLocation = Object.freeze({});
 
 /** Findings larger than this keep a preview of their evidence: DynamoDB items stop at 400 KB. */
 const MAX_EVIDENCE_BYTES = 64 * 1024;
@@ -78,13 +80,24 @@ export class Engine {
   private locationOf(event: PipelineEvent): EventLocation {
     return this.claimLocations.get(event) ?? eventLocation(event);
   }
+  /** Each use case's policy under this engine's configuration (evaluated for every event). */
+  private readonly policies = new WeakMap<UseCase['metadata'], EffectivePolicy>();
+
+  private policyOf(useCase: UseCase): EffectivePolicy {
+    let policy = this.policies.get(useCase.metadata);
+    if (!policy) {
+      policy = policyFor(useCase.metadata, this.deps.config);
+      this.policies.set(useCase.metadata, policy);
+    }
+    return policy;
+  }
   /** Newest change of drift keys read with `mayBeStale` (see newestKnown). */
   private readonly newest = new Map<string, { readonly state: KnownState; readonly readAt: number }>();
 
   constructor(private readonly deps: EngineDeps) {
     this.correlator = new Correlator({
       state: deps.state,
-      record: (useCase, event, observation) => this.record(useCase, event, policyFor(useCase.metadata, deps.config), observation),
+      record: (useCase, event, observation) => this.record(useCase, event, this.policyOf(useCase), observation),
     });
   }
 
@@ -214,7 +227,7 @@ export class Engine {
 
   async evaluate(useCase: UseCase, event: PipelineEvent): Promise<Outcome[]> {
     const { metadata } = useCase;
-    const policy = policyFor(metadata, this.deps.config);
+    const policy = this.policyOf(useCase);
     const excluded = exclusionReason(metadata, policy, event);
     if (excluded) return [{ status: 'skipped', useCase: metadata.id, reason: excluded }];
     // Staging counts from the first event a use case evaluates while it is staged (cached: about one
@@ -254,7 +267,7 @@ export class Engine {
   async settle(useCases: readonly UseCase[], at?: string): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     for (const useCase of useCases) {
-      if (useCase.logic.kind !== 'correlate' || policyFor(useCase.metadata, this.deps.config).mode === 'off') continue;
+      if (useCase.logic.kind !== 'correlate' || this.policyOf(useCase).mode === 'off') continue;
       outcomes.push(...(await this.correlator.settle(useCase, this.correlateLogicFor(useCase, useCase.logic), this.contextFor(useCase), at)));
     }
     return outcomes;
@@ -264,7 +277,8 @@ export class Engine {
     const observations: Observation[] = [];
     const id = useCase.metadata.id;
     const newEarlierInEvent: Sighting[] = [];
-    const location = eventLocation(event);
+    // Single-account keys are the use case's own: no location to work out for every event.
+    const location = isOrganization(this.deps.config) ? eventLocation(event) : SINGLE_ACCOUNT;
     for (const sighting of await logic.sightings(event, ctx)) {
       // Organisation mode: baselines per account and region; the use case sees its own scope.
       const scope = locatedKey(this.deps.config, location, sighting.scope);
@@ -276,14 +290,9 @@ export class Engine {
         eventId: event.id,
         forgetAfterDays: policy.forgetAfterDays,
       });
-      // Acts reported every time (describeRepeat) still say why they are not a first.
-      const repeat = (why: RepeatReason): void => {
-        const observation = logic.describeRepeat?.(sighting, why, event, ctx);
-        if (observation) observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
-      };
       // Even expected values must be recorded first: the baseline is the point.
       if (result.status === 'known') {
-        repeat('known');
+        describeRepeat(logic, sighting, 'known', event, ctx, observations);
         continue;
       }
       const earlier = [...newEarlierInEvent];
@@ -292,12 +301,12 @@ export class Engine {
       // is still being watched, and its first outsider must not fall into a fresh learning period.
       const watchedSince = await this.deps.state.scopeWatchedSince(id, scope, event.time);
       if (sighting.expected || isAutomationPrincipal(this.deps.config, event.principal)) {
-        repeat('expected');
+        describeRepeat(logic, sighting, 'expected', event, ctx, observations);
         continue;
       }
       const learningEnds = Date.parse(watchedSince) + policy.learningDays * 86_400_000;
       if (Date.parse(event.time) < learningEnds) {
-        repeat('learning');
+        describeRepeat(logic, sighting, 'learning', event, ctx, observations);
         continue;
       }
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, scope, event.time)) - 1);
@@ -320,7 +329,7 @@ export class Engine {
     const report = await logic.report(event, ctx);
     if (!report) return [];
     // Organisation mode: snapshots per account and region; the use case sees its own key.
-    const key = locatedKey(this.deps.config, eventLocation(event), report.key);
+    const key = locatedKey(this.deps.config, isOrganization(this.deps.config) ? eventLocation(event) : SINGLE_ACCOUNT, report.key);
     // Whatever this event records makes the container's copy of the key's newest change stale.
     this.newest.delete(`${id}\u0000${key}`);
     try {
@@ -567,6 +576,12 @@ export class Engine {
 function firstSightingIncident(sighting: Sighting, at: string, forgetAfterDays: number): string {
   const generation = Math.floor(Date.parse(at) / (forgetAfterDays * 86_400_000));
   return `first-seen|${sighting.scope}|${sighting.value}|${forgetAfterDays}d#${generation}`;
+}
+
+/** Acts reported every time (describeRepeat) still say why they are not a first. */
+function describeRepeat(logic: FirstSeenLogic, sighting: Sighting, why: RepeatReason, event: PipelineEvent, ctx: UseCaseContext, observations: Observation[]): void {
+  const observation = logic.describeRepeat?.(sighting, why, event, ctx);
+  if (observation) observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
 }
 
 function laterOf(a: string, b: string): string {

@@ -95,20 +95,27 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
  * `{"exists": false}` below it still matches.
  */
 function matchObject(pattern: JsonObject, value: unknown): boolean {
-  const objects = isArray(value) ? flatten(value).filter(isObject) : isObject(value) ? [value] : [];
+  // Routing runs for every event and use case: the usual single object is matched without copies.
+  if (isObject(value)) return matchFields(pattern, value);
+  const objects = isArray(value) ? flatten(value).filter(isObject) : [];
   if (objects.length === 0) return matchFields(pattern, undefined);
   return objects.some((object) => matchFields(pattern, object));
 }
 
 function matchFields(pattern: JsonObject, object: JsonObject | undefined): boolean {
-  return Object.keys(pattern).every((key) => {
+  // for…in over own keys: Object.keys' order without a new array per pattern and event.
+  for (const key in pattern) {
+    if (!Object.hasOwn(pattern, key)) continue;
     const spec = pattern[key];
-    if (key === OR_KEY && isOrBranches(spec)) return spec.some((branch) => matchFields(branch, object));
-    if (isArray(spec)) return matchLeaf(spec, field(object, key));
-    if (isObject(spec)) return matchObject(spec, field(object, key));
+    let matched: boolean;
+    if (key === OR_KEY && isOrBranches(spec)) matched = spec.some((branch) => matchFields(branch, object));
+    else if (isArray(spec)) matched = matchLeaf(spec, field(object, key));
+    else if (isObject(spec)) matched = matchObject(spec, field(object, key));
     // A malformed leaf (EventBridge would reject the rule): match nothing rather than everything.
-    return false;
-  });
+    else matched = false;
+    if (!matched) return false;
+  }
+  return true;
 }
 
 /** Arrays nest in events ("multi-level arrays"); EventBridge treats them as one flat list. */
@@ -126,17 +133,35 @@ function leafValues(value: unknown): unknown[] {
 }
 
 function matchLeaf(alternatives: readonly unknown[], value: unknown): boolean {
-  const values = leafValues(value);
-  return alternatives.some((alternative) => {
-    if (!isObject(alternative)) return values.some((candidate) => sameValue(alternative, candidate));
-    const keys = Object.keys(alternative);
-    const operator = keys[0];
-    if (keys.length !== 1 || operator === undefined) return false;
-    const argument = alternative[operator];
-    // exists is about the field as a whole, not about any one of its values.
-    if (operator === 'exists') return argument === true ? values.length > 0 : argument === false && values.length === 0;
-    return values.some((candidate) => matchOperator(operator, argument, candidate));
-  });
+  // One scalar (the usual case) is matched without building the list of leaf values.
+  const values = value !== undefined && value !== null && typeof value === 'object' ? leafValues(value) : undefined;
+  for (const alternative of alternatives) {
+    if (values ? matchAlternative(alternative, values) : matchScalar(alternative, value)) return true;
+  }
+  return false;
+}
+
+function matchAlternative(alternative: unknown, values: readonly unknown[]): boolean {
+  if (!isObject(alternative)) return values.some((candidate) => sameValue(alternative, candidate));
+  const keys = Object.keys(alternative);
+  const operator = keys[0];
+  if (keys.length !== 1 || operator === undefined) return false;
+  const argument = alternative[operator];
+  // exists is about the field as a whole, not about any one of its values.
+  if (operator === 'exists') return argument === true ? values.length > 0 : argument === false && values.length === 0;
+  return values.some((candidate) => matchOperator(operator, argument, candidate));
+}
+
+/** matchAlternative for a field holding one scalar, or nothing (undefined). */
+function matchScalar(alternative: unknown, value: unknown): boolean {
+  const present = value !== undefined;
+  if (!isObject(alternative)) return present && sameValue(alternative, value);
+  const keys = Object.keys(alternative);
+  const operator = keys[0];
+  if (keys.length !== 1 || operator === undefined) return false;
+  const argument = alternative[operator];
+  if (operator === 'exists') return argument === true ? present : argument === false && !present;
+  return present && matchOperator(operator, argument, value);
 }
 
 /** Exact match: same JSON type and value; numbers compare by value (3.018e2 equals 301.8). */

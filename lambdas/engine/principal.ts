@@ -109,17 +109,36 @@ export function roleArnOf(principal: Principal): string | undefined {
  * A role ARN names every session of that role (path-insensitive, since STS ARNs drop the path).
  */
 export function principalMatches(entry: string, principal: Principal): boolean {
-  const candidates = [principal.key, principal.arn, roleArnOf(principal)].filter((v): v is string => Boolean(v));
-  const roleEntry = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(entry);
-  if (roleEntry) {
-    const role = roleArnOf(principal);
-    if (role && role.endsWith(`:${roleEntry[1]}:role/${roleEntry[2]}`)) return true;
+  const { roleSuffix, wildcard } = compiledEntry(entry);
+  const role = roleArnOf(principal);
+  if (roleSuffix && role && role.endsWith(roleSuffix)) return true;
+  const { key, arn } = principal;
+  if (wildcard) return (Boolean(key) && wildcard.test(key)) || (Boolean(arn) && wildcard.test(arn as string)) || (Boolean(role) && wildcard.test(role as string));
+  return (Boolean(key) && key === entry) || (Boolean(arn) && arn === entry) || (Boolean(role) && role === entry);
+}
+
+interface CompiledEntry {
+  /** A role ARN entry: the end of the role ARN of every session of that role. */
+  readonly roleSuffix?: string;
+  /** A glob entry as an anchored regular expression. */
+  readonly wildcard?: RegExp;
+}
+
+/** Configured entries are matched for every event: each is read once (a few, from the configuration). */
+const compiledEntries = new Map<string, CompiledEntry>();
+
+function compiledEntry(entry: string): CompiledEntry {
+  let compiled = compiledEntries.get(entry);
+  if (!compiled) {
+    const roleEntry = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(entry);
+    compiled = {
+      ...(roleEntry ? { roleSuffix: `:${roleEntry[1]}:role/${roleEntry[2]}` } : {}),
+      ...(entry.includes('*') ? { wildcard: new RegExp(`^${entry.split('*').map(escapeRegex).join('.*')}$`) } : {}),
+    };
+    if (compiledEntries.size >= 10_000) compiledEntries.clear();
+    compiledEntries.set(entry, compiled);
   }
-  if (entry.includes('*')) {
-    const regex = new RegExp(`^${entry.split('*').map(escapeRegex).join('.*')}$`);
-    return candidates.some((candidate) => regex.test(candidate));
-  }
-  return candidates.includes(entry);
+  return compiled;
 }
 
 function escapeRegex(text: string): string {
