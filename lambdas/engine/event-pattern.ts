@@ -85,7 +85,35 @@ function isOrBranches(value: unknown): value is readonly JsonObject[] {
 
 /** Whether `event` matches `pattern`, with EventBridge semantics. Never throws. */
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
-  return matchObject(pattern, event);
+  return matchObject(compileFields(pattern), event);
+}
+
+/**
+ * `matchesPattern` for one pattern and many events: the pattern's structure (its keys, which `$or`
+ * are the OR primitive) is read once, not for every event. The pattern must not change afterwards.
+ */
+export function compilePattern(pattern: EventPattern): (event: unknown) => boolean {
+  const fields = compileFields(pattern);
+  return (event) => matchObject(fields, event);
+}
+
+/** One key of a pattern, by what it holds: `$or` branches, a leaf of alternatives, or a nested pattern. */
+type CompiledField =
+  | { readonly kind: 'or'; readonly branches: readonly CompiledFields[] }
+  | { readonly kind: 'leaf'; readonly key: string; readonly alternatives: readonly unknown[] }
+  | { readonly kind: 'nested'; readonly key: string; readonly fields: CompiledFields }
+  // A malformed leaf (EventBridge would reject the rule): matches nothing rather than everything.
+  | { readonly kind: 'malformed' };
+type CompiledFields = readonly CompiledField[];
+
+function compileFields(pattern: JsonObject): CompiledFields {
+  return Object.keys(pattern).map((key): CompiledField => {
+    const spec = pattern[key];
+    if (key === OR_KEY && isOrBranches(spec)) return { kind: 'or', branches: spec.map(compileFields) };
+    if (isArray(spec)) return { kind: 'leaf', key, alternatives: spec };
+    if (isObject(spec)) return { kind: 'nested', key, fields: compileFields(spec) };
+    return { kind: 'malformed' };
+  });
 }
 
 /**
@@ -94,26 +122,30 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
  * there is no object at all, the nested pattern is tried against "no fields" so that
  * `{"exists": false}` below it still matches.
  */
-function matchObject(pattern: JsonObject, value: unknown): boolean {
+function matchObject(fields: CompiledFields, value: unknown): boolean {
   // Routing runs for every event and use case: the usual single object is matched without copies.
-  if (isObject(value)) return matchFields(pattern, value);
+  if (isObject(value)) return matchFields(fields, value);
   const objects = isArray(value) ? flatten(value).filter(isObject) : [];
-  if (objects.length === 0) return matchFields(pattern, undefined);
-  return objects.some((object) => matchFields(pattern, object));
+  if (objects.length === 0) return matchFields(fields, undefined);
+  return objects.some((object) => matchFields(fields, object));
 }
 
-function matchFields(pattern: JsonObject, object: JsonObject | undefined): boolean {
-  // for…in over own keys: Object.keys' order without a new array per pattern and event.
-  for (const key in pattern) {
-    if (!Object.hasOwn(pattern, key)) continue;
-    const spec = pattern[key];
-    let matched: boolean;
-    if (key === OR_KEY && isOrBranches(spec)) matched = spec.some((branch) => matchFields(branch, object));
-    else if (isArray(spec)) matched = matchLeaf(spec, field(object, key));
-    else if (isObject(spec)) matched = matchObject(spec, field(object, key));
-    // A malformed leaf (EventBridge would reject the rule): match nothing rather than everything.
-    else matched = false;
-    if (!matched) return false;
+/** Every key must match (AND). */
+function matchFields(fields: CompiledFields, object: JsonObject | undefined): boolean {
+  for (const compiled of fields) {
+    switch (compiled.kind) {
+      case 'or':
+        if (!compiled.branches.some((branch) => matchFields(branch, object))) return false;
+        break;
+      case 'leaf':
+        if (!matchLeaf(compiled.alternatives, field(object, compiled.key))) return false;
+        break;
+      case 'nested':
+        if (!matchObject(compiled.fields, field(object, compiled.key))) return false;
+        break;
+      case 'malformed':
+        return false;
+    }
   }
   return true;
 }

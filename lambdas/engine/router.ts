@@ -2,7 +2,7 @@
  * Local routing: which use cases' EventBridge rules would receive an event. Used by replay and tests;
  * in the cloud EventBridge does this and tells the Lambda the use case id.
  */
-import { matchesPattern, type EventPattern } from './event-pattern.js';
+import { compilePattern, matchesPattern, type EventPattern } from './event-pattern.js';
 import { cloudTrailRecordOf, type EventBridgeEvent } from './events.js';
 import type { UseCase } from './use-case.js';
 
@@ -11,8 +11,7 @@ import type { UseCase } from './use-case.js';
  * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EVENTS.md 2); replay must behave the same.
  */
 export function deliveredTo(useCase: UseCase, event: EventBridgeEvent): boolean {
-  const record = cloudTrailRecordOf(event);
-  if (record?.readOnly === true && record.managementEvent !== false && !useCase.metadata.readOnlyEvents) return false;
+  if (withheld(cloudTrailRecordOf(event)) && !useCase.metadata.readOnlyEvents) return false;
   return matchesPattern(useCase.pattern, event);
 }
 
@@ -20,15 +19,24 @@ export function route(useCases: readonly UseCase[], event: EventBridgeEvent): Us
   const eventSource = event.detail['eventSource'];
   const detailType = event['detail-type'];
   const routed: UseCase[] = [];
-  for (const { useCase, sources, detailTypes, eventSources } of boundsOf(useCases)) {
+  let record: ReturnType<typeof cloudTrailRecordOf> | null = null;
+  for (const { useCase, sources, detailTypes, eventSources, matches } of boundsOf(useCases)) {
     // Most patterns name the source, detail type and event source they take: set look-ups rule the
     // rest out before the full match (routing runs for every use case and event).
     if (sources && !sources.has(event.source)) continue;
     if (detailTypes && !detailTypes.has(detailType)) continue;
     if (eventSources && typeof eventSource === 'string' && !eventSources.has(eventSource)) continue;
-    if (deliveredTo(useCase, event)) routed.push(useCase);
+    // deliveredTo, with the record looked up once per event and the pattern compiled once.
+    if (record === null) record = cloudTrailRecordOf(event);
+    if (withheld(record) && !useCase.metadata.readOnlyEvents) continue;
+    if (matches(event)) routed.push(useCase);
   }
   return routed;
+}
+
+/** Read-only management events, which rules receive only when they ask for them. */
+function withheld(record: ReturnType<typeof cloudTrailRecordOf>): boolean {
+  return record?.readOnly === true && record.managementEvent !== false;
 }
 
 interface PatternBounds {
@@ -38,6 +46,8 @@ interface PatternBounds {
   readonly detailTypes: ReadonlySet<string> | undefined;
   /** Values a string `detail.eventSource` must have. */
   readonly eventSources: ReadonlySet<string> | undefined;
+  /** The use case's pattern, compiled. */
+  readonly matches: (event: unknown) => boolean;
 }
 
 const boundsByList = new WeakMap<readonly UseCase[], readonly PatternBounds[]>();
@@ -51,6 +61,7 @@ function boundsOf(useCases: readonly UseCase[]): readonly PatternBounds[] {
       sources: requiredValues(useCase.pattern, ['source']),
       detailTypes: requiredValues(useCase.pattern, ['detail-type']),
       eventSources: requiredValues(useCase.pattern, ['detail', 'eventSource']),
+      matches: compilePattern(useCase.pattern),
     }));
     boundsByList.set(useCases, bounds);
   }

@@ -52,6 +52,14 @@ export class ItemTable {
     private readonly pause?: Sleep,
   ) {}
 
+  /**
+   * The partition when it is in memory already, else undefined (then `partition` reads it): callers
+   * take it without an await, which every store call would otherwise pay.
+   */
+  known(pk: string): Partition | undefined {
+    return this.partitions.get(pk);
+  }
+
   /** The partition, read from the target on first touch when it may hold data. */
   async partition(pk: string): Promise<Partition> {
     const known = this.partitions.get(pk);
