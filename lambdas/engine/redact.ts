@@ -71,8 +71,22 @@ export function redactText(text: string): string {
  */
 export function looksLikeSecret(name: string, value: string): boolean {
   if (value === '' || value === HIDDEN_BY_AWS || ARN.test(value)) return false;
-  return secretName(name) || redactText(value) !== value || highEntropy(value);
+  return secretNameKnown(name) || redactText(value) !== value || highEntropy(value);
 }
+
+/** secretName, once per name: builds carry the same variables again and again. */
+function secretNameKnown(name: string): boolean {
+  let secret = secretNames.get(name);
+  if (secret === undefined) {
+    secret = secretName(name);
+    if (name.length <= 256) {
+      if (secretNames.size >= MAX_KNOWN_KEYS) secretNames.clear();
+      secretNames.set(name, secret);
+    }
+  }
+  return secret;
+}
+const secretNames = new Map<string, boolean>();
 
 const fingerprints = new Map<string, string>();
 const MAX_FINGERPRINT_CHARS = 1_000_000;
@@ -128,12 +142,13 @@ function walkObject(obj: Record<string, unknown>, mode: Mode, parentKey: string 
       set(out, key, isRecord(child) && 'value' in child ? envVar(child, depth + 1, ancestors) : walk(child, 'fingerprint', key, depth + 1, ancestors));
       continue;
     }
-    if (mode === 'plain') {
+    const facts = mode === 'plain' ? keyFacts(key) : undefined;
+    if (facts) {
       if (diffMode && (key === 'before' || key === 'after')) childMode = diffMode;
-      else if (isEnvKey(key, parentKey)) childMode = 'env';
-      else if (secretKey(key)) childMode = 'secret';
+      else if (facts.env || (facts.normalised === 'variables' && parentKey !== undefined && keyFacts(parentKey).normalised === 'environment')) childMode = 'env';
+      else if (facts.secret) childMode = 'secret';
     }
-    set(out, mode === 'plain' ? redactText(key) : key, walk(child, childMode, key, depth + 1, ancestors));
+    set(out, facts ? facts.redacted : key, walk(child, childMode, key, depth + 1, ancestors));
   }
   return out;
 }
@@ -186,6 +201,31 @@ function callToJSON(toJSON: () => unknown, value: object): unknown {
   } catch {
     return '[Unreadable]';
   }
+}
+
+/** What walkObject asks of every key, worked out once per key: the same keys come back in every event. */
+interface KeyFacts {
+  readonly normalised: string;
+  /** An env var list or map key by itself (isEnvKey without its parent). */
+  readonly env: boolean;
+  readonly secret: boolean;
+  readonly redacted: string;
+}
+const knownKeys = new Map<string, KeyFacts>();
+const MAX_KNOWN_KEYS = 10_000;
+
+function keyFacts(key: string): KeyFacts {
+  let facts = knownKeys.get(key);
+  if (!facts) {
+    const normalised = normaliseKey(key);
+    facts = { normalised, env: ENV_KEYS.has(normalised), secret: secretKey(key), redacted: redactText(key) };
+    // Keys are few; event-made ones (tags, variables) are bounded by forgetting them all now and then.
+    if (key.length <= 256) {
+      if (knownKeys.size >= MAX_KNOWN_KEYS) knownKeys.clear();
+      knownKeys.set(key, facts);
+    }
+  }
+  return facts;
 }
 
 function isEnvKey(key: string, parentKey: string | undefined): boolean {

@@ -13,7 +13,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { compareKeys } from './key-order.js';
-import { storedCopy } from './stored-copy.js';
+import { storedCopy, storedInPlace, type CopyMemo } from './stored-copy.js';
 import { batchPut, type Sleep, type WriteBehindTarget } from './write-behind.js';
 
 export type Item = Readonly<Record<string, unknown>>;
@@ -103,9 +103,13 @@ export class ItemTable {
     return partition.items.get(sk);
   }
 
-  /** Writes (creates or replaces) an item; `item` must carry pk and sk. */
-  put(partition: Partition, item: Record<string, unknown>): Item {
-    const stored = storedCopy(item);
+  /**
+   * Writes (creates or replaces) an item; `item` must carry pk and sk. The table takes `item` over
+   * (frozen as it is; what it refers to is copied): callers pass objects they have just built.
+   * Items written together pass one `memo`, so parts they share are copied once.
+   */
+  put(partition: Partition, item: Record<string, unknown>, memo?: CopyMemo): Item {
+    const stored = storedInPlace(item, memo);
     const pk = String(stored['pk']);
     const sk = String(stored['sk']);
     this.place(partition, pk, sk, stored);

@@ -285,7 +285,8 @@ export class MemoryStateStore implements StateStorage, Flushable {
     this.table.advance(epochSeconds(record.at));
     const partitionKey = `${useCase}#rec#${record.join}`;
     const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
-    for (const item of correlationRecordItems(useCase, record, forgetAfterDays)) this.table.put(partition, item);
+    const memo = new Map<object, unknown>();
+    for (const item of correlationRecordItems(useCase, record, forgetAfterDays)) this.table.put(partition, item, memo);
     if (this.flushDue) await this.flush();
   }
 
