@@ -248,7 +248,9 @@ export class Engine {
     const ctx = this.contextFor(useCase, event);
     switch (logic.kind) {
       case 'match': {
-        const result = await logic.evaluate(event, ctx);
+        // Most use cases answer synchronously: no await (a microtask per evaluation) for them.
+        const answer = logic.evaluate(event, ctx);
+        const result = isThenable(answer) ? await answer : answer;
         return result === undefined ? [] : Array.isArray(result) ? result : [result as Observation];
       }
       case 'firstSeen':
@@ -279,7 +281,8 @@ export class Engine {
     const newEarlierInEvent: Sighting[] = [];
     // Single-account keys are the use case's own: no location to work out for every event.
     const location = isOrganization(this.deps.config) ? eventLocation(event) : SINGLE_ACCOUNT;
-    for (const sighting of await logic.sightings(event, ctx)) {
+    const found = logic.sightings(event, ctx);
+    for (const sighting of isThenable(found) ? await found : found) {
       // Organisation mode: baselines per account and region; the use case sees its own scope.
       const scope = locatedKey(this.deps.config, location, sighting.scope);
       const result = await this.deps.state.recordSighting({
@@ -582,6 +585,10 @@ function firstSightingIncident(sighting: Sighting, at: string, forgetAfterDays: 
 function describeRepeat(logic: FirstSeenLogic, sighting: Sighting, why: RepeatReason, event: PipelineEvent, ctx: UseCaseContext, observations: Observation[]): void {
   const observation = logic.describeRepeat?.(sighting, why, event, ctx);
   if (observation) observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function laterOf(a: string, b: string): string {

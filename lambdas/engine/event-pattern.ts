@@ -132,10 +132,12 @@ function matchObject(fields: CompiledFields, value: unknown): boolean {
 
 /** Every key must match (AND). */
 function matchFields(fields: CompiledFields, object: JsonObject | undefined): boolean {
-  for (const compiled of fields) {
+  // Indexed loops: no iterator or closure per pattern and event.
+  for (let index = 0; index < fields.length; index += 1) {
+    const compiled = fields[index] as CompiledField;
     switch (compiled.kind) {
       case 'or':
-        if (!compiled.branches.some((branch) => matchFields(branch, object))) return false;
+        if (!matchesAnyBranch(compiled.branches, object)) return false;
         break;
       case 'leaf':
         if (!matchLeaf(compiled.alternatives, field(object, compiled.key))) return false;
@@ -148,6 +150,11 @@ function matchFields(fields: CompiledFields, object: JsonObject | undefined): bo
     }
   }
   return true;
+}
+
+function matchesAnyBranch(branches: readonly CompiledFields[], object: JsonObject | undefined): boolean {
+  for (let index = 0; index < branches.length; index += 1) if (matchFields(branches[index] as CompiledFields, object)) return true;
+  return false;
 }
 
 /** Arrays nest in events ("multi-level arrays"); EventBridge treats them as one flat list. */
@@ -167,7 +174,8 @@ function leafValues(value: unknown): unknown[] {
 function matchLeaf(alternatives: readonly unknown[], value: unknown): boolean {
   // One scalar (the usual case) is matched without building the list of leaf values.
   const values = value !== undefined && value !== null && typeof value === 'object' ? leafValues(value) : undefined;
-  for (const alternative of alternatives) {
+  for (let index = 0; index < alternatives.length; index += 1) {
+    const alternative = alternatives[index];
     if (values ? matchAlternative(alternative, values) : matchScalar(alternative, value)) return true;
   }
   return false;
