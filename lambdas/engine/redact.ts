@@ -50,7 +50,8 @@ let redactedChars = 0;
 export function redactText(text: string): string {
   const known = redactedTexts.get(text);
   if (known !== undefined) return known;
-  // Most text holds none of the words every rule needs: one scan instead of one per rule.
+  // Most text holds none of the words every rule needs: one scan instead of one per rule, and
+  // nothing kept (ids, hashes and times are new every time: keeping them would only churn memory).
   if (!MAY_HOLD_SECRET.test(text) && !(text.includes('://') && text.includes('@'))) return text;
   let out = maskUrlPasswords(text);
   for (const [pattern, replace] of TEXT_RULES) out = out.replace(pattern, replace);
