@@ -13,7 +13,7 @@ import { compareChangePositions, type ChangePosition, type Snapshot } from '../s
 import type { StateStorage } from '../store/store-contract.js';
 import { noLookups } from '../lookups/lookups.js';
 import { applyLateChange, knownStateOf, type KnownState } from './state-history.js';
-import { boundStrings, storableState } from './bounds.js';
+import { boundStrings, fitsItem, storableState } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { eventLocation, isOrganization, locatedKey, unlocatedKey, type EventLocation } from './event-location.js';
@@ -601,6 +601,7 @@ export function findingId(useCase: string, eventId: string, dedupKey: string): s
 }
 
 function boundedEvidence(evidence: Record<string, unknown>): Record<string, unknown> {
+  if (fitsItem(evidence, MAX_EVIDENCE_BYTES)) return evidence;
   const text = JSON.stringify(evidence);
   if (Buffer.byteLength(text) <= MAX_EVIDENCE_BYTES) return evidence;
   return { truncated: true, originalBytes: Buffer.byteLength(text), preview: text.slice(0, 4096) };

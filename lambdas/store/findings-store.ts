@@ -6,7 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { fitItem, itemBytes, MAX_ITEM_BYTES } from '../engine/bounds.js';
+import { fitItem, fitsItem } from '../engine/bounds.js';
 import { contentHashOf } from '../engine/canonical.js';
 import type { Finding } from '../engine/model.js';
 import { dayEnd } from '../ledger/days.js';
@@ -147,7 +147,7 @@ export class FindingsStore implements FindingsLedger {
  */
 export function fitFinding(finding: Finding): Finding {
   // Without its hash it is smaller still: a finding that fits whole is kept as it is, uncopied.
-  if (itemBytes(finding) <= MAX_ITEM_BYTES) return finding;
+  if (fitsItem(finding)) return finding;
   const { contentHash, ...content } = finding;
   const fitted = fitItem(content, ['id', 'useCase', 'answers', 'stage', 'severity', 'mode', 'eventId', 'eventTime', 'day', 'recordedAt']);
   return fitted === content ? finding : { ...fitted, contentHash: contentHashOf(fitted) };
