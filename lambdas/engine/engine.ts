@@ -236,22 +236,22 @@ export class Engine {
     // A correlation can report on earlier events (pending checks it settles), so it records its own findings.
     if (useCase.logic.kind === 'correlate') return this.correlator.evaluate(useCase, this.correlateLogicFor(useCase, useCase.logic), event, this.contextFor(useCase, event), policy.forgetAfterDays);
 
-    const observed = await this.observe(useCase, event, policy);
+    const observing = this.observe(useCase, event, policy);
+    const observed = isThenable(observing) ? await observing : observing;
     if (!Array.isArray(observed)) return [observed as Outcome];
     const outcomes: Outcome[] = [];
     for (const observation of observed) outcomes.push(await this.record(useCase, event, policy, observation));
     return outcomes.length > 0 ? outcomes : [{ status: 'skipped', useCase: metadata.id, reason: 'nothing observed' }];
   }
 
-  private async observe(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy): Promise<readonly Observation[] | Outcome> {
+  /** What the use case observes; synchronous for match logic that answers synchronously (most do: no await per evaluation). */
+  private observe(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy): readonly Observation[] | Outcome | Promise<readonly Observation[] | Outcome> {
     const { logic } = useCase;
     const ctx = this.contextFor(useCase, event);
     switch (logic.kind) {
       case 'match': {
-        // Most use cases answer synchronously: no await (a microtask per evaluation) for them.
         const answer = logic.evaluate(event, ctx);
-        const result = isThenable(answer) ? await answer : answer;
-        return result === undefined ? [] : Array.isArray(result) ? result : [result as Observation];
+        return isThenable(answer) ? Promise.resolve(answer).then(observationsOf) : observationsOf(answer);
       }
       case 'firstSeen':
         return this.firstSeen(useCase, logic, event, policy, ctx);
@@ -585,6 +585,11 @@ function firstSightingIncident(sighting: Sighting, at: string, forgetAfterDays: 
 function describeRepeat(logic: FirstSeenLogic, sighting: Sighting, why: RepeatReason, event: PipelineEvent, ctx: UseCaseContext, observations: Observation[]): void {
   const observation = logic.describeRepeat?.(sighting, why, event, ctx);
   if (observation) observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
+}
+
+/** A match use case's answer as a list. */
+function observationsOf(result: Observation | readonly Observation[] | undefined): readonly Observation[] {
+  return result === undefined ? [] : Array.isArray(result) ? result : [result as Observation];
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
