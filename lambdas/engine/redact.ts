@@ -31,7 +31,7 @@ type Mode = 'plain' | 'secret' | 'env' | 'fingerprint';
 
 export function redact<T>(value: T): T {
   try {
-    return walk(value, 'plain', undefined, 0, new Set()) as T;
+    return walk(value, 'plain', undefined, 0, []) as T;
   } catch {
     // A hostile getter or proxy: give up on this value rather than risk passing it through.
     return '[Unredactable]' as T;
@@ -112,27 +112,28 @@ export function fingerprint(value: string): string {
   return known;
 }
 
-function walk(value: unknown, mode: Mode, parentKey: string | undefined, depth: number, ancestors: Set<object>): unknown {
+function walk(value: unknown, mode: Mode, parentKey: string | undefined, depth: number, ancestors: object[]): unknown {
   if (typeof value === 'string') return maskString(value, mode);
   if (typeof value === 'number') return mode === 'secret' ? MASK : mode === 'fingerprint' ? fingerprint(String(value)) : value;
   if (typeof value !== 'object' || value === null) return value;
-  if (ancestors.has(value)) return '[Circular]';
+  // The objects above this one (at most MAX_DEPTH): a short list, cheaper to search than a set to keep.
+  if (ancestors.includes(value)) return '[Circular]';
   if (depth >= MAX_DEPTH) return '[Truncated]';
   const toJSON = read(value as Record<string, unknown>, 'toJSON');
   if (typeof toJSON === 'function') return walk(callToJSON(toJSON as () => unknown, value), mode, parentKey, depth + 1, ancestors);
 
-  ancestors.add(value);
+  ancestors.push(value);
   try {
     if (Array.isArray(value)) {
       return value.map((item) => (isEnvVar(item) && mode !== 'secret' ? envVar(item, depth + 1, ancestors) : walk(item, mode, parentKey, depth + 1, ancestors)));
     }
     return walkObject(value as Record<string, unknown>, mode, parentKey, depth, ancestors);
   } finally {
-    ancestors.delete(value);
+    ancestors.pop();
   }
 }
 
-function walkObject(obj: Record<string, unknown>, mode: Mode, parentKey: string | undefined, depth: number, ancestors: Set<object>): Record<string, unknown> {
+function walkObject(obj: Record<string, unknown>, mode: Mode, parentKey: string | undefined, depth: number, ancestors: object[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const diffMode = mode === 'plain' ? diffEntryMode(obj) : undefined;
   for (const key of Object.keys(obj)) {
@@ -169,7 +170,7 @@ function isEnvVar(item: unknown): item is Record<string, unknown> {
   return isRecord(item) && typeof item['name'] === 'string' && 'value' in item;
 }
 
-function envVar(item: Record<string, unknown>, depth: number, ancestors: Set<object>): Record<string, unknown> {
+function envVar(item: Record<string, unknown>, depth: number, ancestors: object[]): Record<string, unknown> {
   const type = typeof item['type'] === 'string' ? item['type'].toUpperCase() : 'PLAINTEXT';
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(item)) {
