@@ -48,11 +48,11 @@ let redactedChars = 0;
 
 /** Masks secret-looking substrings of free text (token formats, URL passwords, key=value pairs). */
 export function redactText(text: string): string {
-  const known = redactedTexts.get(text);
-  if (known !== undefined) return known;
   // Most text holds none of the words every rule needs: one scan instead of one per rule, and
   // nothing kept (ids, hashes and times are new every time: keeping them would only churn memory).
   if (!MAY_HOLD_SECRET.test(text) && !(text.includes('://') && text.includes('@'))) return text;
+  const known = redactedTexts.get(text);
+  if (known !== undefined) return known;
   let out = maskUrlPasswords(text);
   for (const [pattern, replace] of TEXT_RULES) out = out.replace(pattern, replace);
   if (text.length <= 16_384) {
