@@ -98,11 +98,17 @@ export function principalFromIdentity(identity: UserIdentity | undefined): Princ
 
 /** The role ARN behind an assumed-role key or ARN, for matching configured automation roles. */
 export function roleArnOf(principal: Principal): string | undefined {
-  const source = principal.arn ?? principal.key;
-  const assumed = STS_ASSUMED_ROLE.exec(source);
-  if (!assumed) return undefined;
-  return `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}`;
+  // Asked for every configured entry an event's principal is matched against: once per principal.
+  let role = roleArns.get(principal);
+  if (role === undefined) {
+    const assumed = STS_ASSUMED_ROLE.exec(principal.arn ?? principal.key);
+    role = assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : null;
+    roleArns.set(principal, role);
+  }
+  return role ?? undefined;
 }
+/** Principals are read-only values (one per event): their role ARN, or null for none. */
+const roleArns = new WeakMap<Principal, string | null>();
 
 /**
  * Does a configured entry (an ARN, an ARN glob with *, or a principal key) name this principal?
