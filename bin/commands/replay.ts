@@ -123,6 +123,8 @@ export async function runReplay(
   const human: Notifier = new ConsoleNotifier(display.text);
   const out: Delivery = { stats, jsonl, wanted, human, whatIf: Boolean(options.whatIf), held: [], alerts: [] };
   display.start(files.length, { events: 0, alerts: 0 });
+  /** Each use case's entry of stats.byUseCase, found without a look-up by id for every evaluation. */
+  const usageOf = new Map<UseCase, { evaluations: number; dynamoCalls: number }>();
 
   try {
     for (const file of files) {
@@ -133,18 +135,23 @@ export async function runReplay(
         stats.events += 1;
         const event = toPipelineEvent(envelope);
         for (const useCase of route(useCases, envelope)) {
-          const usage = (stats.byUseCase[useCase.metadata.id] ??= { evaluations: 0, dynamoCalls: 0 });
+          let usage = usageOf.get(useCase);
+          if (!usage) usageOf.set(useCase, (usage = stats.byUseCase[useCase.metadata.id] ??= { evaluations: 0, dynamoCalls: 0 }));
           const callsBefore = stores.state.calls + stores.findings.calls;
           usage.evaluations += 1;
           try {
             const outcomes = await engine.evaluate(useCase, event);
             usage.dynamoCalls += stores.state.calls + stores.findings.calls - callsBefore;
-            for (const outcome of outcomes) await deliver(outcome, out);
+            // Most outcomes are skips: only new findings are written out (an await each).
+            for (const outcome of outcomes) {
+              const written = counted(outcome, out);
+              if (written) await written;
+            }
           } catch (error) {
             report({ file, reason: `${file}: event ${envelope.id}: use case ${useCase.metadata.id} failed: ${(error as Error).message}` });
           }
         }
-        await announce(out);
+        if (out.alerts.length > 0) await announce(out);
       }
       stats.dynamoCalls = stores.state.calls + stores.findings.calls;
       hooks.onFileDone?.(file, stats);
@@ -152,7 +159,7 @@ export async function runReplay(
     }
     // The replayed world ends here: pending correlations (artifact.hash-mismatch) get their final judgement.
     try {
-      for (const outcome of await engine.settle(useCases)) await deliver(outcome, out);
+      for (const outcome of await engine.settle(useCases)) await counted(outcome, out);
       await announce(out);
     } catch (error) {
       report({ file: '(end of replay)', reason: `settling pending correlations failed: ${(error as Error).message}` });
@@ -210,18 +217,19 @@ async function announce(out: Delivery): Promise<void> {
 /**
  * New findings: alerts to people (stderr), every finding to --json. A repeated delivery adds
  * nothing; a repeat folded into an earlier finding (dedup window) is counted, not printed.
+ * Returns the --json write to wait for, if there is one.
  */
-async function deliver(outcome: Outcome, out: Delivery): Promise<void> {
+function counted(outcome: Outcome, out: Delivery): Promise<void> | undefined {
   const { stats } = out;
-  if (outcome.status === 'skipped') return;
+  if (outcome.status === 'skipped') return undefined;
   if (outcome.status === 'deduplicated') {
     if (outcome.counted) stats.deduplicated += 1;
     else stats.duplicates += 1;
-    return;
+    return undefined;
   }
   if (!outcome.created) {
     stats.duplicates += 1;
-    return;
+    return undefined;
   }
   const { finding } = outcome;
   if (finding.mode === 'alert') {
@@ -234,5 +242,6 @@ async function deliver(outcome: Outcome, out: Delivery): Promise<void> {
       if (out.whatIf) out.held.push(finding);
     }
   }
-  if (out.wanted(finding)) await out.jsonl?.notify(out.whatIf && finding.heldBack ? ({ ...finding, wouldAlert: true } as Finding) : finding);
+  if (!out.jsonl || !out.wanted(finding)) return undefined;
+  return out.jsonl.notify(out.whatIf && finding.heldBack ? ({ ...finding, wouldAlert: true } as Finding) : finding);
 }

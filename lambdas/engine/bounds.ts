@@ -90,13 +90,66 @@ export function itemBytes(item: unknown): number {
   }
 }
 
+/** Whether `item` fits `maxBytes` as itemBytes measures it (told cheaply when it is far below). */
+export function fitsItem(item: unknown, maxBytes: number = MAX_ITEM_BYTES): boolean {
+  return surelyWithin(item, maxBytes) || itemBytes(item) <= maxBytes;
+}
+
+/**
+ * True when `value`'s JSON surely takes at most `maxBytes` in UTF-8, told without writing it: every
+ * UTF-16 unit of a string takes at most 6 bytes (`\u001f`), a number at most 25 characters. Plain
+ * data only (arrays, plain objects, strings, numbers, booleans, null); anything else (toJSON, a
+ * cycle, a bigint, binary) answers false, and itemBytes decides. Most items are far below the limit.
+ */
+function surelyWithin(value: unknown, maxBytes: number): boolean {
+  return boundedSize(value, maxBytes, 0) <= maxBytes;
+}
+
+/** An upper bound of the JSON size of `value`, or Infinity once past `budget` or not plain data. */
+function boundedSize(value: unknown, budget: number, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length * 6 + 2;
+    case 'number':
+      return 25;
+    case 'boolean':
+      return 5;
+    case 'undefined':
+      // Left out of objects, `null` in arrays.
+      return 4;
+    case 'object':
+      break;
+    default:
+      return Number.POSITIVE_INFINITY;
+  }
+  if (value === null) return 4;
+  if (depth > 32) return Number.POSITIVE_INFINITY;
+  let size = 2;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      size += boundedSize(value[index], budget - size, depth + 1) + 1;
+      if (size > budget) return Number.POSITIVE_INFINITY;
+    }
+    return size;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return Number.POSITIVE_INFINITY;
+  for (const key of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[key];
+    if (key === 'toJSON' && typeof member === 'function') return Number.POSITIVE_INFINITY;
+    size += key.length * 6 + 4 + boundedSize(member, budget - size, depth + 1);
+    if (size > budget) return Number.POSITIVE_INFINITY;
+  }
+  return size;
+}
+
 /**
  * The item itself when it fits `maxBytes`; otherwise the same item with every attribute except
  * `keep` (its keys) bounded harder and harder until it does. The last resort replaces each
  * remaining large attribute with a note, so a write never fails for size.
  */
 export function fitItem<T extends Record<string, unknown>>(item: T, keep: readonly string[], maxBytes: number = MAX_ITEM_BYTES): T {
-  if (itemBytes(item) <= maxBytes) return item;
+  if (fitsItem(item, maxBytes)) return item;
   const split = (): [Record<string, unknown>, Record<string, unknown>] => {
     const kept: Record<string, unknown> = {};
     const rest: Record<string, unknown> = {};

@@ -13,7 +13,7 @@ import { compareChangePositions, type ChangePosition, type Snapshot } from '../s
 import type { StateStorage } from '../store/store-contract.js';
 import { noLookups } from '../lookups/lookups.js';
 import { applyLateChange, knownStateOf, type KnownState } from './state-history.js';
-import { boundStrings, storableState } from './bounds.js';
+import { boundStrings, fitsItem, storableState } from './bounds.js';
 import { contentHashOf } from './canonical.js';
 import { Correlator } from './correlate.js';
 import { eventLocation, isOrganization, locatedKey, unlocatedKey, type EventLocation } from './event-location.js';
@@ -53,6 +53,8 @@ export type Outcome =
 export const NEWEST_KNOWN_TTL_MS = 5 * 60_000;
 const NEWEST_KNOWN_LIMIT = 1_000;
 const END_OF_TIME = '9999-12-31T23:59:59Z';
+/** The location single-account keys ignore (locatedKey). */
+const SINGLE_ACCOUNT: EventLocation = Object.freeze({});
 
 /** Findings larger than this keep a preview of their evidence: DynamoDB items stop at 400 KB. */
 const MAX_EVIDENCE_BYTES = 64 * 1024;
@@ -78,13 +80,24 @@ export class Engine {
   private locationOf(event: PipelineEvent): EventLocation {
     return this.claimLocations.get(event) ?? eventLocation(event);
   }
+  /** Each use case's policy under this engine's configuration (evaluated for every event). */
+  private readonly policies = new WeakMap<UseCase['metadata'], EffectivePolicy>();
+
+  private policyOf(useCase: UseCase): EffectivePolicy {
+    let policy = this.policies.get(useCase.metadata);
+    if (!policy) {
+      policy = policyFor(useCase.metadata, this.deps.config);
+      this.policies.set(useCase.metadata, policy);
+    }
+    return policy;
+  }
   /** Newest change of drift keys read with `mayBeStale` (see newestKnown). */
   private readonly newest = new Map<string, { readonly state: KnownState; readonly readAt: number }>();
 
   constructor(private readonly deps: EngineDeps) {
     this.correlator = new Correlator({
       state: deps.state,
-      record: (useCase, event, observation) => this.record(useCase, event, policyFor(useCase.metadata, deps.config), observation),
+      record: (useCase, event, observation) => this.record(useCase, event, this.policyOf(useCase), observation),
     });
   }
 
@@ -214,7 +227,7 @@ export class Engine {
 
   async evaluate(useCase: UseCase, event: PipelineEvent): Promise<Outcome[]> {
     const { metadata } = useCase;
-    const policy = policyFor(metadata, this.deps.config);
+    const policy = this.policyOf(useCase);
     const excluded = exclusionReason(metadata, policy, event);
     if (excluded) return [{ status: 'skipped', useCase: metadata.id, reason: excluded }];
     // Staging counts from the first event a use case evaluates while it is staged (cached: about one
@@ -223,20 +236,22 @@ export class Engine {
     // A correlation can report on earlier events (pending checks it settles), so it records its own findings.
     if (useCase.logic.kind === 'correlate') return this.correlator.evaluate(useCase, this.correlateLogicFor(useCase, useCase.logic), event, this.contextFor(useCase, event), policy.forgetAfterDays);
 
-    const observed = await this.observe(useCase, event, policy);
+    const observing = this.observe(useCase, event, policy);
+    const observed = isThenable(observing) ? await observing : observing;
     if (!Array.isArray(observed)) return [observed as Outcome];
     const outcomes: Outcome[] = [];
     for (const observation of observed) outcomes.push(await this.record(useCase, event, policy, observation));
     return outcomes.length > 0 ? outcomes : [{ status: 'skipped', useCase: metadata.id, reason: 'nothing observed' }];
   }
 
-  private async observe(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy): Promise<readonly Observation[] | Outcome> {
+  /** What the use case observes; synchronous for match logic that answers synchronously (most do: no await per evaluation). */
+  private observe(useCase: UseCase, event: PipelineEvent, policy: EffectivePolicy): readonly Observation[] | Outcome | Promise<readonly Observation[] | Outcome> {
     const { logic } = useCase;
     const ctx = this.contextFor(useCase, event);
     switch (logic.kind) {
       case 'match': {
-        const result = await logic.evaluate(event, ctx);
-        return result === undefined ? [] : Array.isArray(result) ? result : [result as Observation];
+        const answer = logic.evaluate(event, ctx);
+        return isThenable(answer) ? Promise.resolve(answer).then(observationsOf) : observationsOf(answer);
       }
       case 'firstSeen':
         return this.firstSeen(useCase, logic, event, policy, ctx);
@@ -254,7 +269,7 @@ export class Engine {
   async settle(useCases: readonly UseCase[], at?: string): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     for (const useCase of useCases) {
-      if (useCase.logic.kind !== 'correlate' || policyFor(useCase.metadata, this.deps.config).mode === 'off') continue;
+      if (useCase.logic.kind !== 'correlate' || this.policyOf(useCase).mode === 'off') continue;
       outcomes.push(...(await this.correlator.settle(useCase, this.correlateLogicFor(useCase, useCase.logic), this.contextFor(useCase), at)));
     }
     return outcomes;
@@ -264,8 +279,10 @@ export class Engine {
     const observations: Observation[] = [];
     const id = useCase.metadata.id;
     const newEarlierInEvent: Sighting[] = [];
-    const location = eventLocation(event);
-    for (const sighting of await logic.sightings(event, ctx)) {
+    // Single-account keys are the use case's own: no location to work out for every event.
+    const location = isOrganization(this.deps.config) ? eventLocation(event) : SINGLE_ACCOUNT;
+    const found = logic.sightings(event, ctx);
+    for (const sighting of isThenable(found) ? await found : found) {
       // Organisation mode: baselines per account and region; the use case sees its own scope.
       const scope = locatedKey(this.deps.config, location, sighting.scope);
       const result = await this.deps.state.recordSighting({
@@ -276,14 +293,9 @@ export class Engine {
         eventId: event.id,
         forgetAfterDays: policy.forgetAfterDays,
       });
-      // Acts reported every time (describeRepeat) still say why they are not a first.
-      const repeat = (why: RepeatReason): void => {
-        const observation = logic.describeRepeat?.(sighting, why, event, ctx);
-        if (observation) observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
-      };
       // Even expected values must be recorded first: the baseline is the point.
       if (result.status === 'known') {
-        repeat('known');
+        describeRepeat(logic, sighting, 'known', event, ctx, observations);
         continue;
       }
       const earlier = [...newEarlierInEvent];
@@ -292,12 +304,12 @@ export class Engine {
       // is still being watched, and its first outsider must not fall into a fresh learning period.
       const watchedSince = await this.deps.state.scopeWatchedSince(id, scope, event.time);
       if (sighting.expected || isAutomationPrincipal(this.deps.config, event.principal)) {
-        repeat('expected');
+        describeRepeat(logic, sighting, 'expected', event, ctx, observations);
         continue;
       }
       const learningEnds = Date.parse(watchedSince) + policy.learningDays * 86_400_000;
       if (Date.parse(event.time) < learningEnds) {
-        repeat('learning');
+        describeRepeat(logic, sighting, 'learning', event, ctx, observations);
         continue;
       }
       const knownValues = Math.max(0, (await this.deps.state.countValues(id, scope, event.time)) - 1);
@@ -320,7 +332,7 @@ export class Engine {
     const report = await logic.report(event, ctx);
     if (!report) return [];
     // Organisation mode: snapshots per account and region; the use case sees its own key.
-    const key = locatedKey(this.deps.config, eventLocation(event), report.key);
+    const key = locatedKey(this.deps.config, isOrganization(this.deps.config) ? eventLocation(event) : SINGLE_ACCOUNT, report.key);
     // Whatever this event records makes the container's copy of the key's newest change stale.
     this.newest.delete(`${id}\u0000${key}`);
     try {
@@ -569,6 +581,21 @@ function firstSightingIncident(sighting: Sighting, at: string, forgetAfterDays: 
   return `first-seen|${sighting.scope}|${sighting.value}|${forgetAfterDays}d#${generation}`;
 }
 
+/** Acts reported every time (describeRepeat) still say why they are not a first. */
+function describeRepeat(logic: FirstSeenLogic, sighting: Sighting, why: RepeatReason, event: PipelineEvent, ctx: UseCaseContext, observations: Observation[]): void {
+  const observation = logic.describeRepeat?.(sighting, why, event, ctx);
+  if (observation) observations.push({ dedupKey: `${sighting.scope}|${sighting.value}`, ...observation });
+}
+
+/** A match use case's answer as a list. */
+function observationsOf(result: Observation | readonly Observation[] | undefined): readonly Observation[] {
+  return result === undefined ? [] : Array.isArray(result) ? result : [result as Observation];
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 function laterOf(a: string, b: string): string {
   return Date.parse(b) > Date.parse(a) ? b : a;
 }
@@ -579,6 +606,7 @@ export function findingId(useCase: string, eventId: string, dedupKey: string): s
 }
 
 function boundedEvidence(evidence: Record<string, unknown>): Record<string, unknown> {
+  if (fitsItem(evidence, MAX_EVIDENCE_BYTES)) return evidence;
   const text = JSON.stringify(evidence);
   if (Buffer.byteLength(text) <= MAX_EVIDENCE_BYTES) return evidence;
   return { truncated: true, originalBytes: Buffer.byteLength(text), preview: text.slice(0, 4096) };

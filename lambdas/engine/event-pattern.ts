@@ -85,7 +85,35 @@ function isOrBranches(value: unknown): value is readonly JsonObject[] {
 
 /** Whether `event` matches `pattern`, with EventBridge semantics. Never throws. */
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
-  return matchObject(pattern, event);
+  return matchObject(compileFields(pattern), event);
+}
+
+/**
+ * `matchesPattern` for one pattern and many events: the pattern's structure (its keys, which `$or`
+ * are the OR primitive) is read once, not for every event. The pattern must not change afterwards.
+ */
+export function compilePattern(pattern: EventPattern): (event: unknown) => boolean {
+  const fields = compileFields(pattern);
+  return (event) => matchObject(fields, event);
+}
+
+/** One key of a pattern, by what it holds: `$or` branches, a leaf of alternatives, or a nested pattern. */
+type CompiledField =
+  | { readonly kind: 'or'; readonly branches: readonly CompiledFields[] }
+  | { readonly kind: 'leaf'; readonly key: string; readonly alternatives: readonly unknown[] }
+  | { readonly kind: 'nested'; readonly key: string; readonly fields: CompiledFields }
+  // A malformed leaf (EventBridge would reject the rule): matches nothing rather than everything.
+  | { readonly kind: 'malformed' };
+type CompiledFields = readonly CompiledField[];
+
+function compileFields(pattern: JsonObject): CompiledFields {
+  return Object.keys(pattern).map((key): CompiledField => {
+    const spec = pattern[key];
+    if (key === OR_KEY && isOrBranches(spec)) return { kind: 'or', branches: spec.map(compileFields) };
+    if (isArray(spec)) return { kind: 'leaf', key, alternatives: spec };
+    if (isObject(spec)) return { kind: 'nested', key, fields: compileFields(spec) };
+    return { kind: 'malformed' };
+  });
 }
 
 /**
@@ -94,21 +122,39 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
  * there is no object at all, the nested pattern is tried against "no fields" so that
  * `{"exists": false}` below it still matches.
  */
-function matchObject(pattern: JsonObject, value: unknown): boolean {
-  const objects = isArray(value) ? flatten(value).filter(isObject) : isObject(value) ? [value] : [];
-  if (objects.length === 0) return matchFields(pattern, undefined);
-  return objects.some((object) => matchFields(pattern, object));
+function matchObject(fields: CompiledFields, value: unknown): boolean {
+  // Routing runs for every event and use case: the usual single object is matched without copies.
+  if (isObject(value)) return matchFields(fields, value);
+  const objects = isArray(value) ? flatten(value).filter(isObject) : [];
+  if (objects.length === 0) return matchFields(fields, undefined);
+  return objects.some((object) => matchFields(fields, object));
 }
 
-function matchFields(pattern: JsonObject, object: JsonObject | undefined): boolean {
-  return Object.keys(pattern).every((key) => {
-    const spec = pattern[key];
-    if (key === OR_KEY && isOrBranches(spec)) return spec.some((branch) => matchFields(branch, object));
-    if (isArray(spec)) return matchLeaf(spec, field(object, key));
-    if (isObject(spec)) return matchObject(spec, field(object, key));
-    // A malformed leaf (EventBridge would reject the rule): match nothing rather than everything.
-    return false;
-  });
+/** Every key must match (AND). */
+function matchFields(fields: CompiledFields, object: JsonObject | undefined): boolean {
+  // Indexed loops: no iterator or closure per pattern and event.
+  for (let index = 0; index < fields.length; index += 1) {
+    const compiled = fields[index] as CompiledField;
+    switch (compiled.kind) {
+      case 'or':
+        if (!matchesAnyBranch(compiled.branches, object)) return false;
+        break;
+      case 'leaf':
+        if (!matchLeaf(compiled.alternatives, field(object, compiled.key))) return false;
+        break;
+      case 'nested':
+        if (!matchObject(compiled.fields, field(object, compiled.key))) return false;
+        break;
+      case 'malformed':
+        return false;
+    }
+  }
+  return true;
+}
+
+function matchesAnyBranch(branches: readonly CompiledFields[], object: JsonObject | undefined): boolean {
+  for (let index = 0; index < branches.length; index += 1) if (matchFields(branches[index] as CompiledFields, object)) return true;
+  return false;
 }
 
 /** Arrays nest in events ("multi-level arrays"); EventBridge treats them as one flat list. */
@@ -126,17 +172,36 @@ function leafValues(value: unknown): unknown[] {
 }
 
 function matchLeaf(alternatives: readonly unknown[], value: unknown): boolean {
-  const values = leafValues(value);
-  return alternatives.some((alternative) => {
-    if (!isObject(alternative)) return values.some((candidate) => sameValue(alternative, candidate));
-    const keys = Object.keys(alternative);
-    const operator = keys[0];
-    if (keys.length !== 1 || operator === undefined) return false;
-    const argument = alternative[operator];
-    // exists is about the field as a whole, not about any one of its values.
-    if (operator === 'exists') return argument === true ? values.length > 0 : argument === false && values.length === 0;
-    return values.some((candidate) => matchOperator(operator, argument, candidate));
-  });
+  // One scalar (the usual case) is matched without building the list of leaf values.
+  const values = value !== undefined && value !== null && typeof value === 'object' ? leafValues(value) : undefined;
+  for (let index = 0; index < alternatives.length; index += 1) {
+    const alternative = alternatives[index];
+    if (values ? matchAlternative(alternative, values) : matchScalar(alternative, value)) return true;
+  }
+  return false;
+}
+
+function matchAlternative(alternative: unknown, values: readonly unknown[]): boolean {
+  if (!isObject(alternative)) return values.some((candidate) => sameValue(alternative, candidate));
+  const keys = Object.keys(alternative);
+  const operator = keys[0];
+  if (keys.length !== 1 || operator === undefined) return false;
+  const argument = alternative[operator];
+  // exists is about the field as a whole, not about any one of its values.
+  if (operator === 'exists') return argument === true ? values.length > 0 : argument === false && values.length === 0;
+  return values.some((candidate) => matchOperator(operator, argument, candidate));
+}
+
+/** matchAlternative for a field holding one scalar, or nothing (undefined). */
+function matchScalar(alternative: unknown, value: unknown): boolean {
+  const present = value !== undefined;
+  if (!isObject(alternative)) return present && sameValue(alternative, value);
+  const keys = Object.keys(alternative);
+  const operator = keys[0];
+  if (keys.length !== 1 || operator === undefined) return false;
+  const argument = alternative[operator];
+  if (operator === 'exists') return argument === true ? present : argument === false && !present;
+  return present && matchOperator(operator, argument, value);
 }
 
 /** Exact match: same JSON type and value; numbers compare by value (3.018e2 equals 301.8). */

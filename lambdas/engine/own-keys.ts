@@ -12,7 +12,9 @@ export function ownValue<V>(obj: Readonly<Record<string, V>>, key: string): V | 
 
 /** Sets `key` as an own, enumerable data property (`__proto__` included). */
 export function setOwn<V>(obj: Record<string, V>, key: string, value: V): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  // Only `__proto__` is an accessor on Object.prototype: every other key is assigned (much cheaper).
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 
 /** An object built from entries with every key as data (later entries win). */

@@ -98,28 +98,53 @@ export function principalFromIdentity(identity: UserIdentity | undefined): Princ
 
 /** The role ARN behind an assumed-role key or ARN, for matching configured automation roles. */
 export function roleArnOf(principal: Principal): string | undefined {
-  const source = principal.arn ?? principal.key;
-  const assumed = STS_ASSUMED_ROLE.exec(source);
-  if (!assumed) return undefined;
-  return `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}`;
+  // Asked for every configured entry an event's principal is matched against: once per principal.
+  let role = roleArns.get(principal);
+  if (role === undefined) {
+    const assumed = STS_ASSUMED_ROLE.exec(principal.arn ?? principal.key);
+    role = assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : null;
+    roleArns.set(principal, role);
+  }
+  return role ?? undefined;
 }
+/** Principals are read-only values (one per event): their role ARN, or null for none. */
+const roleArns = new WeakMap<Principal, string | null>();
 
 /**
  * Does a configured entry (an ARN, an ARN glob with *, or a principal key) name this principal?
  * A role ARN names every session of that role (path-insensitive, since STS ARNs drop the path).
  */
 export function principalMatches(entry: string, principal: Principal): boolean {
-  const candidates = [principal.key, principal.arn, roleArnOf(principal)].filter((v): v is string => Boolean(v));
-  const roleEntry = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(entry);
-  if (roleEntry) {
-    const role = roleArnOf(principal);
-    if (role && role.endsWith(`:${roleEntry[1]}:role/${roleEntry[2]}`)) return true;
+  const { roleSuffix, wildcard } = compiledEntry(entry);
+  const role = roleArnOf(principal);
+  if (roleSuffix && role && role.endsWith(roleSuffix)) return true;
+  const { key, arn } = principal;
+  if (wildcard) return (Boolean(key) && wildcard.test(key)) || (Boolean(arn) && wildcard.test(arn as string)) || (Boolean(role) && wildcard.test(role as string));
+  return (Boolean(key) && key === entry) || (Boolean(arn) && arn === entry) || (Boolean(role) && role === entry);
+}
+
+interface CompiledEntry {
+  /** A role ARN entry: the end of the role ARN of every session of that role. */
+  readonly roleSuffix?: string;
+  /** A glob entry as an anchored regular expression. */
+  readonly wildcard?: RegExp;
+}
+
+/** Configured entries are matched for every event: each is read once (a few, from the configuration). */
+const compiledEntries = new Map<string, CompiledEntry>();
+
+function compiledEntry(entry: string): CompiledEntry {
+  let compiled = compiledEntries.get(entry);
+  if (!compiled) {
+    const roleEntry = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(entry);
+    compiled = {
+      ...(roleEntry ? { roleSuffix: `:${roleEntry[1]}:role/${roleEntry[2]}` } : {}),
+      ...(entry.includes('*') ? { wildcard: new RegExp(`^${entry.split('*').map(escapeRegex).join('.*')}$`) } : {}),
+    };
+    if (compiledEntries.size >= 10_000) compiledEntries.clear();
+    compiledEntries.set(entry, compiled);
   }
-  if (entry.includes('*')) {
-    const regex = new RegExp(`^${entry.split('*').map(escapeRegex).join('.*')}$`);
-    return candidates.some((candidate) => regex.test(candidate));
-  }
-  return candidates.includes(entry);
+  return compiled;
 }
 
 function escapeRegex(text: string): string {

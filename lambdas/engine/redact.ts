@@ -31,7 +31,7 @@ type Mode = 'plain' | 'secret' | 'env' | 'fingerprint';
 
 export function redact<T>(value: T): T {
   try {
-    return walk(value, 'plain', undefined, 0, new Set()) as T;
+    return walk(value, 'plain', undefined, 0, []) as T;
   } catch {
     // A hostile getter or proxy: give up on this value rather than risk passing it through.
     return '[Unredactable]' as T;
@@ -48,6 +48,9 @@ let redactedChars = 0;
 
 /** Masks secret-looking substrings of free text (token formats, URL passwords, key=value pairs). */
 export function redactText(text: string): string {
+  // Most text holds none of the words every rule needs: one scan instead of one per rule, and
+  // nothing kept (ids, hashes and times are new every time: keeping them would only churn memory).
+  if (!MAY_HOLD_SECRET.test(text) && !(text.includes('://') && text.includes('@'))) return text;
   const known = redactedTexts.get(text);
   if (known !== undefined) return known;
   let out = maskUrlPasswords(text);
@@ -69,36 +72,68 @@ export function redactText(text: string): string {
  */
 export function looksLikeSecret(name: string, value: string): boolean {
   if (value === '' || value === HIDDEN_BY_AWS || ARN.test(value)) return false;
-  return secretName(name) || redactText(value) !== value || highEntropy(value);
+  return secretNameKnown(name) || redactText(value) !== value || highEntropy(value);
 }
+
+/** secretName, once per name: builds carry the same variables again and again. */
+function secretNameKnown(name: string): boolean {
+  let secret = secretNames.get(name);
+  if (secret === undefined) {
+    secret = secretName(name);
+    if (name.length <= 256) {
+      if (secretNames.size >= MAX_KNOWN_KEYS) secretNames.clear();
+      secretNames.set(name, secret);
+    }
+  }
+  return secret;
+}
+const secretNames = new Map<string, boolean>();
+
+const fingerprints = new Map<string, string>();
+const MAX_FINGERPRINT_CHARS = 1_000_000;
+let fingerprintChars = 0;
 
 /** `****(sha256:ab12cd34)`: hides the value but lets a diff tell that it changed. */
 export function fingerprint(value: string): string {
   if (ALREADY_MASKED.test(value)) return value;
-  return `${MASK}(sha256:${createHash('sha256').update(value).digest('hex').slice(0, 8)})`;
+  // Builds repeat their variables: each value is hashed once (bounded by characters held).
+  let known = fingerprints.get(value);
+  if (known === undefined) {
+    known = `${MASK}(sha256:${createHash('sha256').update(value).digest('hex').slice(0, 8)})`;
+    if (value.length <= 4096) {
+      if (fingerprintChars + value.length > MAX_FINGERPRINT_CHARS) {
+        fingerprints.clear();
+        fingerprintChars = 0;
+      }
+      fingerprints.set(value, known);
+      fingerprintChars += value.length;
+    }
+  }
+  return known;
 }
 
-function walk(value: unknown, mode: Mode, parentKey: string | undefined, depth: number, ancestors: Set<object>): unknown {
+function walk(value: unknown, mode: Mode, parentKey: string | undefined, depth: number, ancestors: object[]): unknown {
   if (typeof value === 'string') return maskString(value, mode);
   if (typeof value === 'number') return mode === 'secret' ? MASK : mode === 'fingerprint' ? fingerprint(String(value)) : value;
   if (typeof value !== 'object' || value === null) return value;
-  if (ancestors.has(value)) return '[Circular]';
+  // The objects above this one (at most MAX_DEPTH): a short list, cheaper to search than a set to keep.
+  if (ancestors.includes(value)) return '[Circular]';
   if (depth >= MAX_DEPTH) return '[Truncated]';
   const toJSON = read(value as Record<string, unknown>, 'toJSON');
   if (typeof toJSON === 'function') return walk(callToJSON(toJSON as () => unknown, value), mode, parentKey, depth + 1, ancestors);
 
-  ancestors.add(value);
+  ancestors.push(value);
   try {
     if (Array.isArray(value)) {
       return value.map((item) => (isEnvVar(item) && mode !== 'secret' ? envVar(item, depth + 1, ancestors) : walk(item, mode, parentKey, depth + 1, ancestors)));
     }
     return walkObject(value as Record<string, unknown>, mode, parentKey, depth, ancestors);
   } finally {
-    ancestors.delete(value);
+    ancestors.pop();
   }
 }
 
-function walkObject(obj: Record<string, unknown>, mode: Mode, parentKey: string | undefined, depth: number, ancestors: Set<object>): Record<string, unknown> {
+function walkObject(obj: Record<string, unknown>, mode: Mode, parentKey: string | undefined, depth: number, ancestors: object[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const diffMode = mode === 'plain' ? diffEntryMode(obj) : undefined;
   for (const key of Object.keys(obj)) {
@@ -109,12 +144,13 @@ function walkObject(obj: Record<string, unknown>, mode: Mode, parentKey: string 
       set(out, key, isRecord(child) && 'value' in child ? envVar(child, depth + 1, ancestors) : walk(child, 'fingerprint', key, depth + 1, ancestors));
       continue;
     }
-    if (mode === 'plain') {
+    const facts = mode === 'plain' ? keyFacts(key) : undefined;
+    if (facts) {
       if (diffMode && (key === 'before' || key === 'after')) childMode = diffMode;
-      else if (isEnvKey(key, parentKey)) childMode = 'env';
-      else if (secretKey(key)) childMode = 'secret';
+      else if (facts.env || (facts.normalised === 'variables' && parentKey !== undefined && keyFacts(parentKey).normalised === 'environment')) childMode = 'env';
+      else if (facts.secret) childMode = 'secret';
     }
-    set(out, mode === 'plain' ? redactText(key) : key, walk(child, childMode, key, depth + 1, ancestors));
+    set(out, facts ? facts.redacted : key, walk(child, childMode, key, depth + 1, ancestors));
   }
   return out;
 }
@@ -134,7 +170,7 @@ function isEnvVar(item: unknown): item is Record<string, unknown> {
   return isRecord(item) && typeof item['name'] === 'string' && 'value' in item;
 }
 
-function envVar(item: Record<string, unknown>, depth: number, ancestors: Set<object>): Record<string, unknown> {
+function envVar(item: Record<string, unknown>, depth: number, ancestors: object[]): Record<string, unknown> {
   const type = typeof item['type'] === 'string' ? item['type'].toUpperCase() : 'PLAINTEXT';
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(item)) {
@@ -167,6 +203,31 @@ function callToJSON(toJSON: () => unknown, value: object): unknown {
   } catch {
     return '[Unreadable]';
   }
+}
+
+/** What walkObject asks of every key, worked out once per key: the same keys come back in every event. */
+interface KeyFacts {
+  readonly normalised: string;
+  /** An env var list or map key by itself (isEnvKey without its parent). */
+  readonly env: boolean;
+  readonly secret: boolean;
+  readonly redacted: string;
+}
+const knownKeys = new Map<string, KeyFacts>();
+const MAX_KNOWN_KEYS = 10_000;
+
+function keyFacts(key: string): KeyFacts {
+  let facts = knownKeys.get(key);
+  if (!facts) {
+    const normalised = normaliseKey(key);
+    facts = { normalised, env: ENV_KEYS.has(normalised), secret: secretKey(key), redacted: redactText(key) };
+    // Keys are few; event-made ones (tags, variables) are bounded by forgetting them all now and then.
+    if (key.length <= 256) {
+      if (knownKeys.size >= MAX_KNOWN_KEYS) knownKeys.clear();
+      knownKeys.set(key, facts);
+    }
+  }
+  return facts;
 }
 
 function isEnvKey(key: string, parentKey: string | undefined): boolean {
@@ -230,9 +291,13 @@ function read(obj: Record<string, unknown>, key: string): unknown {
   }
 }
 
-/** defineProperty, so a `__proto__` key from JSON.parse stays data instead of changing the prototype. */
+/**
+ * A `__proto__` key from JSON.parse is defined, so it stays data instead of changing the prototype;
+ * every other key is assigned (the same own, enumerable, writable property, and much cheaper).
+ */
 function set(out: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 // Text rules. Every quantifier is bounded or anchored by a lookbehind, so a 1 MB string stays linear.
@@ -264,6 +329,12 @@ const TEXT_RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: str
       !secretKey(name) || value === HIDDEN_BY_AWS || ARN.test(value) || value.startsWith(MASK) || namesInProse(name, sep, quote, value) ? m : `${name}${sep}${quote}${MASK}`,
   ],
 ];
+
+/**
+ * A literal every TEXT_RULES pattern needs (case-insensitive, so a superset): text without any of
+ * them comes out of the rules unchanged. Keep in step with TEXT_RULES and SECRET_WORDS.
+ */
+const MAY_HOLD_SECRET = new RegExp(`PRIVATE KEY|eyJ|gh[pousr]_|github_pat_|xox[abprs]-|hooks\\.slack\\.com/services/|AKIA|ASIA|Bearer|Basic|${SECRET_WORDS}`, 'i');
 
 /**
  * "variables that look like secrets: GH_TOKEN": prose naming variables (a plural, a colon and a

@@ -2,7 +2,7 @@
  * Local routing: which use cases' EventBridge rules would receive an event. Used by replay and tests;
  * in the cloud EventBridge does this and tells the Lambda the use case id.
  */
-import { matchesPattern, type EventPattern } from './event-pattern.js';
+import { compilePattern, matchesPattern, type EventPattern } from './event-pattern.js';
 import { cloudTrailRecordOf, type EventBridgeEvent } from './events.js';
 import type { UseCase } from './use-case.js';
 
@@ -11,8 +11,7 @@ import type { UseCase } from './use-case.js';
  * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EVENTS.md 2); replay must behave the same.
  */
 export function deliveredTo(useCase: UseCase, event: EventBridgeEvent): boolean {
-  const record = cloudTrailRecordOf(event);
-  if (record?.readOnly === true && record.managementEvent !== false && !useCase.metadata.readOnlyEvents) return false;
+  if (withheld(cloudTrailRecordOf(event)) && !useCase.metadata.readOnlyEvents) return false;
   return matchesPattern(useCase.pattern, event);
 }
 
@@ -20,15 +19,24 @@ export function route(useCases: readonly UseCase[], event: EventBridgeEvent): Us
   const eventSource = event.detail['eventSource'];
   const detailType = event['detail-type'];
   const routed: UseCase[] = [];
-  for (const { useCase, sources, detailTypes, eventSources } of boundsOf(useCases)) {
-    // Most patterns name the source, detail type and event source they take: set look-ups rule the
-    // rest out before the full match (routing runs for every use case and event).
-    if (sources && !sources.has(event.source)) continue;
+  let record: ReturnType<typeof cloudTrailRecordOf> | null = null;
+  // Most patterns name the source, detail type and event source they take: the use cases that can
+  // take the event's source are listed once per source, set look-ups rule most of the rest out
+  // before the full match (routing runs for every use case and event).
+  for (const { useCase, detailTypes, eventSources, matches } of candidatesFor(routingTable(useCases), event.source)) {
     if (detailTypes && !detailTypes.has(detailType)) continue;
     if (eventSources && typeof eventSource === 'string' && !eventSources.has(eventSource)) continue;
-    if (deliveredTo(useCase, event)) routed.push(useCase);
+    // deliveredTo, with the record looked up once per event and the pattern compiled once.
+    if (record === null) record = cloudTrailRecordOf(event);
+    if (withheld(record) && !useCase.metadata.readOnlyEvents) continue;
+    if (matches(event)) routed.push(useCase);
   }
   return routed;
+}
+
+/** Read-only management events, which rules receive only when they ask for them. */
+function withheld(record: ReturnType<typeof cloudTrailRecordOf>): boolean {
+  return record?.readOnly === true && record.managementEvent !== false;
 }
 
 interface PatternBounds {
@@ -38,23 +46,52 @@ interface PatternBounds {
   readonly detailTypes: ReadonlySet<string> | undefined;
   /** Values a string `detail.eventSource` must have. */
   readonly eventSources: ReadonlySet<string> | undefined;
+  /** The use case's pattern, compiled. */
+  readonly matches: (event: unknown) => boolean;
 }
 
-const boundsByList = new WeakMap<readonly UseCase[], readonly PatternBounds[]>();
+interface RoutingTable {
+  readonly bounds: readonly PatternBounds[];
+  /** By event source: the bounds whose pattern can take it, in the use cases' order. */
+  readonly bySource: Map<string, readonly PatternBounds[]>;
+}
 
-function boundsOf(useCases: readonly UseCase[]): readonly PatternBounds[] {
-  let bounds = boundsByList.get(useCases);
+/** Sources listed per table: events name a few; more (hostile input) are filtered each time. */
+const MAX_SOURCES = 1_000;
+const tables = new WeakMap<readonly UseCase[], RoutingTable>();
+
+function routingTable(useCases: readonly UseCase[]): RoutingTable {
+  let table = tables.get(useCases);
   // A list changed in place since (tests build theirs) is bounded afresh.
-  if (!bounds || bounds.length !== useCases.length || bounds.some((entry, index) => entry.useCase !== useCases[index])) {
-    bounds = useCases.map((useCase) => ({
-      useCase,
-      sources: requiredValues(useCase.pattern, ['source']),
-      detailTypes: requiredValues(useCase.pattern, ['detail-type']),
-      eventSources: requiredValues(useCase.pattern, ['detail', 'eventSource']),
-    }));
-    boundsByList.set(useCases, bounds);
+  if (!table || !sameUseCases(table.bounds, useCases)) {
+    table = {
+      bounds: useCases.map((useCase) => ({
+        useCase,
+        sources: requiredValues(useCase.pattern, ['source']),
+        detailTypes: requiredValues(useCase.pattern, ['detail-type']),
+        eventSources: requiredValues(useCase.pattern, ['detail', 'eventSource']),
+        matches: compilePattern(useCase.pattern),
+      })),
+      bySource: new Map(),
+    };
+    tables.set(useCases, table);
   }
-  return bounds;
+  return table;
+}
+
+function sameUseCases(bounds: readonly PatternBounds[], useCases: readonly UseCase[]): boolean {
+  if (bounds.length !== useCases.length) return false;
+  for (let index = 0; index < bounds.length; index += 1) if (bounds[index]?.useCase !== useCases[index]) return false;
+  return true;
+}
+
+function candidatesFor(table: RoutingTable, source: string): readonly PatternBounds[] {
+  let candidates = table.bySource.get(source);
+  if (!candidates) {
+    candidates = table.bounds.filter(({ sources }) => !sources || sources.has(source));
+    if (table.bySource.size < MAX_SOURCES) table.bySource.set(source, candidates);
+  }
+  return candidates;
 }
 
 /**

@@ -107,10 +107,24 @@ export interface SnapshotReader {
   get(useCase: string, key: string): Promise<SnapshotView | undefined>;
 }
 
-/** Typed options of a use case (the engine validated them against the same schema). */
+/**
+ * Typed options of a use case (the engine validated them against the same schema). Parsed once per
+ * options object and schema: use cases read them for every event, and both are fixed for a run.
+ */
 export function optionsOf<S extends z.ZodType>(schema: S, ctx: UseCaseContext): z.output<S> {
-  return schema.parse(ctx.options ?? {});
+  const options = ctx.options;
+  if (options === null || typeof options !== 'object') return schema.parse(options ?? {});
+  let bySchema = parsedOptions.get(options);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    parsedOptions.set(options, bySchema);
+  }
+  if (bySchema.has(schema)) return bySchema.get(schema) as z.output<S>;
+  const parsed = schema.parse(options);
+  bySchema.set(schema, parsed);
+  return parsed;
 }
+const parsedOptions = new WeakMap<object, WeakMap<z.ZodType, unknown>>();
 
 /** Stateless: a predicate over one event. */
 export interface MatchLogic {

@@ -26,6 +26,8 @@ export function stripUnsafe(text: string): string {
 
 /** Characters JSON.stringify leaves raw that a terminal or viewer may act on, escaped as \uXXXX. */
 const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]|[\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\uffa0\ufe00-\ufe0f\u{e0000}-\u{e0fff}]/gu;
+/** Any character JSON_UNSAFE could match (all lie beyond printable ASCII). */
+const BEYOND_ASCII = /[^\x00-\x7e]/;
 
 /**
  * JSON text with every control, bidi and invisible character escaped (`\u202e`), so printing it is
@@ -33,6 +35,9 @@ const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]|[\p{Cf}\u034f\u115f\u1160\u17b4
  */
 export function safeJson(value: unknown): string {
   const json = JSON.stringify(value) ?? 'null';
+  // Every unsafe character is beyond ASCII (JSON.stringify escapes the C0 controls): plain ASCII
+  // text, the usual finding, needs no scan by Unicode property.
+  if (!BEYOND_ASCII.test(json)) return json;
   return json.replace(JSON_UNSAFE, (ch) => Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }
 

@@ -6,7 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { fitItem } from '../engine/bounds.js';
+import { fitItem, fitsItem } from '../engine/bounds.js';
 import { contentHashOf } from '../engine/canonical.js';
 import type { Finding } from '../engine/model.js';
 import { dayEnd } from '../ledger/days.js';
@@ -146,6 +146,8 @@ export class FindingsStore implements FindingsLedger {
  * stored cut down (keys and verdict kept, content hash recomputed) rather than lost.
  */
 export function fitFinding(finding: Finding): Finding {
+  // Without its hash it is smaller still: a finding that fits whole is kept as it is, uncopied.
+  if (fitsItem(finding)) return finding;
   const { contentHash, ...content } = finding;
   const fitted = fitItem(content, ['id', 'useCase', 'answers', 'stage', 'severity', 'mode', 'eventId', 'eventTime', 'day', 'recordedAt']);
   return fitted === content ? finding : { ...fitted, contentHash: contentHashOf(fitted) };

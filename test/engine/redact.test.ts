@@ -146,6 +146,10 @@ describe('redact: secrets inside strings', () => {
     ['query string', 'https://h/cb?state=1&access_token=abc123&x=2', 'https://h/cb?state=1&access_token=****&x=2'],
     ['JSON kept as a string', '{"Password":"hunter2","user":"bob"}', '{"Password":"****","user":"bob"}'],
     ['YAML line', 'env:\n  variables:\n    API_TOKEN: abc123', 'env:\n  variables:\n    API_TOKEN: ****'],
+    // Each rule's literal alone, no secret-looking word around it (redactText skips text holding none).
+    ['basic credentials with no header name', 'curl -H "X: Basic dXNlcjpwYXNzd29yZA=="', 'curl -H "X: Basic ****"'],
+    ['Slack webhook alone', 'post to https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXX', 'post to https://hooks.slack.com/services/****'],
+    ['PEM key alone', 'k=-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----', 'k=-----BEGIN PRIVATE KEY-----****-----END PRIVATE KEY-----'],
   ])('masks %s', (_name, input, expected) => {
     expect(redactText(input)).toBe(expected);
   });

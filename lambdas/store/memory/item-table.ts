@@ -13,7 +13,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { compareKeys } from './key-order.js';
-import { storedCopy } from './stored-copy.js';
+import { storedCopy, storedInPlace, type CopyMemo } from './stored-copy.js';
 import { batchPut, type Sleep, type WriteBehindTarget } from './write-behind.js';
 
 export type Item = Readonly<Record<string, unknown>>;
@@ -51,6 +51,14 @@ export class ItemTable {
     private readonly target: WriteBehindTarget | undefined,
     private readonly pause?: Sleep,
   ) {}
+
+  /**
+   * The partition when it is in memory already, else undefined (then `partition` reads it): callers
+   * take it without an await, which every store call would otherwise pay.
+   */
+  known(pk: string): Partition | undefined {
+    return this.partitions.get(pk);
+  }
 
   /** The partition, read from the target on first touch when it may hold data. */
   async partition(pk: string): Promise<Partition> {
@@ -95,9 +103,13 @@ export class ItemTable {
     return partition.items.get(sk);
   }
 
-  /** Writes (creates or replaces) an item; `item` must carry pk and sk. */
-  put(partition: Partition, item: Record<string, unknown>): Item {
-    const stored = storedCopy(item);
+  /**
+   * Writes (creates or replaces) an item; `item` must carry pk and sk. The table takes `item` over
+   * (frozen as it is; what it refers to is copied): callers pass objects they have just built.
+   * Items written together pass one `memo`, so parts they share are copied once.
+   */
+  put(partition: Partition, item: Record<string, unknown>, memo?: CopyMemo): Item {
+    const stored = storedInPlace(item, memo);
     const pk = String(stored['pk']);
     const sk = String(stored['sk']);
     this.place(partition, pk, sk, stored);

@@ -55,8 +55,14 @@ export class MemoryFindingsStore implements FindingsLedger, Flushable {
     if (this.target) this.dirty.set(stored.id, stored);
   }
 
+  /** Whether `held` can answer from memory alone (no read through to the target). */
+  private answersFromMemory(id: string): boolean {
+    return this.findings.has(id) || !this.target || this.target.empty || this.readThrough.has(id);
+  }
+
   async put(finding: Finding): Promise<PutOutcome> {
-    if (await this.held(finding.id)) return 'duplicate';
+    const held = this.answersFromMemory(finding.id) ? this.findings.get(finding.id) : await this.held(finding.id);
+    if (held) return 'duplicate';
     this.keep(fitFinding(finding));
     return 'created';
   }

@@ -77,8 +77,9 @@ export class MemoryStateStore implements StateStorage, Flushable {
     return this.table.flush();
   }
 
-  private async written(): Promise<void> {
-    if (this.table.pendingWrites >= FLUSH_AFTER_CHANGES) await this.table.flush();
+  /** Enough changes held to flush them (bounds memory between checkpoints); checked without an await. */
+  private get flushDue(): boolean {
+    return this.table.pendingWrites >= FLUSH_AFTER_CHANGES;
   }
 
   async recordSighting(input: SightingInput): Promise<SightingResult> {
@@ -87,7 +88,7 @@ export class MemoryStateStore implements StateStorage, Flushable {
     const now = epochSeconds(input.at);
     const expiresAt = now + input.forgetAfterDays * DAY_SECONDS;
     this.table.advance(now);
-    const partition = await this.table.partition(pk);
+    const partition = this.table.known(pk) ?? (await this.table.partition(pk));
     const old = this.table.get(partition, sk);
     const stored = old === undefined ? undefined : numberAt(old, 'lastSeenEpoch');
     const refreshDue = stored !== undefined && stored < now - DAY_SECONDS;
@@ -105,37 +106,39 @@ export class MemoryStateStore implements StateStorage, Flushable {
         expiresAt,
         seenDays: seenDays + 1,
       });
-      await this.written();
+      if (this.flushDue) await this.flush();
       const firstEventId = typeof old?.['firstEventId'] === 'string' ? old['firstEventId'] : input.eventId;
       return firstEventId === input.eventId ? { status: 'new' } : { status: 'known' };
     }
     if (Number(old['expiresAt'] ?? 0) >= now) return String(old['firstEventId'] ?? '') === input.eventId ? { status: 'new' } : { status: 'known' };
     // Forgotten: this event is its first sighting again.
     this.table.put(partition, { ...old, pk, sk, firstSeen: input.at, firstEventId: input.eventId, lastSeen: input.at, lastSeenEpoch: now, expiresAt, seenDays: 1 });
-    await this.written();
+    if (this.flushDue) await this.flush();
     return { status: 'new' };
   }
 
   async scopeWatchedSince(useCase: string, scope: string, at: string): Promise<string> {
     const pk = `${useCase}#${keyPart(scope)}`;
-    const partition = await this.table.partition(pk);
+    const partition = this.table.known(pk) ?? (await this.table.partition(pk));
     const old = this.table.get(partition, '#scope');
     const since = old?.['watchedSince'];
     if (!old || (typeof since === 'string' && compareKeys(since, at) > 0)) {
       this.table.put(partition, { ...old, pk, sk: '#scope', watchedSince: at });
-      await this.written();
+      if (this.flushDue) await this.flush();
       return at;
     }
     return typeof since === 'string' ? since : at;
   }
 
   async countValues(useCase: string, scope: string, at: string): Promise<number> {
-    const partition = await this.table.partition(`${useCase}#${keyPart(scope)}`);
+    const partitionKey = `${useCase}#${keyPart(scope)}`;
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     return this.table.withPrefix(partition, 'v#').filter(notExpired(epochSeconds(at))).length;
   }
 
   async getSnapshot(useCase: string, key: string): Promise<Snapshot | undefined> {
-    const item = this.table.get(await this.table.partition(snapshotPartition(useCase, key)), '#snapshot');
+    const partitionKey = snapshotPartition(useCase, key);
+    const item = this.table.get(this.table.known(partitionKey) ?? (await this.table.partition(partitionKey)), '#snapshot');
     if (!item) return undefined;
     return {
       state: item['state'] as JsonObject,
@@ -153,31 +156,34 @@ export class MemoryStateStore implements StateStorage, Flushable {
     const pk = snapshotPartition(useCase, key);
     const position = changeSortKey({ at: to.at, eventId: to.eventId, kind: 'event' });
     const { state } = fitItem({ pk, sk: '#snapshot', state: to.state, updatedAt: to.at, lastEventId: to.eventId, position, version: 0 }, ['pk', 'sk', 'updatedAt', 'lastEventId', 'position', 'version']);
-    const partition = await this.table.partition(pk);
+    const partition = this.table.known(pk) ?? (await this.table.partition(pk));
     const old = this.table.get(partition, '#snapshot');
     if (!old || old['position'] !== changeSortKey(from)) return false;
     this.table.put(partition, { ...old, state, updatedAt: to.at, lastEventId: to.eventId, position, version: (numberAt(old, 'version') ?? 0) + 1 });
-    await this.written();
+    if (this.flushDue) await this.flush();
     return true;
   }
 
   async putStateChange(useCase: string, key: string, change: StateChange, keepDays: number): Promise<void> {
     const item = stateChangeItem(useCase, key, change, keepDays);
     this.table.advance(epochSeconds(change.at));
-    this.table.put(await this.table.partition(String(item['pk'])), item);
-    await this.written();
+    const partitionKey = String(item['pk']);
+    this.table.put(this.table.known(partitionKey) ?? (await this.table.partition(partitionKey)), item);
+    if (this.flushDue) await this.flush();
   }
 
   async stateChangesAround(useCase: string, key: string, position: ChangePosition): Promise<{ own?: StateChange; prior?: StateChange }> {
     const own = changeSortKey(position);
-    const partition = await this.table.partition(snapshotPartition(useCase, key));
+    const partitionKey = snapshotPartition(useCase, key);
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     const [first, second] = this.table.range(partition, CHANGE_PREFIX, own, { reverse: true, limit: 2 });
     if (first && first['sk'] === own) return { own: toStateChange(first), ...(second ? { prior: toStateChange(second) } : {}) };
     return first ? { prior: toStateChange(first) } : {};
   }
 
   async stateChangeAtOrBefore(useCase: string, key: string, at: string): Promise<StateChange | undefined> {
-    const partition = await this.table.partition(snapshotPartition(useCase, key));
+    const partitionKey = snapshotPartition(useCase, key);
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     const [item] = this.table.range(partition, CHANGE_PREFIX, `${CHANGE_PREFIX}${timeKey(at)}|\uffff`, { reverse: true, limit: 1 });
     return item ? toStateChange(item) : undefined;
   }
@@ -186,7 +192,8 @@ export class MemoryStateStore implements StateStorage, Flushable {
     const from = `${changeSortKey(after)}\u0000`;
     const to = changeSortKey(upTo);
     checkBetween(from, to);
-    const partition = await this.table.partition(snapshotPartition(useCase, key));
+    const partitionKey = snapshotPartition(useCase, key);
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     return this.table
       .range(partition, from, to)
       .filter((item) => item['eventId'] !== undefined)
@@ -195,20 +202,21 @@ export class MemoryStateStore implements StateStorage, Flushable {
 
   async enabledSince(useCase: string, at: string): Promise<string> {
     const pk = `${useCase}#enabled`;
-    const partition = await this.table.partition(pk);
+    const partition = this.table.known(pk) ?? (await this.table.partition(pk));
     const old = this.table.get(partition, '#enabled');
     const epoch = Date.parse(at);
     const sinceEpoch = numberAt(old, 'sinceEpoch');
     if (!old || (sinceEpoch !== undefined && sinceEpoch > epoch)) {
       this.table.put(partition, { ...old, pk, sk: '#enabled', since: at, sinceEpoch: epoch });
-      await this.written();
+      if (this.flushDue) await this.flush();
       return at;
     }
     return typeof old['since'] === 'string' ? old['since'] : at;
   }
 
   async getDedupWindow(useCase: string, key: string): Promise<DedupWindow | undefined> {
-    const item = this.table.get(await this.table.partition(dedupPartition(useCase, key)), '#window');
+    const partitionKey = dedupPartition(useCase, key);
+    const item = this.table.get(this.table.known(partitionKey) ?? (await this.table.partition(partitionKey)), '#window');
     if (!item) return undefined;
     return {
       findingId: String(item['findingId']),
@@ -228,8 +236,8 @@ export class MemoryStateStore implements StateStorage, Flushable {
 
   async recordDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>): Promise<void> {
     const pk = dedupPartition(useCase, key);
-    this.table.put(await this.table.partition(pk), { pk, sk: `w|${timeKey(window.start)}|${window.findingId}`, ...window, expiresAt: windowExpiry(window.start, window.windowMinutes) });
-    await this.written();
+    this.table.put(this.table.known(pk) ?? (await this.table.partition(pk)), { pk, sk: `w|${timeKey(window.start)}|${window.findingId}`, ...window, expiresAt: windowExpiry(window.start, window.windowMinutes) });
+    if (this.flushDue) await this.flush();
   }
 
   async dedupWindowsAround(useCase: string, key: string, at: string, windowMinutes: number): Promise<Array<Omit<DedupWindow, 'version'>>> {
@@ -238,7 +246,8 @@ export class MemoryStateStore implements StateStorage, Flushable {
     const from = `w|${timeKey(new Date(Math.max(0, ms - span)).toISOString())}`;
     const to = `w|${timeKey(new Date(ms + span).toISOString())}|\uffff`;
     checkBetween(from, to);
-    const partition = await this.table.partition(dedupPartition(useCase, key));
+    const partitionKey = dedupPartition(useCase, key);
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     return this.table
       .range(partition, from, to)
       .filter((item) => item['findingId'] !== undefined)
@@ -253,33 +262,37 @@ export class MemoryStateStore implements StateStorage, Flushable {
   /** Created when absent (expectedVersion undefined), replaced only at the version read. */
   private async putVersioned(item: Record<string, unknown>, expectedVersion: number | undefined): Promise<boolean> {
     const fitted = fitItem(item, ['pk', 'sk', 'version']);
-    const partition = await this.table.partition(String(fitted['pk']));
+    const partitionKey = String(fitted['pk']);
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     const old = this.table.get(partition, String(fitted['sk']));
     if (expectedVersion === undefined ? old !== undefined : numberAt(old, 'version') !== expectedVersion) return false;
     this.table.put(partition, fitted);
-    await this.written();
+    if (this.flushDue) await this.flush();
     return true;
   }
 
   async markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'start' | 'windowMinutes'>): Promise<boolean> {
     const pk = dedupPartition(useCase, key);
-    const partition = await this.table.partition(pk);
+    const partition = this.table.known(pk) ?? (await this.table.partition(pk));
     const sk = `o|${repeatId}`;
     if (this.table.get(partition, sk)) return false;
     this.table.put(partition, { pk, sk, expiresAt: windowExpiry(window.start, window.windowMinutes) });
-    await this.written();
+    if (this.flushDue) await this.flush();
     return true;
   }
 
   async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {
     this.table.advance(epochSeconds(record.at));
-    const partition = await this.table.partition(`${useCase}#rec#${record.join}`);
-    for (const item of correlationRecordItems(useCase, record, forgetAfterDays)) this.table.put(partition, item);
-    await this.written();
+    const partitionKey = `${useCase}#rec#${record.join}`;
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
+    const memo = new Map<object, unknown>();
+    for (const item of correlationRecordItems(useCase, record, forgetAfterDays)) this.table.put(partition, item, memo);
+    if (this.flushDue) await this.flush();
   }
 
   async correlationRecordsWithKey(useCase: string, join: string, key: string, at: string): Promise<StoredCorrelationRecord[]> {
-    const partition = await this.table.partition(`${useCase}#rec#${join}`);
+    const partitionKey = `${useCase}#rec#${join}`;
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     return this.table.withPrefix(partition, `k|${keyPart(key, 256)}|`).filter(notExpired(epochSeconds(at))).map(toStoredRecord);
   }
 
@@ -287,20 +300,23 @@ export class MemoryStateStore implements StateStorage, Flushable {
     const low = `t|${from}`;
     const high = `t|${to}|\uffff`;
     checkBetween(low, high);
-    const partition = await this.table.partition(`${useCase}#rec#${join}`);
+    const partitionKey = `${useCase}#rec#${join}`;
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     return this.table.range(partition, low, high).filter(notExpired(epochSeconds(at))).map(toStoredRecord);
   }
 
   async putPendingCheck(useCase: string, check: PendingCheck): Promise<void> {
     const item = pendingCheckItem(useCase, check);
-    const partition = await this.table.partition(String(item['pk']));
+    const partitionKey = String(item['pk']);
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     if (this.table.get(partition, String(item['sk']))) return;
     this.table.put(partition, item);
-    await this.written();
+    if (this.flushDue) await this.flush();
   }
 
   async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string; keys?: readonly string[] }): Promise<PendingCheck[]> {
-    const partition = await this.table.partition(`${useCase}#pending`);
+    const partitionKey = `${useCase}#pending`;
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     let items: Item[];
     // As the DynamoDB store's filter: checks that want one of the keys, or did not say what they want.
     const filter = pendingFilterKeys(range?.keys);
@@ -320,12 +336,13 @@ export class MemoryStateStore implements StateStorage, Flushable {
   }
 
   async settlePendingCheck(useCase: string, check: PendingCheck, at: string): Promise<boolean> {
-    const partition = await this.table.partition(`${useCase}#pending`);
+    const partitionKey = `${useCase}#pending`;
+    const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     const old = this.table.get(partition, pendingSortKey(check));
     if (!old || old['settledAt'] !== undefined) return false;
     this.table.advance(epochSeconds(at));
     this.table.put(partition, { ...old, settledAt: at, expiresAt: epochSeconds(at) + DAY_SECONDS });
-    await this.written();
+    if (this.flushDue) await this.flush();
     return true;
   }
 }

@@ -29,6 +29,9 @@ export function projectNameOf(nameOrArn: string | undefined): string | undefined
 
 const REFERENCE_TYPES = new Set(['PARAMETER_STORE', 'SECRETS_MANAGER']);
 
+/** `localeCompare`'s order (the default locale), without building a collator for every comparison. */
+const NAME_ORDER = new Intl.Collator();
+
 /**
  * Environment variables as a sorted list: values fingerprinted, references (Parameter Store, Secrets
  * Manager) kept. Accepts the API shape and the native event's (same keys).
@@ -48,7 +51,7 @@ export function normaliseVariables(list: unknown): JsonObject[] {
         ...(type === 'PLAINTEXT' && looksLikeSecret(name, value) ? { plaintextSecret: true } : {}),
       };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => NAME_ORDER.compare(a.name, b.name));
 }
 
 /** A buildspec names a file in the repository, or is the YAML itself (inline: what attackers use). */
