@@ -54,7 +54,7 @@ export function redactText(text: string): string {
   const known = redactedTexts.get(text);
   if (known !== undefined) return known;
   let out = maskUrlPasswords(text);
-  for (const [pattern, replace] of TEXT_RULES) out = out.replace(pattern, replace);
+  for (const { pattern, replace } of TEXT_RULES) out = out.replace(pattern, replace);
   if (text.length <= 16_384) {
     if (redactedChars + text.length + out.length > MAX_REDACTED_CHARS) {
       redactedTexts.clear();
@@ -302,39 +302,53 @@ function set(out: Record<string, unknown>, key: string, value: unknown): void {
 
 // Text rules. Every quantifier is bounded or anchored by a lookbehind, so a 1 MB string stays linear.
 const SECRET_WORDS = 'secret|password|passwd|token|api[_-]?key|private[_-]?key|credential|authorization';
-const TEXT_RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string[]) => string]> = [
+/**
+ * Each rule: `needs`, a literal (regex source, matched case-insensitively) that every match of its
+ * pattern contains, so text holding none of them is passed by with one scan (MAY_HOLD_SECRET).
+ */
+interface TextRule {
+  readonly needs: string;
+  readonly pattern: RegExp;
+  readonly replace: (match: string, ...groups: string[]) => string;
+}
+
+const TEXT_RULES: readonly TextRule[] = [
   // PEM private keys, also when JSON-escaped or cut off before the END line.
-  [
-    /-----BEGIN ([A-Z0-9 ]{0,40}?)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?-----|$)/g,
-    (_m, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----${MASK}-----END ${label}PRIVATE KEY${block}-----`,
-  ],
-  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8192}\.eyJ[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g, () => `${MASK}(jwt)`],
-  [/(?<![A-Za-z0-9_])(gh[pousr]_)[A-Za-z0-9]{20,255}(?![A-Za-z0-9])/g, (_m, prefix = '') => `${prefix}${MASK}`],
-  [/(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,255}/g, () => `github_pat_${MASK}`],
-  [/(?<![A-Za-z0-9])(xox[abprs]-)[A-Za-z0-9-]{8,255}/g, (_m, prefix = '') => `${prefix}${MASK}`],
-  [/(hooks\.slack\.com\/services\/)[A-Za-z0-9/]{8,255}/g, (_m, prefix = '') => `${prefix}${MASK}`],
+  {
+    needs: 'PRIVATE KEY',
+    pattern: /-----BEGIN ([A-Z0-9 ]{0,40}?)PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?-----|$)/g,
+    replace: (_m, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----${MASK}-----END ${label}PRIVATE KEY${block}-----`,
+  },
+  { needs: 'eyJ', pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8192}\.eyJ[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g, replace: () => `${MASK}(jwt)` },
+  { needs: 'gh[pousr]_', pattern: /(?<![A-Za-z0-9_])(gh[pousr]_)[A-Za-z0-9]{20,255}(?![A-Za-z0-9])/g, replace: (_m, prefix = '') => `${prefix}${MASK}` },
+  { needs: 'github_pat_', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,255}/g, replace: () => `github_pat_${MASK}` },
+  { needs: 'xox[abprs]-', pattern: /(?<![A-Za-z0-9])(xox[abprs]-)[A-Za-z0-9-]{8,255}/g, replace: (_m, prefix = '') => `${prefix}${MASK}` },
+  { needs: 'hooks\\.slack\\.com/services/', pattern: /(hooks\.slack\.com\/services\/)[A-Za-z0-9/]{8,255}/g, replace: (_m, prefix = '') => `${prefix}${MASK}` },
   // Access key ids: the prefix says long-term (AKIA) or session (ASIA); the last 4 help find the key.
-  [/(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{12}([A-Z0-9]{4})(?![A-Z0-9])/g, (_m, prefix = '', last = '') => `${prefix}${'*'.repeat(12)}${last}`],
+  {
+    needs: 'AKIA|ASIA',
+    pattern: /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{12}([A-Z0-9]{4})(?![A-Z0-9])/g,
+    replace: (_m, prefix = '', last = '') => `${prefix}${'*'.repeat(12)}${last}`,
+  },
   // Secret access keys only next to a key-like word: bare 40-char strings are usually commit ids.
-  [
-    /((?<![A-Za-z0-9])(?:aws[_-]?)?secret[_-]?(?:access[_-]?)?key["']?(?:\s{0,8}[:=]\s{0,8}|\s{1,8})["']?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/gi,
-    (_m, context = '') => `${context}${MASK}`,
-  ],
-  [/\b(Bearer|Basic)(\s{1,8})[A-Za-z0-9._~+/=-]{8,4096}/g, (_m, scheme = '', space = '') => `${scheme}${space}${MASK}`],
+  {
+    needs: 'secret',
+    pattern: /((?<![A-Za-z0-9])(?:aws[_-]?)?secret[_-]?(?:access[_-]?)?key["']?(?:\s{0,8}[:=]\s{0,8}|\s{1,8})["']?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/gi,
+    replace: (_m, context = '') => `${context}${MASK}`,
+  },
+  { needs: 'Bearer|Basic', pattern: /\b(Bearer|Basic)(\s{1,8})[A-Za-z0-9._~+/=-]{8,4096}/g, replace: (_m, scheme = '', space = '') => `${scheme}${space}${MASK}` },
   // name=value / "name": "value" pairs inside text (query strings, buildspecs, JSON kept as a string).
-  [
+  {
+    needs: SECRET_WORDS,
     // Not after ':' or '/', where the word is part of an ARN or a path (arn:…:secret:name).
-    new RegExp(`(?<![A-Za-z0-9_.:/-])([A-Za-z0-9_.-]{0,64}?(?:${SECRET_WORDS})[A-Za-z0-9_.-]{0,64})(["']?\\s{0,8}[:=]\\s{0,8})(["']?)([^\\s"',;&}\\]]{1,4096})`, 'gi'),
-    (m, name = '', sep = '', quote = '', value = '') =>
+    pattern: new RegExp(`(?<![A-Za-z0-9_.:/-])([A-Za-z0-9_.-]{0,64}?(?:${SECRET_WORDS})[A-Za-z0-9_.-]{0,64})(["']?\\s{0,8}[:=]\\s{0,8})(["']?)([^\\s"',;&}\\]]{1,4096})`, 'gi'),
+    replace: (m, name = '', sep = '', quote = '', value = '') =>
       !secretKey(name) || value === HIDDEN_BY_AWS || ARN.test(value) || value.startsWith(MASK) || namesInProse(name, sep, quote, value) ? m : `${name}${sep}${quote}${MASK}`,
-  ],
+  },
 ];
 
-/**
- * A literal every TEXT_RULES pattern needs (case-insensitive, so a superset): text without any of
- * them comes out of the rules unchanged. Keep in step with TEXT_RULES and SECRET_WORDS.
- */
-const MAY_HOLD_SECRET = new RegExp(`PRIVATE KEY|eyJ|gh[pousr]_|github_pat_|xox[abprs]-|hooks\\.slack\\.com/services/|AKIA|ASIA|Bearer|Basic|${SECRET_WORDS}`, 'i');
+/** Any rule's literal (case-insensitive, so a superset): text without one comes out of the rules unchanged. */
+const MAY_HOLD_SECRET = new RegExp(TEXT_RULES.map((rule) => rule.needs).join('|'), 'i');
 
 /**
  * "variables that look like secrets: GH_TOKEN": prose naming variables (a plural, a colon and a
