@@ -27,8 +27,12 @@ function builds(records: readonly StoredCorrelationRecord[]): Array<BuildOutput 
   });
 }
 
+/** The build as evidence: its fields (all strings and numbers, by buildOutputSchema) without the absent ones, and when it completed. */
 function buildEvidence(build: BuildOutput & { at: string }): JsonObject {
-  return JSON.parse(JSON.stringify({ ...build, completedAt: build.at, at: undefined })) as JsonObject;
+  const evidence: JsonObject = {};
+  for (const [key, value] of Object.entries(build)) if (key !== 'at' && value !== undefined) evidence[key] = value;
+  evidence['completedAt'] = build.at;
+  return evidence;
 }
 
 /** Base of every observation about one package version: routing, evidence, one incident per version. */
