@@ -118,13 +118,31 @@ export function refFromCall(event: PipelineEvent): PackageVersionRef | undefined
 /** Compiled globs: the patterns come from the configuration (a few), and are matched for every asset. */
 const globRegexes = new Map<string, RegExp>();
 
+/** A glob's regex source: `*` any run of characters, everything else literal. */
+function globSource(pattern: string): string {
+  return pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+}
+
 /** Shell-style glob (only `*`), case-insensitive: asset names such as `*.sig`. */
 export function globMatches(pattern: string, value: string): boolean {
   let regex = globRegexes.get(pattern);
   if (!regex) {
-    regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    regex = new RegExp(`^${globSource(pattern)}$`, 'i');
     if (globRegexes.size >= 1_000) globRegexes.clear();
     globRegexes.set(pattern, regex);
+  }
+  return regex.test(value);
+}
+
+/** Globs as one regex, by list (options are parsed once: the same list comes back for every asset). */
+const globListRegexes = new WeakMap<readonly string[], RegExp>();
+
+/** Whether any of the globs matches (as globMatches): one regex test instead of one per glob. */
+export function anyGlobMatches(patterns: readonly string[], value: string): boolean {
+  let regex = globListRegexes.get(patterns);
+  if (!regex) {
+    regex = patterns.length === 0 ? /(?!)/ : new RegExp(`^(?:${patterns.map(globSource).join('|')})$`, 'i');
+    globListRegexes.set(patterns, regex);
   }
   return regex.test(value);
 }

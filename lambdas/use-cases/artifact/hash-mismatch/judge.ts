@@ -10,7 +10,7 @@ import type { CorrelateFacts, CorrelateVerdict, JsonObject, Observation, StoredC
 import { optionsOf } from '../../../engine/use-case.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
 import { buildLabel, buildOutputSchema, buildUuidOf, type BuildOutput } from '../builds.js';
-import { globMatches, packageDisplayName, packageVersionSubject } from '../codeartifact.js';
+import { anyGlobMatches, packageDisplayName, packageVersionSubject } from '../codeartifact.js';
 import { claimDataSchema, type Asset, type ClaimData } from './claims.js';
 import { optionsSchema } from './options.js';
 
@@ -74,7 +74,7 @@ export async function judge(facts: CorrelateFacts, _event: PipelineEvent, ctx: U
       return facts.final ? { status: 'settled', reason: `could not list the assets: ${listing.reason}` } : { status: 'wait' };
     }
   }
-  const compared = assets.filter((asset) => !options.uncomparedAssets.some((glob) => globMatches(glob, asset.name)));
+  const compared = assets.filter((asset) => !anyGlobMatches(options.uncomparedAssets, asset.name));
   if (compared.length === 0) return { status: 'settled', reason: 'no comparable assets' };
 
   const byHash = await Promise.all(compared.map(async (asset) => ({ asset, builds: asset.sha256 ? builds(await facts.records.withKey(asset.sha256.toLowerCase())) : [] })));
