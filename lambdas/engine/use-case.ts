@@ -120,9 +120,19 @@ export function optionsOf<S extends z.ZodType>(schema: S, ctx: UseCaseContext): 
     parsedOptions.set(options, bySchema);
   }
   if (bySchema.has(schema)) return bySchema.get(schema) as z.output<S>;
-  const parsed = schema.parse(options);
+  // Frozen: every event of the run shares this object, so a use case that changed it would change it for all.
+  const parsed = frozen(schema.parse(options));
   bySchema.set(schema, parsed);
   return parsed;
+}
+
+/** Plain objects and arrays frozen deeply; anything else (a RegExp or Map a schema made) left as it is. */
+function frozen<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return value;
+  for (const child of Object.values(value)) frozen(child);
+  return Object.freeze(value);
 }
 const parsedOptions = new WeakMap<object, WeakMap<z.ZodType, unknown>>();
 
