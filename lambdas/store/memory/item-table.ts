@@ -201,25 +201,24 @@ export class ItemTable {
     }
   }
 
-  private lowerBound(keys: readonly string[], key: string): number {
+  /** The first index whose key sorts after `key` (`inclusive`: at or after it). */
+  private bound(keys: readonly string[], key: string, inclusive: boolean): number {
     let low = 0;
     let high = keys.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (compareKeys(keys[middle] as string, key) < 0) low = middle + 1;
+      const order = compareKeys(keys[middle] as string, key);
+      if (order < 0 || (!inclusive && order === 0)) low = middle + 1;
       else high = middle;
     }
     return low;
   }
 
+  private lowerBound(keys: readonly string[], key: string): number {
+    return this.bound(keys, key, true);
+  }
+
   private upperBound(keys: readonly string[], key: string): number {
-    let low = 0;
-    let high = keys.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compareKeys(keys[middle] as string, key) <= 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    return this.bound(keys, key, false);
   }
 }
