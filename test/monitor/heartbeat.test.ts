@@ -18,6 +18,7 @@ import { HEARTBEAT_PRINCIPAL, PROBE_TAG } from '../../lambdas/use-cases/monitor/
 import { assessHealth, heartbeatOptionsSchema } from '../../lambdas/use-cases/monitor/health.js';
 import { configuredMaxSilenceMinutes, LivenessRecorder, LivenessStore, markIntervalMs, MAX_MARK_INTERVAL_MS, RETRY_FAILED_MARK_MS } from '../../lambdas/use-cases/monitor/liveness.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+import { quietQueues } from '../support/quiet-queues.js';
 
 const dynamo = useLocalDynamo();
 const sqsMock = mockClient(SQSClient);
@@ -88,11 +89,7 @@ async function rig(config: BuildwatchConfigInput = {}): Promise<Rig> {
 
 describe('heartbeat handler', () => {
   beforeEach(() => {
-    sqsMock.reset();
-    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
-    sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [] });
-    sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    sqsMock.on(TagQueueCommand).resolves({});
+    quietQueues(sqsMock);
   });
 
   it('on a fresh deployment: starts watching, finds nothing wrong, and probes CloudTrail by tagging the receipts queue', async () => {

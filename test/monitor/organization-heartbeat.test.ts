@@ -4,7 +4,7 @@
  * falls silent is its own incident, alerted once, naming the account and region. Against dynalite,
  * with SQS mocked and an injected clock.
  */
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, TagQueueCommand } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config/config.js';
@@ -19,6 +19,7 @@ import heartbeat from '../../lambdas/use-cases/monitor/heartbeat/use-case.js';
 import { expectedPlaces } from '../../lambdas/use-cases/monitor/health.js';
 import { LivenessRecorder, LivenessStore } from '../../lambdas/use-cases/monitor/liveness.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+import { quietQueues } from '../support/quiet-queues.js';
 
 const dynamo = useLocalDynamo();
 const sqsMock = mockClient(SQSClient);
@@ -80,11 +81,7 @@ async function rig() {
 
 describe('organisation heartbeat', () => {
   beforeEach(() => {
-    sqsMock.reset();
-    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
-    sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [] });
-    sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    sqsMock.on(TagQueueCommand).resolves({});
+    quietQueues(sqsMock);
   });
 
   it('routes a member stack\'s scheduled heartbeat to the detector, and no other scheduled rule\'s event', () => {
