@@ -14,6 +14,7 @@
  */
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../engine/model.js';
+import { compareKeys } from './memory/key-order.js';
 import { MAX_ATTEMPTS, retryPause, sleep, type Sleep } from './memory/write-behind.js';
 import { FINDINGS_TABLE } from './schema.js';
 
@@ -40,14 +41,25 @@ export function indexUnavailable(error: unknown): boolean {
   return INDEX_UNAVAILABLE.some((pattern) => pattern.test(error.message));
 }
 
+/** An index entry: the finding's id and its event time (the index's sort key). */
+interface DayKey {
+  readonly id: string;
+  readonly eventTime: string;
+}
+
+const byTimeThenId = (a: DayKey, b: DayKey): number => compareKeys(a.eventTime, b.eventTime) || compareKeys(a.id, b.id);
+
 /**
- * The ids of one day's findings, a page at a time, in the index's order (eventTime, ties by id):
- * from byDayKeys, or from the legacy byDay index when byDayKeys cannot be queried.
+ * The ids of one day's findings, a page at a time, in event-time order, ties by id: from byDayKeys,
+ * or from the legacy byDay index when byDayKeys cannot be queried. An index leaves the order of
+ * equal sort keys open, so ties are ordered here; the run of the page's last event time waits for
+ * the next page, which may continue it.
  */
 export async function* dayIdPages(doc: DynamoDBDocumentClient, tableName: string, day: string, options: DayReadOptions = {}): AsyncGenerator<string[]> {
   let indexName: string = FINDINGS_TABLE.byDayIndex;
   let refusal: string | undefined;
   let startKey: Record<string, unknown> | undefined;
+  let carried: DayKey[] = [];
   for (;;) {
     let page;
     try {
@@ -57,9 +69,9 @@ export async function* dayIdPages(doc: DynamoDBDocumentClient, tableName: string
           TableName: tableName,
           IndexName: indexName,
           KeyConditionExpression: '#day = :day',
-          // Only the id: the legacy index projects whole items, which are read again below anyway.
-          ProjectionExpression: '#id',
-          ExpressionAttributeNames: { '#day': FINDINGS_TABLE.byDayPartitionKey, '#id': FINDINGS_TABLE.partitionKey },
+          // Keys only: the legacy index projects whole items, which are read again anyway.
+          ProjectionExpression: '#id, #time',
+          ExpressionAttributeNames: { '#day': FINDINGS_TABLE.byDayPartitionKey, '#id': FINDINGS_TABLE.partitionKey, '#time': FINDINGS_TABLE.byDaySortKey },
           ExpressionAttributeValues: { ':day': day },
           ExclusiveStartKey: startKey,
         }),
@@ -76,13 +88,19 @@ export async function* dayIdPages(doc: DynamoDBDocumentClient, tableName: string
       indexName = FINDINGS_TABLE.legacyByDayIndex;
       continue;
     }
-    const ids: string[] = [];
+    const keys = [...carried];
     for (const item of page.Items ?? []) {
       const id = item[FINDINGS_TABLE.partitionKey];
-      if (typeof id === 'string') ids.push(id);
+      const eventTime = item[FINDINGS_TABLE.byDaySortKey];
+      if (typeof id === 'string' && typeof eventTime === 'string') keys.push({ id, eventTime });
     }
-    if (ids.length > 0) yield ids;
     startKey = page.LastEvaluatedKey;
+    const last = keys.at(-1);
+    let cut = keys.length;
+    if (startKey && last) while (cut > 0 && keys[cut - 1]?.eventTime === last.eventTime) cut -= 1;
+    carried = keys.slice(cut);
+    const ready = keys.slice(0, cut).sort(byTimeThenId);
+    if (ready.length > 0) yield ready.map((key) => key.id);
     if (!startKey) return;
   }
 }
