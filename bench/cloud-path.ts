@@ -17,8 +17,10 @@
  *  - Request units: every counted call asks for its consumed capacity (ReturnConsumedCapacity TOTAL),
  *    which dynalite computes from item sizes as DynamoDB does for the table (1 KB per write unit, 4 KB
  *    per strongly consistent read unit). What dynalite leaves out is added and stated: the findings
- *    table's `byDay` index projects ALL, so each ledger write is written again there (the same units);
- *    a write refused by its condition is charged one write unit.
+ *    table's keys-only `byDayKeys` index gets an entry of the index keys and the table key (its own
+ *    write units) for each ledger write that puts an item into it or moves it, not for an amendment
+ *    that keeps the item's day and eventTime (keys-only-index.ts); a write refused by its condition
+ *    is charged one write unit.
  *  - Optionally (BENCH_CLOUDTRAIL_LAG_S), CloudTrail-relayed events reach the queue that much later
  *    than native ones, as CloudTrail delivers them (about 5 minutes on average).
  * Prints figures, asserts nothing.
@@ -47,6 +49,7 @@ import { ensureTables } from '../lambdas/store/tables.js';
 import { useCases } from '../lambdas/use-cases/index.js';
 import { configuredMaxSilenceMinutes, LivenessRecorder, LivenessStore, LIVENESS_PARTITION } from '../lambdas/use-cases/monitor/liveness.js';
 import { cloudTrailFileText, eventBridgeFileText, generateHistory } from '../samples/generate-history.js';
+import { KeysOnlyIndexWrites } from './keys-only-index.js';
 
 export interface CloudPathOptions {
   /** Days of history (default 28). */
@@ -122,7 +125,7 @@ export interface CloudPathResult {
 export interface RequestUnits {
   readonly read: number;
   readonly write: number;
-  /** Write units by table; `findings byDay` is the index's copy. */
+  /** Write units by table; `findings byDayKeys` is the keys-only index's entries. */
   readonly writeByTable: Record<string, number>;
   readonly readPerEvent: number;
   readonly writePerEvent: number;
@@ -130,8 +133,6 @@ export interface RequestUnits {
 
 /** Operations billed as reads; every other data-plane call here is a write. */
 const READ_OPERATIONS: ReadonlySet<string> = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand']);
-/** The findings table's byDay index projects ALL: every write to the table is written to it again. */
-const FINDINGS_INDEX_COPIES = 1;
 /** What DynamoDB charges for a write its condition refused (at least one write unit; items here are small). */
 export const REFUSED_WRITE_UNITS = 1;
 
@@ -288,6 +289,22 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
       entry.calls += share;
       byUseCase.set(id, entry);
     };
+    const dayIndex = new KeysOnlyIndexWrites();
+    /** The byDayKeys write units of a successful write to the findings table (PutItem, or BatchWriteItem's processed puts). */
+    const findingsWritten = (input: Record<string, unknown>, output: unknown): number => {
+      let indexUnits = 0;
+      if (input['TableName'] === 'findings' && input['Item']) indexUnits += dayIndex.written(input['Item'] as Record<string, unknown>);
+      const requests = (input['RequestItems'] as Record<string, Array<{ PutRequest?: { Item: Record<string, unknown> } }>> | undefined)?.['findings'];
+      if (requests) {
+        const unprocessed = (output as { UnprocessedItems?: Record<string, Array<{ PutRequest?: { Item: Record<string, unknown> } }>> } | undefined)?.UnprocessedItems?.['findings'] ?? [];
+        const notWritten = new Set(unprocessed.map((request) => request.PutRequest?.Item['id']));
+        for (const request of requests) {
+          const item = request.PutRequest?.Item;
+          if (item && !notWritten.has(item['id'])) indexUnits += dayIndex.written(item);
+        }
+      }
+      return indexUnits;
+    };
     client.middlewareStack.add(
       (next, context) => async (args) => {
         calls += 1;
@@ -311,18 +328,24 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
             if (owners.length === 0) charge('(other)', 1);
           }
         }
-        if (!counting) return next(args);
         const operation = context.commandName ?? 'unknown';
         const isRead = READ_OPERATIONS.has(operation);
+        if (!counting) {
+          const result = await next(args);
+          // The index entries of the history before steady state are not charged, but known.
+          if (!isRead) findingsWritten(args.input as Record<string, unknown>, result.output);
+          return result;
+        }
         (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
         try {
           const result = await next(args);
           for (const { TableName: table, CapacityUnits: consumed = 0 } of consumedCapacities(result.output)) {
             if (isRead) units.read += consumed;
-            else {
-              chargeWrite(table ?? 'unknown', consumed);
-              if (table === 'findings') chargeWrite('findings byDay', consumed * FINDINGS_INDEX_COPIES);
-            }
+            else chargeWrite(table ?? 'unknown', consumed);
+          }
+          if (!isRead) {
+            const indexUnits = findingsWritten(args.input as Record<string, unknown>, result.output);
+            if (indexUnits > 0) chargeWrite('findings byDayKeys', indexUnits);
           }
           return result;
         } catch (error) {

@@ -39,7 +39,7 @@ export const ASSUMPTIONS = {
 /** What the cloud path measured, per event (bench/cloud-path.ts). */
 export interface MeasuredDynamo {
   readonly callsPerEvent: number;
-  /** Request units from the consumed capacity of each call (the byDay index's copy and refused writes added; see cloud-path.ts). */
+  /** Request units from the consumed capacity of each call (the byDayKeys index's entries and refused writes added; see cloud-path.ts). */
   readonly readUnitsPerEvent: number;
   readonly writeUnitsPerEvent: number;
 }

@@ -257,7 +257,7 @@ function printCloudGoal(figures: CloudPathFigures | undefined, lagged?: CloudPat
   console.log(`    of which caused by events: ${figures.eventCalls} calls = ${perEventOnly.toFixed(4)} per event  target <= ${TARGETS.cloudCallsPerEvent}  ${met(perEventOnly <= TARGETS.cloudCallsPerEvent)}`);
   console.log(`    and fixed per time: heartbeat liveness markers ${liveness.calls} calls = ${liveness.callsPerDayPerContainer.toFixed(1)} per day per container (a write every ${liveness.intervalMs / 1000} s at most while events come), whatever the event rate`);
   const units = figures.requestUnits;
-  console.log(`    request units (consumed capacity of each call; the byDay index's copy of each ledger write added): ${units.writePerEvent.toFixed(4)} WRU and ${units.readPerEvent.toFixed(4)} RRU per event; write units by table: ${Object.entries(units.writeByTable).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+  console.log(`    request units (consumed capacity of each call; the keys-only byDayKeys index's entry of each ledger write added): ${units.writePerEvent.toFixed(4)} WRU and ${units.readPerEvent.toFixed(4)} RRU per event; write units by table: ${Object.entries(units.writeByTable).map(([table, n]) => `${table} ${n}`).join(', ')}`);
   console.log('  by use case (calls for SQS messages evaluated):');
   printPerUseCase(figures.perUseCase);
   if (lagged) {

@@ -79,7 +79,7 @@ export class BuildwatchStack extends Stack {
     });
     this.allowServicesToUseKey();
     this.keyAlias = new kms.Alias(this, 'KeyAlias', { aliasName: `alias/${prefix}key`, targetKey: this.key });
-    this.tables = new Tables(this, 'Tables', { key: this.key, resourcePrefix: prefix });
+    this.tables = new Tables(this, 'Tables', { key: this.key, resourcePrefix: prefix, keepLegacyDayIndex: config.ledger.keepLegacyDayIndex });
     this.ledger = new LedgerSeal(this, 'Ledger', { config, entry: props.entries?.seal ?? sealEntry(), key: this.key, findingsTable: this.tables.findings });
     // What the configuration cannot know and the tamper use cases need: the account and the keys.
     const monitorKeys = [this.key.keyArn, this.ledger.sealKey.keyArn];
@@ -177,6 +177,7 @@ export class BuildwatchStack extends Stack {
     this.auditor = new AuditorAccess(this, 'Auditor', {
       resourcePrefix: prefix,
       findingsTable: this.tables.findings,
+      keepLegacyDayIndex: config.ledger.keepLegacyDayIndex,
       sealsTable: this.ledger.sealsTable,
       tableKey: this.key,
       sealKey: this.ledger.sealKey,

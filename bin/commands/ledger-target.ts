@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, type GlobalSecondaryIndexDescription } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../lambdas/config/config.js';
 import { LOCAL_KEY_FILE } from '../../lambdas/ledger/local-signer.js';
@@ -42,7 +42,7 @@ export interface LedgerTarget {
    * outside the by-day index. Not on the cloud table: the auditor role may not scan it.
    */
   everyRecord?(): AsyncIterable<Record<string, unknown>>;
-  /** The cloud table: items in the table and in its by-day index (DescribeTable, refreshed about every 6 h). */
+  /** The cloud table: items in the table and in the by-day index read (DescribeTable, refreshed about every 6 h). */
   indexCounts?(): Promise<{ tableItems: number; indexItems: number }>;
   close(): Promise<void>;
 }
@@ -105,11 +105,23 @@ export async function openLedgerTarget(options: LedgerTargetOptions): Promise<Le
     seals: new SealStore(doc, sealsTable),
     indexCounts: async () => {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: findingsTable }));
-      const index = Table?.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === FINDINGS_TABLE.byDayIndex);
+      const index = readDayIndex(Table?.GlobalSecondaryIndexes ?? []);
       return { tableItems: Table?.ItemCount ?? 0, indexItems: index?.ItemCount ?? 0 };
     },
     close: async () => client.destroy(),
   };
+}
+
+/**
+ * The by-day index the readers read (day-index.ts): byDayKeys once it is ACTIVE and backfilled,
+ * else the legacy byDay (a table mid-upgrade), so its count is compared with the table's.
+ */
+export function readDayIndex(indexes: readonly GlobalSecondaryIndexDescription[]): GlobalSecondaryIndexDescription | undefined {
+  const named = (name: string) => indexes.find((gsi) => gsi.IndexName === name);
+  const keys = named(FINDINGS_TABLE.byDayIndex);
+  const legacy = named(FINDINGS_TABLE.legacyByDayIndex);
+  if (keys && keys.IndexStatus === 'ACTIVE' && keys.Backfilling !== true) return keys;
+  return legacy ?? keys;
 }
 
 async function scanDays(doc: DynamoDBDocumentClient, tableName: string): Promise<string[]> {

@@ -215,6 +215,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The stack's seal key (output SealKeyArn): `verify` pins every seal to it by default. */
       sealKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)').optional(),
+      /**
+       * Also keep the findings table's by-day index of earlier versions (`byDay`, projection ALL) next
+       * to the keys-only `byDayKeys`. Only to upgrade a stack deployed before byDayKeys: CloudFormation
+       * creates or deletes one index per update and cannot change a projection, so deploy once with
+       * true (adds byDayKeys; readers use byDay until it has backfilled), then with false (drops byDay).
+       */
+      keepLegacyDayIndex: z.boolean().default(false),
     })
     .prefault({}),
   /** CI/CD roles and users: known contributors, exempt from first-seen and MFA alerts. ARN or ARN glob with *. */

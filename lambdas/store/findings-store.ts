@@ -1,15 +1,16 @@
 /**
  * The findings ledger: one item per finding, written with a conditional put on its deterministic id,
- * so a second delivery of the same event is a no-op. Read by day through the byDay index (export).
+ * so a second delivery of the same event is a no-op. Read by day through the by-day index (seal, verify, export).
  * The one change a finding ever gets is its repeat count (dedup windows), and only while its day
  * cannot have been sealed yet; the content hash is recomputed with it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fitItem, fitsItem } from '../engine/bounds.js';
 import { contentHashOf } from '../engine/canonical.js';
 import type { Finding } from '../engine/model.js';
 import { dayEnd } from '../ledger/days.js';
+import { findingsOfDay } from './day-index.js';
 import { FINDINGS_TABLE } from './schema.js';
 import type { FindingsLedger } from './store-contract.js';
 
@@ -120,24 +121,9 @@ export class FindingsStore implements FindingsLedger {
     throw new Error(`finding ${id} kept changing under concurrent repeats`);
   }
 
-  /** The findings of one day (yyyy-mm-dd) in event-time order, page by page. */
+  /** The findings of one day (yyyy-mm-dd) in event-time order, each at its latest version (day-index.ts). */
   async *byDay(day: string): AsyncGenerator<Finding> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      this.calls += 1;
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: FINDINGS_TABLE.byDayIndex,
-          KeyConditionExpression: '#day = :day',
-          ExpressionAttributeNames: { '#day': FINDINGS_TABLE.byDayPartitionKey },
-          ExpressionAttributeValues: { ':day': day },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) yield item as Finding;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    yield* findingsOfDay(this.doc, this.tableName, day, { onRequest: () => void (this.calls += 1) });
   }
 }
 

@@ -14,7 +14,17 @@ export const STATE_TABLE = {
 /** findings table: the ledger. One item per finding; the id makes a repeat delivery a no-op. */
 export const FINDINGS_TABLE = {
   partitionKey: 'id',
-  byDayIndex: 'byDay',
+  /**
+   * The by-day index, KEYS_ONLY: each ledger write costs one small index write; readers fetch the
+   * items with BatchGetItem (lambdas/store/day-index.ts).
+   */
+  byDayIndex: 'byDayKeys',
+  /**
+   * The index of earlier versions (same keys, projection ALL). Kept by a deployed stack only with
+   * config `ledger.keepLegacyDayIndex` (the first of the two upgrade deploys); old `--keep` stores
+   * have only it. Readers fall back to it while byDayKeys is missing or backfilling.
+   */
+  legacyByDayIndex: 'byDay',
   byDayPartitionKey: 'day',
   byDaySortKey: 'eventTime',
 } as const;

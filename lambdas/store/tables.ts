@@ -1,4 +1,8 @@
-/** Creates the two tables locally (embedded store or any --endpoint) with the cloud layout. */
+/**
+ * Creates the two tables locally (embedded store or any --endpoint) with the cloud layout. Tables
+ * that exist are left as they are: a store kept by an earlier version has the legacy byDay index
+ * only, which the readers fall back to (day-index.ts).
+ */
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FINDINGS_TABLE, STATE_TABLE } from './schema.js';
 
@@ -38,7 +42,8 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames = L
           { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' },
           { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        // Keys only, as in the cloud: readers get the items with BatchGetItem (day-index.ts).
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ],
   });

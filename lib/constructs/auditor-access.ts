@@ -9,15 +9,17 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { FINDINGS_TABLE } from '../../lambdas/store/schema.js';
+import { findingsDayIndexes } from './tables.js';
 
-/** Table-level reads the auditor needs (export: Query on the index; verify: GetItem, Query; evidence: PITR status). */
+/** Table-level reads the auditor needs on both tables (verify: GetItem, Query; evidence: PITR status); the findings' day reads are granted apart. */
 export const AUDITOR_TABLE_ACTIONS = ['dynamodb:DescribeTable', 'dynamodb:DescribeContinuousBackups', 'dynamodb:GetItem', 'dynamodb:Query'] as const;
 export const AUDITOR_SEAL_KEY_ACTIONS = ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify'] as const;
 
 export interface AuditorAccessProps {
   readonly resourcePrefix: string;
   readonly findingsTable: dynamodb.ITable;
+  /** The findings table keeps its legacy byDay index (config `ledger.keepLegacyDayIndex`): it may be queried too. @default false */
+  readonly keepLegacyDayIndex?: boolean;
   readonly sealsTable: dynamodb.ITable;
   /** The key the tables are encrypted with: decrypt only through DynamoDB (kms:ViaService). */
   readonly tableKey: kms.IKey;
@@ -51,7 +53,15 @@ export class AuditorAccess extends Construct {
       new iam.PolicyStatement({
         sid: 'QueryFindingsByDay',
         actions: ['dynamodb:Query'],
-        resources: [`${props.findingsTable.tableArn}/index/${FINDINGS_TABLE.byDayIndex}`],
+        resources: findingsDayIndexes(props.keepLegacyDayIndex ?? false).map((index) => `${props.findingsTable.tableArn}/index/${index}`),
+      }),
+    );
+    // The by-day index holds keys only: export and verify read the day's items from the table.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadFindingsOfDay',
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [props.findingsTable.tableArn],
       }),
     );
     this.role.addToPrincipalPolicy(

@@ -1,9 +1,9 @@
 /**
  * The ledger's daily seal (ARCHITECTURE.md, findings table as evidence): an asymmetric KMS key that
  * only the seal Lambda may sign with, a retained seals table, and the seal Lambda on a daily
- * schedule. The Lambda reads the findings table's by-day index only and writes seals only; it
- * cannot change a finding, and nothing else can sign a seal without first changing the key policy
- * (itself a CloudTrail management event).
+ * schedule. The Lambda reads the findings table's by-day index and the items it names (BatchGetItem)
+ * and writes seals only; it cannot change a finding, and nothing else can sign a seal without first
+ * changing the key policy (itself a CloudTrail management event).
  */
 import { resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -19,9 +19,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { LEDGER_ENV, SEALS_TABLE } from '../../lambdas/ledger/seal-store.js';
-import { FINDINGS_TABLE } from '../../lambdas/store/schema.js';
 import { TABLE_KEY_ACTIONS } from './detector.js';
 import { HandlerFunction, PROJECT_ROOT } from './handler-function.js';
+import { findingsDayIndexes } from './tables.js';
 
 export const SEAL_TIMEOUT = Duration.minutes(5);
 /** 03:00 UTC: the day before yesterday has settled (lambdas/ledger/seal.ts SETTLE_HOURS = 26). */
@@ -105,7 +105,15 @@ export class LedgerSeal extends Construct {
       new iam.PolicyStatement({
         sid: 'FindingsByDayQuery',
         actions: ['dynamodb:Query'],
-        resources: [`${props.findingsTable.tableArn}/index/${FINDINGS_TABLE.byDayIndex}`],
+        resources: findingsDayIndexes(props.config.ledger.keepLegacyDayIndex).map((index) => `${props.findingsTable.tableArn}/index/${index}`),
+      }),
+    );
+    // The by-day index holds keys only: the day's items are read from the table (consistently).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FindingsOfDayGet',
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [props.findingsTable.tableArn],
       }),
     );
     role.addToPrincipalPolicy(

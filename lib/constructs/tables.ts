@@ -13,6 +13,17 @@ export interface TablesProps {
   readonly key: kms.IKey;
   /** Physical-name prefix (config `monitor.resourcePrefix`), so tamper rules can recognise the monitor's own tables. */
   readonly resourcePrefix: string;
+  /**
+   * Keep the legacy `byDay` index (ALL) next to `byDayKeys` (config `ledger.keepLegacyDayIndex`): the
+   * first of the two deploys that upgrade a stack made before byDayKeys.
+   * @default false
+   */
+  readonly keepLegacyDayIndex?: boolean;
+}
+
+/** The findings table's by-day indexes the readers may query: byDayKeys, and the legacy byDay while it is kept. */
+export function findingsDayIndexes(keepLegacyDayIndex: boolean): string[] {
+  return keepLegacyDayIndex ? [FINDINGS_TABLE.byDayIndex, FINDINGS_TABLE.legacyByDayIndex] : [FINDINGS_TABLE.byDayIndex];
 }
 
 export class Tables extends Construct {
@@ -48,11 +59,23 @@ export class Tables extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
+    // Keys only: a ledger write costs one small index write, not a second copy of the item. Its rare
+    // readers (seal, verify, export) read the items themselves (lambdas/store/day-index.ts).
     this.findings.addGlobalSecondaryIndex({
       indexName: FINDINGS_TABLE.byDayIndex,
       partitionKey: { name: FINDINGS_TABLE.byDayPartitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: FINDINGS_TABLE.byDaySortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
+    // CloudFormation cannot change an index's projection, nor create one index and delete another in
+    // one update: an upgrade keeps the old index for one deploy while byDayKeys is created.
+    if (props.keepLegacyDayIndex) {
+      this.findings.addGlobalSecondaryIndex({
+        indexName: FINDINGS_TABLE.legacyByDayIndex,
+        partitionKey: { name: FINDINGS_TABLE.byDayPartitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: FINDINGS_TABLE.byDaySortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
   }
 }

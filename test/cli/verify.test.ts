@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { runExport } from '../../bin/commands/export.js';
@@ -14,9 +15,11 @@ import { runSealCommand } from '../../bin/commands/seal.js';
 import { runVerify } from '../../bin/commands/verify.js';
 import type { Finding } from '../../lambdas/engine/model.js';
 import { LOCAL_KEY_FILE } from '../../lambdas/ledger/local-signer.js';
+import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
+import { startEmbeddedDynamo } from '../../lambdas/store/embedded-dynamo.js';
 import { LOCAL_TABLE_NAMES } from '../../lambdas/store/tables.js';
-import { record } from '../ledger/fixtures.js';
-import { capture, copyOfSample, jsonLines, keptStoreWith, ROOT, tempDir, withKeptStore } from './ledger-helpers.js';
+import { record, records } from '../ledger/fixtures.js';
+import { capture, copyOfSample, jsonLines, keptStorePath, keptStoreWith, ROOT, tempDir, withKeptStore } from './ledger-helpers.js';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const FINDINGS = LOCAL_TABLE_NAMES.findings;
@@ -109,6 +112,40 @@ describe('buildwatch seal and verify, offline', () => {
     expect((await runVerify({ keep, now: new Date('2026-10-26T06:00:00Z'), from: '2026-10-25', to: '2026-10-25', allowUnpinnedKey: true }, recent.io)).exitCode).toBe(0);
     expect(recent.err()).toContain('UNPINNED: seals were checked with whatever key they name');
     expect(recent.err()).toContain('not sealed yet (not due): 2026-10-25');
+  });
+
+  it('a store kept by an earlier version (findings indexed by the legacy byDay only) is sealed, exported and verified', async () => {
+    const keep = join(tempDir(), 'kept');
+    const items = records(130, ['2026-10-24', '2026-10-25']);
+    const server = await startEmbeddedDynamo({ path: keptStorePath(keep) });
+    const client = localDynamoClient(server.endpoint);
+    try {
+      const byDay = { KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' as const }, { AttributeName: 'eventTime', KeyType: 'RANGE' as const }], Projection: { ProjectionType: 'ALL' as const } };
+      await client.send(
+        new CreateTableCommand({
+          TableName: FINDINGS,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: ['id', 'day', 'eventTime'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [{ IndexName: 'byDay', ...byDay }],
+        }),
+      );
+      await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: FINDINGS });
+      const doc = documentClient(client);
+      for (const item of items) await doc.send(new PutCommand({ TableName: FINDINGS, Item: item }));
+    } finally {
+      client.destroy();
+      await server.close();
+    }
+    const seal = capture();
+    const sealedDays = await runSealCommand({ keep, from: '2026-10-24', to: '2026-10-25', json: true }, seal.io);
+    expect(sealedDays.exitCode, seal.err()).toBe(0);
+    expect(sealedDays.outcomes.map((o) => `${o.day} ${o.status} ${o.count}`)).toEqual(['2026-10-24 sealed 65', '2026-10-25 sealed 65']);
+    const exported = [...(await exportedDay(keep, '2026-10-24')), ...(await exportedDay(keep, '2026-10-25'))];
+    expect(exported.map((f) => f.id).sort()).toEqual(items.map((f) => f.id).sort());
+    const check = capture();
+    expect((await runVerify({ keep, now: NOW, from: '2026-10-24', to: '2026-10-25' }, check.io)).exitCode, check.out()).toBe(0);
+    expect(check.err()).toMatch(/130 records: no problems/);
   });
 
   it('seal: only days asked for, never twice; bad usage exits 2', async () => {

@@ -49,6 +49,15 @@ describe('configuration error messages', () => {
   });
 });
 
+describe('ledger.keepLegacyDayIndex', () => {
+  it('is off unless set, a boolean, and a typo of it is named', () => {
+    expect(parseConfig({}).ledger.keepLegacyDayIndex).toBe(false);
+    expect(parseConfig({ ledger: { keepLegacyDayIndex: true } }).ledger.keepLegacyDayIndex).toBe(true);
+    expect(message(() => parseConfig({ ledger: { keepLegacyDayIndex: 'yes' } }, 'f.json'))).toContain('ledger.keepLegacyDayIndex');
+    expect(message(() => parseConfig({ ledger: { keepLegacyDayIndexes: true } }, 'f.json'))).toContain('did you mean "keepLegacyDayIndex"?');
+  });
+});
+
 describe('nearest name', () => {
   it('accepts typos within a third of the length and refuses unrelated names', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);

@@ -98,11 +98,12 @@ describe('LedgerSeal', () => {
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'buildwatch-seal-errors', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: s.ids.fn } }] });
   });
 
-  it('the seal function reads the by-day index only, adds seals only, and may only Sign with the seal key', () => {
+  it('the seal function reads the by-day index and the findings it names only, adds seals only, and may only Sign with the seal key', () => {
     const statements = statementsOfRole(s.json, s.ids.sealRole);
     const dynamo = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toEqual([
-      expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAtt(s.ids.findings), '/index/byDay']] } }),
+      expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAtt(s.ids.findings), '/index/byDayKeys']] } }),
+      expect.objectContaining({ Action: 'dynamodb:BatchGetItem', Resource: getAtt(s.ids.findings) }),
       expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: getAtt(s.ids.seals) }),
     ]);
     const onSealKey = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(getAtt(s.ids.sealKey)));
@@ -131,7 +132,8 @@ describe('AuditorAccess', () => {
         Action: ['dynamodb:DescribeContinuousBackups', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query'],
         Resource: expect.arrayContaining([getAtt(s.ids.findings), getAtt(s.ids.seals)]),
       }),
-      expect.objectContaining({ Sid: 'QueryFindingsByDay', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAtt(s.ids.findings), '/index/byDay']] } }),
+      expect.objectContaining({ Sid: 'QueryFindingsByDay', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAtt(s.ids.findings), '/index/byDayKeys']] } }),
+      expect.objectContaining({ Sid: 'ReadFindingsOfDay', Action: 'dynamodb:BatchGetItem', Resource: getAtt(s.ids.findings) }),
       expect.objectContaining({
         Sid: 'DecryptTablesThroughDynamoDB',
         Action: ['kms:Decrypt', 'kms:DescribeKey'],
@@ -143,7 +145,7 @@ describe('AuditorAccess', () => {
     for (const st of statements) {
       expect(st.Effect).toBe('Allow');
       expect(asArray(st.Resource)).not.toContain('*');
-      for (const action of asArray(st.Action)) expect(action, action).toMatch(/^(dynamodb:(Describe|Get|Query)|kms:(Decrypt|DescribeKey|GetPublicKey|Verify)$)/);
+      for (const action of asArray(st.Action)) expect(action, action).toMatch(/^(dynamodb:(Describe|Get|BatchGetItem$|Query)|kms:(Decrypt|DescribeKey|GetPublicKey|Verify)$)/);
     }
   });
 });

@@ -280,7 +280,7 @@ describe('tables', () => {
     });
   });
 
-  it('findings table: id key, byDay index, PITR, deletion protection, retained, NEW_IMAGE stream, customer-managed key', () => {
+  it('findings table: id key, keys-only byDayKeys index (no legacy byDay), PITR, deletion protection, retained, NEW_IMAGE stream, customer-managed key', () => {
     const s = base();
     const keyId = dataKey(s)[0];
     const [, findings] = only(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings');
@@ -300,15 +300,45 @@ describe('tables', () => {
             { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' },
             { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
     });
+    expect(findings.Properties.GlobalSecondaryIndexes).toHaveLength(1);
     expect(findings.Properties.AttributeDefinitions).toEqual(
       expect.arrayContaining([
         { AttributeName: FINDINGS_TABLE.partitionKey, AttributeType: 'S' },
         { AttributeName: FINDINGS_TABLE.byDayPartitionKey, AttributeType: 'S' },
         { AttributeName: FINDINGS_TABLE.byDaySortKey, AttributeType: 'S' },
+      ]),
+    );
+  });
+
+  it('ledger.keepLegacyDayIndex keeps the legacy byDay index (ALL) next to byDayKeys, and lets the seal and auditor roles query both', () => {
+    const s = synth({ config: { ledger: { keepLegacyDayIndex: true } } });
+    const findingsId = tableId(s, 'buildwatch-findings');
+    const [, findings] = only(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === 'buildwatch-findings');
+    const keys = [
+      { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' },
+      { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' },
+    ];
+    expect(findings.Properties.GlobalSecondaryIndexes).toEqual([
+      { IndexName: FINDINGS_TABLE.byDayIndex, KeySchema: keys, Projection: { ProjectionType: 'KEYS_ONLY' } },
+      { IndexName: FINDINGS_TABLE.legacyByDayIndex, KeySchema: keys, Projection: { ProjectionType: 'ALL' } },
+    ]);
+    // Exactly the two index ARNs (CDK orders a statement's resources itself).
+    const both = expect.toSatisfy((resources: unknown) => Array.isArray(resources) && resources.length === 2 && expect.arrayContaining([byDayIndexArn(findingsId), indexArn(findingsId, FINDINGS_TABLE.legacyByDayIndex)]).asymmetricMatch(resources));
+    expect(statementsOfRole(s, roleOf(s, isSealFunction))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Sid: 'FindingsByDayQuery', Action: 'dynamodb:Query', Resource: both }),
+        expect.objectContaining({ Sid: 'FindingsOfDayGet', Action: 'dynamodb:BatchGetItem', Resource: getAtt(findingsId) }),
+      ]),
+    );
+    const [auditorId] = only(s, 'AWS::IAM::Role', (r) => r.Properties.RoleName === 'buildwatch-auditor');
+    expect(statementsOfRole(s, auditorId)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Sid: 'QueryFindingsByDay', Action: 'dynamodb:Query', Resource: both }),
+        expect.objectContaining({ Sid: 'ReadFindingsOfDay', Action: 'dynamodb:BatchGetItem', Resource: getAtt(findingsId) }),
       ]),
     );
   });
@@ -745,7 +775,8 @@ const regionalArn = (service: string, resource: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`]],
 });
 const s3Arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${resource}`]] });
-const byDayIndexArn = (findings: string) => ({ 'Fn::Join': ['', [getAtt(findings), `/index/${FINDINGS_TABLE.byDayIndex}`]] });
+const indexArn = (findings: string, index: string) => ({ 'Fn::Join': ['', [getAtt(findings), `/index/${index}`]] });
+const byDayIndexArn = (findings: string) => indexArn(findings, FINDINGS_TABLE.byDayIndex);
 const tableId = (s: Synth, name: string) => logicalIdOf(s, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === name);
 const sorted = (actions: readonly string[]) => [...actions].sort();
 const isLookupAction = (action: string) => /^(codebuild|codeartifact|s3):/.test(action);
@@ -815,24 +846,26 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: getAtt(sealFn), RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 } })]);
   });
 
-  it('the seal role: the by-day index query, seals get/query/put, the table key for DynamoDB, kms:Sign on the seal key, and nothing else', () => {
+  it('the seal role: the by-day index query, the day\'s findings by BatchGetItem, seals get/query/put, the table key for DynamoDB, kms:Sign on the seal key, and nothing else', () => {
     const s = real();
     const [, fn] = only(s, 'AWS::Lambda::Function', isSealFunction);
     const statements = statementsOfRole(s, roleOf(s, isSealFunction));
-    expect(statements).toHaveLength(5);
+    expect(statements).toHaveLength(6);
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt((fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref) }),
         expect.objectContaining({ Sid: 'FindingsByDayQuery', Action: 'dynamodb:Query', Resource: byDayIndexArn(tableId(s, 'buildwatch-findings')) }),
+        expect.objectContaining({ Sid: 'FindingsOfDayGet', Action: 'dynamodb:BatchGetItem', Resource: getAtt(tableId(s, 'buildwatch-findings')) }),
         expect.objectContaining({ Sid: 'SealsReadAndAdd', Action: sorted(SEALS_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-seals')) }),
         expect.objectContaining({ Action: sorted(TABLE_KEY_ACTIONS), Resource: getAtt(dataKey(s)[0]) }),
         expect.objectContaining({ Action: 'kms:Sign', Resource: getAtt(sealKey(s)[0]) }),
       ]),
     );
     for (const st of statements) expect(st.Effect).toBe('Allow');
-    // Nothing on the findings table itself (only its index) nor the state table: it cannot change what it seals.
-    const onTables = statements.flatMap((st) => asArray(st.Resource)).filter((r) => [getAtt(tableId(s, 'buildwatch-findings')), getAtt(tableId(s, 'buildwatch-state'))].some((t) => JSON.stringify(t) === JSON.stringify(r)));
-    expect(onTables).toEqual([]);
+    // On the findings table itself only BatchGetItem (reads), nothing on the state table: it cannot change what it seals.
+    const onTables = statements.filter((st) => asArray(st.Resource).some((r) => [getAtt(tableId(s, 'buildwatch-findings')), getAtt(tableId(s, 'buildwatch-state'))].some((t) => JSON.stringify(t) === JSON.stringify(r))));
+    expect(onTables.flatMap((st) => asArray(st.Action))).toEqual(['dynamodb:BatchGetItem']);
+    expect(onTables.flatMap((st) => asArray(st.Resource))).toEqual([getAtt(tableId(s, 'buildwatch-findings'))]);
     for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem']) expect(statements.flatMap((st) => asArray(st.Action))).not.toContain(forbidden);
   });
 
@@ -863,6 +896,7 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     expect(statements).toEqual([
       expect.objectContaining({ Sid: 'ReadLedgerAndSeals', Action: sorted(AUDITOR_TABLE_ACTIONS), Resource: expect.arrayContaining([getAtt(findings), getAtt(tableId(s, 'buildwatch-seals'))]) }),
       expect.objectContaining({ Sid: 'QueryFindingsByDay', Action: 'dynamodb:Query', Resource: byDayIndexArn(findings) }),
+      expect.objectContaining({ Sid: 'ReadFindingsOfDay', Action: 'dynamodb:BatchGetItem', Resource: getAtt(findings) }),
       expect.objectContaining({
         Sid: 'DecryptTablesThroughDynamoDB',
         Action: ['kms:Decrypt', 'kms:DescribeKey'],
@@ -874,7 +908,7 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     for (const st of statements) {
       expect(st.Effect).toBe('Allow');
       expect(asArray(st.Resource)).not.toContain('*');
-      for (const action of asArray(st.Action)) expect(action, action).toMatch(/^(dynamodb:(Describe|Get|Query)|kms:(Decrypt|DescribeKey|GetPublicKey|Verify)$)/);
+      for (const action of asArray(st.Action)) expect(action, action).toMatch(/^(dynamodb:(Describe|Get|BatchGetItem$|Query)|kms:(Decrypt|DescribeKey|GetPublicKey|Verify)$)/);
     }
   });
 

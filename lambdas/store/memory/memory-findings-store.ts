@@ -2,12 +2,13 @@
  * The findings ledger in process memory, for replay: the FindingsStore's contract and items (fitted
  * findings under their id), written behind to the findings table with BatchWriteItem. Against a
  * table that may hold findings already, a finding id is read once (GetItem) before it is first
- * written or amended, and a day once (its byDay index) before it is listed.
+ * written or amended, and a day once (by-day index, then the items not held) before it is listed.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { contentHashOf } from '../../engine/canonical.js';
 import type { Finding } from '../../engine/model.js';
 import { amendableOnTheClock, fitFinding, type AmendOutcome, type FindingAmendment, type FindingsStoreOptions, type PutOutcome } from '../findings-store.js';
+import { dayIdPages, findingsByIds } from '../day-index.js';
 import { FINDINGS_TABLE } from '../schema.js';
 import type { FindingsLedger, Flushable } from '../store-contract.js';
 import { compareKeys } from './key-order.js';
@@ -83,26 +84,16 @@ export class MemoryFindingsStore implements FindingsLedger, Flushable {
 
   async *byDay(day: string): AsyncGenerator<Finding> {
     if (this.target && !this.target.empty && !this.daysRead.has(day)) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        this.calls += 1;
-        const page = await this.target.doc.send(
-          new QueryCommand({
-            TableName: this.target.tableName,
-            IndexName: FINDINGS_TABLE.byDayIndex,
-            KeyConditionExpression: '#day = :day',
-            ExpressionAttributeNames: { '#day': FINDINGS_TABLE.byDayPartitionKey },
-            ExpressionAttributeValues: { ':day': day },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const id = String(item[FINDINGS_TABLE.partitionKey]);
-          if (!this.findings.has(id)) this.findings.set(id, storedCopy(item as Finding));
-          this.readThrough.add(id);
+      const { doc, tableName } = this.target;
+      const options = { onRequest: () => void (this.calls += 1), ...(this.pause ? { pause: this.pause } : {}) };
+      for await (const ids of dayIdPages(doc, tableName, day, options)) {
+        // Only what memory does not hold is read; what it holds is as new as the table's, or newer.
+        const unheld = ids.filter((id) => !this.findings.has(id));
+        for (const item of await findingsByIds(doc, tableName, unheld, options)) {
+          if (!this.findings.has(item.id)) this.findings.set(item.id, storedCopy(item));
         }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+        for (const id of ids) this.readThrough.add(id);
+      }
       this.daysRead.add(day);
     }
     const ofDay = [...this.findings.values()].filter((finding) => finding.day === day);

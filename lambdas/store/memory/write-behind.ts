@@ -17,10 +17,16 @@ export interface WriteBehindTarget {
 
 /** BatchWriteItem takes at most 25 requests. */
 export const BATCH_SIZE = 25;
-const MAX_ATTEMPTS = 10;
+/** Requests a batch (BatchWriteItem, BatchGetItem) gets before its unprocessed part is an error. */
+export const MAX_ATTEMPTS = 10;
 
 export type Sleep = (ms: number) => Promise<void>;
-const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The pause before attempt `attempt` (2, 3, …) of a batch's unprocessed part: doubling from 50 ms, at most 5 s. */
+export function retryPause(attempt: number): number {
+  return Math.min(5_000, 50 * 2 ** (attempt - 2));
+}
 
 /**
  * Puts `items` with BatchWriteItem, 25 per request; unprocessed items (throttling) are sent again
@@ -32,7 +38,7 @@ export async function batchPut(target: WriteBehindTarget, items: readonly object
     let pending = items.slice(start, start + BATCH_SIZE).map((item) => ({ PutRequest: { Item: item as Record<string, unknown> } }));
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > MAX_ATTEMPTS) throw new Error(`${target.tableName}: ${pending.length} item(s) still unprocessed after ${MAX_ATTEMPTS} BatchWriteItem attempts`);
-      if (attempt > 1) await pause(Math.min(5_000, 50 * 2 ** (attempt - 2)));
+      if (attempt > 1) await pause(retryPause(attempt));
       requests += 1;
       const { UnprocessedItems } = await target.doc.send(new BatchWriteCommand({ RequestItems: { [target.tableName]: pending } }));
       pending = (UnprocessedItems?.[target.tableName] ?? []).flatMap((request) => (request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : []));

@@ -3,6 +3,7 @@
  * answers from the DynamoDB stores, the in-process store, and the table the in-process store flushed.
  */
 import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../../lambdas/engine/model.js';
 import type { JsonObject } from '../../../lambdas/engine/use-case.js';
 import type { PendingCheck, StateChange } from '../../../lambdas/store/state-store.js';
 import { finding, type OpenKit } from './kits.js';
@@ -331,6 +332,42 @@ export function conformanceCases(open: OpenKit): void {
       const none: string[] = [];
       for await (const item of reader.byDay('2026-10-28')) none.push(item.id);
       expect(none).toEqual([]);
+    });
+
+    it('reads a day of more than 100 findings (BatchGetItem takes 100 keys) whole, in event-time order, ties by id', async () => {
+      const kit = await open();
+      // 250 findings written out of order; pairs share an event time, so the tie order shows too.
+      const written = Array.from({ length: 250 }, (_, i) => {
+        const minute = Math.floor(((i * 37) % 250) / 2);
+        const time = `2026-10-26T${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}:00Z`;
+        return finding(`f-${String((i * 101) % 250).padStart(3, '0')}`, time, { summary: `number ${i}` });
+      });
+      for (const f of written) await kit.findings.put(f);
+      await kit.findings.put(finding('next-day', '2026-10-27T00:00:00Z'));
+      const reader = (await kit.reader()).findings;
+      const read: { id: string; eventTime: string; summary: string }[] = [];
+      for await (const item of reader.byDay('2026-10-26')) read.push({ id: item.id, eventTime: item.eventTime, summary: item.summary });
+      const expected = written
+        .map((f) => ({ id: f.id, eventTime: f.eventTime, summary: f.summary }))
+        .sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      expect(read).toHaveLength(250);
+      expect(read).toEqual(expected);
+    });
+
+    it('reads a day with each finding at its latest version (an amended one as amended)', async () => {
+      const kit = await open();
+      await kit.findings.put(finding('f1', '2026-10-26T03:10:00Z'));
+      await kit.findings.put(finding('f2', '2026-10-26T04:10:00Z'));
+      expect(await kit.findings.amend('f1', () => ({ occurrences: 2, lastSeen: '2026-10-26T03:20:00Z' }))).toBe('amended');
+      const reader = (await kit.reader()).findings;
+      expect(await reader.amend('f1', () => ({ occurrences: 3, lastSeen: '2026-10-26T03:30:00Z' }))).toBe('amended');
+      const latest = await reader.get('f1');
+      const day: Finding[] = [];
+      for await (const item of reader.byDay('2026-10-26')) day.push(item);
+      expect(day.map((f) => f.id)).toEqual(['f1', 'f2']);
+      expect(day[0]).toMatchObject({ occurrences: 3, lastSeen: '2026-10-26T03:30:00Z' });
+      expect(day[0]?.contentHash).toBe(latest?.contentHash);
+      expect(day[0]?.contentHash).not.toBe('0'.repeat(64));
     });
   });
 }
