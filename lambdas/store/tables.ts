@@ -26,8 +26,20 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames = L
       { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
     ],
   });
-  await createIfAbsent(client, {
-    TableName: names.findings,
+  // Keys only, as in the cloud: readers get the items with BatchGetItem (day-index.ts).
+  await createIfAbsent(client, findingsTableInput(names.findings, [{ name: FINDINGS_TABLE.byDayIndex, projection: 'KEYS_ONLY' }]));
+}
+
+/** A by-day index of the findings table (day, eventTime) and what it projects. */
+export interface DayIndexLayout {
+  readonly name: string;
+  readonly projection: 'ALL' | 'KEYS_ONLY';
+}
+
+/** The findings table's CreateTable input with these by-day indexes (tests make earlier versions' layout with it). */
+export function findingsTableInput(tableName: string, indexes: readonly DayIndexLayout[]): ConstructorParameters<typeof CreateTableCommand>[0] {
+  return {
+    TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
       { AttributeName: FINDINGS_TABLE.partitionKey, AttributeType: 'S' },
@@ -35,18 +47,15 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames = L
       { AttributeName: FINDINGS_TABLE.byDaySortKey, AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: FINDINGS_TABLE.partitionKey, KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: FINDINGS_TABLE.byDayIndex,
-        KeySchema: [
-          { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' },
-          { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' },
-        ],
-        // Keys only, as in the cloud: readers get the items with BatchGetItem (day-index.ts).
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-    ],
-  });
+    GlobalSecondaryIndexes: indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' },
+        { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: index.projection },
+    })),
+  };
 }
 
 async function createIfAbsent(client: DynamoDBClient, input: ConstructorParameters<typeof CreateTableCommand>[0]): Promise<void> {

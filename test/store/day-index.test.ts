@@ -16,6 +16,7 @@ import { FindingsStore } from '../../lambdas/store/findings-store.js';
 import { MemoryFindingsStore } from '../../lambdas/store/memory/memory-findings-store.js';
 import { MAX_ATTEMPTS } from '../../lambdas/store/memory/write-behind.js';
 import { FINDINGS_TABLE } from '../../lambdas/store/schema.js';
+import { findingsTableInput } from '../../lambdas/store/tables.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 import { finding } from './conformance/kits.js';
 
@@ -35,27 +36,8 @@ async function legacyTable(withKeysIndex = false): Promise<{ doc: DynamoDBDocume
   legacyCounter += 1;
   const tableName = `legacy-findings-${legacyCounter}`;
   const client = localDynamoClient(dynamo.endpoint());
-  const index = (name: string, projection: 'ALL' | 'KEYS_ONLY') => ({
-    IndexName: name,
-    KeySchema: [
-      { AttributeName: FINDINGS_TABLE.byDayPartitionKey, KeyType: 'HASH' as const },
-      { AttributeName: FINDINGS_TABLE.byDaySortKey, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: projection },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: FINDINGS_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: FINDINGS_TABLE.byDayPartitionKey, AttributeType: 'S' },
-        { AttributeName: FINDINGS_TABLE.byDaySortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: FINDINGS_TABLE.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [index('byDay', 'ALL'), ...(withKeysIndex ? [index(FINDINGS_TABLE.byDayIndex, 'KEYS_ONLY')] : [])],
-    }),
-  );
+  const indexes = [{ name: FINDINGS_TABLE.legacyByDayIndex, projection: 'ALL' as const }, ...(withKeysIndex ? [{ name: FINDINGS_TABLE.byDayIndex, projection: 'KEYS_ONLY' as const }] : [])];
+  await client.send(new CreateTableCommand(findingsTableInput(tableName, indexes)));
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: tableName });
   return { doc: documentClient(client), tableName };
 }
