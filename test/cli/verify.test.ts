@@ -17,7 +17,7 @@ import type { Finding } from '../../lambdas/engine/model.js';
 import { LOCAL_KEY_FILE } from '../../lambdas/ledger/local-signer.js';
 import { documentClient, localDynamoClient } from '../../lambdas/store/dynamo-clients.js';
 import { startEmbeddedDynamo } from '../../lambdas/store/embedded-dynamo.js';
-import { LOCAL_TABLE_NAMES } from '../../lambdas/store/tables.js';
+import { findingsTableInput, LOCAL_TABLE_NAMES } from '../../lambdas/store/tables.js';
 import { record, records } from '../ledger/fixtures.js';
 import { capture, copyOfSample, jsonLines, keptStorePath, keptStoreWith, ROOT, tempDir, withKeptStore } from './ledger-helpers.js';
 
@@ -120,16 +120,8 @@ describe('buildwatch seal and verify, offline', () => {
     const server = await startEmbeddedDynamo({ path: keptStorePath(keep) });
     const client = localDynamoClient(server.endpoint);
     try {
-      const byDay = { KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' as const }, { AttributeName: 'eventTime', KeyType: 'RANGE' as const }], Projection: { ProjectionType: 'ALL' as const } };
-      await client.send(
-        new CreateTableCommand({
-          TableName: FINDINGS,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: ['id', 'day', 'eventTime'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [{ IndexName: 'byDay', ...byDay }],
-        }),
-      );
+      // The layout of earlier versions: the by-day index named byDay, projecting every attribute.
+      await client.send(new CreateTableCommand(findingsTableInput(FINDINGS, [{ name: 'byDay', projection: 'ALL' }])));
       await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: FINDINGS });
       const doc = documentClient(client);
       for (const item of items) await doc.send(new PutCommand({ TableName: FINDINGS, Item: item }));
