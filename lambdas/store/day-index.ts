@@ -42,12 +42,13 @@ export function indexUnavailable(error: unknown): boolean {
 }
 
 /** An index entry: the finding's id and its event time (the index's sort key). */
-interface DayKey {
+export interface DayKey {
   readonly id: string;
   readonly eventTime: string;
 }
 
-const byTimeThenId = (a: DayKey, b: DayKey): number => compareKeys(a.eventTime, b.eventTime) || compareKeys(a.id, b.id);
+/** The by-day order every store answers in: event time, ties by id (an index leaves ties open). */
+export const byTimeThenId = (a: DayKey, b: DayKey): number => compareKeys(a.eventTime, b.eventTime) || compareKeys(a.id, b.id);
 
 /**
  * The ids of one day's findings, a page at a time, in event-time order, ties by id: from byDayKeys,

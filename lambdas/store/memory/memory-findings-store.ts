@@ -8,10 +8,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { contentHashOf } from '../../engine/canonical.js';
 import type { Finding } from '../../engine/model.js';
 import { amendableOnTheClock, fitFinding, type AmendOutcome, type FindingAmendment, type FindingsStoreOptions, type PutOutcome } from '../findings-store.js';
-import { dayIdPages, findingsByIds } from '../day-index.js';
+import { byTimeThenId, dayIdPages, findingsByIds } from '../day-index.js';
 import { FINDINGS_TABLE } from '../schema.js';
 import type { FindingsLedger, Flushable } from '../store-contract.js';
-import { compareKeys } from './key-order.js';
 import { storedCopy } from './stored-copy.js';
 import { batchPut, type Sleep, type WriteBehindTarget } from './write-behind.js';
 
@@ -98,7 +97,7 @@ export class MemoryFindingsStore implements FindingsLedger, Flushable {
     }
     const ofDay = [...this.findings.values()].filter((finding) => finding.day === day);
     // The index's order: by eventTime (its sort key), ties by id.
-    ofDay.sort((a, b) => compareKeys(a.eventTime, b.eventTime) || compareKeys(a.id, b.id));
+    ofDay.sort(byTimeThenId);
     yield* ofDay;
   }
 
