@@ -29,6 +29,7 @@ import { whatIfReport, whatIfText } from '../../lambdas/backfill/what-if-report.
 import { ACCOUNT_ID, DEFAULT_CONFIG_FILE, loadConfig, REGION, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import type { InputProblem } from '../../lambdas/engine/normalise-input.js';
 import type { UseCase } from '../../lambdas/engine/use-case.js';
+import { createAwsEcrLookups } from '../../lambdas/lookups/aws-ecr-lookups.js';
 import { createAwsEc2Lookups } from '../../lambdas/lookups/aws-ec2-lookups.js';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
 import { noLookups, type Lookups } from '../../lambdas/lookups/lookups.js';
@@ -252,8 +253,8 @@ export async function runBackfillCommand(
               codeartifact: new CodeartifactClient(region ? { region } : {}),
               codebuild: new CodeBuildClient(region ? { region } : {}),
               cloudtrail: new CloudTrailClient(region ? { region } : {}),
-              ecr: ecrFor,
             }),
+            ...createAwsEcrLookups(ecrFor),
             ...createAwsEc2Lookups(),
           }
         : noLookups);

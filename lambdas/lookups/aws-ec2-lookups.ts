@@ -5,6 +5,7 @@
  * not the correlation sweep). As in aws-lookups.ts, nothing here throws.
  */
 import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { unavailable } from './lookup-failure.js';
 import { defaultVersionDetail, describeInstancesSchema, describeLaunchTemplateVersionsSchema, instanceDetail, summariseZodIssues } from './ec2-responses.js';
 import type { Ec2InstanceDetail, Ec2InstanceRef, LaunchTemplateRef, LaunchTemplateVersionDetail, LookupResult, Lookups } from './lookups.js';
 
@@ -19,10 +20,6 @@ const EC2_NOT_FOUND = new Set([
   'InvalidLaunchTemplateName.NotFoundException',
   'InvalidLaunchTemplateName.MalformedException',
 ]);
-
-function unavailable(error: unknown): { status: 'unavailable'; reason: string } {
-  return { status: 'unavailable', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-}
 
 function notFound(error: unknown): boolean {
   return error instanceof Error && EC2_NOT_FOUND.has(error.name);

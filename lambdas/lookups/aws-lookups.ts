@@ -13,12 +13,9 @@ import {
 } from '@aws-sdk/client-codeartifact';
 import { DescribeTrailsCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { BatchGetFleetsCommand, BatchGetProjectsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type {
   CodeBuildFleet,
   CodeBuildProject,
-  EcrImageDetail,
-  EcrImageRef,
   LookupResult,
   Lookups,
   PackageVersionAsset,
@@ -27,6 +24,7 @@ import type {
   PackageVersionRef,
   TrailInfo,
 } from './lookups.js';
+import { errorName, unavailable } from './lookup-failure.js';
 
 export interface AwsLookupClients {
   readonly s3: S3Client;
@@ -34,8 +32,6 @@ export interface AwsLookupClients {
   readonly codebuild: CodeBuildClient;
   /** For the trail look-up; without it the look-up is unavailable. */
   readonly cloudtrail?: CloudTrailClient;
-  /** ECR clients by region (an image URI names its region); without it the image look-up is unavailable. */
-  readonly ecr?: (region: string) => ECRClient;
 }
 
 /** SBOMs and manifests are small; a larger object is more likely a mistake than worth the memory. */
@@ -44,13 +40,6 @@ export const MAX_S3_OBJECT_BYTES = 10 * 1024 * 1024;
 /** A package version has a handful of assets; this only stops a token loop from running forever. */
 const MAX_ASSET_PAGES = 100;
 
-function unavailable(error: unknown): { status: 'unavailable'; reason: string } {
-  return { status: 'unavailable', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
 
 /** Releases the HTTP connection of a body we decided not to read (Node streams only). */
 function discard(body: unknown): void {
@@ -182,29 +171,6 @@ export function createAwsLookups(clients: AwsLookupClients): Lookups {
         };
       } catch (error) {
         if (errorName(error) === 'ResourceNotFoundException') return { status: 'missing' };
-        return unavailable(error);
-      }
-    },
-
-    async ecrImage(ref: EcrImageRef): Promise<LookupResult<EcrImageDetail>> {
-      if (!clients.ecr) return { status: 'unavailable', reason: 'no ECR client' };
-      try {
-        const output = await clients.ecr(ref.region).send(
-          new DescribeImagesCommand({ registryId: ref.registryId, repositoryName: ref.repository, imageIds: [{ imageTag: ref.tag }] }),
-        );
-        const detail = (output.imageDetails ?? []).find((image) => image.imageTags?.includes(ref.tag));
-        if (detail?.imageDigest === undefined) return { status: 'missing' };
-        return {
-          status: 'found',
-          value: {
-            digest: detail.imageDigest,
-            tags: [...(detail.imageTags ?? [])],
-            ...(detail.imagePushedAt ? { pushedAt: detail.imagePushedAt.toISOString() } : {}),
-          },
-        };
-      } catch (error) {
-        const name = errorName(error);
-        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return { status: 'missing' };
         return unavailable(error);
       }
     },

@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAwsEcrLookups } from '../../lambdas/lookups/aws-ecr-lookups.js';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
 import { fleetNameFromArn, noLookups, type EcrImageRef } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
@@ -23,18 +24,16 @@ const ecrUs = new ECRClient({ ...config, region: 'us-east-1' });
 const cbMock = mockClient(codebuild);
 const ecrEuMock = mockClient(ecrEu);
 const ecrUsMock = mockClient(ecrUs);
-const aws = createAwsLookups({
-  s3: new S3Client(config),
-  codeartifact: new CodeartifactClient(config),
-  codebuild,
-  ecr: (region) => (region === 'us-east-1' ? ecrUs : ecrEu),
-});
+const aws = {
+  ...createAwsLookups({ s3: new S3Client(config), codeartifact: new CodeartifactClient(config), codebuild }),
+  ...createAwsEcrLookups((region) => (region === 'us-east-1' ? ecrUs : ecrEu)),
+};
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const image: EcrImageRef = { registryId: '111122223333', region: 'eu-west-1', repository: 'build/base', tag: 'stable' };
 const FLEET_ARN = 'arn:aws:codebuild:eu-west-1:111122223333:fleet/linux-large:5e1b2a3c-0000-4000-8000-000000000001';
 
-describe('createAwsLookups: ecrImage (DescribeImages)', () => {
+describe('createAwsEcrLookups: ecrImage (DescribeImages)', () => {
   beforeEach(() => {
     ecrEuMock.reset();
     ecrUsMock.reset();
@@ -65,9 +64,9 @@ describe('createAwsLookups: ecrImage (DescribeImages)', () => {
     expect(await aws.ecrImage!(image)).toEqual({ status: 'unavailable', reason: 'AccessDeniedException: not authorized to perform ecr:DescribeImages' });
   });
 
-  it('without an ECR client the look-up is unavailable, not missing', async () => {
-    const without = createAwsLookups({ s3: new S3Client(config), codeartifact: new CodeartifactClient(config), codebuild });
-    expect(await without.ecrImage!(image)).toEqual({ status: 'unavailable', reason: 'no ECR client' });
+  it('is not among the common look-ups (detect and the sweep never ask ECR): only the backfill adds it', () => {
+    const common = createAwsLookups({ s3: new S3Client(config), codeartifact: new CodeartifactClient(config), codebuild });
+    expect(common.ecrImage).toBeUndefined();
   });
 });
 
