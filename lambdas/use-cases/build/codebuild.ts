@@ -140,9 +140,11 @@ export function normaliseProject(project: Record<string, unknown>): JsonObject {
  */
 export function timestampOf(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value < 1e12 ? value * 1000 : value;
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return timestampOf(Number(value));
-  const codebuild = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?(AM|PM)$/.exec(value.trim());
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return timestampOf(Number(text));
+  const codebuild = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?(AM|PM)$/.exec(text);
   if (codebuild) {
     const [, mon, day, year, hour, minute, second, half] = codebuild as unknown as [string, string, string, string, string, string, string, string];
     const month = MONTHS.indexOf(mon);

@@ -209,10 +209,10 @@ function knownValue<T>(value: T): T | undefined {
 }
 
 /**
- * What the build ran with that its project (as `expected`) did not have, one line each. `variables`
- * gives the build's variables when they are compared (not for routine variable overrides).
+ * What the build ran with that its project (as `expected`) did not have, one line each. `variables`:
+ * the build's variables, undefined when they are not compared (routine variable overrides).
  */
-function differencesFrom(build: ObservedBuild, variables: () => readonly JsonObject[], expected: JsonObject, routine: ReadonlySet<string>): string[] {
+function differencesFrom(build: ObservedBuild, variables: readonly JsonObject[] | undefined, expected: JsonObject, routine: ReadonlySet<string>): string[] {
   const differences: string[] = [];
   const image = knownValue(stringAt(expected, 'environment', 'image'));
   const sourceType = knownValue(stringAt(expected, 'source', 'type'));
@@ -224,8 +224,8 @@ function differencesFrom(build: ObservedBuild, variables: () => readonly JsonObj
   const privileged = knownValue(valueAt(expected, 'environment', 'privilegedMode'));
   if (environmentKnown && build.privilegedMode === true && privileged !== true) differences.push('privileged mode on (project: off)');
   const projectVariables = knownValue(valueAt(expected, 'environment', 'environmentVariables'));
-  if (environmentKnown && !routine.has('environmentVariablesOverride') && (projectVariables === undefined || Array.isArray(projectVariables))) {
-    const changes = variableChanges(Array.isArray(projectVariables) ? projectVariables.filter(isRecord).map((v) => v as JsonObject) : [], variables());
+  if (environmentKnown && variables !== undefined && (projectVariables === undefined || Array.isArray(projectVariables))) {
+    const changes = variableChanges(Array.isArray(projectVariables) ? projectVariables.filter(isRecord).map((v) => v as JsonObject) : [], variables);
     const names = [...changes.added, ...changes.changed];
     if (names.length > 0) differences.push(`variables ${names.join(', ')} differ from the project's`);
   }
@@ -248,10 +248,10 @@ async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, option
   const arn = stringAt(event.detail, 'build-id');
   if (!isWatchedProject(ctx.config, project) || !arn) return undefined;
   const build = observedBuild(event.detail);
-  let ranVariables: JsonObject[] | undefined;
-  const variables = (): JsonObject[] => (ranVariables ??= observedVariables(event.detail));
   const started = build.startedAt ?? Date.parse(event.time);
   const routine = build.initiator?.startsWith('codepipeline/') ? new Set(options.automationRoutineOverrides) : new Set<string>();
+  // Fingerprinting variables is most of the work, wasted where they are routine (a pipeline passes its own).
+  const variables = routine.has('environmentVariablesOverride') ? undefined : observedVariables(event.detail);
   // The container's copy of the project's newest state first (no call). Agreeing with it is wrong
   // only if another container recorded a change of the project within the copy's few minutes and the
   // build ran with exactly the settings from before that change: an override back to them, which the
