@@ -140,9 +140,11 @@ export function normaliseProject(project: Record<string, unknown>): JsonObject {
  */
 export function timestampOf(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value < 1e12 ? value * 1000 : value;
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return timestampOf(Number(value));
-  const codebuild = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?(AM|PM)$/.exec(value.trim());
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return timestampOf(Number(text));
+  const codebuild = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?(AM|PM)$/.exec(text);
   if (codebuild) {
     const [, mon, day, year, hour, minute, second, half] = codebuild as unknown as [string, string, string, string, string, string, string, string];
     const month = MONTHS.indexOf(mon);
@@ -159,12 +161,12 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /**
  * What a build actually ran with, from the native `CodeBuild Build State Change` event
- * (`additional-information`): image, privileged mode, variables (fingerprinted), buildspec, source.
+ * (`additional-information`): image, privileged mode, buildspec, source. Its variables are read apart
+ * (observedVariables): fingerprinting them is most of the cost, and a pipeline's builds never compare them.
  */
 export interface ObservedBuild {
   readonly image?: string;
   readonly privilegedMode?: boolean;
-  readonly variables: JsonObject[];
   readonly buildspec?: string;
   readonly sourceType?: string;
   readonly sourceLocation?: string;
@@ -175,23 +177,28 @@ export interface ObservedBuild {
 export function observedBuild(detail: Readonly<Record<string, unknown>>): ObservedBuild {
   const info = valueAt(detail, 'additional-information');
   const environment = valueAt(info, 'environment');
-  const privileged = valueAt(environment, 'privileged-mode');
+  const source = valueAt(info, 'source');
+  const build: { -readonly [K in keyof ObservedBuild]: ObservedBuild[K] } = {};
   const image = stringAt(environment, 'image');
-  const buildspec = stringAt(info, 'source', 'buildspec');
-  const sourceType = stringAt(info, 'source', 'type');
-  const sourceLocation = stringAt(info, 'source', 'location');
+  if (image) build.image = image;
+  const privileged = valueAt(environment, 'privileged-mode');
+  if (typeof privileged === 'boolean') build.privilegedMode = privileged;
+  const buildspec = stringAt(source, 'buildspec');
+  if (buildspec) build.buildspec = buildspec;
+  const sourceType = stringAt(source, 'type');
+  if (sourceType) build.sourceType = sourceType;
+  const sourceLocation = stringAt(source, 'location');
+  if (sourceLocation) build.sourceLocation = sourceLocation;
   const initiator = stringAt(info, 'initiator');
+  if (initiator) build.initiator = initiator;
   const startedAt = timestampOf(valueAt(info, 'build-start-time'));
-  return {
-    ...(image ? { image } : {}),
-    ...(typeof privileged === 'boolean' ? { privilegedMode: privileged } : {}),
-    variables: normaliseVariables(valueAt(environment, 'environment-variables')),
-    ...(buildspec ? { buildspec } : {}),
-    ...(sourceType ? { sourceType } : {}),
-    ...(sourceLocation ? { sourceLocation } : {}),
-    ...(initiator ? { initiator } : {}),
-    ...(startedAt !== undefined ? { startedAt } : {}),
-  };
+  if (startedAt !== undefined) build.startedAt = startedAt;
+  return build;
+}
+
+/** The environment variables a build ran with, normalised (values fingerprinted) like a project's. */
+export function observedVariables(detail: Readonly<Record<string, unknown>>): JsonObject[] {
+  return normaliseVariables(valueAt(detail, 'additional-information', 'environment', 'environment-variables'));
 }
 
 /** Per-variable differences between two normalised variable lists (names only: values stay hidden). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/config/config.js';
 import { envelopeForCloudTrail } from '../../../lambdas/engine/events.js';
 import { toPipelineEvent } from '../../../lambdas/engine/pipeline-event.js';
-import { isInlineBuildspec, normaliseProject, normaliseVariables, observedBuild, projectNameOf, timestampOf, variableChanges } from '../../../lambdas/use-cases/build/codebuild.js';
+import { isInlineBuildspec, normaliseProject, normaliseVariables, observedBuild, observedVariables, projectNameOf, timestampOf, variableChanges } from '../../../lambdas/use-cases/build/codebuild.js';
 import { viaInfrastructureAsCode } from '../../../lambdas/use-cases/build/iac.js';
 import { attempted, refusedSummary } from '../../../lambdas/use-cases/build/phrasing.js';
 import { accountOfPrincipal, policyExposure } from '../../../lambdas/use-cases/build/policy-principals.js';
@@ -148,16 +148,26 @@ describe('CodeBuild normalisation', () => {
   });
 
   it('reads what a build ran with from the native event', () => {
-    const build = observedBuild({
+    const detail = {
       'additional-information': {
         initiator: 'codepipeline/payments-release',
         'build-start-time': 'Oct 24, 2026 1:09:21 AM',
         source: { type: 'CODECOMMIT', location: 'https://example/repo', buildspec: 'buildspec.yml' },
         environment: { image: 'img', 'privileged-mode': true, 'environment-variables': [{ name: 'A', type: 'PLAINTEXT', value: 'x' }] },
       },
+    };
+    expect(observedBuild(detail)).toEqual({
+      image: 'img',
+      privilegedMode: true,
+      buildspec: 'buildspec.yml',
+      sourceType: 'CODECOMMIT',
+      sourceLocation: 'https://example/repo',
+      initiator: 'codepipeline/payments-release',
+      startedAt: Date.UTC(2026, 9, 24, 1, 9, 21),
     });
-    expect(build).toMatchObject({ image: 'img', privilegedMode: true, initiator: 'codepipeline/payments-release', sourceType: 'CODECOMMIT', startedAt: Date.UTC(2026, 9, 24, 1, 9, 21) });
-    expect(JSON.stringify(build.variables)).not.toContain('"x"');
+    const variables = observedVariables(detail);
+    expect(variables.map((v) => v['name'])).toEqual(['A']);
+    expect(JSON.stringify(variables)).not.toContain('"x"');
   });
 
   it('lists variable changes by name, secrets flagged', () => {

@@ -21,7 +21,7 @@ import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { UNKNOWN_BEFORE, UNSEEN_BEFORE } from '../project-drift/use-case.js';
-import { buildspecState, isInlineBuildspec, isWatchedProject, normaliseProject, normaliseVariables, observedBuild, timestampOf, variableChanges } from '../codebuild.js';
+import { buildspecState, isInlineBuildspec, isWatchedProject, normaliseProject, normaliseVariables, observedBuild, observedVariables, timestampOf, variableChanges, type ObservedBuild } from '../codebuild.js';
 
 export const optionsSchema = z.strictObject({
   /** Overrides that are routine when the caller is an automation principal or CodePipeline (which passes variables and its source artifact). */
@@ -208,8 +208,11 @@ function knownValue<T>(value: T): T | undefined {
   return value === UNKNOWN_BEFORE || value === UNSEEN_BEFORE ? undefined : value;
 }
 
-/** What the build ran with that its project (as `expected`) did not have, one line each. */
-function differencesFrom(build: ReturnType<typeof observedBuild>, expected: JsonObject, routine: ReadonlySet<string>): string[] {
+/**
+ * What the build ran with that its project (as `expected`) did not have, one line each. `variables`:
+ * the build's variables, undefined when they are not compared (routine variable overrides).
+ */
+function differencesFrom(build: ObservedBuild, variables: readonly JsonObject[] | undefined, expected: JsonObject, routine: ReadonlySet<string>): string[] {
   const differences: string[] = [];
   const image = knownValue(stringAt(expected, 'environment', 'image'));
   const sourceType = knownValue(stringAt(expected, 'source', 'type'));
@@ -221,14 +224,15 @@ function differencesFrom(build: ReturnType<typeof observedBuild>, expected: Json
   const privileged = knownValue(valueAt(expected, 'environment', 'privilegedMode'));
   if (environmentKnown && build.privilegedMode === true && privileged !== true) differences.push('privileged mode on (project: off)');
   const projectVariables = knownValue(valueAt(expected, 'environment', 'environmentVariables'));
-  if (environmentKnown && !routine.has('environmentVariablesOverride') && (projectVariables === undefined || Array.isArray(projectVariables))) {
-    const changes = variableChanges(Array.isArray(projectVariables) ? projectVariables.filter(isRecord).map((v) => v as JsonObject) : [], build.variables);
+  if (environmentKnown && variables !== undefined && (projectVariables === undefined || Array.isArray(projectVariables))) {
+    const changes = variableChanges(Array.isArray(projectVariables) ? projectVariables.filter(isRecord).map((v) => v as JsonObject) : [], variables);
     const names = [...changes.added, ...changes.changed];
     if (names.length > 0) differences.push(`variables ${names.join(', ')} differ from the project's`);
   }
   const projectBuildspec = knownValue(valueAt(expected, 'source', 'buildspec'));
-  const ranBuildspec = build.buildspec ? buildspecState(build.buildspec) : undefined;
-  if (sourceType !== undefined && ranBuildspec?.['inline'] === true && ranBuildspec['sha256'] !== valueAt(projectBuildspec, 'sha256')) {
+  // Only an inline buildspec is compared: a file's contents are not in the event.
+  const ranBuildspec = build.buildspec && isInlineBuildspec(build.buildspec) ? buildspecState(build.buildspec) : undefined;
+  if (sourceType !== undefined && ranBuildspec !== undefined && ranBuildspec['sha256'] !== valueAt(projectBuildspec, 'sha256')) {
     const projectSays = valueAt(projectBuildspec, 'inline') === true ? `inline ${String(valueAt(projectBuildspec, 'sha256'))}` : `file ${String(valueAt(projectBuildspec, 'preview') ?? 'buildspec.yml')}`;
     differences.push(`inline buildspec ${String(ranBuildspec['sha256'])} (project: ${projectSays})`);
   }
@@ -246,16 +250,18 @@ async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, option
   const build = observedBuild(event.detail);
   const started = build.startedAt ?? Date.parse(event.time);
   const routine = build.initiator?.startsWith('codepipeline/') ? new Set(options.automationRoutineOverrides) : new Set<string>();
+  // Fingerprinting variables is most of the work, wasted where they are routine (a pipeline passes its own).
+  const variables = routine.has('environmentVariablesOverride') ? undefined : observedVariables(event.detail);
   // The container's copy of the project's newest state first (no call). Agreeing with it is wrong
   // only if another container recorded a change of the project within the copy's few minutes and the
   // build ran with exactly the settings from before that change: an override back to them, which the
   // StartBuild record reports on its own (this path is for when that record is lost). A difference is
   // never judged on the copy: it is read again and judged on the state recorded now.
   let reference = await projectAtStart(project, started, ctx, true);
-  let differences = reference ? differencesFrom(build, reference.state, routine) : [];
+  let differences = reference ? differencesFrom(build, variables, reference.state, routine) : [];
   if (differences.length > 0) {
     reference = await projectAtStart(project, started, ctx, false);
-    differences = reference ? differencesFrom(build, reference.state, routine) : [];
+    differences = reference ? differencesFrom(build, variables, reference.state, routine) : [];
   }
   // Nothing tells how the project was when the build started: no comparison proves anything.
   if (!reference || differences.length === 0) return undefined;
