@@ -118,14 +118,16 @@ export class Correlator {
     const outcomes: Outcome[] = [];
     for (const record of records) await this.deps.state.putCorrelationRecord(id, { ...record, at: event.time }, forgetAfterDays);
 
+    // A claim made now waits until then; a record settles the checks claimed up to that long before or after it.
+    const deadline = iso(now + wait);
+
     // A build that ends at T can settle claims made while it ran or up to the deadline after it, and
     // only those that want it (one of its keys or names): the others' verdicts cannot change, so the
     // cost of a record stays the same however many builds run at once.
     if (records.length > 0) {
       const from = iso(now - wait);
-      const to = iso(now + wait);
       for (const [join, offered] of offeredByJoin(records)) {
-        const open = await this.deps.state.openPendingChecks(id, { join, from, to, keys: [...offered] });
+        const open = await this.deps.state.openPendingChecks(id, { join, from, to: deadline, keys: [...offered] });
         for (const check of open) {
           if (!wants(check, offered)) continue;
           outcomes.push(...(await this.judge(useCase, logic, ctx, check, event.time >= check.deadline, event.time)));
@@ -133,7 +135,6 @@ export class Correlator {
       }
     }
 
-    const deadline = iso(now + wait);
     const final = wait === 0;
     for (const claim of claims) {
       const verdict = await logic.judge(this.facts(id, claim, event.time, deadline, final, event.time), event, ctx);
