@@ -2,7 +2,7 @@
  * The claims of artifact.hash-mismatch: a configured package version and its asset hashes, from the
  * native CodeArtifact event (assets listed with ListPackageVersionAssets) or from the
  * PublishPackageVersion record (which carries the hash and who published). Stored with a pending
- * check, so parsed again with `claimDataSchema` when it is judged from the store (claimDataOf).
+ * check, so parsed again with `claimDataSchema` whenever it is judged.
  */
 import * as z from 'zod';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
@@ -42,28 +42,7 @@ export const claimDataSchema = z.object({
 });
 export type ClaimData = z.infer<typeof claimDataSchema>;
 
-/**
- * Claim data built here, typed as the schema and frozen: its first judgement (as the claim arrives)
- * reads it as it is. Any other data (from a pending check in the store) is parsed: a boundary.
- */
-const builtClaimData = new WeakSet<object>();
-
-/** The claim's data, typed: as built here, or parsed; undefined when unreadable. */
-export function claimDataOf(data: JsonObject): ClaimData | undefined {
-  if (builtClaimData.has(data)) return data as ClaimData;
-  const parsed = claimDataSchema.safeParse(data);
-  return parsed.success ? parsed.data : undefined;
-}
-
-function deepFrozen<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFrozen(child);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-function refJson(ref: PackageVersionRef): ClaimData['ref'] {
+function refJson(ref: PackageVersionRef): JsonObject {
   const namespace = normaliseNamespace(ref.namespace);
   return {
     domain: ref.domain,
@@ -76,7 +55,7 @@ function refJson(ref: PackageVersionRef): ClaimData['ref'] {
   };
 }
 
-function assetsJson(assets: readonly Asset[]): Asset[] {
+function assetsJson(assets: readonly Asset[]): JsonObject[] {
   return assets.map((asset) => ({ name: asset.name, ...(asset.sha256 ? { sha256: asset.sha256.toLowerCase() } : {}) }));
 }
 
@@ -85,24 +64,22 @@ function assetsJson(assets: readonly Asset[]): Asset[] {
  * it was published from (its `build:<uuid>` name). Without a listing (retried at each judgement) any
  * build of the project may be the moment the listing works: every one judges it again.
  */
-function wantedBy(assets: readonly Asset[] | null, buildUuid: string | undefined): string[] | undefined {
+function wantedBy(assets: readonly JsonObject[] | null, buildUuid: string | undefined): string[] | undefined {
   if (assets === null) return undefined;
   const wants = new Set<string>();
-  for (const asset of assets) if (asset.sha256 !== undefined) wants.add(asset.sha256);
+  for (const asset of assets) if (typeof asset['sha256'] === 'string') wants.add(asset['sha256']);
   if (buildUuid) wants.add(`build:${buildUuid}`);
   // Kept with the pending check: a version with more assets than that is judged again by any build.
   return wants.size <= MAX_WANTED ? [...wants] : undefined;
 }
 
-function claim(ctx: UseCaseContext, ref: PackageVersionRef, join: string, fields: Omit<ClaimData, 'ref'>, wants: string[] | undefined): CorrelationClaim {
+function claim(ctx: UseCaseContext, ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>, wants: string[] | undefined): CorrelationClaim {
   // Organisation: the build project may run in another account (tooling) than the package (artifacts).
   const buildAccount = buildProjectAccount(ctx.config, join);
-  const data = deepFrozen<ClaimData>({ ref: refJson(ref), ...fields });
-  builtClaimData.add(data);
   return {
     join,
     subject: packageVersionSubject(ref),
-    data: data as JsonObject,
+    data: { ref: refJson(ref), ...data },
     ...(buildAccount ? { joinLocation: { account: buildAccount } } : {}),
     ...(wants ? { wants } : {}),
   };
@@ -148,7 +125,7 @@ export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): Correla
   const asset = publishedAsset(event);
   const principal = event.principal;
   const buildUuid = CODEBUILD_SESSION.exec(principal?.arn ?? '')?.[1]?.toLowerCase();
-  const publisher: ClaimData['publisher'] = {
+  const publisher: JsonObject = {
     principal: principal?.arn ?? principal?.key ?? 'unknown',
     automation: isAutomationPrincipal(ctx.config, principal),
     ...(buildUuid ? { buildUuid } : {}),

@@ -11,7 +11,7 @@ import { optionsOf } from '../../../engine/use-case.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
 import { buildLabel, buildOutputSchema, buildUuidOf, type BuildOutput } from '../builds.js';
 import { anyGlobMatches, packageDisplayName, packageVersionSubject } from '../codeartifact.js';
-import { claimDataOf, type Asset, type ClaimData } from './claims.js';
+import { claimDataSchema, type Asset, type ClaimData } from './claims.js';
 import { optionsSchema } from './options.js';
 
 const short = (hash: string | undefined): string => (hash ? hash.slice(0, 12) : 'no hash');
@@ -45,8 +45,9 @@ function base(data: ClaimData, project: string, extra: JsonObject): Pick<Observa
 }
 
 export async function judge(facts: CorrelateFacts, _event: PipelineEvent, ctx: UseCaseContext): Promise<CorrelateVerdict> {
-  const data = claimDataOf(facts.claim.data);
-  if (!data) return { status: 'settled', reason: 'unreadable claim' };
+  const parsed = claimDataSchema.safeParse(facts.claim.data);
+  if (!parsed.success) return { status: 'settled', reason: 'unreadable claim' };
+  const data = parsed.data;
   const options = optionsOf(optionsSchema, ctx);
   const project = facts.claim.join;
 
