@@ -15,7 +15,18 @@ import { toPipelineEvent, type PipelineEvent } from './pipeline-event.js';
 import { redact } from './redact.js';
 import type { PendingCheck } from '../store/state-store.js';
 import type { StateStorage } from '../store/store-contract.js';
-import type { CorrelateFacts, CorrelateLogic, CorrelateVerdict, Observation, UseCase, UseCaseContext } from './use-case.js';
+import type {
+  CorrelateFacts,
+  CorrelateLogic,
+  CorrelateVerdict,
+  CorrelationClaim,
+  CorrelationRecord,
+  CorrelationRecords,
+  Observation,
+  StoredCorrelationRecord,
+  UseCase,
+  UseCaseContext,
+} from './use-case.js';
 
 export interface CorrelatorDeps {
   readonly state: StateStorage;
@@ -56,9 +67,39 @@ export function slimEnvelope(envelope: EventBridgeEvent): Record<string, unknown
 }
 
 /** Whether a record offering `offered` (keys and names) can change the check's verdict before its deadline. */
-function wants(check: PendingCheck, offered: readonly string[]): boolean {
+function wants(check: PendingCheck, offered: ReadonlySet<string>): boolean {
   const wanted = check.claim.wants;
-  return wanted === undefined || wanted.some((key) => offered.includes(key));
+  return wanted === undefined || wanted.some((key) => offered.has(key));
+}
+
+/** The keys and names the records offer, by join (in the records' order). */
+function offeredByJoin(records: readonly CorrelationRecord[]): Map<string, Set<string>> {
+  const byJoin = new Map<string, Set<string>>();
+  for (const record of records) {
+    let offered = byJoin.get(record.join);
+    if (!offered) byJoin.set(record.join, (offered = new Set()));
+    for (const key of record.keys) offered.add(key);
+    for (const name of record.names ?? []) offered.add(name);
+  }
+  return byJoin;
+}
+
+/** The records of one join key as a judgement at `at` sees them (a class: no closures made per judgement). */
+class JoinRecords implements CorrelationRecords {
+  constructor(
+    private readonly state: StateStorage,
+    private readonly useCase: string,
+    private readonly join: string,
+    private readonly at: string,
+  ) {}
+
+  withKey(key: string): Promise<StoredCorrelationRecord[]> {
+    return this.state.correlationRecordsWithKey(this.useCase, this.join, key, this.at);
+  }
+
+  between(from: string, to: string): Promise<StoredCorrelationRecord[]> {
+    return this.state.correlationRecordsBetween(this.useCase, this.join, from, to, this.at);
+  }
 }
 
 export class Correlator {
@@ -77,24 +118,29 @@ export class Correlator {
     const outcomes: Outcome[] = [];
     for (const record of records) await this.deps.state.putCorrelationRecord(id, { ...record, at: event.time }, forgetAfterDays);
 
+    // A claim made now waits until then; a record settles the checks claimed up to that long before or after it.
+    const deadline = iso(now + wait);
+
     // A build that ends at T can settle claims made while it ran or up to the deadline after it, and
     // only those that want it (one of its keys or names): the others' verdicts cannot change, so the
     // cost of a record stays the same however many builds run at once.
-    for (const join of new Set(records.map((record) => record.join))) {
-      const offered = [...new Set(records.filter((record) => record.join === join).flatMap((record) => [...record.keys, ...(record.names ?? [])]))];
-      const open = await this.deps.state.openPendingChecks(id, { join, from: iso(now - wait), to: iso(now + wait), keys: offered });
-      for (const check of open) {
-        if (!wants(check, offered)) continue;
-        outcomes.push(...(await this.judge(useCase, logic, ctx, check, event.time >= check.deadline, event.time)));
+    if (records.length > 0) {
+      const from = iso(now - wait);
+      for (const [join, offered] of offeredByJoin(records)) {
+        const open = await this.deps.state.openPendingChecks(id, { join, from, to: deadline, keys: [...offered] });
+        for (const check of open) {
+          if (!wants(check, offered)) continue;
+          outcomes.push(...(await this.judge(useCase, logic, ctx, check, event.time >= check.deadline, event.time)));
+        }
       }
     }
 
+    const final = wait === 0;
     for (const claim of claims) {
-      const check: PendingCheck = { claim, claimedAt: event.time, deadline: iso(now + wait), eventId: event.id, event: slimEnvelope(event.envelope) };
-      const final = wait === 0;
-      const verdict = await logic.judge(this.facts(id, check, final, event.time), event, ctx);
+      const verdict = await logic.judge(this.facts(id, claim, event.time, deadline, final, event.time), event, ctx);
       if (verdict.status === 'wait' && !final) {
-        await this.deps.state.putPendingCheck(id, check);
+        // Only a claim that waits keeps its event: the slim copy is made for it alone.
+        await this.deps.state.putPendingCheck(id, { claim, claimedAt: event.time, deadline, eventId: event.id, event: slimEnvelope(event.envelope) });
         continue;
       }
       outcomes.push(...(await this.report(useCase, event, verdict)));
@@ -116,19 +162,8 @@ export class Correlator {
     return outcomes;
   }
 
-  private facts(useCase: string, check: PendingCheck, final: boolean, at: string): CorrelateFacts {
-    const { state } = this.deps;
-    const join = check.claim.join;
-    return {
-      claim: check.claim,
-      claimedAt: check.claimedAt,
-      deadline: check.deadline,
-      final,
-      records: {
-        withKey: (key) => state.correlationRecordsWithKey(useCase, join, key, at),
-        between: (from, to) => state.correlationRecordsBetween(useCase, join, from, to, at),
-      },
-    };
+  private facts(useCase: string, claim: CorrelationClaim, claimedAt: string, deadline: string, final: boolean, at: string): CorrelateFacts {
+    return { claim, claimedAt, deadline, final, records: new JoinRecords(this.deps.state, useCase, claim.join, at) };
   }
 
   /** Judges a pending check again; settles it (records findings first, then marks it) unless it waits. */
@@ -140,7 +175,7 @@ export class Correlator {
       outcomes = [{ status: 'skipped', useCase: id, reason: `pending check ${check.claim.subject}: stored event is unreadable` }];
     } else {
       const event = toPipelineEvent(parsed.data);
-      const verdict = await logic.judge(this.facts(id, check, final, at), event, ctx);
+      const verdict = await logic.judge(this.facts(id, check.claim, check.claimedAt, check.deadline, final, at), event, ctx);
       if (verdict.status === 'wait' && !final) return [];
       outcomes = await this.report(useCase, event, verdict);
     }

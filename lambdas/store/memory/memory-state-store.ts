@@ -61,6 +61,12 @@ function checkBetween(from: string, to: string): void {
   if (compareKeys(from, to) > 0) throw new Error('Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound');
 }
 
+/** A pending check's item wants one of `keys` (all: no keys given, or the check names none). */
+function wantsAny(item: Item, keys: ReadonlySet<string> | undefined): boolean {
+  const wants = item['wants'];
+  return !keys || !Array.isArray(wants) || wants.some((key) => keys.has(String(key)));
+}
+
 export class MemoryStateStore implements StateStorage, Flushable {
   private readonly table: ItemTable;
 
@@ -321,7 +327,6 @@ export class MemoryStateStore implements StateStorage, Flushable {
     // As the DynamoDB store's filter: checks that want one of the keys, or did not say what they want.
     const filter = pendingFilterKeys(range?.keys);
     const keys = filter ? new Set(filter) : undefined;
-    const wanted = (item: Item): boolean => !keys || !Array.isArray(item['wants']) || item['wants'].some((key) => keys.has(String(key)));
     if (range) {
       const from = `${range.join}|${range.from}`;
       const to = `${range.join}|${range.to}|\uffff`;
@@ -330,9 +335,9 @@ export class MemoryStateStore implements StateStorage, Flushable {
     } else {
       items = this.table.all(partition);
     }
-    return items
-      .filter((item) => item['settledAt'] === undefined && wanted(item))
-      .map(toPendingCheck);
+    const open: PendingCheck[] = [];
+    for (const item of items) if (item['settledAt'] === undefined && wantsAny(item, keys)) open.push(toPendingCheck(item));
+    return open;
   }
 
   async settlePendingCheck(useCase: string, check: PendingCheck, at: string): Promise<boolean> {

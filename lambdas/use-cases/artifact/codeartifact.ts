@@ -29,10 +29,18 @@ export function configuredPackage(config: BuildwatchConfig, ref: PackageVersionR
  * The build projects whose outputs some configured package publishes. In an organisation, packages
  * of every account count: a tooling account's build may publish to the artifacts account.
  */
-export function publishingProjects(config: BuildwatchConfig): Set<string> {
-  const pipelines = [config.pipeline, ...(config.organization?.accounts ?? []).flatMap((account) => (account.pipeline ? [account.pipeline] : []))];
-  return new Set(pipelines.flatMap((pipeline) => pipeline.artifacts.flatMap((entry) => entry.packages.map((pkg) => pkg.buildProject))));
+export function publishingProjects(config: BuildwatchConfig): ReadonlySet<string> {
+  let projects = publishingProjectsByConfig.get(config);
+  if (!projects) {
+    const pipelines = [config.pipeline, ...(config.organization?.accounts ?? []).flatMap((account) => (account.pipeline ? [account.pipeline] : []))];
+    projects = new Set(pipelines.flatMap((pipeline) => pipeline.artifacts.flatMap((entry) => entry.packages.map((pkg) => pkg.buildProject))));
+    publishingProjectsByConfig.set(config, projects);
+  }
+  return projects;
 }
+
+/** By configuration object: it is fixed for a run, and every build event asks. */
+const publishingProjectsByConfig = new WeakMap<BuildwatchConfig, ReadonlySet<string>>();
 
 /**
  * The organisation account whose pipeline names the build project, when exactly one does: where a
@@ -86,18 +94,31 @@ export interface CallTarget {
 
 export function callTarget(event: PipelineEvent): CallTarget {
   const params = event.cloudTrail?.requestParameters ?? {};
-  const first = (...keys: string[]): string | undefined => keys.map((key) => stringAt(params, key)).find((value) => value !== undefined && value !== '');
   const target: Record<string, string | undefined> = {
-    domain: first('domain', 'domainName'),
+    domain: firstParam(params, 'domain', 'domainName'),
     // An omitted domainOwner means the caller's own account (the API's default).
-    domainOwner: first('domainOwner') ?? event.cloudTrail?.userIdentity?.accountId ?? event.cloudTrail?.recipientAccountId,
-    repository: first('repository', 'repositoryName'),
-    format: first('format', 'packageFormat'),
-    namespace: first('namespace', 'packageNamespace'),
-    package: first('package', 'packageName'),
-    version: first('packageVersion', 'version'),
+    domainOwner: firstParam(params, 'domainOwner') ?? event.cloudTrail?.userIdentity?.accountId ?? event.cloudTrail?.recipientAccountId,
+    repository: firstParam(params, 'repository', 'repositoryName'),
+    format: firstParam(params, 'format', 'packageFormat'),
+    namespace: firstParam(params, 'namespace', 'packageNamespace'),
+    package: firstParam(params, 'package', 'packageName'),
+    version: firstParam(params, 'packageVersion', 'version'),
   };
-  return Object.fromEntries(Object.entries(target).filter(([, value]) => value !== undefined)) as CallTarget;
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(target)) {
+    const value = target[key];
+    if (value !== undefined) present[key] = value;
+  }
+  return present as CallTarget;
+}
+
+/** The first of the request parameters that is a non-empty string. */
+function firstParam(params: Record<string, unknown>, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = stringAt(params, key);
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
 }
 
 /** The package version a CloudTrail call names, when it names one completely. */

@@ -66,10 +66,11 @@ function assetsJson(assets: readonly Asset[]): JsonObject[] {
  */
 function wantedBy(assets: readonly JsonObject[] | null, buildUuid: string | undefined): string[] | undefined {
   if (assets === null) return undefined;
-  const hashes = assets.flatMap((asset) => (typeof asset['sha256'] === 'string' ? [asset['sha256']] : []));
-  const wants = [...new Set([...hashes, ...(buildUuid ? [`build:${buildUuid}`] : [])])];
+  const wants = new Set<string>();
+  for (const asset of assets) if (typeof asset['sha256'] === 'string') wants.add(asset['sha256']);
+  if (buildUuid) wants.add(`build:${buildUuid}`);
   // Kept with the pending check: a version with more assets than that is judged again by any build.
-  return wants.length <= MAX_WANTED ? wants : undefined;
+  return wants.size <= MAX_WANTED ? [...wants] : undefined;
 }
 
 function claim(ctx: UseCaseContext, ref: PackageVersionRef, join: string, data: Omit<JsonObject, 'ref'>, wants: string[] | undefined): CorrelationClaim {
