@@ -29,8 +29,8 @@ export interface StreamCursor {
 }
 
 export interface MergeHandlers {
-  /** One event, in time order across streams. */
-  event(envelope: EventBridgeEvent, file: string): Promise<void>;
+  /** One event, in time order across streams; `time`: its event time in epoch milliseconds (-Infinity when unreadable). */
+  event(envelope: EventBridgeEvent, file: string, time: number): Promise<void>;
   /** A file is done (its events handled, the cursors say so): a consistent point to save. */
   fileDone(file: string): Promise<void>;
   problem(problem: InputProblem): void;
@@ -174,7 +174,8 @@ class ReaderHeap {
     }
   }
 
-  pop(): StreamReader | undefined {
+  /** The reader with the oldest head event, and that event's time. */
+  pop(): { time: number; reader: StreamReader } | undefined {
     const top = this.items[0];
     const last = this.items.pop();
     if (!top || !last) return undefined;
@@ -192,7 +193,7 @@ class ReaderHeap {
         at = least;
       }
     }
-    return top.reader;
+    return top;
   }
 
   private less(a: number, b: number): boolean {
@@ -235,11 +236,13 @@ export async function mergeArchive(
     first?.fetchAhead();
   };
   fetchAhead();
-  for (let reader = heap.pop(); reader; reader = heap.pop()) {
+  for (let next = heap.pop(); next; next = heap.pop()) {
+    const { reader, time } = next;
     const head = reader.head;
     const file = reader.file;
     if (!head || !file) continue;
-    await handlers.event(head, file.name);
+    // The time the heap ordered it by: handlers need not parse it again.
+    await handlers.event(head, file.name, time);
     const before = reader.file;
     await reader.advance();
     if (reader.file !== before) fetchAhead();

@@ -17,7 +17,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { BuildwatchConfig } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
 import { policyFor } from '../engine/policy.js';
-import { eventTimeOf, type EventBridgeEvent } from '../engine/events.js';
+import type { EventBridgeEvent } from '../engine/events.js';
 import type { InputProblem } from '../engine/normalise-input.js';
 import { toPipelineEvent } from '../engine/pipeline-event.js';
 import { route } from '../engine/router.js';
@@ -130,9 +130,11 @@ export async function runBackfill(sources: BackfillSources, deps: BackfillDeps):
   /** History goes to every use case whose rule receives it; current state only to drift use cases. */
   const process = async (envelope: EventBridgeEvent, label: string, kind: 'history' | 'current state' = 'history'): Promise<void> => {
     let receivers = route(deps.useCases, envelope);
+    // Its event time, read once here for the counters and the engine.
+    const event = toPipelineEvent(envelope);
     if (kind === 'history') {
       counters.events += 1;
-      const time = eventTimeOf(envelope);
+      const { time } = event;
       if (!counters.firstEventTime || time < counters.firstEventTime) counters.firstEventTime = time;
       if (!counters.lastEventTime || time > counters.lastEventTime) counters.lastEventTime = time;
     } else {
@@ -141,7 +143,6 @@ export async function runBackfill(sources: BackfillSources, deps: BackfillDeps):
     }
     if (receivers.length === 0) return;
     if (kind === 'history') counters.routed += 1;
-    const event = toPipelineEvent(envelope);
     for (const useCase of receivers) {
       try {
         await engine.evaluate(useCase, event);
@@ -182,12 +183,11 @@ export async function runBackfill(sources: BackfillSources, deps: BackfillDeps):
     const day = 86_400_000;
     let progressDay: number | undefined;
     await mergeArchive(discovery.streams, cursors, filters, {
-      event: async (envelope, file) => {
-        const time = Date.parse(eventTimeOf(envelope));
-        if (!Number.isNaN(time)) {
+      event: async (envelope, file, time) => {
+        if (Number.isFinite(time)) {
           const today = Math.floor(time / day);
           if (progressDay === undefined) {
-            const since = Math.floor(Date.parse(counters.firstEventTime ?? eventTimeOf(envelope)) / day);
+            const since = counters.firstEventTime !== undefined ? Math.floor(Date.parse(counters.firstEventTime) / day) : today;
             const until = Math.max(today, Math.floor(deps.clock.now() / day));
             deps.progress?.phase(`archive days (${discovery.streams.length} prefix${discovery.streams.length === 1 ? '' : 'es'})`, until - since + 1, Math.max(0, today - since));
           } else {
