@@ -40,7 +40,6 @@ export const MAX_S3_OBJECT_BYTES = 10 * 1024 * 1024;
 /** A package version has a handful of assets; this only stops a token loop from running forever. */
 const MAX_ASSET_PAGES = 100;
 
-
 /** Releases the HTTP connection of a body we decided not to read (Node streams only). */
 function discard(body: unknown): void {
   if (typeof body === 'object' && body !== null && 'destroy' in body && typeof body.destroy === 'function') {
