@@ -66,6 +66,12 @@ export function slimEnvelope(envelope: EventBridgeEvent): Record<string, unknown
   };
 }
 
+/** The claim's event rebuilt from the slim copy stored with its check (parsed again: it was read from a table), if readable. */
+function storedClaimEvent(check: PendingCheck): PipelineEvent | undefined {
+  const parsed = eventBridgeEventSchema.safeParse(check.event);
+  return parsed.success ? toPipelineEvent(parsed.data) : undefined;
+}
+
 /** Whether a record offering `offered` (keys and names) can change the check's verdict before its deadline. */
 function wants(check: PendingCheck, offered: ReadonlySet<string>): boolean {
   const wanted = check.claim.wants;
@@ -140,7 +146,7 @@ export class Correlator {
       const verdict = await logic.judge(this.facts(id, claim, event.time, deadline, final, event.time), event, ctx);
       if (verdict.status === 'wait' && !final) {
         // Only a claim that waits keeps its event: the slim copy is made for it alone.
-        await this.deps.state.putPendingCheck(id, { claim, claimedAt: event.time, deadline, eventId: event.id, event: slimEnvelope(event.envelope) });
+        await this.deps.state.putPendingCheck(id, { claim, claimedAt: event.time, deadline, eventId: event.id, event: slimEnvelope(event.envelope) }, event);
         continue;
       }
       outcomes.push(...(await this.report(useCase, event, verdict)));
@@ -166,15 +172,18 @@ export class Correlator {
     return { claim, claimedAt, deadline, final, records: new JoinRecords(this.deps.state, useCase, claim.join, at) };
   }
 
-  /** Judges a pending check again; settles it (records findings first, then marks it) unless it waits. */
+  /**
+   * Judges a pending check again; settles it (records findings first, then marks it) unless it waits.
+   * On the claim's own event when the store kept it (in process, as at the claim's first judgement),
+   * else on the event rebuilt from the stored slim copy.
+   */
   private async judge(useCase: UseCase, logic: CorrelateLogic, ctx: UseCaseContext, check: PendingCheck, final: boolean, at: string): Promise<Outcome[]> {
     const id = useCase.metadata.id;
-    const parsed = eventBridgeEventSchema.safeParse(check.event);
+    const event = this.deps.state.claimEventOf?.(id, check) ?? storedClaimEvent(check);
     let outcomes: Outcome[];
-    if (!parsed.success) {
+    if (!event) {
       outcomes = [{ status: 'skipped', useCase: id, reason: `pending check ${check.claim.subject}: stored event is unreadable` }];
     } else {
-      const event = toPipelineEvent(parsed.data);
       const verdict = await logic.judge(this.facts(id, check.claim, check.claimedAt, check.deadline, final, at), event, ctx);
       if (verdict.status === 'wait' && !final) return [];
       outcomes = await this.report(useCase, event, verdict);

@@ -6,6 +6,7 @@
  * they cannot drift apart.
  */
 import type { Finding } from '../engine/model.js';
+import type { PipelineEvent } from '../engine/pipeline-event.js';
 import type { JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
 import type { AmendOutcome, FindingAmendment, FindingsSink, PutOutcome } from './findings-store.js';
 import type { ChangePosition, DedupWindow, PendingCheck, SightingInput, SightingResult, Snapshot, StateChange } from './state-store.js';
@@ -50,12 +51,21 @@ export interface StateStorage extends CountsCalls {
   putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void>;
   correlationRecordsWithKey(useCase: string, join: string, key: string, at: string): Promise<StoredCorrelationRecord[]>;
   correlationRecordsBetween(useCase: string, join: string, from: string, to: string, at: string): Promise<StoredCorrelationRecord[]>;
-  /** A redelivered claim leaves its check (open or settled) alone. */
-  putPendingCheck(useCase: string, check: PendingCheck): Promise<void>;
+  /**
+   * A redelivered claim leaves its check (open or settled) alone. `claimEvent`: the claim's parsed
+   * event, which a store keeping its checks in process may keep with the check (claimEventOf).
+   */
+  putPendingCheck(useCase: string, check: PendingCheck, claimEvent?: PipelineEvent): Promise<void>;
   /** With `keys`: only the checks that want one of them, or did not say what they want. */
   openPendingChecks(useCase: string, range?: { join: string; from: string; to: string; keys?: readonly string[] }): Promise<PendingCheck[]>;
   /** False when it was settled already. */
   settlePendingCheck(useCase: string, check: PendingCheck, at: string): Promise<boolean>;
+  /**
+   * The claim's parsed event kept with an open check, if this store keeps its checks in process
+   * (then they never leave it): a re-judgement uses it instead of parsing the stored copy again.
+   * Undefined otherwise (the DynamoDB store, a check read from a table): `check.event` is parsed.
+   */
+  claimEventOf?(useCase: string, check: PendingCheck): PipelineEvent | undefined;
 }
 
 /** The findings ledger: one item per finding id, amendable (repeat counts) while its day is not sealed. */

@@ -6,14 +6,19 @@ import { describe, expect, it } from 'vitest';
 import type { BuildwatchConfigInput } from '../../lambdas/config/config.js';
 import type { Outcome } from '../../lambdas/engine/engine.js';
 import type { EventBridgeEvent } from '../../lambdas/engine/events.js';
-import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
+import { Engine } from '../../lambdas/engine/engine.js';
+import { toPipelineEvent, type PipelineEvent } from '../../lambdas/engine/pipeline-event.js';
+import { parseConfig } from '../../lambdas/config/config.js';
+import { noLookups } from '../../lambdas/lookups/lookups.js';
+import { MemoryFindingsStore } from '../../lambdas/store/memory/memory-findings-store.js';
+import { MemoryStateStore } from '../../lambdas/store/memory/memory-state-store.js';
 import { defineUseCase, type CorrelateVerdict, type UseCase } from '../../lambdas/engine/use-case.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 
 const dynamo = useLocalDynamo();
 
 /** A minimal correlate use case: records and claims carry a `value`; a claim is satisfied by a record with it. */
-function probe(options: { deadline?: number; judge?: (found: boolean, final: boolean) => CorrelateVerdict; wants?: boolean; judged?: string[] } = {}): UseCase {
+function probe(options: { deadline?: number; judge?: (found: boolean, final: boolean) => CorrelateVerdict; wants?: boolean; judged?: string[]; seen?: PipelineEvent[] } = {}): UseCase {
   return defineUseCase({
     metadata: {
       id: 'artifact.probe-correlate',
@@ -39,8 +44,9 @@ function probe(options: { deadline?: number; judge?: (found: boolean, final: boo
           : { claims: [{ join: 'j', subject: `subject-${value}`, data: { value }, ...(options.wants ? { wants: [value] } : {}) }] };
       },
       deadlineMinutes: () => options.deadline ?? 60,
-      judge: async (facts) => {
+      judge: async (facts, event) => {
         options.judged?.push(String(facts.claim.data['value']));
+        options.seen?.push(event);
         const found = (await facts.records.withKey(String(facts.claim.data['value']))).length > 0;
         if (options.judge) return options.judge(found, facts.final);
         if (found) return { status: 'settled', observations: [{ summary: `matched ${String(facts.claim.data['value'])}`, attestation: true, severity: 'info', incidentKey: `ok-${String(facts.claim.data['value'])}` }] };
@@ -208,6 +214,30 @@ describe('correlate: policy and storage', () => {
     expect(findings(await engine.settle([useCase]))).toMatchObject([
       { eventId: 'eb-ct-1', principal: 'arn:aws:iam::111122223333:user/svc-legacy-deploy', sourceIp: '192.0.2.203', userAgent: 'aws-cli/1.18.69', account: '111122223333', region: 'eu-west-1' },
     ]);
+  });
+
+  it('judges a check again on the claim\'s parsed event in process, on its slim stored copy on DynamoDB, with the same finding', async () => {
+    const deferred = async (inProcess: boolean) => {
+      const seen: PipelineEvent[] = [];
+      const useCase = probe({ seen });
+      const stores = inProcess
+        ? { state: new MemoryStateStore(), findings: new MemoryFindingsStore(undefined, { amendableDay: () => true }) }
+        : await dynamo.freshStores();
+      const engine = new Engine({ config: parseConfig({}), lookups: noLookups, state: stores.state, findings: stores.findings, clock: () => new Date('2026-11-01T00:00:00Z') });
+      const claim = toPipelineEvent(cloudTrailClaim('ct-1', '2026-11-03T10:00:00Z', 'abc'));
+      await engine.evaluate(useCase, claim);
+      const outcomes = await engine.evaluate(useCase, toPipelineEvent(native('record-1', '2026-11-03T10:00:30Z', 'record', 'abc')));
+      return { claim, rejudgedOn: seen[1], found: findings(outcomes) };
+    };
+    const inProcess = await deferred(true);
+    const onDynamo = await deferred(false);
+    // In process the check keeps the claim's own event: nothing is parsed again.
+    expect(inProcess.rejudgedOn).toBe(inProcess.claim);
+    // On DynamoDB it is rebuilt from the stored copy, which keeps no request parameters.
+    expect(onDynamo.rejudgedOn?.cloudTrail?.requestParameters).toBeUndefined();
+    expect(onDynamo.rejudgedOn?.principal).toEqual(onDynamo.claim.principal);
+    expect(inProcess.found).toHaveLength(1);
+    expect(inProcess.found).toEqual(onDynamo.found);
   });
 
   it('keeps no request parameters of a CloudTrail claim and masks secrets of a native one', async () => {

@@ -1,9 +1,11 @@
 /**
  * What only the in-process store does: write-behind (BatchWriteItem, 25 at a time, throttled items
- * sent again), read-through on first touch, and expired items dropped without losing an unwritten change.
+ * sent again), read-through on first touch, expired items dropped without losing an unwritten change,
+ * and the claim's parsed event kept with an open check (never written).
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
 import { MemoryFindingsStore } from '../../lambdas/store/memory/memory-findings-store.js';
 import { MemoryStateStore } from '../../lambdas/store/memory/memory-state-store.js';
 import { StateStore, type PendingCheck } from '../../lambdas/store/state-store.js';
@@ -100,5 +102,27 @@ describe('in-process store, written behind', () => {
     await store.flush();
     // The settlement reached the table: a later run never reopens the check.
     expect(await new StateStore(doc, tables.state).openPendingChecks('artifact.hash-mismatch')).toEqual([]);
+  });
+
+  it('keeps the claim\'s parsed event with its open check, never in the table, and lets it go when the check is settled', async () => {
+    const { doc, tables } = await dynamo.freshStores();
+    const store = new MemoryStateStore({ doc, tableName: tables.state, empty: true });
+    const pending = check('pkg@1', '2026-10-01T10:00:00Z', '2026-10-01T11:00:00Z');
+    const claimEvent = toPipelineEvent({ id: 'evt-pkg@1', 'detail-type': 'Probe', source: 'test.correlate', account: '111122223333', time: '2026-10-01T10:00:00Z', region: 'eu-west-1', resources: [], detail: { value: 'abc' } });
+    await store.putPendingCheck('artifact.hash-mismatch', pending, claimEvent);
+    const [open] = await store.openPendingChecks('artifact.hash-mismatch');
+    expect(open && store.claimEventOf('artifact.hash-mismatch', open)).toBe(claimEvent);
+    // A redelivered claim leaves the check, and the event kept with it, alone.
+    await store.putPendingCheck('artifact.hash-mismatch', pending, toPipelineEvent({ ...claimEvent.envelope, detail: { value: 'changed' } }));
+    expect(store.claimEventOf('artifact.hash-mismatch', pending)).toBe(claimEvent);
+    expect(store.claimEventOf('artifact.hash-mismatch', check('pkg@2', '2026-10-01T10:00:00Z', '2026-10-01T11:00:00Z'))).toBeUndefined();
+    await store.flush();
+    // The table holds the slim copy only: a store reading it through has no parsed event to give.
+    const readThrough = new MemoryStateStore({ doc, tableName: tables.state, empty: false });
+    const [loaded] = await readThrough.openPendingChecks('artifact.hash-mismatch');
+    expect(loaded).toEqual(pending);
+    expect(loaded && readThrough.claimEventOf('artifact.hash-mismatch', loaded)).toBeUndefined();
+    expect(await store.settlePendingCheck('artifact.hash-mismatch', pending, '2026-10-01T11:05:00Z')).toBe(true);
+    expect(store.claimEventOf('artifact.hash-mismatch', pending)).toBeUndefined();
   });
 });

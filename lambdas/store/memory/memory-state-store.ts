@@ -5,6 +5,7 @@
  * of by DynamoDB. Written behind to a table when given one (item-table.ts).
  */
 import { fitItem, keyPart, storableState } from '../../engine/bounds.js';
+import type { PipelineEvent } from '../../engine/pipeline-event.js';
 import type { JsonObject, StoredCorrelationRecord } from '../../engine/use-case.js';
 import {
   CHANGE_PREFIX,
@@ -69,6 +70,11 @@ function wantsAny(item: Item, keys: ReadonlySet<string> | undefined): boolean {
 
 export class MemoryStateStore implements StateStorage, Flushable {
   private readonly table: ItemTable;
+  /**
+   * The claim's parsed event by its open check's stored item: settling replaces the item and a
+   * sweep drops it, and the event goes with it. Never written to a table (its item holds the slim copy).
+   */
+  private readonly claimEvents = new WeakMap<Item, PipelineEvent>();
 
   constructor(target?: WriteBehindTarget, options: { pause?: Sleep } = {}) {
     this.table = new ItemTable(target, options.pause);
@@ -311,13 +317,20 @@ export class MemoryStateStore implements StateStorage, Flushable {
     return this.table.range(partition, low, high).filter(notExpired(epochSeconds(at))).map(toStoredRecord);
   }
 
-  async putPendingCheck(useCase: string, check: PendingCheck): Promise<void> {
+  async putPendingCheck(useCase: string, check: PendingCheck, claimEvent?: PipelineEvent): Promise<void> {
     const item = pendingCheckItem(useCase, check);
     const partitionKey = String(item['pk']);
     const partition = this.table.known(partitionKey) ?? (await this.table.partition(partitionKey));
     if (this.table.get(partition, String(item['sk']))) return;
-    this.table.put(partition, item);
+    const stored = this.table.put(partition, item);
+    if (claimEvent) this.claimEvents.set(stored, claimEvent);
     if (this.flushDue) await this.flush();
+  }
+
+  claimEventOf(useCase: string, check: PendingCheck): PipelineEvent | undefined {
+    const partition = this.table.known(`${useCase}#pending`);
+    const item = partition && this.table.get(partition, pendingSortKey(check));
+    return item && item['settledAt'] === undefined ? this.claimEvents.get(item) : undefined;
   }
 
   async openPendingChecks(useCase: string, range?: { join: string; from: string; to: string; keys?: readonly string[] }): Promise<PendingCheck[]> {
