@@ -12,7 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { BuildwatchConfig } from '../../lambdas/config/config.js';
+import { parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 
 /** The repository root (this file is lib/constructs/handler-function.ts). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,8 +22,12 @@ export function handlerEntry(name: 'detect' | 'notify' | 'heartbeat'): string {
   return resolve(PROJECT_ROOT, 'lambdas', 'handlers', `${name}.ts`);
 }
 
-/** The bundle reads it as process.env.BUILDWATCH_CONFIG_JSON: a string literal replaced by esbuild. */
-export const CONFIG_DEFINE = 'process.env.BUILDWATCH_CONFIG_JSON';
+/**
+ * The bundle reads the configuration from this identifier (lambdas/handlers/runtime.ts), which esbuild
+ * replaces with the JSON of the configuration as validated here: the Lambdas trust it without
+ * building a schema at their cold start.
+ */
+export const CONFIG_DEFINE = 'BUILDWATCH_VALIDATED_CONFIG';
 
 /** esbuild's ESM output has no `require`; some CommonJS dependencies still call it. */
 export const ESM_REQUIRE_BANNER =
@@ -44,7 +48,8 @@ export function bundlingOptions(config: BuildwatchConfig, defines: Record<string
     banner: ESM_REQUIRE_BANNER,
     // Bundle the pinned AWS SDK rather than the runtime's (whatever version that is that day).
     externalModules: [],
-    define: { ...defines, [CONFIG_DEFINE]: JSON.stringify(JSON.stringify(config)) },
+    // Validated again here, whoever built the object: the bundle does not validate it.
+    define: { ...defines, [CONFIG_DEFINE]: JSON.stringify(JSON.stringify(parseConfig(config, 'stack configuration'))) },
   };
 }
 
