@@ -120,6 +120,15 @@ export interface SnapshotReader {
 }
 
 /**
+ * A schema built the first time it parses, not at import. zod builds many closures per schema, and a
+ * use case's schemas (its options, the records it reads) serve only the events routed to it: built
+ * at import, every cold start would pay for all of them.
+ */
+export function builtOnFirstUse<T extends z.ZodType>(build: () => T): z.ZodLazy<T> {
+  return z.lazy(build);
+}
+
+/**
  * Typed options of a use case (the engine validated them against the same schema). Parsed once per
  * options object and schema: use cases read them for every event, and both are fixed for a run.
  */

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config/config.js';
-import { defineUseCase, useCaseMetadataSchema, withMetadataDefaults, type UseCase, type UseCaseMetadata } from '../../lambdas/engine/use-case.js';
+import * as z from 'zod';
+import { builtOnFirstUse, defineUseCase, useCaseMetadataSchema, withMetadataDefaults, type UseCase, type UseCaseMetadata } from '../../lambdas/engine/use-case.js';
 import { useCases } from '../../lambdas/use-cases/index.js';
 import { bundlingOptions, PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { countZodSchemas, type SchemaCounter } from '../support/zod-schemas.js';
@@ -105,3 +106,26 @@ describe('use-case metadata', () => {
     }
   });
 });
+
+describe('use-case schemas built on first use', () => {
+  it('builds the schema when it first parses, once, and parses as the schema itself', () => {
+    counter = countZodSchemas();
+    const schema = builtOnFirstUse(() => z.strictObject({ limit: z.number().int().min(1).default(5), names: z.array(z.string().min(1)).default([]) }));
+    const declared = counter.count;
+    expect(declared).toBeLessThanOrEqual(1);
+    expect(schema.parse({})).toStrictEqual({ limit: 5, names: [] });
+    const built = counter.count;
+    expect(built).toBeGreaterThan(declared + 3);
+    expect(schema.parse({ limit: 2, names: ['a'] })).toStrictEqual({ limit: 2, names: ['a'] });
+    expect(counter.count).toBe(built);
+    expect(schema.safeParse({ limit: 0 }).success).toBe(false);
+    expect(schema.safeParse({ limt: 3 }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', keys: ['limt'] });
+  });
+
+  it('is how the use cases declare their options (artifact use cases follow with their rework, #15 goal 2)', () => {
+    const withOptions = useCases.filter((useCase) => useCase.optionsSchema && useCase.metadata.stage !== 'artifact');
+    expect(withOptions.length).toBeGreaterThan(10);
+    for (const useCase of withOptions) expect(useCase.optionsSchema, useCase.metadata.id).toBeInstanceOf(z.ZodLazy);
+  });
+});
+

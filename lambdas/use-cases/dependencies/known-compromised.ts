@@ -35,7 +35,15 @@ const shippedSchema = z.strictObject({
   incidents: z.array(incidentSchema.extend({ source: z.url(), date: z.iso.date() })).min(1),
 });
 
-export const SHIPPED_INCIDENTS: readonly Incident[] = shippedSchema.parse(shipped).incidents;
+let shippedIncidents: readonly Incident[] | undefined;
+
+/**
+ * The shipped incidents, validated on first use rather than at import: only SBOM evaluations need them
+ * (the tests validate the shipped file, so a malformed one never ships).
+ */
+export function shippedIncidentList(): readonly Incident[] {
+  return (shippedIncidents ??= shippedSchema.parse(shipped).incidents);
+}
 
 export interface CompromisedHit {
   readonly component: SbomComponent;
