@@ -77,7 +77,7 @@ describe('the use-case registry', () => {
   });
 
   it.each(useCases.map((u) => [u.metadata.id, u] as const))('%s has valid metadata and a valid pattern', (_id, useCase) => {
-    expect(useCaseMetadataSchema.safeParse(useCase.metadata).success).toBe(true);
+    expect(useCaseMetadataSchema().safeParse(useCase.metadata).success).toBe(true);
     expect(useCase.metadata.stage).toBe(useCase.metadata.id.split('.')[0]);
     expect(validatePattern(useCase.pattern)).toEqual([]);
   });

@@ -60,8 +60,9 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
   return [...new Set(current.flatMap((s) => (s instanceof z.ZodObject ? Object.keys(s.shape as object) : [])))];
 }
 
-/** The schemas a wrapper stands for (optional, nullable, default, prefault, pipe input, union members). */
+/** The schemas a wrapper stands for (optional, nullable, default, prefault, lazy, pipe input, union members). */
 function unwrap(schema: z.ZodType): z.ZodType[] {
+  if (schema instanceof z.ZodLazy) return unwrap(schema.unwrap() as z.ZodType);
   if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault) {
     return unwrap(schema.unwrap() as z.ZodType);
   }

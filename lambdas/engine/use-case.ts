@@ -11,40 +11,52 @@ import { modeSchema, questionIdSchema, severitySchema, stageSchema, type Severit
 import type { PipelineEvent } from './pipeline-event.js';
 import type { KnownState } from './state-history.js';
 
-export const useCaseMetadataSchema = z.strictObject({
-  /** Dotted, named by behaviour: `source.new-pusher`. Equals the folder path `<stage>/<name>`. */
-  id: z.string().regex(/^[a-z]+\.[a-z0-9]+(-[a-z0-9]+)*$/, 'dotted lower-case id like source.new-pusher'),
-  answers: questionIdSchema,
-  title: z.string().min(5).max(100),
-  stage: stageSchema,
-  description: z.string().min(10),
-  severity: severitySchema,
-  defaultMode: modeSchema,
-  /** 1-5: how much risk the use case removes, and how much it costs to run and tune. */
-  riskReduction: z.number().int().min(1).max(5),
-  effort: z.number().int().min(1).max(5),
-  mitre: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, 'ATT&CK technique id like T1562.008')).min(1),
-  falsePositives: z.array(z.string().min(3)).min(1),
-  runbook: z.string().min(10),
-  references: z.array(z.url()).default([]),
-  /** Evaluate failed API calls (errorCode set) too; by default the engine drops them. */
-  includeFailedCalls: z.boolean().default(false),
-  /** Evaluate calls made by AWS services themselves (userIdentity.type AWSService); dropped by default. */
-  includeAwsServiceCalls: z.boolean().default(false),
-  /**
-   * The rule needs read-only CloudTrail management events, which EventBridge delivers only to rules in
-   * the state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EVENTS.md 2). The local router honours it too.
-   */
-  readOnlyEvents: z.boolean().default(false),
-  /**
-   * Default dedup window (minutes, at most 1440) when the configuration sets none for this use case:
-   * repeats with the same dedup key, mode and severity within it update the first finding's count.
-   * Leave it out unless repeats are certainly one incident.
-   */
-  dedupWindowMinutes: z.number().int().min(0).max(1440).optional(),
-});
-export type UseCaseMetadata = z.input<typeof useCaseMetadataSchema>;
-export type ResolvedMetadata = z.output<typeof useCaseMetadataSchema>;
+/** Built on first use: a bundle the stack built from a catalogue it validated at synth never needs it (defineUseCase). */
+function buildMetadataSchema() {
+  return z.strictObject({
+    /** Dotted, named by behaviour: `source.new-pusher`. Equals the folder path `<stage>/<name>`. */
+    id: z.string().regex(/^[a-z]+\.[a-z0-9]+(-[a-z0-9]+)*$/, 'dotted lower-case id like source.new-pusher'),
+    answers: questionIdSchema,
+    title: z.string().min(5).max(100),
+    stage: stageSchema,
+    description: z.string().min(10),
+    severity: severitySchema,
+    defaultMode: modeSchema,
+    /** 1-5: how much risk the use case removes, and how much it costs to run and tune. */
+    riskReduction: z.number().int().min(1).max(5),
+    effort: z.number().int().min(1).max(5),
+    mitre: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, 'ATT&CK technique id like T1562.008')).min(1),
+    falsePositives: z.array(z.string().min(3)).min(1),
+    runbook: z.string().min(10),
+    references: z.array(z.url()).default([]),
+    /** Evaluate failed API calls (errorCode set) too; by default the engine drops them. */
+    includeFailedCalls: z.boolean().default(false),
+    /** Evaluate calls made by AWS services themselves (userIdentity.type AWSService); dropped by default. */
+    includeAwsServiceCalls: z.boolean().default(false),
+    /**
+     * The rule needs read-only CloudTrail management events, which EventBridge delivers only to rules in
+     * the state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EVENTS.md 2). The local router honours it too.
+     */
+    readOnlyEvents: z.boolean().default(false),
+    /**
+     * Default dedup window (minutes, at most 1440) when the configuration sets none for this use case:
+     * repeats with the same dedup key, mode and severity within it update the first finding's count.
+     * Leave it out unless repeats are certainly one incident.
+     */
+    dedupWindowMinutes: z.number().int().min(0).max(1440).optional(),
+  });
+}
+
+type MetadataSchema = ReturnType<typeof buildMetadataSchema>;
+let metadataSchema: MetadataSchema | undefined;
+
+/** The schema of a use case's metadata (built once, on first use). */
+export function useCaseMetadataSchema(): MetadataSchema {
+  return (metadataSchema ??= buildMetadataSchema());
+}
+
+export type UseCaseMetadata = z.input<MetadataSchema>;
+export type ResolvedMetadata = z.output<MetadataSchema>;
 
 /** What a use case reports; the engine turns it into a finding. */
 export interface Observation {
@@ -105,6 +117,15 @@ export interface SnapshotView {
 
 export interface SnapshotReader {
   get(useCase: string, key: string): Promise<SnapshotView | undefined>;
+}
+
+/**
+ * A schema built the first time it parses, not at import. zod builds many closures per schema, and a
+ * use case's schemas (its options, the records it reads) serve only the events routed to it: built
+ * at import, every cold start would pay for all of them.
+ */
+export function builtOnFirstUse<T extends z.ZodType>(build: () => T): z.ZodLazy<T> {
+  return z.lazy(build);
 }
 
 /**
@@ -342,11 +363,42 @@ export interface UseCase {
   readonly optionsSchema?: z.ZodType;
 }
 
-/** Validates the metadata once, at definition time, so a malformed use case fails at import. */
+/**
+ * Defined (true) by esbuild in the bundles the stack builds (lib/constructs/handler-function.ts), after
+ * it validated every use case of the catalogue at synth; undefined anywhere else.
+ */
+declare const BUILDWATCH_VALIDATED_CATALOGUE: boolean | undefined;
+
+/**
+ * Validates the metadata once, at definition time, so a malformed use case fails at import: the synth,
+ * the CLI and the tests import the use cases unbundled. A Lambda bundle holds only use cases its synth
+ * validated, so there the metadata is taken as written, with the schema's defaults, and a cold start
+ * builds and runs no schema for it.
+ */
 export function defineUseCase(definition: { metadata: UseCaseMetadata; pattern: EventPattern; logic: UseCaseLogic; optionsSchema?: z.ZodType }): UseCase {
-  const parsed = useCaseMetadataSchema.safeParse(definition.metadata);
+  const metadata = typeof BUILDWATCH_VALIDATED_CATALOGUE === 'boolean' ? withMetadataDefaults(definition.metadata) : validatedMetadata(definition.metadata);
+  return { metadata, pattern: definition.pattern, logic: definition.logic, ...(definition.optionsSchema ? { optionsSchema: definition.optionsSchema } : {}) };
+}
+
+/** The metadata with its defaults applied; throws, naming the use case and every problem, when it is malformed. */
+export function validatedMetadata(metadata: UseCaseMetadata): ResolvedMetadata {
+  const parsed = useCaseMetadataSchema().safeParse(metadata);
   if (!parsed.success) {
-    throw new Error(`use case ${definition.metadata.id}: invalid metadata: ${z.prettifyError(parsed.error)}`);
+    throw new Error(`use case ${metadata.id}: invalid metadata: ${z.prettifyError(parsed.error)}`);
   }
-  return { metadata: parsed.data, pattern: definition.pattern, logic: definition.logic, ...(definition.optionsSchema ? { optionsSchema: definition.optionsSchema } : {}) };
+  return parsed.data;
+}
+
+/**
+ * The schema's defaults, applied without the schema, to metadata validated elsewhere (a test keeps
+ * both the same). A new array per use case: one use case's metadata shares nothing with another's.
+ */
+export function withMetadataDefaults(metadata: UseCaseMetadata): ResolvedMetadata {
+  return {
+    ...metadata,
+    references: [...(metadata.references ?? [])],
+    includeFailedCalls: metadata.includeFailedCalls ?? false,
+    includeAwsServiceCalls: metadata.includeAwsServiceCalls ?? false,
+    readOnlyEvents: metadata.readOnlyEvents ?? false,
+  };
 }

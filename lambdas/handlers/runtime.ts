@@ -13,11 +13,20 @@ export function requireEnv(name: string): string {
 }
 
 /**
- * The stack inlines the validated configuration into the bundle (esbuild define), so it is
- * versioned with the code and not limited by Lambda's 4 KB of environment.
+ * The configuration as the stack validated it at synth (lib/constructs/handler-function.ts), inlined
+ * into the bundle by esbuild (define): a literal of our own build, not input, so a cold start takes it
+ * as it is and never builds the configuration's schemas. Undefined outside a stack's bundle.
+ */
+declare const BUILDWATCH_VALIDATED_CONFIG: string | undefined;
+
+/**
+ * The stack inlines the validated configuration into the bundle, so it is versioned with the code and
+ * not limited by Lambda's 4 KB of environment. Unbundled (tests, local runs) the configuration comes
+ * from BUILDWATCH_CONFIG_JSON, which is input like any file, so it is validated.
  */
 export function bundledConfig(): BuildwatchConfig {
-  return parseConfig(JSON.parse(process.env.BUILDWATCH_CONFIG_JSON ?? '{}'), 'bundled configuration');
+  if (typeof BUILDWATCH_VALIDATED_CONFIG === 'string') return JSON.parse(BUILDWATCH_VALIDATED_CONFIG) as BuildwatchConfig;
+  return parseConfig(JSON.parse(process.env.BUILDWATCH_CONFIG_JSON ?? '{}'), 'configuration in BUILDWATCH_CONFIG_JSON');
 }
 
 /**

@@ -12,7 +12,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { BuildwatchConfig } from '../../lambdas/config/config.js';
+import { parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
+import { validatedMetadata } from '../../lambdas/engine/use-case.js';
+import { useCases } from '../../lambdas/use-cases/index.js';
 
 /** The repository root (this file is lib/constructs/handler-function.ts). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,8 +24,18 @@ export function handlerEntry(name: 'detect' | 'notify' | 'heartbeat'): string {
   return resolve(PROJECT_ROOT, 'lambdas', 'handlers', `${name}.ts`);
 }
 
-/** The bundle reads it as process.env.BUILDWATCH_CONFIG_JSON: a string literal replaced by esbuild. */
-export const CONFIG_DEFINE = 'process.env.BUILDWATCH_CONFIG_JSON';
+/**
+ * The bundle reads the configuration from this identifier (lambdas/handlers/runtime.ts), which esbuild
+ * replaces with the JSON of the configuration as validated here: the Lambdas trust it without
+ * building a schema at their cold start.
+ */
+export const CONFIG_DEFINE = 'BUILDWATCH_VALIDATED_CONFIG';
+
+/**
+ * Defined (true) in every bundle: the use cases' metadata was validated here, so the bundled use cases
+ * take it as written (lambdas/engine/use-case.ts) instead of validating it at each cold start.
+ */
+export const CATALOGUE_DEFINE = 'BUILDWATCH_VALIDATED_CATALOGUE';
 
 /** esbuild's ESM output has no `require`; some CommonJS dependencies still call it. */
 export const ESM_REQUIRE_BANNER =
@@ -34,6 +46,10 @@ export const USE_CASE_NOTES_DEFINE = 'process.env.BUILDWATCH_USE_CASE_NOTES_JSON
 
 /** `defines`: more string literals to inline (JavaScript source, e.g. JSON.stringify(JSON.stringify(x))). */
 export function bundlingOptions(config: BuildwatchConfig, defines: Record<string, string> = {}): nodejs.BundlingOptions {
+  // The bundles validate neither the configuration nor the use cases' metadata (the catalogue they
+  // bundle): check both here, whoever built the objects, so a malformed one stops the synth.
+  const validConfig = parseConfig(config, 'stack configuration');
+  for (const useCase of useCases) validatedMetadata(useCase.metadata);
   return {
     format: nodejs.OutputFormat.ESM,
     target: 'node22',
@@ -44,7 +60,7 @@ export function bundlingOptions(config: BuildwatchConfig, defines: Record<string
     banner: ESM_REQUIRE_BANNER,
     // Bundle the pinned AWS SDK rather than the runtime's (whatever version that is that day).
     externalModules: [],
-    define: { ...defines, [CONFIG_DEFINE]: JSON.stringify(JSON.stringify(config)) },
+    define: { ...defines, [CONFIG_DEFINE]: JSON.stringify(JSON.stringify(validConfig)), [CATALOGUE_DEFINE]: 'true' },
   };
 }
 

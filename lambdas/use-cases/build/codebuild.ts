@@ -29,8 +29,12 @@ export function projectNameOf(nameOrArn: string | undefined): string | undefined
 
 const REFERENCE_TYPES = new Set(['PARAMETER_STORE', 'SECRETS_MANAGER']);
 
-/** `localeCompare`'s order (the default locale), without building a collator for every comparison. */
-const NAME_ORDER = new Intl.Collator();
+/**
+ * `localeCompare`'s order (the default locale), without building a collator for every comparison.
+ * Built on first use: a collator costs milliseconds to build, and most cold starts sort no variables.
+ */
+let nameOrder: Intl.Collator | undefined;
+const compareNames = (a: string, b: string): number => (nameOrder ??= new Intl.Collator()).compare(a, b);
 
 /**
  * Environment variables as a sorted list: values fingerprinted, references (Parameter Store, Secrets
@@ -51,7 +55,7 @@ export function normaliseVariables(list: unknown): JsonObject[] {
         ...(type === 'PLAINTEXT' && looksLikeSecret(name, value) ? { plaintextSecret: true } : {}),
       };
     })
-    .sort((a, b) => NAME_ORDER.compare(a.name, b.name));
+    .sort((a, b) => compareNames(a.name, b.name));
 }
 
 /** A buildspec names a file in the repository, or is the YAML itself (inline: what attackers use). */

@@ -11,7 +11,7 @@ import type { BuildwatchConfig } from '../../config/config.js';
 import type { Principal } from '../../engine/model.js';
 import { stringAt, valueAt, type PipelineEvent } from '../../engine/pipeline-event.js';
 import { principalMatches } from '../../engine/principal.js';
-import type { SnapshotReader, UseCaseContext } from '../../engine/use-case.js';
+import { builtOnFirstUse, type SnapshotReader, type UseCaseContext } from '../../engine/use-case.js';
 
 export const IMAGE_CHANGE_ID = 'build.image-change';
 const PROJECT_DRIFT_ID = 'build.project-drift';
@@ -19,12 +19,12 @@ const PROJECT_DRIFT_ID = 'build.project-drift';
 /** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>[:<tag>][@sha256:<digest>]` */
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/;
 
-export const buildImageOptionsSchema = z.strictObject({
+export const buildImageOptionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Principals that build and push the build images (ARN patterns as in automationPrincipals): their retags are attested, not alerted. */
   imageBuilders: z.array(z.string().min(1)).default([]),
   /** project name → ECR image URI, for projects the drift snapshots do not know yet. */
   projectImages: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, 'a CodeBuild project name'), z.string().regex(ECR_IMAGE, 'an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>')).default({}),
-});
+}));
 export type BuildImageOptions = z.output<typeof buildImageOptionsSchema>;
 
 export interface EcrImage {

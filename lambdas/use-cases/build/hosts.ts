@@ -8,6 +8,7 @@
  * the Auto Scaling group and launch template EC2 tagged it with at launch.
  */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../engine/use-case.js';
 import { isRecord } from '../../engine/pipeline-event.js';
 import { redact, redactText } from '../../engine/redact.js';
 import type { Ec2InstanceDetail } from '../../lookups/lookups.js';
@@ -16,13 +17,13 @@ const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 /** The tag EC2 Auto Scaling puts on every instance it launches. */
 const ASG_TAG = 'aws:autoscaling:groupName';
 
-const tagSchema = z.strictObject({
+const tagSchema = builtOnFirstUse(() => z.strictObject({
   key: z.string().min(1).max(128),
   /** Any of these values matches. */
   values: z.array(z.string().max(256)).min(1).max(50),
-});
+}));
 
-export const hostGroupSchema = z.strictObject({
+export const hostGroupSchema = builtOnFirstUse(() => z.strictObject({
   /** Shown in findings and used as the first-seen scope: keep it stable. */
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64'),
   instanceIds: z.array(z.string().regex(INSTANCE_ID, 'an instance id (i-… or mi-…)')).max(500).default([]),
@@ -31,7 +32,7 @@ export const hostGroupSchema = z.strictObject({
   /** Launch template ids (lt-…) or names. */
   launchTemplates: z.array(z.string().min(1).max(128)).max(50).default([]),
   securityGroups: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-…)')).max(50).default([]),
-});
+}));
 
 export type HostGroup = z.output<typeof hostGroupSchema>;
 

@@ -4,18 +4,18 @@
  * project's SBOM baseline, whatever its count says.
  */
 import * as z from 'zod';
-import type { UseCaseContext } from '../../engine/use-case.js';
-import { CompromisedIndex, incidentSchema, SHIPPED_INCIDENTS } from './known-compromised.js';
+import { builtOnFirstUse, type UseCaseContext } from '../../engine/use-case.js';
+import { CompromisedIndex, incidentSchema, shippedIncidentList } from './known-compromised.js';
 import type { ParsedSbom } from './sbom-parse.js';
 
 export const COMPROMISED_PACKAGE_ID = 'dependencies.compromised-package';
 
-export const compromisedOptionsSchema = z.strictObject({
+export const compromisedOptionsSchema = builtOnFirstUse(() => z.strictObject({
   /** More incidents, same shape as the shipped list (source optional). */
   knownCompromised: z.array(incidentSchema).max(1000).default([]),
   /** Shipped entries to disregard: `name` or `name@version` (e.g. a vetted internal rebuild). */
   ignore: z.array(z.string().min(1)).default([]),
-});
+}));
 
 const indexes = new WeakMap<object, CompromisedIndex>();
 const NO_OPTIONS = {};
@@ -26,7 +26,7 @@ export function compromisedIndexFor(rawOptions: unknown): CompromisedIndex {
   const known = indexes.get(key);
   if (known) return known;
   const options = compromisedOptionsSchema.parse(key);
-  const index = new CompromisedIndex([...SHIPPED_INCIDENTS, ...options.knownCompromised], options.ignore);
+  const index = new CompromisedIndex([...shippedIncidentList(), ...options.knownCompromised], options.ignore);
   indexes.set(key, index);
   return index;
 }

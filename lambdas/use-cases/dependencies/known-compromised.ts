@@ -5,37 +5,52 @@
  * because distributions repackage the same upstream release as 5.6.1-1, 5.6.1-r0 or 1:5.6.1-2.fc40.
  */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../engine/use-case.js';
 import shipped from './known-compromised.json' with { type: 'json' };
 import { normalisePypiName, OS_PACKAGE_TYPES, registryName } from './purl.js';
 import type { SbomComponent } from './sbom-parse.js';
 import { upstreamVersion } from './versions.js';
 
-const packageSchema = z.strictObject({
-  /** A purl type (npm, pypi, maven, deb, rpm, apk, gem, golang, …) or "*" for any. */
-  ecosystem: z.string().min(1).regex(/^(\*|[a-z][a-z0-9.+-]*)$/, 'a purl type such as npm, or *'),
-  /** As the registry names it: `@ctrl/tinycolor`, `org.apache.logging.log4j:log4j-core`, `xz-utils`. */
-  name: z.string().min(1).max(300),
-  /** Exact versions, or ["*"] for every version. */
-  versions: z.array(z.string().min(1).max(100)).min(1),
-});
+/** An incident as the schema reads it (an object schema, so the shipped list can require more of it). */
+function incidentObject() {
+  const packageSchema = z.strictObject({
+    /** A purl type (npm, pypi, maven, deb, rpm, apk, gem, golang, …) or "*" for any. */
+    ecosystem: z.string().min(1).regex(/^(\*|[a-z][a-z0-9.+-]*)$/, 'a purl type such as npm, or *'),
+    /** As the registry names it: `@ctrl/tinycolor`, `org.apache.logging.log4j:log4j-core`, `xz-utils`. */
+    name: z.string().min(1).max(300),
+    /** Exact versions, or ["*"] for every version. */
+    versions: z.array(z.string().min(1).max(100)).min(1),
+  });
+  return z.strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,80}$/, 'lower-case id like event-stream-2018'),
+    title: z.string().min(5).max(300),
+    date: z.iso.date().optional(),
+    source: z.url().optional(),
+    packages: z.array(packageSchema).min(1).max(500),
+  });
+}
 
-export const incidentSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,80}$/, 'lower-case id like event-stream-2018'),
-  title: z.string().min(5).max(300),
-  date: z.iso.date().optional(),
-  source: z.url().optional(),
-  packages: z.array(packageSchema).min(1).max(500),
-});
+export const incidentSchema = builtOnFirstUse(incidentObject);
 export type Incident = z.output<typeof incidentSchema>;
 
 /** The shipped data must cite a source for every incident. */
-const shippedSchema = z.strictObject({
-  description: z.string(),
-  updated: z.iso.date(),
-  incidents: z.array(incidentSchema.extend({ source: z.url(), date: z.iso.date() })).min(1),
-});
+const shippedSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    description: z.string(),
+    updated: z.iso.date(),
+    incidents: z.array(incidentObject().extend({ source: z.url(), date: z.iso.date() })).min(1),
+  }),
+);
 
-export const SHIPPED_INCIDENTS: readonly Incident[] = shippedSchema.parse(shipped).incidents;
+let shippedIncidents: readonly Incident[] | undefined;
+
+/**
+ * The shipped incidents, validated on first use rather than at import: only SBOM evaluations need them
+ * (the tests validate the shipped file, so a malformed one never ships).
+ */
+export function shippedIncidentList(): readonly Incident[] {
+  return (shippedIncidents ??= shippedSchema.parse(shipped).incidents);
+}
 
 export interface CompromisedHit {
   readonly component: SbomComponent;

@@ -7,18 +7,19 @@
  * {buildUuid}; {buildNumber} (from the event's additional-information.build-number).
  */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../engine/use-case.js';
 import type { BuildwatchConfig } from '../../config/config.js';
 import type { BuildInfo } from './build-event.js';
 
 const template = z.string().regex(/^s3:\/\/[^/{}]+\/.+/, 's3://bucket/key template (the bucket cannot hold placeholders)');
 
 /** The options of `dependencies.sbom` that other dependency use cases read too. */
-export const sbomLocationOptionsSchema = z.strictObject({
+export const sbomLocationOptionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Templates for watched projects that configure none (with `pipeline.buildProjects: []`, every project). */
   defaultLocations: z.array(template).max(10).default([]),
   /** When S3 could not be asked: record a low attestation (default), raise a low alert, or say nothing. */
   whenUnavailable: z.enum(['attest', 'alert', 'ignore']).default('attest'),
-});
+}));
 export type SbomLocationOptions = z.output<typeof sbomLocationOptionsSchema>;
 
 export const SBOM_USE_CASE_ID = 'dependencies.sbom';

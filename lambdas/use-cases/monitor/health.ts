@@ -11,13 +11,13 @@ import { contentHashOf } from '../../engine/canonical.js';
 import { findingId } from '../../engine/engine.js';
 import type { Finding, Severity } from '../../engine/model.js';
 import { findingMode, policyFor } from '../../engine/policy.js';
-import type { UseCase } from '../../engine/use-case.js';
+import { builtOnFirstUse, type UseCase } from '../../engine/use-case.js';
 import { CANARY_INTERVAL_MINUTES, HEARTBEAT_PRINCIPAL } from './constants.js';
 
 /** The shortest silence limit allowed (the heartbeat runs every 15 minutes). */
 export const MIN_MAX_SILENCE_MINUTES = 15;
 
-export const heartbeatOptionsSchema = z.strictObject({
+export const heartbeatOptionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Alert when no CloudTrail event has been processed for this long (the probe makes one every run). */
   maxSilenceMinutes: z.number().int().min(MIN_MAX_SILENCE_MINUTES).max(10_080).default(120),
   /** Alert when no canary has come through for this long (one is sent every hour; one loss is tolerated). */
@@ -26,7 +26,7 @@ export const heartbeatOptionsSchema = z.strictObject({
   deadLetterThreshold: z.number().int().min(1).default(1),
   /** Tag the canary receipts queue on every run, so CloudTrail has something to relay even in a quiet account. */
   probe: z.boolean().default(true),
-});
+}));
 export type HeartbeatOptions = z.output<typeof heartbeatOptionsSchema>;
 
 /** When something was last seen: the wall-clock time it was processed, and the event it was. */

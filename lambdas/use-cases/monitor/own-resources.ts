@@ -7,6 +7,7 @@
  * pointing at it.
  */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../engine/use-case.js';
 import type { BuildwatchConfig } from '../../config/config.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
 
@@ -14,10 +15,10 @@ import type { PipelineEvent } from '../../engine/pipeline-event.js';
 export const MONITOR_RESOURCES_ENV = 'BUILDWATCH_MONITOR_RESOURCES';
 
 /** What the stack knows at deploy time and the configuration cannot: its account and its key. */
-export const monitorResourcesSchema = z.strictObject({
+export const monitorResourcesSchema = builtOnFirstUse(() => z.strictObject({
   account: z.string().regex(/^\d{12}$/).optional(),
   keys: z.array(z.string().min(1)).default([]),
-});
+}));
 export type MonitorResources = z.output<typeof monitorResourcesSchema>;
 
 /** The tamper use cases that recognise the monitor's resources, and so receive the stack's facts. */

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { failureOutcome } from '../../engine/failure.js';
 import type { Severity } from '../../engine/model.js';
 import type { PipelineEvent } from '../../engine/pipeline-event.js';
-import type { Observation, UseCaseContext } from '../../engine/use-case.js';
+import { builtOnFirstUse, type Observation, type UseCaseContext } from '../../engine/use-case.js';
 import type { Ownership } from './own-resources.js';
 
 export const tamperOptionsShape = {
@@ -19,7 +19,7 @@ export const tamperOptionsShape = {
    */
   deployments: z.enum(['attest', 'ignore', 'alert']).default('attest'),
 };
-export const tamperOptionsSchema = z.strictObject(tamperOptionsShape);
+export const tamperOptionsSchema = builtOnFirstUse(() => z.strictObject(tamperOptionsShape));
 export type TamperOptions = z.output<typeof tamperOptionsSchema>;
 
 const CLOUDFORMATION = 'cloudformation.amazonaws.com';

@@ -6,18 +6,19 @@
  * Only the new content is logged, so a change is judged by what it now requires.
  */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../engine/use-case.js';
 
-const statementSchema = z.looseObject({
+const statementSchema = builtOnFirstUse(() => z.looseObject({
   Type: z.string().optional(),
   NumberOfApprovalsNeeded: z.number().int().optional(),
   ApprovalPoolMembers: z.array(z.string()).optional(),
-});
+}));
 
-const contentSchema = z.looseObject({
+const contentSchema = builtOnFirstUse(() => z.looseObject({
   Version: z.string().optional(),
   DestinationReferences: z.array(z.string()).optional(),
   Statements: z.array(statementSchema).optional(),
-});
+}));
 
 export interface RuleRequirement {
   /** Approvals the strictest Approvers statement needs (0 when there is none). */

@@ -19,18 +19,18 @@ import * as z from 'zod';
 import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
-import { defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { UNKNOWN_BEFORE, UNSEEN_BEFORE } from '../project-drift/use-case.js';
 import { buildspecState, isInlineBuildspec, isWatchedProject, normaliseProject, normaliseVariables, observedBuild, observedVariables, timestampOf, variableChanges, type ObservedBuild } from '../codebuild.js';
 
-export const optionsSchema = z.strictObject({
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Overrides that are routine when the caller is an automation principal or CodePipeline (which passes variables and its source artifact). */
   automationRoutineOverrides: z
     .array(z.string().min(1))
     .default(['environmentVariablesOverride', 'sourceTypeOverride', 'sourceLocationOverride', 'secondarySourcesOverride', 'secondarySourcesVersionOverride', 'artifactsOverride', 'secondaryArtifactsOverride']),
   /** Compare native build events with the project from BatchGetProjects (catches overrides whose CloudTrail record is late or lost). */
   compareNativeBuilds: z.boolean().default(true),
-});
+}));
 type Options = z.output<typeof optionsSchema>;
 
 /** How much each StartBuild override matters; absent ones (timeouts, compute, cache…) are not reported. */

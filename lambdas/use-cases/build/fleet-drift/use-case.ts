@@ -14,14 +14,14 @@ import * as z from 'zod';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { redact } from '../../../engine/redact.js';
-import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type JsonValue, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type DriftFacts, type JsonObject, type JsonValue, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 
-export const optionsSchema = z.strictObject({
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...infrastructureAsCodeOptions,
   /** Fleet names watched whatever the look-up says (a project outside the configuration builds on them, or look-ups are off). */
   fleets: z.array(z.string().min(1)).default([]),
-});
+}));
 
 const FIELDS = ['baseCapacity', 'environmentType', 'computeType', 'computeConfiguration', 'scalingConfiguration', 'overflowBehavior', 'vpcConfig', 'proxyConfiguration', 'imageId', 'fleetServiceRole'] as const;
 

@@ -17,7 +17,7 @@
 import * as z from 'zod';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
-import { defineUseCase, optionsOf, type Observation, type RepeatReason, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type RepeatReason, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
 import {
   boundedEvidence,
   boundedList,
@@ -31,7 +31,7 @@ import {
   type HostGroup,
 } from '../hosts.js';
 
-export const optionsSchema = z.strictObject({ hostGroups: hostGroupsOption });
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({ hostGroups: hostGroupsOption }));
 
 const ACTIONS: Readonly<Record<string, string>> = {
   StartSession: 'started a Session Manager session',

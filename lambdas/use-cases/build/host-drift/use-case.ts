@@ -28,7 +28,7 @@ import * as z from 'zod';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
-import { defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import {
   boundedEvidence,
@@ -42,7 +42,7 @@ import {
   type HostGroup,
 } from '../hosts.js';
 
-export const optionsSchema = z.strictObject({ ...infrastructureAsCodeOptions, hostGroups: hostGroupsOption });
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({ ...infrastructureAsCodeOptions, hostGroups: hostGroupsOption }));
 
 export const HOST_DRIFT_ID = 'build.host-drift';
 

@@ -7,15 +7,15 @@
 import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import { refusedSummary } from '../phrasing.js';
 
-export const optionsSchema = z.strictObject({
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...infrastructureAsCodeOptions,
   /** Pipeline names to watch; empty watches every pipeline. */
   pipelines: z.array(z.string().min(1)).default([]),
-});
+}));
 
 /** Stage → actions ("Build: CodeBuild payments-service-build"), for a reviewer to compare with the intended pipeline. */
 function outline(pipeline: unknown): string[] {

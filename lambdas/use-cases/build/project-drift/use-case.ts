@@ -19,8 +19,7 @@ import * as z from 'zod';
 import { ownValue, setOwn } from '../../../engine/own-keys.js';
 import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import {
-  defineUseCase,
+import { builtOnFirstUse, defineUseCase,
   optionsOf,
   type DiffEntry,
   type DriftFacts,
@@ -28,12 +27,11 @@ import {
   type JsonValue,
   type Observation,
   type StateReport,
-  type UseCaseContext,
-} from '../../../engine/use-case.js';
+  type UseCaseContext, } from '../../../engine/use-case.js';
 import { describeVariableChanges, isWatchedProject, normaliseProject, timestampOf, variableChanges } from '../codebuild.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 
-export const optionsSchema = z.strictObject({ ...infrastructureAsCodeOptions });
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({ ...infrastructureAsCodeOptions }));
 
 /** A sent field's earlier value when the only earlier state available already showed the update. */
 export const UNKNOWN_BEFORE = '(unknown: the look-up already showed this update)';

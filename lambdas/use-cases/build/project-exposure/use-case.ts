@@ -8,17 +8,17 @@ import { textOf } from '../../../engine/own-keys.js';
 import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { isWatchedProject, projectNameOf } from '../codebuild.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import { refusedSummary } from '../phrasing.js';
 import { policyExposure } from '../policy-principals.js';
 
-export const optionsSchema = z.strictObject({
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...infrastructureAsCodeOptions,
   /** Accounts a project may be shared with (besides its own). */
   trustedAccounts: z.array(z.string().regex(/^\d{12}$/, '12-digit account id')).default([]),
-});
+}));
 
 const PULL_REQUEST_EVENTS = /PULL_REQUEST_(CREATED|UPDATED|REOPENED)/;
 

@@ -17,12 +17,12 @@ import * as z from 'zod';
 import { severityRank, severitySchema, type Severity } from '../../../engine/model.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
-import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { certificateFacts, type CertificateFacts } from '../certificate.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import { signingTargets } from '../signing.js';
 
-export const optionsSchema = z.strictObject({
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...infrastructureAsCodeOptions,
   /** Certificates the configuration does not list: ignored, or reported low. */
   unlisted: z.enum(['ignore', 'low']).default('ignore'),
@@ -30,7 +30,7 @@ export const optionsSchema = z.strictObject({
   renewalSeverity: severitySchema.default('low'),
   /** A certificate whose validity began longer ago than this is not freshly issued. */
   freshDays: z.number().int().min(1).max(365).default(30),
-});
+}));
 type Options = z.output<typeof optionsSchema>;
 
 const FACT_FIELDS = ['subject', 'issuer', 'keyAlgorithm', 'notBefore', 'notAfter', 'serialNumber', 'fingerprint256'] as const;

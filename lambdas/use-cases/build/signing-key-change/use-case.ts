@@ -16,7 +16,7 @@ import type { Severity } from '../../../engine/model.js';
 import { stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { principalFromArn } from '../../../engine/principal.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import { refusedSummary } from '../phrasing.js';
 import { accountOfPrincipal, policyExposure } from '../policy-principals.js';
@@ -36,13 +36,13 @@ import {
   type SigningTargets,
 } from '../signing.js';
 
-export const optionsSchema = z.strictObject({
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...infrastructureAsCodeOptions,
   /** Keys, Signer profiles and certificates the configuration does not list: ignored, or reported low. */
   unlisted: z.enum(['ignore', 'low']).default('ignore'),
   /** Accounts that may appear in key policies, grants and profile permissions (besides the owner's). */
   trustedAccounts: z.array(z.string().regex(/^\d{12}$/, '12-digit account id')).default([]),
-});
+}));
 type Options = z.output<typeof optionsSchema>;
 
 /** What a use-case-independent handler found: graded, described, and how IaC may treat it. */

@@ -17,7 +17,7 @@ import { mergeState } from '../../../engine/diff.js';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity } from '../../../engine/model.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { buildLabel, buildOf, SUCCEEDED_BUILD_PATTERN } from '../build-event.js';
 import { hasKnownCompromised } from '../compromised-check.js';
 import { fetchBuildSbom } from '../sbom-fetch.js';
@@ -27,7 +27,7 @@ import { acceptedBuild, buildNames, judge, type Verdict } from './baseline.js';
 
 const ID = 'dependencies.library-change';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** A count change of at least this many percent of the last SBOM's count… */
   countChangePercent: z.number().min(1).max(10_000).default(25),
   /** …and at least this many packages is a significant change in quantity. */
@@ -38,7 +38,7 @@ const optionsSchema = z.strictObject({
   acceptAfterBuilds: z.number().int().min(1).max(100).default(3),
   /** Builds accepted by a person (build ARN, `project:uuid` id or `project #number` label): each becomes the baseline. */
   acceptBuilds: z.array(z.string().min(1)).max(1000).default([]),
-});
+}));
 type Options = z.output<typeof optionsSchema>;
 
 /** The SBOM behind each report, so assess reads new packages from the SBOM, not from the capped state. */

@@ -14,7 +14,7 @@ import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity, SEVERITIES } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import {
   domainOf,
   externalConnectionNames,
@@ -28,14 +28,14 @@ import {
   type InternalScope,
 } from '../codeartifact.js';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Namespaces (npm scopes with or without @, Maven groups, generic namespaces) that are yours. */
   internalNamespaces: z.array(z.string().min(1)).default([]),
   /** Package names (globs with *) that are yours, for formats without namespaces. */
   internalPackages: z.array(z.string().min(1)).default([]),
   /** `domain/repository` (or `repository`) names that hold internal releases, besides pipeline.artifacts. */
   internalRepositories: z.array(z.string().min(1)).default([]),
-});
+}));
 type Options = z.output<typeof optionsSchema>;
 
 const EVENTS = ['AssociateExternalConnection', 'DisassociateExternalConnection', 'UpdateRepository', 'CreateRepository', 'PutPackageOriginConfiguration', 'UpdatePackageGroupOriginConfiguration'];

@@ -10,15 +10,15 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
-import { defineUseCase, optionsOf, type DiffEntry, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type DiffEntry, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { accountsAgree, eventAccount, keyIdOf, parseArn } from '../own-resources.js';
 import { tamperObservation, tamperOptionsShape, type TamperChange } from '../tamper.js';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...tamperOptionsShape,
   /** The monitor's KMS keys (key ids or ARNs); the stack passes its own. */
   keys: z.array(z.string().min(1)).default([]),
-});
+}));
 
 /** Key operations and the state they leave the key in. */
 const KEY_STATES: Readonly<Record<string, (params: Record<string, unknown>) => JsonObject>> = {

@@ -13,18 +13,18 @@ import * as z from 'zod';
 import { failureOutcome } from '../../../engine/failure.js';
 import { maxSeverity, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { who } from '../tamper.js';
 import { lifecycleProblems, policyProblems } from './s3-config.js';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Lifecycle expiry of log objects sooner than this many days is reported. */
   minimumRetentionDays: z.number().int().min(1).max(36_500).default(365),
   /** Trail buckets known without a CreateTrail or look-up (e.g. an organisation trail's log-archive bucket). */
   trailBuckets: z.array(z.string().min(3)).max(100).default([]),
   /** The trails' KMS keys (id or ARN), likewise. */
   trailKeys: z.array(z.string().min(1)).max(100).default([]),
-});
+}));
 type Options = z.output<typeof optionsSchema>;
 
 /** A key id from an id, a key ARN, or undefined for aliases (CloudTrail events name keys either way). */

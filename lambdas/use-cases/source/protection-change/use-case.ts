@@ -14,14 +14,14 @@
  */
 import * as z from 'zod';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { observationOf, type Change } from '../change.js';
 import { branchName, isWatchedRepository, matchesBranch } from '../codecommit.js';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Branch names (globs allowed, e.g. release/*) whose deletion, or loss of default status, matters. */
   protectedBranches: z.array(z.string().min(1)).default(['main', 'master']),
-});
+}));
 
 const KMS_KEY_ACCOUNT = /^arn:aws[a-z-]*:kms:[^:]*:(\d{12}):/;
 

@@ -12,11 +12,11 @@ import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { actorOf, cloudTrailIncident, contributionOf, DIRECT_COMMIT_CALLS, inScope, MERGE_CALLS, repositoryOf } from '../codecommit.js';
 import { mfaVerdict, type MfaState } from '../mfa.js';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Report Identity Center, SAML, web-identity and federated sessions, whose MFA IAM cannot see (as low). */
   reportUnknown: z.boolean().default(false),
   /** Report IAM users' long-lived credentials (Git credentials, SSH keys, access keys), which cannot carry MFA. */
@@ -29,7 +29,7 @@ const optionsSchema = z.strictObject({
    * or for every action.
    */
   findingPer: z.enum(['day', 'action']).default('day'),
-});
+}));
 
 const APPROVAL_CALLS = ['UpdatePullRequestApprovalState', 'OverridePullRequestApprovalRules'] as const;
 

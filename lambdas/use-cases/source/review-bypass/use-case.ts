@@ -10,15 +10,15 @@
  */
 import * as z from 'zod';
 import { stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { describeRequirement, requirementOf } from '../approval-rules.js';
 import { observationOf, type Change } from '../change.js';
 import { inScope, isWatchedRepository, repositoryOf } from '../codecommit.js';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** A rewritten rule that needs fewer approvals than this is a weakening (high); otherwise the rewrite is medium. */
   minApprovals: z.number().int().min(1).max(20).default(1),
-});
+}));
 
 const templateResource = (name: string): string => `approval-rule-template/${name}`;
 
