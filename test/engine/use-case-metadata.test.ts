@@ -122,8 +122,8 @@ describe('use-case schemas built on first use', () => {
     expect(schema.safeParse({ limt: 3 }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', keys: ['limt'] });
   });
 
-  it('is how the use cases declare their options (artifact use cases follow with their rework, #15 goal 2)', () => {
-    const withOptions = useCases.filter((useCase) => useCase.optionsSchema && useCase.metadata.stage !== 'artifact');
+  it('is how the use cases declare their options', () => {
+    const withOptions = useCases.filter((useCase) => useCase.optionsSchema);
     expect(withOptions.length).toBeGreaterThan(10);
     for (const useCase of withOptions) expect(useCase.optionsSchema, useCase.metadata.id).toBeInstanceOf(z.ZodLazy);
   });

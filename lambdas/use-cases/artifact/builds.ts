@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { stringAt, valueAt, type PipelineEvent } from '../../engine/pipeline-event.js';
-import type { CorrelationRecord, JsonObject } from '../../engine/use-case.js';
+import { builtOnFirstUse, type CorrelationRecord, type JsonObject } from '../../engine/use-case.js';
 
 /** CodeBuild's "Oct 24, 2026 1:09:21 AM" (UTC) as ISO, or undefined. */
 export function parseCodeBuildTime(text: string | undefined): string | undefined {
@@ -28,7 +28,7 @@ export function artifactNameOf(location: string | undefined): string | undefined
   return name || undefined;
 }
 
-export const buildOutputSchema = z.object({
+export const buildOutputSchema = builtOnFirstUse(() => z.object({
   project: z.string(),
   buildId: z.string(),
   buildNumber: z.number().optional(),
@@ -37,7 +37,7 @@ export const buildOutputSchema = z.object({
   sha256: z.string().optional(),
   sourceVersion: z.string().optional(),
   startedAt: z.string().optional(),
-});
+}));
 export type BuildOutput = z.infer<typeof buildOutputSchema>;
 
 /** The record a successful build leaves: found by its output hash and by time, wanted by `build:<uuid>`. */

@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import type { CorrelationClaim, JsonObject, UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, type CorrelationClaim, type JsonObject, type UseCaseContext } from '../../../engine/use-case.js';
 import { noLookups, type PackageVersionRef } from '../../../lookups/lookups.js';
 import { buildProjectAccount, configuredPackage, normaliseNamespace, packageVersionSubject, refFromCall, refFromNativeEvent } from '../codeartifact.js';
 
@@ -20,7 +20,8 @@ const FETCHABLE_STATES = new Set(['Published', 'Unlisted']);
 /** The CodeBuild session a build's own calls run under: `…/assumed-role/<role>/AWSCodeBuild-<build uuid>`. */
 const CODEBUILD_SESSION = /\/AWSCodeBuild-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
-export const refSchema = z.object({
+/** Parts of claimDataSchema, built with it. */
+const refSchema = () => z.object({
   domain: z.string(),
   domainOwner: z.string().optional(),
   repository: z.string(),
@@ -29,17 +30,17 @@ export const refSchema = z.object({
   package: z.string(),
   version: z.string(),
 });
-export const assetSchema = z.object({ name: z.string(), sha256: z.string().optional() });
-export type Asset = z.infer<typeof assetSchema>;
-const publisherSchema = z.object({ principal: z.string(), automation: z.boolean(), buildUuid: z.string().optional() });
+const assetSchema = () => z.object({ name: z.string(), sha256: z.string().optional() });
+export type Asset = z.infer<ReturnType<typeof assetSchema>>;
+const publisherSchema = () => z.object({ principal: z.string(), automation: z.boolean(), buildUuid: z.string().optional() });
 /** A claim's data as stored with a pending check: parsed again at every judgement (a boundary). */
-export const claimDataSchema = z.object({
-  ref: refSchema,
+export const claimDataSchema = builtOnFirstUse(() => z.object({
+  ref: refSchema(),
   /** null: the asset listing was unavailable; judged again later. */
-  assets: z.array(assetSchema).nullable(),
+  assets: z.array(assetSchema()).nullable(),
   via: z.string(),
-  publisher: publisherSchema.optional(),
-});
+  publisher: publisherSchema().optional(),
+}));
 export type ClaimData = z.infer<typeof claimDataSchema>;
 
 function refJson(ref: PackageVersionRef): JsonObject {

@@ -18,19 +18,19 @@ import type { BuildwatchConfig } from '../../../config/config.js';
 import * as z from 'zod';
 import type { Severity } from '../../../engine/model.js';
 import type { PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type FirstSeenFacts, type Observation, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type FirstSeenFacts, type Observation, type Sighting, type UseCaseContext } from '../../../engine/use-case.js';
 import { membershipOf, type Membership } from '../../organization-membership.js';
 import { callTarget } from '../codeartifact.js';
 
 const ACCOUNT_PREFIX = 'account:';
 
-export const optionsSchema = z.strictObject({
+export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /**
    * A principal of the domain owner's account, already known on the domain, reading or publishing to
    * a repository of it for the first time: a low attestation (default), a low alert, or medium.
    */
   knownPrincipalNewRepository: z.enum(['attest', 'low', 'medium']).default('attest'),
-});
+}));
 
 /** Whether the configuration watches this domain (no configured artifacts watches every domain). */
 function isWatchedDomain(config: BuildwatchConfig, domain: string): boolean {

@@ -11,20 +11,20 @@ import { ownValue, setOwn } from '../../../engine/own-keys.js';
 import type { Severity } from '../../../engine/model.js';
 import { maxSeverity } from '../../../engine/model.js';
 import { isRecord, stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
-import { defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
 import { callTarget } from '../codeartifact.js';
 
-const optionsSchema = z.strictObject({
+const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Accounts that may be granted without an alert (the organisation's consumer accounts). */
   trustedAccounts: z.array(z.string().regex(/^\d{12}$/, '12-digit account id')).default([]),
-});
+}));
 
 /** Condition keys that pin a `*` principal to an organisation, account or principal. */
 const RESTRICTING_KEYS = new Set(
   ['aws:PrincipalOrgID', 'aws:PrincipalOrgPaths', 'aws:PrincipalAccount', 'aws:PrincipalArn', 'aws:SourceAccount', 'aws:SourceArn', 'aws:SourceOrgID', 'aws:SourceOrgPaths', 'aws:userid', 'aws:username'].map((key) => key.toLowerCase()),
 );
 
-const grantsSchema = z.record(z.string(), z.object({ actions: z.array(z.string()), restricted: z.boolean() }));
+const grantsSchema = builtOnFirstUse(() => z.record(z.string(), z.object({ actions: z.array(z.string()), restricted: z.boolean() })));
 type Grant = z.infer<typeof grantsSchema>[string];
 
 /** Grants as kept in the state (a snapshot written by this use case; anything else counts as none). */
