@@ -2,15 +2,11 @@
  * The configuration a Lambda runs with: validated by the stack at synth, inlined into the bundle, and
  * taken as it is at a cold start (no schema built). Unbundled, the configuration is input and validated.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type BuildwatchConfig } from '../../lambdas/config/config.js';
 import { bundledConfig } from '../../lambdas/handlers/runtime.js';
-import { bundlingOptions, CONFIG_DEFINE, PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
+import { bundlingOptions, CONFIG_DEFINE } from '../../lib/constructs/handler-function.js';
+import { importStackBundle } from '../support/stack-bundle.js';
 import { countZodSchemas, type SchemaCounter } from '../support/zod-schemas.js';
 
 let counter: SchemaCounter | undefined;
@@ -24,25 +20,9 @@ interface RuntimeBundle {
   readonly parseConfig: (input: unknown) => BuildwatchConfig;
 }
 
-/** runtime.ts bundled with the stack's define (and parseConfig, to show the counter sees schemas being built). */
-async function importRuntimeBundle(config: BuildwatchConfig): Promise<RuntimeBundle> {
-  const dir = mkdtempSync(join(tmpdir(), 'buildwatch-bundled-config-'));
-  try {
-    const result = await build({
-      stdin: { contents: "export { bundledConfig } from './lambdas/handlers/runtime.js'; export { parseConfig } from './lambdas/config/config.js';", resolveDir: PROJECT_ROOT, loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      write: false,
-      define: { ...bundlingOptions(config).define },
-      logLevel: 'error',
-    });
-    const file = join(dir, 'index.mjs');
-    writeFileSync(file, result.outputFiles[0]!.text);
-    return (await import(pathToFileURL(file).href)) as RuntimeBundle;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** runtime.ts bundled as the stack bundles it (and parseConfig, to show the counter sees schemas being built). */
+function importRuntimeBundle(config: BuildwatchConfig): Promise<RuntimeBundle> {
+  return importStackBundle<RuntimeBundle>("export { bundledConfig } from './lambdas/handlers/runtime.js'; export { parseConfig } from './lambdas/config/config.js';", config);
 }
 
 describe('the bundled configuration', () => {

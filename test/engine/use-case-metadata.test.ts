@@ -3,17 +3,13 @@
  * tests), taken as written with the schema's defaults in the Lambda bundles the stack builds from the
  * catalogue it validated, and the same resolved metadata either way.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config/config.js';
 import * as z from 'zod';
 import { builtOnFirstUse, defineUseCase, useCaseMetadataSchema, withMetadataDefaults, type UseCase, type UseCaseMetadata } from '../../lambdas/engine/use-case.js';
 import { useCases } from '../../lambdas/use-cases/index.js';
-import { bundlingOptions, PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
+import { bundlingOptions } from '../../lib/constructs/handler-function.js';
+import { importStackBundle } from '../support/stack-bundle.js';
 import { countZodSchemas, type SchemaCounter } from '../support/zod-schemas.js';
 
 const minimal: UseCaseMetadata = {
@@ -81,29 +77,15 @@ describe('use-case metadata', () => {
   });
 
   it('is taken as written in a stack bundle: the catalogue resolves the same, and no metadata schema is built at import', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'buildwatch-catalogue-bundle-'));
-    try {
-      const result = await build({
-        stdin: { contents: "export { useCases } from './lambdas/use-cases/index.js'; export { useCaseMetadataSchema } from './lambdas/engine/use-case.js';", resolveDir: PROJECT_ROOT, loader: 'ts' },
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        write: false,
-        define: { ...bundlingOptions(parseConfig({})).define },
-        banner: { js: bundlingOptions(parseConfig({})).banner ?? '' },
-        logLevel: 'error',
-      });
-      const file = join(dir, 'index.mjs');
-      writeFileSync(file, result.outputFiles[0]!.text);
-      const bundled = (await import(pathToFileURL(file).href)) as { useCases: readonly UseCase[]; useCaseMetadataSchema: () => unknown };
-      expect(bundled.useCases.map((useCase) => useCase.metadata)).toStrictEqual(useCases.map((useCase) => useCase.metadata));
-      // Asking for the schema now builds it: it was not built while the catalogue was defined.
-      counter = countZodSchemas();
-      bundled.useCaseMetadataSchema();
-      expect(counter.count).toBeGreaterThan(10);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const bundled = await importStackBundle<{ useCases: readonly UseCase[]; useCaseMetadataSchema: () => unknown }>(
+      "export { useCases } from './lambdas/use-cases/index.js'; export { useCaseMetadataSchema } from './lambdas/engine/use-case.js';",
+      parseConfig({}),
+    );
+    expect(bundled.useCases.map((useCase) => useCase.metadata)).toStrictEqual(useCases.map((useCase) => useCase.metadata));
+    // Asking for the schema now builds it: it was not built while the catalogue was defined.
+    counter = countZodSchemas();
+    bundled.useCaseMetadataSchema();
+    expect(counter.count).toBeGreaterThan(10);
   });
 });
 
