@@ -6,6 +6,7 @@
  * (small, inside `npm test`) and bench/fuzz.ts (`npm run fuzz`, long runs).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
@@ -159,6 +160,12 @@ export interface BatchAccount {
   readonly reasons: string[];
 }
 
+/**
+ * sinon as aws-sdk-client-mock loads it (CommonJS): an `import` gets sinon's ESM build, another
+ * instance, whose sandboxes do not understand the mock's argument matchers.
+ */
+export const mockSinon = createRequire(import.meta.url)('sinon') as typeof import('sinon');
+
 function record(messageId: string, body: string, attempt: number): SQSRecord {
   return {
     messageId,
@@ -179,7 +186,10 @@ function record(messageId: string, body: string, attempt: number): SQSRecord {
  * (a mocked SQS: there is no local implementation) with a reason.
  */
 export async function runBatch(engine: Engine, bodies: readonly string[], options: { timeoutMs: number; idPrefix: string }): Promise<BatchAccount> {
-  const sqs = mockClient(SQSClient);
+  // A sandbox of the batch's own: sinon's default sandbox keeps every stub it made, with every call
+  // (each dead letter's body), until the process ends, so a long fuzz run would run out of memory.
+  const sandbox = mockSinon.createSandbox();
+  const sqs = mockClient(SQSClient, { sandbox });
   const dead = new Map<string, string>();
   sqs.on(SendMessageCommand).callsFake((input: { MessageAttributes?: Record<string, { StringValue?: string }> }) => {
     const id = input.MessageAttributes?.['sourceMessageId']?.StringValue ?? '';
@@ -209,7 +219,7 @@ export async function runBatch(engine: Engine, bodies: readonly string[], option
       pending = pending.filter((p) => failed.has(p.id) && !dead.has(p.id));
     }
   } finally {
-    sqs.restore();
+    sandbox.restore();
   }
   const reasons = [...dead.values()];
   return {

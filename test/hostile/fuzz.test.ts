@@ -9,7 +9,7 @@ import { matchesPattern, validatePattern, type EventPattern } from '../../lambda
 import { eventBridgeEventSchema } from '../../lambdas/engine/events.js';
 import { normaliseContent } from '../../lambdas/engine/normalise-input.js';
 import { useCases } from '../../lambdas/use-cases/index.js';
-import { hostileEvent, hostileKey, hostileValue, messageBody, prototypeFingerprint, runBatch, seedEvents } from '../../bench/fuzz/hostile-events.js';
+import { hostileEvent, hostileKey, hostileValue, messageBody, mockSinon, prototypeFingerprint, runBatch, seedEvents } from '../../bench/fuzz/hostile-events.js';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { boundStrings } from '../../lambdas/engine/bounds.js';
 import { canonicalJson } from '../../lambdas/engine/canonical.js';
@@ -108,5 +108,16 @@ describe('fuzz: hostile events', () => {
       params(25),
     );
   });
-});
 
+  it('keeps nothing of a batch once it has run (a long `npm run fuzz` stays within memory)', async () => {
+    const { engine } = await dynamo.freshEngine({});
+    // sinon's default sandbox holds every stub made on it, with its calls, until the process ends
+    // (getFakes: sinon's own hook for tests).
+    const defaultSandbox = mockSinon as unknown as { getFakes(): unknown[] };
+    const before = defaultSandbox.getFakes().length;
+    const bodies = fc.sample(hostileEvent(seeds, options), { numRuns: 3, seed: 7 }).map((event) => messageBody(event, 0)).concat(['not json']);
+    const account = await runBatch(engine, bodies, { timeoutMs: 20_000, idPrefix: 'kept' });
+    expect(account.deadLettered).toBeGreaterThanOrEqual(1);
+    expect(defaultSandbox.getFakes()).toHaveLength(before);
+  });
+});
