@@ -83,7 +83,8 @@ export const CHANGE_PREFIX = '#h|';
 /** Epoch milliseconds, zero-padded, so sort keys order by time whatever the ISO spelling. */
 export function timeKey(at: string): string {
   const ms = Date.parse(at);
-  if (!Number.isFinite(ms) || ms < 0) throw new Error(`state change: unreadable event time ${JSON.stringify(at)}`);
+  // A RangeError: the same time fails every retry, so the event is dead-lettered at once.
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`state change: unreadable event time ${JSON.stringify(at)}`);
   return String(ms).padStart(15, '0');
 }
 

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_LOG, handleBatch, MAX_ATTEMPTS, type DetectDeps } from '../../lambdas/handlers/detect.js';
 import { classifyFailure } from '../../lambdas/handlers/failure-class.js';
+import { timeKey } from '../../lambdas/store/state-store.js';
 import { logger } from '../../lambdas/handlers/runtime.js';
 import { DETECT_MAX_RECEIVE_COUNT } from '../../lib/constructs/queues.js';
 import { vi } from 'vitest';
@@ -120,6 +121,17 @@ describe('detect handler', () => {
     expect(classifyFailure(Object.assign(new Error('x'), { name: 'SomethingNew', $fault: 'server' }))).toBe('transient');
     expect(classifyFailure(Object.assign(new Error('x'), { name: 'ConditionalCheckFailedException', $fault: 'client' }))).toBe('transient');
     expect(classifyFailure(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }))).toBe('transient');
+    // A time the stores cannot key (before 1970) fails every retry alike: dead-lettered at once.
+    const unkeyable = (() => {
+      try {
+        timeKey('1919-06-27T11:19:42.000Z');
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(unkeyable).toBeInstanceOf(RangeError);
+    expect(classifyFailure(unkeyable)).toBe('permanent');
   });
 
   it('rejects an event whose time is not a date-time as poison, before any evaluation', async () => {

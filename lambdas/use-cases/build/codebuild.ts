@@ -138,16 +138,25 @@ export function normaliseProject(project: Record<string, unknown>): JsonObject {
   return state;
 }
 
+/** The latest time a Date can hold (epoch milliseconds). */
+const LATEST_DATE_MS = 8.64e15;
+
 /**
  * A timestamp as AWS renders it in JSON: ISO-8601, epoch seconds (SDK JSON), epoch milliseconds, or
- * CodeBuild's "Oct 24, 2026 1:09:21 AM" (UTC). Undefined when unreadable.
+ * CodeBuild's "Oct 24, 2026 1:09:21 AM" (UTC). Undefined when unreadable, or before 1970 or past what
+ * a Date holds: no AWS build runs then, and the stores key state by epoch time.
  */
 export function timestampOf(value: unknown): number | undefined {
+  const ms = readTimestamp(value);
+  return ms !== undefined && ms >= 0 && ms <= LATEST_DATE_MS ? ms : undefined;
+}
+
+function readTimestamp(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value < 1e12 ? value * 1000 : value;
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   if (text === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return timestampOf(Number(text));
+  if (/^\d+(\.\d+)?$/.test(text)) return readTimestamp(Number(text));
   const codebuild = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?(AM|PM)$/.exec(text);
   if (codebuild) {
     const [, mon, day, year, hour, minute, second, half] = codebuild as unknown as [string, string, string, string, string, string, string, string];

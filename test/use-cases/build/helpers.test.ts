@@ -145,6 +145,12 @@ describe('CodeBuild normalisation', () => {
     expect(timestampOf(String(iso / 1000))).toBe(iso);
     expect(timestampOf('yesterday')).toBeUndefined();
     expect(timestampOf(undefined)).toBeUndefined();
+    // Before 1970 or past what a Date holds: unreadable, not a time to look state up at.
+    expect(timestampOf(-1594125618)).toBeUndefined();
+    expect(timestampOf('1919-06-27T11:19:42Z')).toBeUndefined();
+    expect(timestampOf(1e300)).toBeUndefined();
+    expect(timestampOf('9'.repeat(30))).toBeUndefined();
+    expect(timestampOf(0)).toBe(0);
   });
 
   it('reads what a build ran with from the native event', () => {
