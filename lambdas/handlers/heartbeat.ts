@@ -52,7 +52,8 @@ const MAX_RECEIVES = 5;
 /** An SNS notification as SQS receives it (raw delivery off). */
 const snsEnvelopeSchema = z.looseObject({
   MessageId: z.string(),
-  Timestamp: z.string(),
+  // Not a date-time: skipped like any other stranger on the queue (and deleted), never a failed run.
+  Timestamp: z.iso.datetime({ offset: true }),
   MessageAttributes: z.record(z.string(), z.looseObject({ Value: z.string() })).optional(),
 });
 

@@ -115,6 +115,18 @@ describe('heartbeat handler', () => {
     expect(sqsMock.commandCalls(DeleteMessageBatchCommand)[0]?.args[0].input.Entries?.map((e) => e.ReceiptHandle)).toEqual(['rh-a', 'rh-b', 'rh-c']);
   });
 
+  it('skips and deletes a canary receipt whose timestamp is not a date-time, and the run goes on', async () => {
+    const r = await rig();
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [receipt('bad', 'not a time'), receipt('a', '2026-11-03T09:00:04.512Z')] })
+      .resolves({ Messages: [] });
+    const result = await runHeartbeat(r.deps());
+    expect(result.receipts).toBe(1);
+    expect((await r.liveness.read())['canary-delivered']).toEqual({ at: '2026-11-03T09:00:04.512Z', eventId: 'a' });
+    expect(sqsMock.commandCalls(DeleteMessageBatchCommand)[0]?.args[0].input.Entries?.map((e) => e.ReceiptHandle)).toEqual(['rh-bad', 'rh-a']);
+  });
+
   it('alerts once per incident: silence and a missing canary are published straight to SNS and recorded, and not again on the next run', async () => {
     const r = await rig();
     await runHeartbeat(r.deps());
