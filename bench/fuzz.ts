@@ -5,6 +5,8 @@
  * and the dead-letter reasons by kind, so a reason that should not be one stands out.
  * Exit code 1 when any crash, hang, unaccounted record or reasonless dead letter was seen.
  */
+// First: silences the handlers' per-evaluation logs before they load.
+import './quiet-handlers.js';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { parseConfig } from '../lambdas/config/config.js';

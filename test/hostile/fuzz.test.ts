@@ -3,6 +3,9 @@
  * with prototype-pollution keys, huge strings, control characters and wrong types, at a size that
  * runs in seconds. `npm run fuzz` runs the same properties for as long as asked.
  */
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { matchesPattern, validatePattern, type EventPattern } from '../../lambdas/engine/event-pattern.js';
@@ -120,4 +123,20 @@ describe('fuzz: hostile events', () => {
     expect(account.deadLettered).toBeGreaterThanOrEqual(1);
     expect(defaultSandbox.getFakes()).toHaveLength(before);
   });
+
+  it('`npm run fuzz` prints its report, not the handlers\' logs: a line per evaluation buried it (100,000 events: hundreds of thousands of lines)', async () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    // As a user runs it: without the test run's POWERTOOLS_* settings (vitest.config.ts).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('POWERTOOLS_') && !name.startsWith('AWS_SDK_JS_')));
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'bench', 'fuzz.ts'), '--events', '30', '--seed', '5'], { cwd: root, env }, (error, out, err) =>
+        error ? reject(new Error(`${error.message}\n${err}`)) : resolve({ stdout: out, stderr: err }),
+      );
+    });
+    const lines = stdout.split('\n').filter((line) => line !== '');
+    expect(lines[0]).toMatch(/^fuzz: 30 events in \d+ s \(seed 5\)$/);
+    expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+    expect(lines.length).toBeLessThan(60);
+    expect(stderr).not.toContain('NodeVersionSupportWarning');
+  }, 60_000);
 });
