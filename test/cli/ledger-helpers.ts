@@ -1,42 +1,36 @@
 /** Shared by the export and verify CLI tests: captured streams, kept stores, the sample replayed once. */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import type { Finding } from '../../lambdas/engine/model.js';
 import { keptStorePath, openLocalStores, type LocalStores } from '../../bin/commands/local-stores.js';
 import { runReplay } from '../../bin/commands/replay.js';
 import { capture, jsonLines } from '../support/capture.js';
+import { tempDir as testTempDir } from '../support/temp-dirs.js';
 
 export { capture, jsonLines };
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-
-
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
 /** A temporary directory, removed after the test file. */
 export function tempDir(prefix = 'buildwatch-ledger-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
+  return testTempDir(prefix);
 }
 
 /** `replay samples/history --keep DIR` once (the single-account sample; samples/ also holds the organisation sample and its configuration); each test works on its own copy. */
-let sample: Promise<string> | undefined;
+let sample: { readonly tempDir: string; readonly replayed: Promise<string> } | undefined;
 export function replayedSample(): Promise<string> {
-  sample ??= (async () => {
-    const dir = join(tempDir(), 'kept');
+  // Replayed again once the file that replayed it is over and its directory removed (the temporary
+  // directory, made at once: the store in it appears during the replay).
+  if (sample && existsSync(sample.tempDir)) return sample.replayed;
+  const parent = tempDir();
+  const dir = join(parent, 'kept');
+  sample = { tempDir: parent, replayed: (async () => {
     const { io } = capture();
     const { exitCode } = await runReplay([join(ROOT, 'samples', 'history')], { keep: dir, config: join(ROOT, 'buildwatch.config.json') }, io);
     if (exitCode !== 0) throw new Error(`replaying the sample failed (${exitCode})`);
     return dir;
-  })();
-  return sample;
+  })() };
+  return sample.replayed;
 }
 
 export async function copyOfSample(): Promise<string> {
