@@ -1,12 +1,12 @@
 /** Generated CloudTrail history for the backfill tests: records, trail files, a fake clock. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../lambdas/backfill/rate-limit.js';
 import { capture, jsonLines } from '../support/capture.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 export { capture, jsonLines };
 
@@ -142,8 +142,9 @@ export function shuffled<T>(items: readonly T[], seed = 7): T[] {
   return copy;
 }
 
+/** A temporary working directory, removed after the test file. */
 export function workdir(prefix = 'buildwatch-backfill-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /**

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runReplay } from '../../bin/commands/replay.js';
 import { capture, jsonLines } from '../support/capture.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 const CASES = join(import.meta.dirname, '..', '..', 'lambdas', 'use-cases');
 const stopLoggingCase = JSON.parse(readFileSync(join(CASES, 'monitor/cloudtrail-tamper/cases/stop-logging.json'), 'utf8')) as { events: { detail: Record<string, unknown> }[] };
@@ -14,7 +14,7 @@ const pushCase = JSON.parse(readFileSync(join(CASES, 'source/new-pusher/cases/ne
 
 
 function workdir(): string {
-  return mkdtempSync(join(tmpdir(), 'buildwatch-replay-'));
+  return tempDir('buildwatch-replay-');
 }
 
 

@@ -3,8 +3,7 @@
  * the deadline, look-ups that fail first and answer later, external origins, and the replay's end.
  * Events come from the use case's own labelled cases, so they stay realistic in one place.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { toPipelineEvent } from '../../lambdas/engine/pipeline-event.js';
 import { noLookups, type LookupResult, type Lookups, type PackageVersionAssets } from '../../lambdas/lookups/lookups.js';
 import hashMismatch from '../../lambdas/use-cases/artifact/hash-mismatch/use-case.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 const dynamo = useLocalDynamo();
 const CASES = join(import.meta.dirname, '..', '..', 'lambdas', 'use-cases', 'artifact', 'hash-mismatch', 'cases');
@@ -138,7 +138,7 @@ describe('artifact.hash-mismatch in a replay', () => {
   }
 
   it('survives a day\'s CloudTrail file being read before its native events, and judges the rest at the end', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'buildwatch-correlate-'));
+    const dir = tempDir('buildwatch-correlate-');
     const matching = load('publish-before-build-matching-hash');
     const waiting = load('publish-waits-for-its-build');
     const cloudTrail = [matching.events[0], waiting.events[0]].map((e) => (e as { detail: unknown }).detail);

@@ -4,8 +4,7 @@
  * --what-if` (no DynamoDB writes for findings) then disagreed with `replay`. Against dynalite, which
  * enforces the limit like DynamoDB.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -21,6 +20,7 @@ import { useCaseById } from '../../lambdas/use-cases/index.js';
 import { capture, jsonLines } from '../support/capture.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
 import { loadCase, sqsRecord, stopLogging, type Json } from './support.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 const dynamo = useLocalDynamo();
 const sqsMock = mockClient(SQSClient);
@@ -90,7 +90,7 @@ describe('oversized events', () => {
   });
 
   it('backfill --what-if agrees with replay on an oversized StopLogging', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'buildwatch-oversized-'));
+    const dir = tempDir('buildwatch-oversized-');
     const records = [hugeParameter(), hugeUnicode()].map((event) => event['detail'] as Json);
     writeFileSync(join(dir, 'trail.json'), JSON.stringify({ Records: records }));
     const replay = capture();

@@ -4,8 +4,7 @@
  * a spreadsheet formula, wherever they are shown: SNS text and attributes, chat cards, the console,
  * `replay --json`, problem lines and CSV exports. One function (safe-text.ts) decides, for all.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runReplay } from '../../bin/commands/replay.js';
@@ -17,6 +16,7 @@ import { safeJson, stripUnsafe, terminalLine } from '../../lambdas/notify/safe-t
 import { capture, jsonLines } from '../support/capture.js';
 import { finding } from '../notify/fixtures.js';
 import { stopLogging } from './support.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 const INVISIBLE = ['\u061c', '\u00ad', '\u180e', '\u3164', '\u034f', '\u200b', '\u200d', '\u2060', '\ufeff', '\u{e0001}', '\u{e0041}', '\u{e007f}', '\u115f', '\uffa0'];
 const BIDI = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f'];
@@ -75,7 +75,7 @@ describe('hostile text', () => {
   });
 
   it('replay problem lines (JSON.parse snippets) carry no raw ESC', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'buildwatch-hostile-'));
+    const dir = tempDir('buildwatch-hostile-');
     writeFileSync(join(dir, 'bad.json'), `{"a": "\u001b[31mred\u001b]0;title\u0007", oops \u009b2J \u202e}`);
     writeFileSync(join(dir, `name\u001b[2J.jsonl`), 'not json at all \u001b[5m\n');
     const run = capture();
@@ -86,7 +86,7 @@ describe('hostile text', () => {
   });
 
   it('replay --json escapes C1 and bidi controls and reads back as the same values', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'buildwatch-hostile-'));
+    const dir = tempDir('buildwatch-hostile-');
     const event = stopLogging('hostile-json', { userAgent: `aws-cli ${HOSTILE}`, requestParameters: { name: `trail${HOSTILE}` } });
     writeFileSync(join(dir, 'events.json'), JSON.stringify([event]));
     const run = capture();

@@ -1,6 +1,5 @@
 /** packageVersionOrigin: DescribePackageVersion's origin, from the AWS SDK (mocked) and from a recorded directory. */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CodeartifactClient, DescribePackageVersionCommand, ResourceNotFoundException, ThrottlingException } from '@aws-sdk/client-codeartifact';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
@@ -12,6 +11,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsLookups } from '../../lambdas/lookups/aws-lookups.js';
 import { noLookups, type PackageVersionRef } from '../../lambdas/lookups/lookups.js';
 import { createRecordedLookups } from '../../lambdas/lookups/recorded-lookups.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 expect.extend(allCustomMatcher);
 
@@ -71,7 +71,7 @@ describe('createRecordedLookups: packageVersionOrigin', () => {
   const base = 'codeartifact/DescribePackageVersion/acme/internal-releases';
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'buildwatch-origin-'));
+    dir = tempDir('buildwatch-origin-');
     // The API response shape, and the bare description the CLI documentation shows.
     await put(`${base}/npm/_/payments-service/2.4.0.json`, JSON.stringify({ packageVersion: { status: 'Published', origin: { originType: 'INTERNAL', domainEntryPoint: { repositoryName: 'internal-releases' } } } }));
     await put(`${base}/npm/types/webpack/4.41.5.json`, JSON.stringify({ format: 'npm', namespace: 'types', status: 'Published', origin: { domainEntryPoint: { externalConnectionName: 'public:npmjs' }, originType: 'EXTERNAL' } }));
