@@ -94,7 +94,7 @@ export async function runReplay(
     return { exitCode: 2, stats };
   }
 
-  const { files, problems, skipped } = await expandInputPaths([...paths]);
+  const { files, problems, skipped, notEvents } = await expandInputPaths([...paths]);
   // On a terminal: alerts and problems print above the progress bar, never on its line.
   const display = progressDisplay(io.stderr, { enabled: Boolean(options.progress), format: 'replay [{bar}] {value}/{total} files | {events} events | {alerts} alerts' });
   const report = (problem: InputProblem): void => {
@@ -106,6 +106,10 @@ export async function runReplay(
   if (skipped.length > 0) {
     const examples = skipped.slice(0, 3).join(', ') + (skipped.length > 3 ? ', …' : '');
     io.stderr.write(`buildwatch: skipped ${plural(skipped.length, 'file')} not named .json, .jsonl, .ndjson or .gz: ${terminalLine(examples)}\n`);
+  }
+  if (notEvents.length > 0) {
+    const examples = notEvents.slice(0, 3).join(', ') + (notEvents.length > 3 ? ', …' : '');
+    io.stderr.write(`buildwatch: skipped ${plural(notEvents.length, 'folder')} of a trail bucket with no events (CloudTrail-Digest, CloudTrail-Insight, other services' logs): ${terminalLine(examples)}\n`);
   }
 
   const lookups: Lookups = options.recorded ? createRecordedLookups(options.recorded) : noLookups;

@@ -17,6 +17,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type * as z from 'zod';
+import { folderKind } from '../backfill/trail-layout.js';
 import { canonicalJson } from './canonical.js';
 import {
   cloudTrailRecordSchema,
@@ -99,10 +100,17 @@ export async function readInputFile(path: string, options: NormaliseOptions = {}
  * as given, repeats included: replaying an input twice is how users check idempotency.
  */
 /** `skipped`: files in the directories that are not event files by name (said, not silently dropped). */
-export async function expandInputPaths(paths: string[]): Promise<{ files: string[]; problems: InputProblem[]; skipped: string[] }> {
+/**
+ * The files to read, in order. `skipped`: files not named as input; `notEvents`: folders of a copy of
+ * a trail bucket that hold no events (`AWSLogs/…/CloudTrail-Digest/`, `CloudTrail-Insight/`, other
+ * services' logs), as backfill skips them: digest files are not events, and reading them would
+ * report every hourly digest as a problem.
+ */
+export async function expandInputPaths(paths: string[]): Promise<{ files: string[]; problems: InputProblem[]; skipped: string[]; notEvents: string[] }> {
   const files: string[] = [];
   const problems: InputProblem[] = [];
   const skipped: string[] = [];
+  const notEvents: string[] = [];
   const add = (file: string): void => {
     files.push(file);
   };
@@ -119,13 +127,14 @@ export async function expandInputPaths(paths: string[]): Promise<{ files: string
       add(path);
       continue;
     }
-    const found = await walkDirectory(path, problems, skipped);
-    if (found.length === 0) {
+    const skippedFolders = notEvents.length;
+    const found = await walkDirectory(path, problems, skipped, notEvents);
+    if (found.length === 0 && notEvents.length === skippedFolders) {
       problems.push({ file: path, reason: `${path}: directory has no .json, .jsonl, .ndjson or .gz files` });
     }
     for (const file of found) add(file);
   }
-  return { files, problems, skipped };
+  return { files, problems, skipped, notEvents };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,12 +502,16 @@ function isObject(value: unknown): value is JsonObject {
 // ---------------------------------------------------------------------------------------------
 
 /** Input files under `root`, sorted by relative path ('/'-separated, code-unit order). */
-async function walkDirectory(root: string, problems: InputProblem[], skipped: string[]): Promise<string[]> {
+async function walkDirectory(root: string, problems: InputProblem[], skipped: string[], notEvents: string[]): Promise<string[]> {
   const found: string[] = [];
   // Real paths of directories already entered, so a symlink loop cannot recurse forever.
   const visited = new Set<string>();
 
   const visit = async (dir: string): Promise<void> => {
+    if (folderKind(dir).kind === 'not-events') {
+      notEvents.push(dir);
+      return;
+    }
     try {
       const real = await realpath(dir);
       if (visited.has(real)) return;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -122,6 +122,25 @@ describe('buildwatch replay', () => {
     expect(exitCode).toBe(0);
     expect(stats.files).toBe(1);
     expect(err()).toContain(`buildwatch: skipped 2 files not named .json, .jsonl, .ndjson or .gz: ${join(dir, 'README.md')}, ${join(dir, 'trail.log')}\n`);
+  });
+
+  it('replays a copy of a trail bucket (aws s3 sync): its digest folder is skipped and said, not read as problems', async () => {
+    const dir = workdir();
+    const account = join(dir, 'AWSLogs', '123456789012');
+    const logs = join(account, 'CloudTrail', 'us-east-1', '2026', '11', '02');
+    const digests = join(account, 'CloudTrail-Digest', 'us-east-1', '2026', '11', '02');
+    mkdirSync(logs, { recursive: true });
+    mkdirSync(digests, { recursive: true });
+    writeFileSync(join(logs, '123456789012_CloudTrail_us-east-1_20261102T1005Z_a1.json'), JSON.stringify({ Records: stopLoggingCase.events.map((event) => event.detail) }));
+    for (const hour of ['10', '11']) {
+      writeFileSync(join(digests, `123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20261102T${hour}0000Z.json`), JSON.stringify({ awsAccountId: '123456789012', digestStartTime: `2026-11-02T${hour}:00:00Z`, logFiles: [] }));
+    }
+    const { io, err } = capture();
+    const { exitCode, stats } = await runReplay([dir], {}, io);
+    expect(exitCode).toBe(0);
+    expect(stats.problems).toEqual([]);
+    expect(stats.alerts).toBe(1);
+    expect(err()).toContain(`buildwatch: skipped 1 folder of a trail bucket with no events (CloudTrail-Digest, CloudTrail-Insight, other services' logs): ${join(account, 'CloudTrail-Digest')}\n`);
   });
 
   it('rejects a configuration naming an unknown use case, naming it', async () => {

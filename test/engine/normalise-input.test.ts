@@ -410,6 +410,22 @@ describe('readInputFile and expandInputPaths', () => {
     expect(files).toEqual(['A.JSON', 'a-b.jsonl', 'a/b/c.ndjson', 'a/z.json.gz', 'b.json'].map((rel) => join(dir, rel)));
   });
 
+  it('skips the folders of a trail bucket copy that hold no events (digests, Insights, other services\' logs), as backfill does', async () => {
+    const day = '2026/11/02';
+    const log = await put(`AWSLogs/123456789012/CloudTrail/us-east-1/${day}/123456789012_CloudTrail_us-east-1_20261102T1005Z_a1.json.gz`, gzipSync(JSON.stringify({ Records: [ctRecord('push', '2026-11-02T10:01:00Z')] })));
+    // An hourly digest file: not events, and not a shape the normaliser reads.
+    await put(`AWSLogs/123456789012/CloudTrail-Digest/us-east-1/${day}/123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20261102T110000Z.json.gz`, gzipSync(JSON.stringify({ awsAccountId: '123456789012', digestStartTime: '2026-11-02T10:00:00Z', digestEndTime: '2026-11-02T11:00:00Z', logFiles: [] })));
+    await put(`AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail-Insight/us-east-1/${day}/insight.json`, JSON.stringify({ Records: [{ eventType: 'AwsCloudTrailInsight', eventID: 'i', eventTime: '2026-11-02T10:00:00Z' }] }));
+    await put(`AWSLogs/123456789012/Config/us-east-1/${day}/ConfigSnapshot/snapshot.json.gz`, gzipSync('{"fileVersion":"1.0"}'));
+    const { files, problems, notEvents } = await expandInputPaths([dir]);
+    expect(problems).toEqual([]);
+    expect(files).toEqual([log]);
+    expect(notEvents.sort()).toEqual(['AWSLogs/123456789012/CloudTrail-Digest', 'AWSLogs/123456789012/Config', 'AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail-Insight'].map((rel) => join(dir, rel)));
+    // Given on its own, a folder of digests is skipped the same way: no problem, nothing to read.
+    const digests = await expandInputPaths([join(dir, 'AWSLogs/123456789012/CloudTrail-Digest')]);
+    expect(digests).toEqual({ files: [], problems: [], skipped: [], notEvents: [join(dir, 'AWSLogs/123456789012/CloudTrail-Digest')] });
+  });
+
   it('keeps paths in the given order, whatever their extension, repeats included', async () => {
     const second = await put('logs/2.json');
     const first = await put('logs/1.json');
