@@ -98,13 +98,10 @@ export async function readInputFile(path: string, options: NormaliseOptions = {}
  * dotfiles, in lexical order of relative path, which for CloudTrail's S3 layout is time order);
  * an explicitly named file is kept in the order given whatever its extension. Paths are processed
  * as given, repeats included: replaying an input twice is how users check idempotency.
- */
-/** `skipped`: files in the directories that are not event files by name (said, not silently dropped). */
-/**
- * The files to read, in order. `skipped`: files not named as input; `notEvents`: folders of a copy of
- * a trail bucket that hold no events (`AWSLogs/…/CloudTrail-Digest/`, `CloudTrail-Insight/`, other
- * services' logs), as backfill skips them: digest files are not events, and reading them would
- * report every hourly digest as a problem.
+ * Said, not silently dropped: `skipped`, files in the directories that are not event files by name;
+ * `notEvents`, folders of a copy of a trail bucket that hold no events (`AWSLogs/…/CloudTrail-Digest/`,
+ * `CloudTrail-Insight/`, other services' logs), skipped as backfill skips them: read, every hourly
+ * digest file would be an input problem.
  */
 export async function expandInputPaths(paths: string[]): Promise<{ files: string[]; problems: InputProblem[]; skipped: string[]; notEvents: string[] }> {
   const files: string[] = [];
