@@ -235,8 +235,7 @@ function itemsOf(input: Record<string, unknown>): Record<string, unknown>[] {
 
 export async function measureCloudPath(options: CloudPathOptions = {}): Promise<CloudPathResult> {
   // The handler's logger and metrics print a line per evaluation: silenced before they are loaded.
-  process.env['POWERTOOLS_LOG_LEVEL'] ??= 'SILENT';
-  process.env['POWERTOOLS_METRICS_DISABLED'] ??= 'true';
+  await import('./quiet-handlers.js');
   const { handleBatch } = await import('../lambdas/handlers/detect.js');
 
   const days = options.days ?? 28;

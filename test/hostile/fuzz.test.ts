@@ -4,8 +4,7 @@
  * runs in seconds. `npm run fuzz` runs the same properties for as long as asked.
  */
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { matchesPattern, validatePattern, type EventPattern } from '../../lambdas/engine/event-pattern.js';
@@ -125,7 +124,7 @@ describe('fuzz: hostile events', () => {
   });
 
   it('`npm run fuzz` prints its report, not the handlers\' logs: a line per evaluation buried it (100,000 events: hundreds of thousands of lines)', async () => {
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const root = join(import.meta.dirname, '..', '..');
     // As a user runs it: without the test run's POWERTOOLS_* settings (vitest.config.ts).
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('POWERTOOLS_') && !name.startsWith('AWS_SDK_JS_')));
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
