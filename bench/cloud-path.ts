@@ -110,6 +110,8 @@ export interface CloudPathResult {
     readonly correlationQueriesPerClaim: number;
     /** Request units DynamoDB would charge for the steady-state calls (see the header), per event. */
     readonly requestUnits: RequestUnits;
+    /** What no batching of the calls could go below at this SQS batching (see EventCallFloors). */
+    readonly floors: EventCallFloors;
   };
   /** Calls over the whole history. */
   readonly calls: number;
@@ -120,6 +122,20 @@ export interface CloudPathResult {
   readonly deadLettered: number;
   /** Records the handler reported as failed (expected: none). */
   readonly failed: number;
+}
+
+/**
+ * Lower bounds on the calls caused by events, whatever the store did with them: a Query and a write
+ * cannot share a call, and DynamoDB's only multi-item write with conditions is TransactWriteItems
+ * (2 write units per item), so these bound any design at this SQS batching.
+ */
+export interface EventCallFloors {
+  /** SQS batches in which the handler called DynamoDB for an event: at best one call each. */
+  readonly batchesWithCalls: number;
+  /** SQS batches that wrote a finding to the ledger: evidence any design must write, one call each at best. */
+  readonly batchesWithFindings: number;
+  /** Writes with a condition (first-seen, ledger puts, pending checks, versioned snapshots): one call each without transactions. */
+  readonly conditionalWrites: number;
 }
 
 export interface RequestUnits {
@@ -277,6 +293,12 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
     let steadyCalls = 0;
     let correlationQueries = 0;
     let ledgerCalls = 0;
+    let conditionalWrites = 0;
+    let batchesWithCalls = 0;
+    let batchesWithFindings = 0;
+    /** Whether the batch being handled has called DynamoDB for an event, and written a finding, yet. */
+    let batchCalled = false;
+    let batchWroteFinding = false;
     const units = { read: 0, write: 0 };
     const writeByTable = new Map<string, number>();
     const chargeWrite = (table: string, consumed: number): void => {
@@ -314,6 +336,16 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
           byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
           const evaluating = current.getStore();
           if (evaluating === HASH_MISMATCH && operation === 'QueryCommand') correlationQueries += 1;
+          const owners = evaluating ? [evaluating] : itemsOf(args.input as Record<string, unknown>).map((item) => useCaseOfItem(item, ids));
+          if (owners.length === 0 || owners.some((owner) => owner !== LIVENESS)) {
+            if (!batchCalled) batchesWithCalls += 1;
+            batchCalled = true;
+            if (typeof (args.input as { ConditionExpression?: unknown }).ConditionExpression === 'string') conditionalWrites += 1;
+            if (!batchWroteFinding && !READ_OPERATIONS.has(operation) && (args.input as { TableName?: string }).TableName === 'findings') {
+              batchesWithFindings += 1;
+              batchWroteFinding = true;
+            }
+          }
           if (evaluating) {
             charge(evaluating, 1);
             const operations = byUseCaseOperation.get(evaluating) ?? new Map<string, number>();
@@ -322,7 +354,6 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
             byUseCaseOperation.set(evaluating, operations);
           }
           else {
-            const owners = itemsOf(args.input as Record<string, unknown>).map((item) => useCaseOfItem(item, ids));
             for (const owner of owners) charge(owner, 1 / owners.length);
             if (owners.length === 0) charge('(other)', 1);
           }
@@ -403,6 +434,8 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         }
       }
       const event: SQSEvent = { Records: batch.map((message) => message.record) };
+      batchCalled = false;
+      batchWroteFinding = false;
       const response = await handleBatch(event, undefined, deps);
       failed += response.batchItemFailures.length;
     }
@@ -441,6 +474,7 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
         correlationQueriesPerClaim: correlationQueries / Math.max(1, claims),
         requestUnits: { ...units, writeByTable: Object.fromEntries(writeByTable), readPerEvent: perEvent(units.read), writePerEvent: perEvent(units.write) },
         ledgerCalls,
+        floors: { batchesWithCalls, batchesWithFindings, conditionalWrites },
       },
       calls,
       findingsDigest: createHash('sha256').update(ledger.join('\n')).digest('hex'),
@@ -451,6 +485,16 @@ export async function measureCloudPath(options: CloudPathOptions = {}): Promise<
   } finally {
     await server.close();
   }
+}
+
+/** The lower bounds in words, per event (shared with the bench's goal 3). */
+export function floorsLine(floors: EventCallFloors, events: number): string {
+  const perEvent = (n: number): string => (n / Math.max(1, events)).toFixed(4);
+  return (
+    `lower bounds at this batching (${DETECT_BATCH_SIZE} messages or ${DETECT_BATCHING_WINDOW.toSeconds()} s): ${floors.batchesWithFindings} SQS batches wrote a finding = ${perEvent(floors.batchesWithFindings)} per event (the evidence itself, one call per such batch at best); ` +
+    `${floors.batchesWithCalls} called DynamoDB for events = ${perEvent(floors.batchesWithCalls)} per event (every call of a batch merged into one); ` +
+    `${floors.conditionalWrites} writes with a condition = ${perEvent(floors.conditionalWrites)} per event (a call each, or TransactWriteItems at 2 write units per item)`
+  );
 }
 
 function printResult(result: CloudPathResult, options: CloudPathOptions): void {
@@ -468,6 +512,7 @@ function printResult(result: CloudPathResult, options: CloudPathOptions): void {
   console.log(`  of which the findings ledger: ${steady.ledgerCalls} calls = ${(steady.ledgerCalls / Math.max(1, steady.events)).toFixed(4)} per event (one conditional put per finding)`);
   console.log(`  artifact.hash-mismatch: ${steady.correlationQueriesPerClaim.toFixed(2)} queries per claim`);
   console.log(`  request units: ${steady.requestUnits.write} write = ${steady.requestUnits.writePerEvent.toFixed(4)} per event, ${steady.requestUnits.read} read = ${steady.requestUnits.readPerEvent.toFixed(4)} per event; write units by table: ${Object.entries(steady.requestUnits.writeByTable).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+  console.log(`  ${floorsLine(steady.floors, steady.events)}`);
   console.log(`  by operation: ${Object.entries(steady.byOperation).map(([op, n]) => `${op.replace(/Command$/, '')} ${n}`).join(', ')}`);
   console.log(`findings: ${result.findings} (digest ${result.findingsDigest.slice(0, 16)}), dead-lettered ${result.deadLettered}, failed records ${result.failed}`);
 }

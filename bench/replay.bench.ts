@@ -31,7 +31,7 @@ import { expandInputPaths, readInputFile } from '../lambdas/engine/normalise-inp
 import { toPipelineEvent } from '../lambdas/engine/pipeline-event.js';
 import { useCases } from '../lambdas/use-cases/index.js';
 import { BUNDLE_TARGETS, bundleLines, DETECT_FUNCTION, kb, measureBundles, RUNTIME_SDK, type BundleReport } from './bundle.js';
-import { measureCloudPath, type CloudPathResult } from './cloud-path.js';
+import { floorsLine, measureCloudPath, type CloudPathResult } from './cloud-path.js';
 import { ASSUMPTIONS, costPerMillionEvents, ORGANISATION_LINE, PRICES, type MeasuredDynamo } from './cost.js';
 import { digestInput, FindingsDigester, runCounts, writeGeneratedHistory } from './findings-digest.js';
 
@@ -299,6 +299,7 @@ interface CloudPathFigures {
   readonly liveness: CloudPathResult['steady']['liveness'];
   readonly queriesPerClaim: number;
   readonly requestUnits: CloudPathResult['steady']['requestUnits'];
+  readonly floors: CloudPathResult['steady']['floors'];
   readonly perUseCase: Record<string, { calls: number; evaluations: number }>;
   readonly digest: string;
 }
@@ -307,7 +308,7 @@ interface CloudPathFigures {
 async function cloudPath(scale: number): Promise<CloudPathFigures> {
   const result: CloudPathResult = await measureCloudPath({ days: DAYS, scale, seed: 7, steadyDays: STEADY_DAYS });
   const perUseCase = Object.fromEntries(Object.entries(result.steady.byUseCase).map(([id, count]) => [id, { calls: count.calls, evaluations: count.messages }]));
-  return { scale, events: result.steady.events, calls: result.steady.calls, eventCalls: result.steady.eventCalls, liveness: result.steady.liveness, queriesPerClaim: result.steady.correlationQueriesPerClaim, requestUnits: result.steady.requestUnits, perUseCase, digest: result.findingsDigest.slice(0, 16) };
+  return { scale, events: result.steady.events, calls: result.steady.calls, eventCalls: result.steady.eventCalls, liveness: result.steady.liveness, queriesPerClaim: result.steady.correlationQueriesPerClaim, requestUnits: result.steady.requestUnits, floors: result.steady.floors, perUseCase, digest: result.findingsDigest.slice(0, 16) };
 }
 
 const met = (ok: boolean): string => (ok ? 'met' : 'NOT MET');
@@ -365,6 +366,7 @@ function printCloudGoal(figures: CloudPathFigures | undefined, lagged?: CloudPat
   const { liveness } = figures;
   console.log(`    of which caused by events: ${figures.eventCalls} calls = ${perEventOnly.toFixed(4)} per event  target <= ${TARGETS.cloudCallsPerEvent}  ${met(perEventOnly <= TARGETS.cloudCallsPerEvent)}`);
   console.log(`    and fixed per time: heartbeat liveness markers ${liveness.calls} calls = ${liveness.callsPerDayPerContainer.toFixed(1)} per day per container (a write every ${liveness.intervalMs / 1000} s at most while events come), whatever the event rate`);
+  console.log(`    ${floorsLine(figures.floors, figures.events)}`);
   const units = figures.requestUnits;
   console.log(`    request units (consumed capacity of each call; the keys-only byDayKeys index's entry of each ledger write added): ${units.writePerEvent.toFixed(4)} WRU and ${units.readPerEvent.toFixed(4)} RRU per event; write units by table: ${Object.entries(units.writeByTable).map(([table, n]) => `${table} ${n}`).join(', ')}`);
   console.log('  by use case (calls for SQS messages evaluated):');
