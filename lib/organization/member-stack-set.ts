@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, DefaultStackSynthesizer, Stack, type StackProps } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Names, Stack, Stage, type StackProps } from 'aws-cdk-lib';
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
@@ -91,9 +91,15 @@ export class BuildwatchMemberStackSet extends Stack {
   }
 }
 
-/** The template as a file in the bootstrap bucket (staged into the cloud assembly when created; the temp file stays). */
+/**
+ * The template as a file in the bootstrap bucket. Its source file is written into the app's output
+ * directory (the cloud assembly, regenerated at each synth) rather than a temporary directory nobody
+ * removes; it stays there because with asset staging off the asset points at it.
+ */
 function templateFileAsset(scope: Construct, body: string): s3assets.Asset {
-  const file = join(mkdtempSync(join(tmpdir(), 'buildwatch-member-template-')), 'member.template.json');
+  const outdir = Stage.of(scope)?.outdir;
+  if (!outdir) throw new Error('the member StackSet must be created in an App (its template file goes into the cloud assembly)');
+  const file = join(outdir, `${Names.uniqueId(scope)}.member.template.json`);
   writeFileSync(file, body);
   return new s3assets.Asset(scope, 'MemberTemplate', { path: file });
 }
