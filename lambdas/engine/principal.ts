@@ -8,6 +8,9 @@
  * - IAMUser, Root, FederatedUser: the ARN.
  * - IdentityCenterUser: `<identityStoreArn>/<userId>` (it has no ARN).
  * - AWSService: `service:<invokedBy>`.
+ * - AWSAccount (the resource owner's copy of a cross-account call: the caller's account and principal
+ *   id, no ARN): `AWSAccount:<account>:<principal id>`, a role session's machine-generated name
+ *   collapsed to `*` as for AssumedRole, so every build of another account is one principal, not a new one.
  * Native events carry only an ARN (`callerUserArn`); principalFromArn gives the same key for it.
  */
 import type { Principal } from './model.js';
@@ -84,6 +87,8 @@ export function principalFromIdentity(identity: UserIdentity | undefined): Princ
       const user = identity.onBehalfOf?.userId;
       return { ...base, key: store && user ? `${store}/${user}` : `identity-center:${user ?? identity.principalId ?? 'unknown'}`, isAwsService: false, mfa: 'unknown' };
     }
+    case 'AWSAccount':
+      return { ...base, key: crossAccountKey(accountId, identity.principalId), isAwsService: false, mfa: 'unknown' };
     case 'IAMUser':
       return { ...base, key: identity.arn ?? `iam-user:${accountId ?? ''}:${identity.userName ?? identity.principalId ?? 'unknown'}`, isAwsService: false, mfa: 'impossible' };
     default:
@@ -94,6 +99,28 @@ export function principalFromIdentity(identity: UserIdentity | undefined): Princ
         mfa,
       };
   }
+}
+
+/** `AWSAccount:<account>:<role id>:<session or *>` (a role session), `AWSAccount:<account>:<user id>` otherwise. */
+function crossAccountKey(accountId: string | undefined, principalId: string | undefined): string {
+  const [id, session] = splitOnce(principalId ?? 'unknown', ':');
+  const sessionPart = session === undefined ? '' : `:${isMachineSessionName(session) ? '*' : session}`;
+  return `AWSAccount:${accountId ?? 'unknown'}:${id}${sessionPart}`;
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + separator.length)];
+}
+
+/**
+ * The role session name of a CloudTrail identity: an assumed role's (from its ARN or principal id),
+ * or that of the resource owner's copy of a cross-account call (`AROA…:<session>`). Undefined otherwise.
+ */
+export function sessionNameOf(identity: UserIdentity | undefined): string | undefined {
+  if (!identity || (identity.type !== 'AssumedRole' && identity.type !== 'AWSAccount')) return undefined;
+  const fromArn = identity.arn ? STS_ASSUMED_ROLE.exec(identity.arn)?.[4] : undefined;
+  return fromArn ?? splitOnce(identity.principalId ?? '', ':')[1];
 }
 
 /** The role ARN behind an assumed-role key or ARN, for matching configured automation roles. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { principalFromArn, principalFromIdentity, principalMatches } from '../../lambdas/engine/principal.js';
+import { principalFromArn, principalFromIdentity, principalMatches, sessionNameOf } from '../../lambdas/engine/principal.js';
 
 const ssoIdentity = (session: string, mfa: string) => ({
   type: 'AssumedRole',
@@ -39,6 +39,22 @@ describe('principal normalisation', () => {
 
   it('says MFA is impossible for IAM users (Git credentials and SSH keys have no session)', () => {
     expect(principalFromIdentity({ type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' }).mfa).toBe('impossible');
+  });
+
+  it("keys the resource owner's copy of a cross-account call (AWSAccount) by account and principal id, machine sessions collapsed", () => {
+    const owned = (principalId: string) => ({ type: 'AWSAccount', principalId, accountId: '222233334444' });
+    const build1 = principalFromIdentity(owned('AROA3RIXI6RYK5M5UUXZO:AWSCodeBuild-4e6acd24-1857-4077-8453-6291b497ff5b'));
+    const build2 = principalFromIdentity(owned('AROA3RIXI6RYK5M5UUXZO:AWSCodeBuild-9f1e2d3c-1857-4077-8453-6291b497ff5b'));
+    expect(build1.key).toBe('AWSAccount:222233334444:AROA3RIXI6RYK5M5UUXZO:*');
+    expect(build2.key).toBe(build1.key);
+    expect(build1).toMatchObject({ type: 'AWSAccount', accountId: '222233334444', isAwsService: false, mfa: 'unknown' });
+    expect(build1.arn).toBeUndefined();
+    expect(principalFromIdentity(owned('AROA3RIXI6RYK5M5UUXZO:priya.nair')).key).toBe('AWSAccount:222233334444:AROA3RIXI6RYK5M5UUXZO:priya.nair');
+    expect(principalFromIdentity(owned('AIDAJ45Q7YFFAREXAMPLE')).key).toBe('AWSAccount:222233334444:AIDAJ45Q7YFFAREXAMPLE');
+    expect(sessionNameOf(owned('AROA3RIXI6RYK5M5UUXZO:AWSCodeBuild-4e6acd24-1857-4077-8453-6291b497ff5b'))).toBe('AWSCodeBuild-4e6acd24-1857-4077-8453-6291b497ff5b');
+    expect(sessionNameOf(owned('AIDAJ45Q7YFFAREXAMPLE'))).toBeUndefined();
+    expect(sessionNameOf(ssoIdentity('alice@acme.example', 'true'))).toBe('alice@acme.example');
+    expect(sessionNameOf({ type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' })).toBeUndefined();
   });
 
   it('keys Identity Center users, AWS services and root', () => {

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
+import { sessionNameOf } from '../../../engine/principal.js';
 import { stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { builtOnFirstUse, type CorrelationClaim, type JsonObject, type UseCaseContext } from '../../../engine/use-case.js';
 import { noLookups, type PackageVersionRef } from '../../../lookups/lookups.js';
@@ -17,8 +18,12 @@ const MAX_WANTED = 64;
 /** Package version states a consumer can fetch; Unfinished, Archived and Disposed versions are not releases. */
 const FETCHABLE_STATES = new Set(['Published', 'Unlisted']);
 
-/** The CodeBuild session a build's own calls run under: `…/assumed-role/<role>/AWSCodeBuild-<build uuid>`. */
-const CODEBUILD_SESSION = /\/AWSCodeBuild-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+/**
+ * The CodeBuild session a build's own calls run under: `AWSCodeBuild-<build uuid>`, in the caller's
+ * copy (`…/assumed-role/<role>/AWSCodeBuild-…`) and in the repository owner's copy of a
+ * cross-account publish (`AWSAccount`, principal id `AROA…:AWSCodeBuild-…`) alike.
+ */
+const CODEBUILD_SESSION = /^AWSCodeBuild-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 /** Parts of claimDataSchema, built with it. */
 const refSchema = () => z.object({
@@ -125,7 +130,7 @@ export function publishClaim(event: PipelineEvent, ctx: UseCaseContext): Correla
   if (!pkg) return undefined;
   const asset = publishedAsset(event);
   const principal = event.principal;
-  const buildUuid = CODEBUILD_SESSION.exec(principal?.arn ?? '')?.[1]?.toLowerCase();
+  const buildUuid = CODEBUILD_SESSION.exec(sessionNameOf(event.cloudTrail?.userIdentity) ?? '')?.[1]?.toLowerCase();
   const publisher: JsonObject = {
     principal: principal?.arn ?? principal?.key ?? 'unknown',
     automation: isAutomationPrincipal(ctx.config, principal),
