@@ -129,12 +129,15 @@ export async function runReplay(
   display.start(files.length, { events: 0, alerts: 0 });
   /** Each use case's entry of stats.byUseCase, found without a look-up by id for every evaluation. */
   const usageOf = new Map<UseCase, { evaluations: number; dynamoCalls: number }>();
+  /** Records read that are not API calls (NormalisedFile.ignored): said once at the end, not problems. */
+  const ignored: InputProblem[] = [];
 
   try {
     for (const file of files) {
       const input = await readInputFile(file);
       stats.files += 1;
       input.problems.forEach(report);
+      if (input.ignored) ignored.push(...input.ignored);
       for (const envelope of input.events) {
         stats.events += 1;
         const event = toPipelineEvent(envelope);
@@ -182,6 +185,11 @@ export async function runReplay(
         : `buildwatch: what-if: ${out.held.length} finding(s) would have alerted without staging or attest mode:\n\n`,
     );
     for (const finding of out.held) await human.notify(finding);
+  }
+  if (ignored.length > 0) {
+    const files = [...new Set(ignored.map((record) => record.file))];
+    const examples = files.slice(0, 3).join(', ') + (files.length > 3 ? ', …' : '');
+    io.stderr.write(`buildwatch: ignored ${plural(ignored.length, 'CloudTrail Insights event')} (API call or error rates, not API calls) in ${terminalLine(examples)}\n`);
   }
   const extras = [
     stats.deduplicated > 0 ? `${plural(stats.deduplicated, 'repeat')} counted into earlier findings` : '',

@@ -38,6 +38,8 @@ export interface NormalisedFile {
   file: string;
   events: EventBridgeEvent[];
   problems: InputProblem[];
+  /** Records that are not API calls (CloudTrail Insights events): nothing lost, said apart from the problems. */
+  ignored?: InputProblem[];
 }
 
 /** Largest accepted file, after decompression (512 MiB). */
@@ -56,7 +58,23 @@ const CLOUDTRAIL_KEYS = ['eventID', 'eventSource', 'eventName', 'eventTime'] as 
 const MAX_ISSUES_NAMED = 4;
 
 type JsonObject = Record<string, unknown>;
-type ItemResult = { ok: true; event: EventBridgeEvent } | { ok: false; reason: string };
+type ItemResult = { ok: true; event: EventBridgeEvent } | { ok: false; reason: string; notAnApiCall?: true };
+
+/**
+ * A CloudTrail Insights event: unusual API call or error rates, written in a record's shape (eventID,
+ * eventTime, its event source under insightDetails) but not an API call, and nothing Buildwatch's
+ * rules read. CloudTrail puts them in `CloudTrail-Insight/`, skipped by a directory walk; a file or
+ * a lookup-events page (EventCategory insight) with them is read as given.
+ */
+const INSIGHTS_EVENT: ItemResult = {
+  ok: false,
+  notAnApiCall: true,
+  reason: 'a CloudTrail Insights event (API call or error rates), not an API call: not replayed',
+};
+
+function isInsightsEvent(record: JsonObject): boolean {
+  return record.eventType === 'AwsCloudTrailInsight' || record.eventCategory === 'Insight';
+}
 /** Where an item sits in its file: its `item` number and the label used in the reason. */
 type ItemLocation = { item: number; label: string };
 
@@ -229,8 +247,7 @@ function parseTopLevel(file: string, value: unknown): NormalisedFile {
       })));
     }
   }
-  const result = normaliseItem(value);
-  return result.ok ? { file, events: [result.event], problems: [] } : fileProblem(file, result.reason);
+  return collect(file, [{ location: { item: 0, label: 'its event' }, result: normaliseItem(value) }], false);
 }
 
 /** True when at least two lines exist and the first one is a JSON object on its own. */
@@ -262,14 +279,16 @@ function parseJsonLines(file: string, text: string): NormalisedFile {
   return collect(file, items);
 }
 
-function collect(file: string, items: Array<{ location: ItemLocation; result: ItemResult }>): NormalisedFile {
+/** `located`: name each item's place in the file (false for a file that is one item). */
+function collect(file: string, items: Array<{ location: ItemLocation; result: ItemResult }>, located = true): NormalisedFile {
   const events: EventBridgeEvent[] = [];
   const problems: InputProblem[] = [];
+  const ignored: InputProblem[] = [];
   for (const { location, result } of items) {
     if (result.ok) events.push(result.event);
-    else problems.push(itemProblem(file, location, result.reason));
+    else (result.notAnApiCall ? ignored : problems).push(located ? itemProblem(file, location, result.reason) : { file, reason: oneLine(`${file}: ${result.reason}`) });
   }
-  return { file, events, problems };
+  return ignored.length > 0 ? { file, events, problems, ignored } : { file, events, problems };
 }
 
 /** Shapes 3/4: drop repeated eventIDs (first one wins), then a stable sort by eventTime. */
@@ -284,7 +303,7 @@ function collectCloudTrail(file: string, items: Array<{ location: ItemLocation; 
   // Every record reaching here passed the date check, so the key is a number. Array#sort is stable.
   const keyed = unique.map((event) => ({ event, at: Date.parse(cloudTrailTimeOf(event)) }));
   keyed.sort((a, b) => a.at - b.at);
-  return { file, events: keyed.map((entry) => entry.event), problems: collected.problems };
+  return { ...collected, events: keyed.map((entry) => entry.event) };
 }
 
 function cloudTrailTimeOf(event: EventBridgeEvent): string {
@@ -325,6 +344,7 @@ function normaliseEventBridgeEvent(raw: JsonObject): ItemResult {
 
 function normaliseCloudTrailRecord(raw: unknown, lookupEventId?: unknown): ItemResult {
   if (!isObject(raw)) return { ok: false, reason: `is ${kindOf(raw)}, expected a CloudTrail record object` };
+  if (isInsightsEvent(raw)) return INSIGHTS_EVENT;
   const value = withEventId(withoutNullResources(raw), lookupEventId);
   const parsed = cloudTrailRecordSchema.safeParse(value);
   if (!parsed.success) return { ok: false, reason: `CloudTrail record invalid: ${describeIssues(parsed.error.issues, value)}` };

@@ -143,6 +143,19 @@ describe('buildwatch replay', () => {
     expect(err()).toContain(`buildwatch: skipped 1 folder of a trail bucket with no events (CloudTrail-Digest, CloudTrail-Insight, other services' logs): ${join(account, 'CloudTrail-Digest')}\n`);
   });
 
+  it('replays a log file holding a CloudTrail Insights event: the event is ignored and said, the run exits 0', async () => {
+    const dir = workdir();
+    const insight = { eventVersion: '1.08', eventTime: '2026-11-02T10:30:00Z', awsRegion: 'us-east-1', eventID: 'insight-1', eventType: 'AwsCloudTrailInsight', recipientAccountId: '123456789012', insightDetails: { state: 'Start', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', insightType: 'ApiCallRateInsight' }, eventCategory: 'Insight' };
+    const file = join(dir, 'trail.json');
+    writeFileSync(file, JSON.stringify({ Records: [...stopLoggingCase.events.map((event) => event.detail), insight] }));
+    const { io, err } = capture();
+    const { exitCode, stats } = await runReplay([file], {}, io);
+    expect(exitCode).toBe(0);
+    expect(stats.problems).toEqual([]);
+    expect(stats.alerts).toBe(1);
+    expect(err()).toContain(`buildwatch: ignored 1 CloudTrail Insights event (API call or error rates, not API calls) in ${file}\n`);
+  });
+
   it('rejects a configuration naming an unknown use case, naming it', async () => {
     const dir = workdir();
     const config = join(dir, 'buildwatch.config.json');

@@ -353,6 +353,33 @@ describe('normaliseContent: item-level problems', () => {
     expect(reasons[2]).toBe('lookup.json: Events[2]: lookup-events Event invalid: CloudTrailEvent is an array, expected a JSON object');
   });
 
+  it('sets CloudTrail Insights events apart (ignored, not problems): in a log file, a lookup-events page or on their own', () => {
+    const insight = {
+      eventVersion: '1.08',
+      eventTime: '2024-03-01T00:30:00Z',
+      awsRegion: 'eu-west-1',
+      eventID: 'insight-1',
+      eventType: 'AwsCloudTrailInsight',
+      recipientAccountId: '111122223333',
+      sharedEventID: '12345678-0000-4000-8000-000000000002',
+      insightDetails: { state: 'Start', eventSource: 'codebuild.amazonaws.com', eventName: 'StartBuild', insightType: 'ApiCallRateInsight' },
+      eventCategory: 'Insight',
+    };
+    const logFile = normaliseContent('trail.json', JSON.stringify({ Records: [ctRecord('ok', '2024-03-01T00:00:00Z'), insight] }));
+    expect(ids(logFile)).toEqual(['ok']);
+    expect(logFile.problems).toEqual([]);
+    expect(logFile.ignored).toEqual([{ file: 'trail.json', item: 1, reason: 'trail.json: Records[1]: a CloudTrail Insights event (API call or error rates), not an API call: not replayed' }]);
+    const page = normaliseContent('lookup.json', JSON.stringify({ Events: [lookupEvent(insight)] }));
+    expect(page.events).toEqual([]);
+    expect(page.problems).toEqual([]);
+    expect(page.ignored).toHaveLength(1);
+    const alone = normaliseContent('insight.json', JSON.stringify(insight));
+    expect(alone.problems).toEqual([]);
+    expect(alone.ignored?.[0]?.reason).toBe('insight.json: a CloudTrail Insights event (API call or error rates), not an API call: not replayed');
+    // Anything else without an event source is still a problem.
+    expect(normaliseContent('bad.json', JSON.stringify({ Records: [{ ...insight, eventType: 'AwsApiCall', eventCategory: 'Management' }] })).problems).toHaveLength(1);
+  });
+
   it('rejects an EventBridge event whose time is not a date', () => {
     const result = normaliseContent('eb.json', JSON.stringify([ebEvent('x', 'soon')]));
     expect(result.problems[0]?.reason).toBe('eb.json: item 0: EventBridge event invalid: time "soon" is not a date');
