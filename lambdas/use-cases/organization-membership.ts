@@ -25,6 +25,15 @@ export function configuredAccounts(config: BuildwatchConfig): Set<string> {
   ]);
 }
 
+/**
+ * Accounts a grant to is not "another account": a use case's configured `trustedAccounts` and, in an
+ * organisation deployment, the accounts the configuration names as the organisation's (a signing key
+ * or repository shared with the tooling or workload accounts is the design, not an exposure).
+ */
+export function trustedAccountsOf(config: BuildwatchConfig, configured: readonly string[]): ReadonlySet<string> {
+  return new Set([...configured, ...configuredAccounts(config)]);
+}
+
 export async function membershipOf(config: BuildwatchConfig, lookups: Lookups, account: string): Promise<Membership> {
   if (!config.organization) return { status: 'unknown', reason: 'not an organisation deployment' };
   if (configuredAccounts(config).has(account)) {

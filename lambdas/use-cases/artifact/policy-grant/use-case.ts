@@ -12,6 +12,7 @@ import type { Severity } from '../../../engine/model.js';
 import { maxSeverity } from '../../../engine/model.js';
 import { isRecord, stringAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { builtOnFirstUse, defineUseCase, optionsOf, type DriftFacts, type JsonObject, type Observation, type StateReport, type UseCaseContext } from '../../../engine/use-case.js';
+import { trustedAccountsOf } from '../../organization-membership.js';
 import { callTarget } from '../codeartifact.js';
 
 const optionsSchema = builtOnFirstUse(() => z.strictObject({
@@ -133,7 +134,7 @@ function judgeNewGrant(principal: string, grant: Grant, owner: string, trusted: 
 }
 
 function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined {
-  const trusted = new Set(optionsOf(optionsSchema, ctx).trustedAccounts);
+  const trusted = trustedAccountsOf(ctx.config, optionsOf(optionsSchema, ctx).trustedAccounts);
   const owner = String(facts.after['owner'] ?? facts.before['owner'] ?? '');
   const before = storedGrants(facts.before['grants']);
   const after = storedGrants(facts.after['grants']);
@@ -182,13 +183,13 @@ export default defineUseCase({
     title: 'Artifact repository policy grants a new account or everyone',
     stage: 'artifact',
     description:
-      'Parses CodeArtifact domain and repository permission policies (PutRepositoryPermissionsPolicy, PutDomainPermissionsPolicy) and keeps their Allow grants. A grant to an account never granted before (other than the domain owner and configured trusted accounts), or to `*` without a condition restricting it to an organisation or account, is high; other changes are attestations.',
+      'Parses CodeArtifact domain and repository permission policies (PutRepositoryPermissionsPolicy, PutDomainPermissionsPolicy) and keeps their Allow grants. A grant to an account never granted before (other than the domain owner, configured trusted accounts and the accounts an organisation configuration names), or to `*` without a condition restricting it to an organisation or account, is high; other changes are attestations.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,
     effort: 1,
     mitre: ['T1098', 'T1195.002'],
-    falsePositives: ['A new consumer account of the organisation: list it in trustedAccounts, or restrict the grant with aws:PrincipalOrgID.'],
+    falsePositives: ['A new consumer account of the organisation that the configuration does not name: list it in trustedAccounts, or restrict the grant with aws:PrincipalOrgID.'],
     runbook:
       'Confirm the grant with the repository\'s owners. If unexpected: restore the previous policy (evidence has the grants before and after), then review what the granted account did since (artifact.new-accessor, CloudTrail GetAuthorizationToken and ReadFromRepository from that account).',
     references: [

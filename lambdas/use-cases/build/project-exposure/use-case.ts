@@ -13,6 +13,7 @@ import { isWatchedProject, projectNameOf } from '../codebuild.js';
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import { refusedSummary } from '../phrasing.js';
 import { policyExposure } from '../policy-principals.js';
+import { trustedAccountsOf } from '../../organization-membership.js';
 
 export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...infrastructureAsCodeOptions,
@@ -97,7 +98,7 @@ function observe(event: PipelineEvent, ctx: UseCaseContext): Observation | undef
       const project = projectNameOf(arn);
       if (!arn?.includes(':project/') || !isWatchedProject(ctx.config, project)) return undefined;
       const account = /:(\d{12}):project\//.exec(arn)?.[1];
-      const exposure = policyExposure(params['policy'], account, options.trustedAccounts);
+      const exposure = policyExposure(params['policy'], account, [...trustedAccountsOf(ctx.config, options.trustedAccounts)]);
       const others = exposure.publicStatements.length > 0 || exposure.externalAccounts.length > 0;
       const whom = exposure.publicStatements.length > 0 ? 'everyone' : exposure.externalAccounts.length > 0 ? `accounts ${exposure.externalAccounts.join(', ')}` : 'principals of its own account';
       return report(project, others ? 'high' : 'medium', 'Build project shared', `shared build project ${project} with ${whom}`, { project, externalAccounts: exposure.externalAccounts, publicStatements: exposure.publicStatements }, others);

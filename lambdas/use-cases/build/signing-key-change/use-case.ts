@@ -20,6 +20,7 @@ import { builtOnFirstUse, defineUseCase, optionsOf, type Observation, type UseCa
 import { infrastructureAsCodeOptions, viaInfrastructureAsCode } from '../iac.js';
 import { refusedSummary } from '../phrasing.js';
 import { accountOfPrincipal, policyExposure } from '../policy-principals.js';
+import { trustedAccountsOf } from '../../organization-membership.js';
 import {
   aliasResourceKeyIds,
   aliasTargetOf,
@@ -40,7 +41,7 @@ export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   ...infrastructureAsCodeOptions,
   /** Keys, Signer profiles and certificates the configuration does not list: ignored, or reported low. */
   unlisted: z.enum(['ignore', 'low']).default('ignore'),
-  /** Accounts that may appear in key policies, grants and profile permissions (besides the owner's). */
+  /** Accounts that may appear in key policies, grants and profile permissions (besides the owner's and, in an organisation deployment, the organisation's configured accounts). */
   trustedAccounts: z.array(z.string().regex(/^\d{12}$/, '12-digit account id')).default([]),
 }));
 type Options = z.output<typeof optionsSchema>;
@@ -62,12 +63,13 @@ interface Change {
   readonly happened?: boolean;
 }
 
-function accountOutside(principal: string | undefined, owner: string | undefined, options: Options): boolean {
+/** `trusted`: the configured trusted accounts and the organisation's own (trustedAccountsOf). */
+function accountOutside(principal: string | undefined, owner: string | undefined, trusted: ReadonlySet<string>): boolean {
   const account = principal ? accountOfPrincipal(principal) : undefined;
-  return account === '*' || (account !== undefined && account !== owner && !options.trustedAccounts.includes(account));
+  return account === '*' || (account !== undefined && account !== owner && !trusted.has(account));
 }
 
-function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTargets, options: Options, ctx: UseCaseContext): Change | undefined {
+function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTargets, trusted: ReadonlySet<string>, ctx: UseCaseContext): Change | undefined {
   const record = event.cloudTrail;
   if (!record) return undefined;
   const params = record.requestParameters ?? {};
@@ -78,7 +80,7 @@ function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTa
   const base = { resource, listed };
   switch (record.eventName) {
     case 'PutKeyPolicy': {
-      const exposure = policyExposure(params['policy'], owner, options.trustedAccounts);
+      const exposure = policyExposure(params['policy'], owner, [...trusted]);
       const lockout = params['bypassPolicyLockoutSafetyCheck'] === true ? ' (policy lockout safety check bypassed)' : '';
       const evidence = { publicStatements: exposure.publicStatements, externalAccounts: exposure.externalAccounts, bypassPolicyLockoutSafetyCheck: params['bypassPolicyLockoutSafetyCheck'] ?? null };
       if (exposure.publicStatements.length > 0) {
@@ -94,7 +96,7 @@ function keyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: SigningTa
       const operations = Array.isArray(params['operations']) ? params['operations'].map(textOf) : [];
       const signs = operations.some((op) => op === 'Sign' || op === 'CreateGrant');
       const evidence = { grantee: grantee ?? null, operations, grantId: stringAt(record.responseElements, 'grantId') ?? null };
-      if (accountOutside(grantee, owner, options)) {
+      if (accountOutside(grantee, owner, trusted)) {
         return { ...base, severity: 'critical', title: 'Signing key granted to another account', what: `granted ${operations.join(', ')} on signing key ${key} to ${grantee}`, keepsSeverity: true, evidence };
       }
       const automation = grantee !== undefined && isAutomationPrincipal(ctx.config, principalFromArn(grantee));
@@ -167,7 +169,7 @@ function nativeKeyChange(event: PipelineEvent, ids: KmsIdentifiers, targets: Sig
   }
 }
 
-function signerChange(event: PipelineEvent, targets: SigningTargets, options: Options): Change | undefined {
+function signerChange(event: PipelineEvent, targets: SigningTargets, trusted: ReadonlySet<string>): Change | undefined {
   const record = event.cloudTrail;
   if (!record) return undefined;
   const params = record.requestParameters ?? {};
@@ -183,7 +185,7 @@ function signerChange(event: PipelineEvent, targets: SigningTargets, options: Op
       return { ...base, severity: 'critical', title: 'Signing profile revoked', what: `revoked signing profile ${profile} version ${(textOf(params['profileVersion']) || '?')} effective ${(textOf(params['effectiveTime']) || 'now')}`, keepsSeverity: true, evidence: { reason: params['reason'] ?? null } };
     case 'AddProfilePermission': {
       const principal = principalText(params['principal']);
-      const outside = accountOutside(principal, record.recipientAccountId, options);
+      const outside = accountOutside(principal, record.recipientAccountId, trusted);
       return { ...base, severity: outside ? 'critical' : 'high', title: 'Signing profile permission added', what: `allowed ${principal ?? 'a principal'} ${(textOf(params['action']) || 'access')} on signing profile ${profile}`, keepsSeverity: outside, evidence: { principal: principal ?? null, action: params['action'] ?? null, statementId: params['statementId'] ?? null } };
     }
     case 'RemoveProfilePermission':
@@ -220,13 +222,14 @@ function changeOf(event: PipelineEvent, targets: SigningTargets, options: Option
   if (!record) return event.source === 'aws.kms' ? nativeKeyChange(event, kmsIdentifiers(event), targets) : undefined;
   // AWS services act on keys all the time; only their deletion service events are changes.
   if (event.principal?.isAwsService && record.eventType !== 'AwsServiceEvent') return undefined;
+  const trusted = trustedAccountsOf(ctx.config, options.trustedAccounts);
   switch (record.eventSource) {
     case 'kms.amazonaws.com': {
       const ids = kmsIdentifiers(event);
-      return /Alias$/.test(record.eventName) ? aliasChange(event, ids, targets) : keyChange(event, ids, targets, options, ctx);
+      return /Alias$/.test(record.eventName) ? aliasChange(event, ids, targets) : keyChange(event, ids, targets, trusted, ctx);
     }
     case 'signer.amazonaws.com':
-      return signerChange(event, targets, options);
+      return signerChange(event, targets, trusted);
     case 'acm.amazonaws.com':
       return certificateChange(event, targets);
     default:
