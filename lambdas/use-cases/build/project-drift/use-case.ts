@@ -1,7 +1,10 @@
 /**
  * build.project-drift: a watched CodeBuild project differs from its last known state.
  *
- * - CreateProject gives a baseline (its logged response is the whole project).
+ * - CreateProject gives a baseline (its logged response is the whole project); values that are risky
+ *   in themselves (see below) are reported low, as for a project first seen through an update.
+ * - DeleteProject marks the known state deleted (kept, so a re-creation is compared with the project
+ *   as it was): high, low through infrastructure as code.
  * - UpdateProject carries only the fields the caller sent: they (and the logged response, which is
  *   the whole project after the call) are merged into the known state, and only the fields the caller
  *   sent are judged, so a console edit that resends everything reports only what really changed.
@@ -62,6 +65,8 @@ const SEVERITY_BY_PATH: ReadonlyArray<readonly [RegExp, Severity]> = [
   [/^(sourceVersion|cache|environment\.(computeType|type))(\.|$)/, 'low'],
 ];
 const VARIABLES = 'environment.environmentVariables';
+/** The mark a DeleteProject leaves on the last known state (not a field of a CodeBuild project). */
+const DELETED = 'deletedProject';
 
 function report(event: PipelineEvent, ctx: UseCaseContext): ProjectReport | undefined {
   const record = event.cloudTrail;
@@ -70,6 +75,8 @@ function report(event: PipelineEvent, ctx: UseCaseContext): ProjectReport | unde
   const responseProject = valueAt(record.responseElements, 'project');
   const name = stringAt(responseProject, 'name') ?? stringAt(params, 'name');
   if (!isWatchedProject(ctx.config, name)) return undefined;
+  // A deletion vouches for nothing but itself: the last known state stays, marked.
+  if (record.eventName === 'DeleteProject') return { key: `project/${name}`, resource: name, state: { [DELETED]: true }, partial: true, eventName: record.eventName, eventTime: event.time, sent: {} };
   const sent = normaliseProject(params);
   const response = isRecord(responseProject) ? normaliseProject(responseProject) : {};
   const create = record.eventName === 'CreateProject';
@@ -125,8 +132,15 @@ function sameOrDefaulted(looked: JsonValue | undefined, sent: JsonValue): boolea
 const SAME_CHANGE_MS = 120_000;
 
 async function initialState(reported: StateReport, ctx: UseCaseContext): Promise<JsonObject | undefined> {
-  // A new project has no earlier state; its first sight is the baseline.
-  if (!isProjectReport(reported) || reported.eventName !== 'UpdateProject') return undefined;
+  if (!isProjectReport(reported)) return undefined;
+  // A project deleted before anything was known of it: nothing to keep, but the deletion is judged.
+  if (reported.eventName === 'DeleteProject') return {};
+  // A new project has no earlier state: every value it was created with is unseen before.
+  if (reported.eventName === 'CreateProject') {
+    const created = leaves(reported.state).map(([path]) => path);
+    return created.length > 0 ? withUnknown({}, created, UNSEEN_BEFORE) : undefined;
+  }
+  if (reported.eventName !== 'UpdateProject') return undefined;
   const sent = leaves(reported.sent);
   const unseen = (): JsonObject | undefined => (sent.length > 0 ? withUnknown({}, sent.map(([path]) => path), UNSEEN_BEFORE) : undefined);
   const found = await ctx.lookups.codeBuildProject(reported.resource);
@@ -180,9 +194,14 @@ const max = (a: Severity, b: Severity): Severity => (severityRank(b) > severityR
 function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): Observation | undefined {
   const options = optionsOf(optionsSchema, ctx);
   const reported = facts.report;
+  const eventName = isProjectReport(reported) ? reported.eventName : undefined;
+  if (eventName === 'DeleteProject') return deletion(facts, event, options);
+  const created = eventName === 'CreateProject';
   // Judge only what the caller sent; the rest of the logged response merely completes the baseline.
   const sentKeys = isProjectReport(reported) && reported.eventName === 'UpdateProject' ? new Set(Object.keys(reported.sent)) : undefined;
-  const entries = facts.diff.filter((entry) => !sentKeys || sentKeys.has(entry.path.split('.')[0] as string));
+  // A re-creation is compared with the project as it was before its deletion; the mark is not a change.
+  const recreated = facts.before[DELETED] === true;
+  const entries = facts.diff.filter((entry) => entry.path !== DELETED && (!sentKeys || sentKeys.has(entry.path.split('.')[0] as string)));
   // With no earlier state at all, nothing is known to have changed, whatever the diff says.
   const unseen = leaves(facts.before).some(([, value]) => value === UNSEEN_BEFORE);
   const unknown = entries.filter((entry) => UNKNOWN.has(entry.before));
@@ -223,8 +242,10 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
       resource: project,
       dedupKey: reported.key,
       severity: iac ? options.infrastructureAsCodeSeverity : 'low',
-      title: 'Build project updated; its earlier state is unknown',
-      summary: `${who} updated build project ${project}, whose earlier state is unknown (${unseen ? 'first seen through this update' : 'the look-up already showed the update'}): ${risky.join('; ')}`,
+      title: created ? 'Build project created with risky settings' : 'Build project updated; its earlier state is unknown',
+      summary: created
+        ? `${who} created build project ${project}${iac ? ' through infrastructure as code' : ''}: ${risky.join('; ')}`
+        : `${who} updated build project ${project}, whose earlier state is unknown (${unseen ? 'first seen through this update' : 'the look-up already showed the update'}): ${risky.join('; ')}`,
       evidence,
     };
   }
@@ -237,9 +258,24 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
     attestation: !alerting,
     title: alerting ? 'Build project changed from its last known state' : 'Build project metadata changed',
     summary:
-      `${who} changed build project ${project}${iac ? ' through infrastructure as code' : ''}: ${paths.join(', ')}` +
+      `${who} ${recreated ? 're-created' : 'changed'} build project ${project}${iac ? ' through infrastructure as code' : ''}${recreated ? ', differing from the project deleted before' : ''}: ${paths.join(', ')}` +
       `${variables.length > 0 ? ` (variables: ${variables.join('; ')})` : ''}${fromLookUp ? ' (earlier state from BatchGetProjects)' : ''}`,
     evidence,
+  };
+}
+
+/** A watched project deleted: its builds stop, and whatever re-creates it is compared with it. */
+function deletion(facts: DriftFacts, event: PipelineEvent, options: z.output<typeof optionsSchema>): Observation {
+  const project = facts.report.resource ?? facts.report.key;
+  const who = event.principal?.arn ?? event.principal?.key ?? 'unknown principal';
+  const iac = viaInfrastructureAsCode(event, options);
+  return {
+    resource: project,
+    dedupKey: facts.report.key,
+    severity: iac ? options.infrastructureAsCodeSeverity : 'high',
+    title: 'Watched build project deleted',
+    summary: `${who} deleted build project ${project}${iac ? ' through infrastructure as code' : ''}`,
+    evidence: { project, eventName: 'DeleteProject', knownSince: facts.since, viaInfrastructureAsCode: iac },
   };
 }
 
@@ -250,7 +286,7 @@ export default defineUseCase({
     title: 'Build project changed from its last known state',
     stage: 'build',
     description:
-      'Keeps the last known state of each watched CodeBuild project (CreateProject, UpdateProject merged into it, BatchGetProjects when nothing is known) and reports what an update changed, graded by risk: a changed buildspec or service role is critical; image, privileged mode, source, variables, logs turned off or network is high; description, tags and timeouts are recorded, not alerted. Changes through CloudFormation/CDK are low (configurable).',
+      'Keeps the last known state of each watched CodeBuild project (CreateProject, UpdateProject merged into it, BatchGetProjects when nothing is known) and reports what an update changed, graded by risk: a changed buildspec or service role is critical; image, privileged mode, source, variables, logs turned off or network is high; description, tags and timeouts are recorded, not alerted. A deleted project is high; a project created with values risky in themselves (inline buildspec, privileged mode, PLAINTEXT secrets, logs off, insecure SSL) is low. Changes through CloudFormation/CDK are low (configurable).',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 5,
@@ -267,7 +303,7 @@ export default defineUseCase({
   pattern: {
     source: ['aws.codebuild'],
     'detail-type': ['AWS API Call via CloudTrail'],
-    detail: { eventSource: ['codebuild.amazonaws.com'], eventName: ['CreateProject', 'UpdateProject'] },
+    detail: { eventSource: ['codebuild.amazonaws.com'], eventName: ['CreateProject', 'UpdateProject', 'DeleteProject'] },
   },
   optionsSchema,
   logic: { kind: 'drift', report, initialState, assess },
