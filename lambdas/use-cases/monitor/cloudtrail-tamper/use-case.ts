@@ -5,7 +5,8 @@
  * stores do not feed EventBridge, but they are the audit copy: stopping or narrowing one is high.
  */
 import { textOf } from '../../../engine/own-keys.js';
-import { defineUseCase, type Observation } from '../../../engine/use-case.js';
+import { defineUseCase, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { TRAILS_STATE_OWNER, trailEncryptsWith, trailWritesTo, trailsStateKey } from '../trail-archive-tamper/use-case.js';
 import { failureOutcome, isMissingTarget } from '../../../engine/failure.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 
@@ -16,13 +17,46 @@ const NARROWING_FLAGS: ReadonlyArray<readonly [string, boolean]> = [
   ['enableLogFileValidation', false],
   ['isOrganizationTrail', false],
 ];
-/** UpdateTrail parameters that send the logs somewhere else. */
-const REDIRECTING_FIELDS = ['s3BucketName', 's3KeyPrefix', 'kmsKeyId', 'cloudWatchLogsLogGroupArn', 'cloudWatchLogsRoleArn', 'snsTopicName'];
+/**
+ * UpdateTrail parameters that send the log files somewhere else, unless they restate where the
+ * trail already writes (its bucket, prefix and key as monitor.trail-archive-tamper knows them just
+ * before this call). CloudWatch Logs and SNS are extra destinations: setting them moves nothing;
+ * turning CloudWatch Logs delivery off (an empty log group) is reported apart.
+ */
+const REDIRECTING_FIELDS = ['s3BucketName', 's3KeyPrefix', 'kmsKeyId'] as const;
+
+/** Where the account's trails wrote just before this call (monitor.trail-archive-tamper's state), if known. */
+async function trailsBefore(event: PipelineEvent, ctx: UseCaseContext): Promise<JsonObject | undefined> {
+  // A second before: that use case may already have recorded this very call.
+  const before = new Date(Date.parse(event.time) - 1000).toISOString();
+  return (await ctx.knownState?.(TRAILS_STATE_OWNER, trailsStateKey(event), before))?.state;
+}
+
+/** The redirecting fields an UpdateTrail sets to something other than what the trail already had. */
+function redirections(params: Record<string, unknown>, trail: string, known: JsonObject | undefined, at: string): string[] {
+  const bucket = stringAt(params, 's3BucketName');
+  const prefix = stringAt(params, 's3KeyPrefix');
+  const restated = (field: (typeof REDIRECTING_FIELDS)[number], value: string): boolean => {
+    if (!known || value === '') return false;
+    if (field === 's3BucketName') return trailWritesTo(known, at, trail, value);
+    if (field === 'kmsKeyId') return trailEncryptsWith(known, at, trail, value);
+    // A prefix alone: restated when the trail's known bucket (or the one sent) has it.
+    const buckets = bucket ? [bucket] : Object.keys(isRecord(known['buckets']) ? known['buckets'] : {});
+    return buckets.some((name) => trailWritesTo(known, at, trail, name, value));
+  };
+  return REDIRECTING_FIELDS.filter((field) => params[field] !== undefined && !restated(field, textOf(params[field]))).map((field) => `${field} changed to ${textOf(params[field])}`);
+}
 
 function trailName(event: PipelineEvent): string {
   const params = event.cloudTrail?.requestParameters;
   return stringAt(params, 'name') ?? stringAt(params, 'trailName') ?? stringAt(params, 'eventDataStore') ?? 'unknown trail';
 }
+
+/**
+ * Write-only selectors: the trail (and the monitor's archive and backfills) loses the read-only
+ * management events some checks live on. Less than losing the writes (high, not critical).
+ */
+const READS_DROPPED = 'read-only management events are not recorded any more (KMS Sign, CodeArtifact package reads, the first record of each git push)';
 
 /** What a PutEventSelectors / PutAdvancedEventSelectors call stops recording, if anything. */
 function selectorProblems(params: Record<string, unknown>): string[] {
@@ -33,6 +67,7 @@ function selectorProblems(params: Record<string, unknown>): string[] {
     const management = selectors.filter((s) => s['includeManagementEvents'] !== false);
     if (management.length === 0) problems.push('management events are no longer recorded (includeManagementEvents: false)');
     else if (management.every((s) => s['readWriteType'] === 'ReadOnly')) problems.push('write (mutating) management events are no longer recorded (readWriteType: ReadOnly)');
+    else if (management.every((s) => s['readWriteType'] === 'WriteOnly')) problems.push(`${READS_DROPPED} (readWriteType: WriteOnly)`);
     const excluded = management.flatMap((s) => (Array.isArray(s['excludeManagementEventSources']) ? s['excludeManagementEventSources'] : []));
     if (excluded.length > 0) problems.push(`management events of ${excluded.map(textOf).join(', ')} are excluded`);
   }
@@ -44,6 +79,8 @@ function selectorProblems(params: Record<string, unknown>): string[] {
     else {
       const onlyReads = management.every((s) => fieldSelector(s, 'readOnly')?.some((f) => includes(f['equals'], 'true')));
       if (onlyReads) problems.push('write (mutating) management events are no longer recorded (readOnly = true)');
+      const onlyWrites = management.every((s) => fieldSelector(s, 'readOnly')?.some((f) => includes(f['equals'], 'false')));
+      if (onlyWrites) problems.push(`${READS_DROPPED} (readOnly = false)`);
       const narrowed = management.filter((s) => fieldSelector(s, 'eventSource')?.some((f) => f['notEquals'] !== undefined || f['equals'] !== undefined));
       if (narrowed.length > 0) problems.push('management events are limited or excluded by event source');
     }
@@ -62,7 +99,7 @@ function includes(list: unknown, value: string): boolean {
   return Array.isArray(list) && list.includes(value);
 }
 
-function observe(event: PipelineEvent): Observation | undefined {
+async function observe(event: PipelineEvent, ctx: UseCaseContext): Promise<Observation | undefined> {
   const record = event.cloudTrail;
   if (!record) return undefined;
   const trail = trailName(event);
@@ -88,11 +125,16 @@ function observe(event: PipelineEvent): Observation | undefined {
       return failed ? attempt('delete the trail {trail}') : { ...base, severity: 'critical', title: 'CloudTrail trail deleted', summary: `${who} deleted trail ${trail}`, evidence };
     case 'UpdateTrail': {
       const narrowed = NARROWING_FLAGS.filter(([field, value]) => params[field] === value).map(([field]) => `${field} set to false`);
-      const redirected = REDIRECTING_FIELDS.filter((field) => params[field] !== undefined).map((field) => `${field} changed to ${textOf(params[field])}`);
+      const sendsElsewhere = REDIRECTING_FIELDS.some((field) => params[field] !== undefined);
+      const redirected = sendsElsewhere && !failed ? redirections(params, trail, await trailsBefore(event, ctx), event.time) : sendsElsewhere ? ['its log destination'] : [];
       const changes = [...narrowed, ...redirected];
-      if (changes.length === 0) return undefined;
+      const cloudWatchOff = params['cloudWatchLogsLogGroupArn'] === '';
+      if (changes.length === 0 && !cloudWatchOff) return undefined;
       if (failed) return attempt('narrow or redirect the trail {trail}');
-      return { ...base, severity: 'high', title: 'CloudTrail trail narrowed or redirected', summary: `${who} updated trail ${trail}: ${changes.join('; ')}`, evidence: { ...evidence, changes } };
+      if (changes.length === 0) {
+        return { ...base, severity: 'medium', title: 'CloudTrail delivery to CloudWatch Logs turned off', summary: `${who} turned off the CloudWatch Logs delivery of trail ${trail} (alarms on its log group stop)`, evidence };
+      }
+      return { ...base, severity: 'high', title: 'CloudTrail trail narrowed or redirected', summary: `${who} updated trail ${trail}: ${[...changes, ...(cloudWatchOff ? ['CloudWatch Logs delivery turned off'] : [])].join('; ')}`, evidence: { ...evidence, changes } };
     }
     case 'PutEventSelectors':
     case 'PutAdvancedEventSelectors': {
@@ -141,7 +183,7 @@ export default defineUseCase({
     title: 'CloudTrail logging stopped, deleted or narrowed',
     stage: 'monitor',
     description:
-      'Detects StopLogging, DeleteTrail, UpdateTrail that narrows or redirects a trail, and event selectors that stop recording management or write events. Without a logging trail EventBridge receives no CloudTrail events, so every other use case goes blind. Also CloudTrail Lake: ingestion stopped, an event data store deleted or narrowed (high). Refused attempts are medium; attempts at a trail that does not exist are low.',
+      'Detects StopLogging, DeleteTrail, UpdateTrail that narrows or redirects a trail (to a bucket, prefix or key other than the ones it wrote with before), and event selectors that stop recording management, write or read-only events. Without a logging trail EventBridge receives no CloudTrail events, so every other use case goes blind. Also CloudTrail Lake: ingestion stopped, an event data store deleted or narrowed (high). Refused attempts are medium; attempts at a trail that does not exist are low.',
     severity: 'critical',
     defaultMode: 'alert',
     riskReduction: 5,

@@ -66,14 +66,38 @@ function targetOf(event: PipelineEvent): { bucket?: string; key?: string } {
 }
 
 /** Per account: bucket names are global and a multi-region trail's bucket gets S3 calls from any region. */
-function stateKey(event: PipelineEvent): string {
+export function trailsStateKey(event: PipelineEvent): string {
   return `trails/${event.envelope.account || 'unknown'}`;
+}
+
+/** Where each trail of an account writes, as this use case knows it (ctx.knownState), and the key of it. */
+export const TRAILS_STATE_OWNER = 'monitor.trail-archive-tamper';
+
+/**
+ * An entry that speaks for event time `at`: recorded from events, or looked up no later than `at`
+ * (a look-up shows the present, which may already hold the very change being judged).
+ */
+function knownAt(entry: unknown, at: string): KnownTrail | undefined {
+  const found = known(entry);
+  return found && (found.lookedUpAt === undefined || Date.parse(found.lookedUpAt) <= Date.parse(at)) ? found : undefined;
+}
+
+/** Whether the known state says `trail` already wrote to `bucket` (with `prefix`, when given) at `at`. */
+export function trailWritesTo(state: JsonObject, at: string, trail: string, bucket: string, prefix?: string): boolean {
+  const entry = knownAt(valueAt(state, 'buckets', bucket), at);
+  return entry !== undefined && entry.trail === trailNameOf(trail) && (prefix === undefined || (entry.prefix ?? '') === prefix);
+}
+
+/** Whether the known state says `trail` already encrypted with `key` (an id or key ARN; an alias tells nothing) at `at`. */
+export function trailEncryptsWith(state: JsonObject, at: string, trail: string, key: string): boolean {
+  const id = keyIdOf(key);
+  return id !== undefined && knownAt(valueAt(state, 'keys', id), at)?.trail === trailNameOf(trail);
 }
 
 async function report(event: PipelineEvent): Promise<StateReport | undefined> {
   const record = event.cloudTrail;
   if (!record) return undefined;
-  const key = stateKey(event);
+  const key = trailsStateKey(event);
   if (record.eventSource === 'cloudtrail.amazonaws.com') {
     const facts = trailFacts(event);
     return facts ? { key, state: facts, partial: true } : undefined;
@@ -276,7 +300,7 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
 
 export default defineUseCase({
   metadata: {
-    id: 'monitor.trail-archive-tamper',
+    id: TRAILS_STATE_OWNER,
     answers: 'monitor.tamper',
     title: "CloudTrail's log archive expired, opened, deleted or made unreadable",
     stage: 'monitor',
