@@ -39,3 +39,13 @@ export function organizationAccount(config: BuildwatchConfig, accountId: string 
 export function pipelineFor(config: BuildwatchConfig, accountId: string | undefined): PipelineConfig {
   return organizationAccount(config, accountId)?.pipeline ?? config.pipeline;
 }
+
+/**
+ * Accounts whose own CloudTrail events reach the monitor in an organisation deployment: the member
+ * targets the configuration lists and the accounts it names with a pipeline. (Accounts reached only
+ * through an organisational unit are not known here without a look-up.)
+ */
+export function watchedMemberAccounts(config: BuildwatchConfig): ReadonlySet<string> {
+  const org = config.organization;
+  return new Set(org ? [...org.members.accounts, ...org.accounts.map((account) => account.id)] : []);
+}

@@ -22,7 +22,7 @@ import { diffState, mergeState } from './diff.js';
 import { storableFields } from './finding-fields.js';
 import type { Finding, FindingMode, HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
-import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
+import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, ownerCopyReason, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
 import type { CorrelateLogic, DriftLogic, FirstSeenLogic, JsonObject, Observation, RepeatReason, Sighting, StateReport, UseCase, UseCaseContext } from './use-case.js';
 
@@ -228,7 +228,7 @@ export class Engine {
   async evaluate(useCase: UseCase, event: PipelineEvent): Promise<Outcome[]> {
     const { metadata } = useCase;
     const policy = this.policyOf(useCase);
-    const excluded = exclusionReason(metadata, policy, event);
+    const excluded = exclusionReason(metadata, policy, event) ?? ownerCopyReason(this.deps.config, event);
     if (excluded) return [{ status: 'skipped', useCase: metadata.id, reason: excluded }];
     // Staging counts from the first event a use case evaluates while it is staged (cached: about one
     // call per use case and container, and none at all without staging).

@@ -3,6 +3,7 @@
  * exclusions and suppressions live here, so tuning a noisy use case never touches its code.
  */
 import type { BuildwatchConfig, UseCaseSettings } from '../config/config.js';
+import { watchedMemberAccounts } from '../config/organization.js';
 import type { FindingMode, Mode, Principal, Severity } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { principalMatches } from './principal.js';
@@ -49,6 +50,20 @@ export function exclusionReason(metadata: ResolvedMetadata, policy: EffectivePol
   const principal = event.principal;
   if (principal && policy.excludePrincipals.some((entry) => principalMatches(entry, principal))) return 'principal excluded by configuration';
   return undefined;
+}
+
+/**
+ * In an organisation deployment, the copy of a cross-account call that the resource owner's trail
+ * logs (userIdentity AWSAccount: the caller's account and principal id, no ARN) when the caller is an
+ * account the monitor watches: that account's trail logs the same call with the full identity, and
+ * that copy is the one judged (otherwise every such call would be judged twice, the second time under
+ * a principal key without the role's name).
+ */
+export function ownerCopyReason(config: BuildwatchConfig, event: PipelineEvent): string | undefined {
+  const identity = event.cloudTrail?.userIdentity;
+  if (identity?.type !== 'AWSAccount' || !identity.accountId || !config.organization) return undefined;
+  if (!watchedMemberAccounts(config).has(identity.accountId)) return undefined;
+  return `the resource owner's copy of a call by watched account ${identity.accountId} (its own trail's copy is judged)`;
 }
 
 /** CI/CD principals named in the configuration: known contributors by definition. */
