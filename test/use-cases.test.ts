@@ -39,6 +39,12 @@ const caseSchema = z.strictObject({
   history: z.array(z.unknown()).default([]),
   events: z.array(z.unknown()).min(1),
   expect: z.array(expectationSchema),
+  /**
+   * False: the events are judged as they arrive and the world does not end after them (a check
+   * still inside its deadline stays pending). Default: as replay ends, pending correlations get
+   * their final judgement.
+   */
+  settle: z.boolean().default(true),
 });
 
 function useCaseFolders(): string[] {
@@ -110,6 +116,10 @@ for (const useCase of useCases) {
         };
         await run(spec.history);
         const findings = await run(spec.events);
+        // As replay ends: the replayed world ends here, and pending correlations get their final judgement.
+        for (const outcome of spec.settle ? await engine.settle(useCases) : []) {
+          if (outcome.status === 'finding' && outcome.created && outcome.finding.useCase === useCase.metadata.id) findings.push(outcome.finding);
+        }
 
         if (spec.expect.length > 0) {
           // A positive case must at least be routed to its use case.

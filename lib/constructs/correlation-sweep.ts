@@ -1,9 +1,10 @@
 /**
- * The correlation sweep: a scheduled Lambda that gives pending correlations (artifact.hash-mismatch)
- * their final judgement once their deadline has passed on the wall clock. It reads and writes the
- * state table like the detector, writes findings (conditional put), and may list a package version's
- * assets again when the detector could not (CodeArtifact ListPackageVersionAssets, DescribePackageVersion
- * on the configured packages only).
+ * The correlation sweep: a scheduled Lambda that gives pending correlations (artifact.hash-mismatch,
+ * and build.build-override's native builds waiting for a late project change) their final judgement
+ * once their deadline has passed on the wall clock. It reads and writes the state table like the
+ * detector, writes findings (conditional put), and may repeat the look-ups those judgements make:
+ * a package version's assets (CodeArtifact ListPackageVersionAssets, DescribePackageVersion on the
+ * configured packages only) and a watched build project (CodeBuild BatchGetProjects).
  */
 import { resolve } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -19,7 +20,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { BuildwatchConfig } from '../../lambdas/config/config.js';
 import { ENV } from '../../lambdas/store/schema.js';
-import { FINDINGS_TABLE_ACTIONS, PACKAGE_LOOKUP_ACTIONS, SWEEP_STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS, arnParts, packageArns } from './detector.js';
+import { FINDINGS_TABLE_ACTIONS, PACKAGE_LOOKUP_ACTIONS, SWEEP_STATE_TABLE_ACTIONS, TABLE_KEY_ACTIONS, arnParts, buildProjectArns, nagArnParts, packageArns } from './detector.js';
 import { HandlerFunction, PROJECT_ROOT } from './handler-function.js';
 
 export const SWEEP_TIMEOUT = Duration.minutes(5);
@@ -84,6 +85,8 @@ export class CorrelationSweep extends Construct {
     if (packages.length > 0) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'PackageVersionLookups', actions: [...SWEEP_CODEARTIFACT_ACTIONS], resources: packages }));
     }
+    // A native build judged at the end of its wait may fill gaps in its project's state (the watched projects only).
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'BuildProjectLookups', actions: ['codebuild:BatchGetProjects'], resources: buildProjectArns(props.config, arnParts(Stack.of(this))) }));
 
     this.schedule = new events.Rule(this, 'Schedule', {
       ruleName: `${prefix}correlation-sweep`,
@@ -106,14 +109,17 @@ export class CorrelationSweep extends Construct {
       this.errorsAlarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
     }
 
-    this.acknowledgeNagFindings();
+    this.acknowledgeNagFindings(props.config);
   }
 
-  private acknowledgeNagFindings(): void {
+  private acknowledgeNagFindings(config: BuildwatchConfig): void {
     const ack = (scope: Construct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
     ack(this.handler.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime the handlers are built and tested for (bundle target node22); moving to a newer runtime is a deliberate upgrade.');
     const policy = this.handler.role.node.findChild('DefaultPolicy');
     ack(policy, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', "DynamoDB customer-managed-key usage (as CDK's table grants) for the Buildwatch key only; resource is the key ARN.");
     ack(policy, 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', "DynamoDB customer-managed-key usage (as CDK's table grants) for the Buildwatch key only; resource is the key ARN.");
+    for (const arn of buildProjectArns(config, nagArnParts(Stack.of(this))).filter((a) => a.endsWith('/*'))) {
+      ack(policy, `AwsSolutions-IAM5[Resource::${arn}]`, 'No build project is configured, so every CodeBuild project of this account and region is watched; codebuild:BatchGetProjects only (read-only), for native builds judged at the end of their wait.');
+    }
   }
 }

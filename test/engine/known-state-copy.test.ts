@@ -42,7 +42,7 @@ describe('build.build-override and the container\'s copy of the project state', 
     let now = new Date('2026-10-24T03:01:00Z');
     const container = () => {
       const state = new StateStore(stores.doc, stores.tables.state);
-      const engine = new Engine({ config: parseConfig({ pipeline: { buildProjects: [{ name: 'payments-service-build' }] } }), lookups: noLookups, state, findings: new FindingsStore(stores.doc, stores.tables.findings, { amendableDay: () => true }), clock: () => now });
+      const engine = new Engine({ config: parseConfig({ pipeline: { buildProjects: [{ name: 'payments-service-build' }] }, useCases: { 'build.build-override': { options: { nativeBuildGraceMinutes: 0 } } } }), lookups: noLookups, state, findings: new FindingsStore(stores.doc, stores.tables.findings, { amendableDay: () => true }), clock: () => now });
       const deliver = async (envelope: EventBridgeEvent): Promise<Outcome[]> => {
         const outcomes: Outcome[] = [];
         for (const useCase of route(useCases, envelope)) outcomes.push(...(await engine.evaluate(useCase, toPipelineEvent(envelope))));
@@ -76,7 +76,7 @@ describe('build.build-override and the container\'s copy of the project state', 
   it('drops the copy when the container itself records a change of the project', async () => {
     const stores = await dynamo.freshStores();
     const state = new StateStore(stores.doc, stores.tables.state);
-    const engine = new Engine({ config: parseConfig({ pipeline: { buildProjects: [{ name: 'payments-service-build' }] } }), lookups: noLookups, state, findings: new FindingsStore(stores.doc, stores.tables.findings, { amendableDay: () => true }), clock: () => new Date('2026-10-24T03:01:00Z') });
+    const engine = new Engine({ config: parseConfig({ pipeline: { buildProjects: [{ name: 'payments-service-build' }] }, useCases: { 'build.build-override': { options: { nativeBuildGraceMinutes: 0 } } } }), lookups: noLookups, state, findings: new FindingsStore(stores.doc, stores.tables.findings, { amendableDay: () => true }), clock: () => new Date('2026-10-24T03:01:00Z') });
     const deliver = async (envelope: EventBridgeEvent): Promise<Outcome[]> => {
       const outcomes: Outcome[] = [];
       for (const useCase of route(useCases, envelope)) outcomes.push(...(await engine.evaluate(useCase, toPipelineEvent(envelope))));

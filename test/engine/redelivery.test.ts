@@ -239,7 +239,7 @@ describe('drift heads written before change logs existed', () => {
 
 describe('the project state build.build-override reads (#14 defect 1)', () => {
   it('falls back on the drift head when the change log holds nothing at the build start (expired changes, or an older release)', async () => {
-    const { engine, state } = await faultyEngine({}, createRecordedLookups(join(CASES, 'build/build-override/cases/recorded/before-image-bump')));
+    const { engine, state } = await faultyEngine({ useCases: { 'build.build-override': { options: { nativeBuildGraceMinutes: 0 } } } }, createRecordedLookups(join(CASES, 'build/build-override/cases/recorded/before-image-bump')));
     const history = JSON.parse(readFileSync(join(CASES, 'build/build-override/cases/override-after-image-bump.json'), 'utf8')) as { history: Array<{ detail: { responseElements: { project: Record<string, unknown> } } }> };
     const project = structuredClone(history.history[0]!.detail.responseElements.project);
     (project['environment'] as Record<string, unknown>)['image'] = 'aws/codebuild/standard:7.0';

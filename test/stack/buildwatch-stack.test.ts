@@ -937,16 +937,21 @@ describe('ledger seal, auditor access and correlation sweep', () => {
     });
   });
 
-  it("the sweep role: the detector's table actions but batch writes, and CodeArtifact look-ups on the configured package's ARN only", () => {
+  it("the sweep role: the detector's table actions but batch writes, CodeArtifact look-ups on the configured package's ARN and BatchGetProjects on the watched projects only", () => {
     const s = real();
     const statements = statementsOfRole(s, roleOf(s, isSweepFunction));
-    expect(statements).toHaveLength(5); // with its log group's statement
+    expect(statements).toHaveLength(6); // with its log group's statement
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Sid: 'StateTableItems', Action: sorted(SWEEP_STATE_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-state')) }),
         expect.objectContaining({ Sid: 'FindingsTablePutGet', Action: sorted(FINDINGS_TABLE_ACTIONS), Resource: getAtt(tableId(s, 'buildwatch-findings')) }),
         expect.objectContaining({ Action: sorted(TABLE_KEY_ACTIONS), Resource: getAtt(dataKey(s)[0]) }),
         expect.objectContaining({ Sid: 'PackageVersionLookups', Action: sorted(SWEEP_CODEARTIFACT_ACTIONS), Resource: regionalArn('codeartifact', PACKAGE) }),
+        expect.objectContaining({
+          Sid: 'BuildProjectLookups',
+          Action: 'codebuild:BatchGetProjects',
+          Resource: [regionalArn('codebuild', 'project/payments-integration-tests'), regionalArn('codebuild', 'project/payments-service-build'), regionalArn('codebuild', 'project/web-frontend-build')],
+        }),
       ]),
     );
   });
@@ -970,7 +975,9 @@ describe('ledger seal, auditor access and correlation sweep', () => {
   it('with nothing configured: BatchGetProjects on every project of the account and region, no CodeArtifact or S3 look-up', () => {
     const s = base();
     const lookups = [isDetectFunction, isSweepFunction].flatMap((isFunction) => statementsOfRole(s, roleOf(s, isFunction))).filter((st) => asArray(st.Action).some(isLookupAction));
-    expect(lookups).toEqual([{ Sid: 'BuildProjectLookups', Effect: 'Allow', Action: 'codebuild:BatchGetProjects', Resource: regionalArn('codebuild', 'project/*') }]);
+    const everyProject = { Sid: 'BuildProjectLookups', Effect: 'Allow', Action: 'codebuild:BatchGetProjects', Resource: regionalArn('codebuild', 'project/*') };
+    // The detector's, and the sweep's for native builds judged at the end of their wait.
+    expect(lookups).toEqual([everyProject, everyProject]);
   });
 
   it("build.host-access's EC2 look-ups: DescribeInstances (and DescribeLaunchTemplateVersions for templates named by name) on *, held to the stack's region, and only when a host group selects beyond instance ids", () => {

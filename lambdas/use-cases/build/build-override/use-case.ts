@@ -5,13 +5,17 @@
  *
  * Two sources, one finding per build (incidentKey = the build ARN, which the StartBuild response
  * and the native event's `build-id` share):
- * - CloudTrail StartBuild/StartBuildBatch: the overrides are in the request.
+ * - CloudTrail StartBuild/StartBuildBatch: the overrides are in the request (judged at once).
  * - The native `CodeBuild Build State Change`, for when CloudTrail is late or lost: what the build
  *   ran with (image, privileged mode, variables, buildspec, source) compared with the project as it
  *   was when the build started: build.project-drift's state at that time (kept current by every
  *   CreateProject/UpdateProject, console, CLI or CloudFormation). BatchGetProjects only fills in what
  *   nothing recorded tells, and only if the project was not modified after the build started; when
  *   nothing speaks for the project at that time, the comparison proves nothing and is skipped.
+ *   The native event arrives within seconds, the UpdateProject record minutes later (CloudTrail's
+ *   delivery): a build that differs from the recorded project waits `nativeBuildGraceMinutes` (the
+ *   correlate kind's deadline) and is judged again on the project as recorded then, so a change made
+ *   just before the build is not taken for an override. A build that agrees is settled at once.
  * Routine overrides by the pipeline itself (automation principals, CodePipeline) are configurable.
  */
 import { textOf } from '../../../engine/own-keys.js';
@@ -19,9 +23,10 @@ import * as z from 'zod';
 import { severityRank, type Severity } from '../../../engine/model.js';
 import { isRecord, stringAt, valueAt, type PipelineEvent } from '../../../engine/pipeline-event.js';
 import { isAutomationPrincipal } from '../../../engine/policy.js';
-import { builtOnFirstUse, defineUseCase, optionsOf, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
+import { builtOnFirstUse, defineUseCase, optionsOf, type CorrelateFacts, type CorrelateInputs, type CorrelateVerdict, type CorrelationClaim, type JsonObject, type Observation, type UseCaseContext } from '../../../engine/use-case.js';
 import { UNKNOWN_BEFORE, UNSEEN_BEFORE } from '../project-drift/use-case.js';
-import { buildspecState, isInlineBuildspec, isWatchedProject, normaliseProject, normaliseVariables, observedBuild, observedVariables, timestampOf, variableChanges, type ObservedBuild } from '../codebuild.js';
+import { redactText } from '../../../engine/redact.js';
+import { buildspecState, fingerprint, isInlineBuildspec, isWatchedProject, normaliseProject, normaliseVariables, observedBuild, observedVariables, timestampOf } from '../codebuild.js';
 
 export const optionsSchema = builtOnFirstUse(() => z.strictObject({
   /** Overrides that are routine when the caller is an automation principal or CodePipeline (which passes variables and its source artifact). */
@@ -30,6 +35,12 @@ export const optionsSchema = builtOnFirstUse(() => z.strictObject({
     .default(['environmentVariablesOverride', 'sourceTypeOverride', 'sourceLocationOverride', 'secondarySourcesOverride', 'secondarySourcesVersionOverride', 'artifactsOverride', 'secondaryArtifactsOverride']),
   /** Compare native build events with the project from BatchGetProjects (catches overrides whose CloudTrail record is late or lost). */
   compareNativeBuilds: z.boolean().default(true),
+  /**
+   * How long (event-time minutes) a native build that differs from its recorded project waits for a
+   * late CloudTrail record of a project change made before it started (CloudTrail delivers in about
+   * 5 minutes on average, without a guarantee). 0 judges at once.
+   */
+  nativeBuildGraceMinutes: z.number().int().min(0).max(1440).default(20),
 }));
 type Options = z.output<typeof optionsSchema>;
 
@@ -209,84 +220,162 @@ function knownValue<T>(value: T): T | undefined {
 }
 
 /**
- * What the build ran with that its project (as `expected`) did not have, one line each. `variables`:
- * the build's variables, undefined when they are not compared (routine variable overrides).
+ * What a build ran with, as kept with a pending check (no secret: variables fingerprinted, an inline
+ * buildspec as its state, the source location as a fingerprint and a redacted copy to show).
  */
-function differencesFrom(build: ObservedBuild, variables: readonly JsonObject[] | undefined, expected: JsonObject, routine: ReadonlySet<string>): string[] {
+const ranWithSchema = builtOnFirstUse(() => z.object({
+  project: z.string(),
+  build: z.string(),
+  number: z.number().nullable(),
+  initiator: z.string().nullable(),
+  startedAt: z.number(),
+  buildStatus: z.string().nullable(),
+  image: z.string().optional(),
+  privilegedMode: z.boolean().optional(),
+  /** buildspecState of an inline buildspec (a file's contents are not in the event). */
+  buildspec: z.record(z.string(), z.unknown()).optional(),
+  sourceType: z.string().optional(),
+  sourceLocation: z.object({ shown: z.string(), sha: z.string() }).optional(),
+  /**
+   * Each variable as [name, digest of its normalised form]: a {name, value} pair would be masked as a
+   * PLAINTEXT variable when stored, and compare unequal when judged again. Undefined when variables
+   * are not compared (routine for the pipeline that started the build).
+   */
+  variables: z.array(z.tuple([z.string(), z.string()])).optional(),
+  /** Overrides routine for the build's initiator, not compared. */
+  routine: z.array(z.string()),
+}));
+type RanWith = z.infer<typeof ranWithSchema>;
+
+function ranWith(event: PipelineEvent, project: string, arn: string, options: Options): RanWith {
+  const build = observedBuild(event.detail);
+  const routine = build.initiator?.startsWith('codepipeline/') ? options.automationRoutineOverrides : [];
+  // Fingerprinting variables is most of the work, wasted where they are routine (a pipeline passes its own).
+  const variables = routine.includes('environmentVariablesOverride') ? undefined : observedVariables(event.detail);
+  const number = valueAt(event.detail, 'additional-information', 'build-number');
+  const inline = build.buildspec && isInlineBuildspec(build.buildspec) ? buildspecState(build.buildspec) : undefined;
+  return {
+    project,
+    build: arn,
+    number: typeof number === 'number' ? number : null,
+    initiator: build.initiator ?? null,
+    startedAt: build.startedAt ?? Date.parse(event.time),
+    buildStatus: stringAt(event.detail, 'build-status') ?? null,
+    ...(build.image ? { image: build.image } : {}),
+    ...(build.privilegedMode !== undefined ? { privilegedMode: build.privilegedMode } : {}),
+    ...(inline ? { buildspec: inline } : {}),
+    ...(build.sourceType ? { sourceType: build.sourceType } : {}),
+    ...(build.sourceLocation ? { sourceLocation: { shown: redactText(build.sourceLocation), sha: fingerprint(build.sourceLocation) } } : {}),
+    ...(variables ? { variables: variables.map((v) => [String(v['name']), variableDigest(v)] as [string, string]) } : {}),
+    routine: [...routine],
+  };
+}
+
+/** A normalised variable (value fingerprinted, or a reference) as one digest: equal digests, equal variables. */
+function variableDigest(variable: JsonObject): string {
+  return fingerprint(JSON.stringify(variable));
+}
+
+/** Variables the build ran with that the project lacks or has otherwise, by name. */
+function variablesDiffering(ran: ReadonlyArray<readonly [string, string]>, project: readonly JsonObject[]): string[] {
+  const known = new Map(project.map((v) => [String(v['name']), variableDigest(v)]));
+  // Added ones first, then changed ones (as build.project-drift names them).
+  const added = ran.filter(([name]) => !known.has(name)).map(([name]) => name);
+  const changed = ran.filter(([name, digest]) => known.has(name) && known.get(name) !== digest).map(([name]) => name);
+  return [...added, ...changed];
+}
+
+/** What the build ran with that its project (as `expected`) did not have, one line each. */
+function differencesFrom(ran: RanWith, expected: JsonObject): string[] {
   const differences: string[] = [];
+  const routine = new Set(ran.routine);
   const image = knownValue(stringAt(expected, 'environment', 'image'));
   const sourceType = knownValue(stringAt(expected, 'source', 'type'));
   const sourceLocation = knownValue(stringAt(expected, 'source', 'location'));
   // A part of the project whose state is unknown (never recorded, or marked unknown) is not compared:
   // absent from a known environment means off/none (the API leaves defaults out); unknown means unknown.
   const environmentKnown = image !== undefined;
-  if (build.image && image && build.image !== image) differences.push(`image ${build.image} (project: ${image})`);
+  if (ran.image && image && ran.image !== image) differences.push(`image ${ran.image} (project: ${image})`);
   const privileged = knownValue(valueAt(expected, 'environment', 'privilegedMode'));
-  if (environmentKnown && build.privilegedMode === true && privileged !== true) differences.push('privileged mode on (project: off)');
+  if (environmentKnown && ran.privilegedMode === true && privileged !== true) differences.push('privileged mode on (project: off)');
   const projectVariables = knownValue(valueAt(expected, 'environment', 'environmentVariables'));
-  if (environmentKnown && variables !== undefined && (projectVariables === undefined || Array.isArray(projectVariables))) {
-    const changes = variableChanges(Array.isArray(projectVariables) ? projectVariables.filter(isRecord).map((v) => v as JsonObject) : [], variables);
-    const names = [...changes.added, ...changes.changed];
+  if (environmentKnown && ran.variables !== undefined && (projectVariables === undefined || Array.isArray(projectVariables))) {
+    const names = variablesDiffering(ran.variables, Array.isArray(projectVariables) ? projectVariables.filter(isRecord).map((v) => v as JsonObject) : []);
     if (names.length > 0) differences.push(`variables ${names.join(', ')} differ from the project's`);
   }
   const projectBuildspec = knownValue(valueAt(expected, 'source', 'buildspec'));
-  // Only an inline buildspec is compared: a file's contents are not in the event.
-  const ranBuildspec = build.buildspec && isInlineBuildspec(build.buildspec) ? buildspecState(build.buildspec) : undefined;
-  if (sourceType !== undefined && ranBuildspec !== undefined && ranBuildspec['sha256'] !== valueAt(projectBuildspec, 'sha256')) {
+  if (sourceType !== undefined && ran.buildspec !== undefined && ran.buildspec['sha256'] !== valueAt(projectBuildspec, 'sha256')) {
     const projectSays = valueAt(projectBuildspec, 'inline') === true ? `inline ${String(valueAt(projectBuildspec, 'sha256'))}` : `file ${String(valueAt(projectBuildspec, 'preview') ?? 'buildspec.yml')}`;
-    differences.push(`inline buildspec ${String(ranBuildspec['sha256'])} (project: ${projectSays})`);
+    differences.push(`inline buildspec ${String(ran.buildspec['sha256'])} (project: ${projectSays})`);
   }
-  if (!routine.has('sourceLocationOverride') && build.sourceLocation && sourceLocation && build.sourceType === sourceType && build.sourceLocation !== sourceLocation) {
-    differences.push(`source ${build.sourceLocation} (project: ${sourceLocation})`);
+  if (!routine.has('sourceLocationOverride') && ran.sourceLocation && sourceLocation && ran.sourceType === sourceType && ran.sourceLocation.sha !== fingerprint(sourceLocation)) {
+    differences.push(`source ${ran.sourceLocation.shown} (project: ${redactText(sourceLocation)})`);
   }
   return differences;
 }
 
-async function fromNativeBuild(event: PipelineEvent, ctx: UseCaseContext, options: Options): Promise<Observation | undefined> {
+/**
+ * The native build judged against its project at its start. The first time, the container's copy of
+ * the project's newest state will do when it agrees (no call): agreeing with it is wrong only if
+ * another container recorded a change of the project within the copy's few minutes and the build ran
+ * with exactly the settings from before that change, an override back to them, which the StartBuild
+ * record reports on its own. A difference is never judged on the copy: it is read again.
+ */
+async function judgeNativeBuild(ran: RanWith, facts: CorrelateFacts, ctx: UseCaseContext): Promise<CorrelateVerdict> {
+  let reference = await projectAtStart(ran.project, ran.startedAt, ctx, true);
+  let differences = reference ? differencesFrom(ran, reference.state) : [];
+  if (differences.length > 0) {
+    reference = await projectAtStart(ran.project, ran.startedAt, ctx, false);
+    differences = reference ? differencesFrom(ran, reference.state) : [];
+  }
+  // Nothing tells how the project was when the build started: no comparison proves anything.
+  if (!reference) return { status: 'settled', reason: 'the project\'s state at the build\'s start is unknown' };
+  if (differences.length === 0) return { status: 'settled', reason: 'the build ran with its project\'s settings' };
+  // A project change made just before the build may still be on its way (CloudTrail's delivery).
+  if (!facts.final) return { status: 'wait' };
+  const observation: Observation = {
+    resource: ran.project,
+    dedupKey: ran.build,
+    incidentKey: ran.build,
+    severity: 'high',
+    summary: `build ${ran.project}${ran.number !== null ? ` #${ran.number}` : ''} (started by ${ran.initiator ?? 'unknown'}) ran with settings its project does not have: ${differences.join('; ')}`,
+    evidence: {
+      project: ran.project,
+      build: ran.build,
+      initiator: ran.initiator,
+      differences,
+      comparedWith: reference.source,
+      ...(reference.knownSince ? { projectStateOf: reference.knownSince } : {}),
+      buildStatus: ran.buildStatus,
+    },
+  };
+  return { status: 'settled', observations: [observation] };
+}
+
+/** A StartBuild record is judged at once (its overrides are in it); a native build event as it may wait. */
+function inputs(event: PipelineEvent, ctx: UseCaseContext): CorrelateInputs | undefined {
+  const options = optionsOf(optionsSchema, ctx);
+  if (event.cloudTrail) {
+    const project = stringAt(event.cloudTrail.requestParameters, 'projectName');
+    if (!isWatchedProject(ctx.config, project)) return undefined;
+    return { claims: [{ join: project, subject: `start/${event.id}`, data: { source: 'StartBuild' }, wants: [] }] };
+  }
   if (!options.compareNativeBuilds) return undefined;
   const project = stringAt(event.detail, 'project-name');
   const arn = stringAt(event.detail, 'build-id');
   if (!isWatchedProject(ctx.config, project) || !arn) return undefined;
-  const build = observedBuild(event.detail);
-  const started = build.startedAt ?? Date.parse(event.time);
-  const routine = build.initiator?.startsWith('codepipeline/') ? new Set(options.automationRoutineOverrides) : new Set<string>();
-  // Fingerprinting variables is most of the work, wasted where they are routine (a pipeline passes its own).
-  const variables = routine.has('environmentVariablesOverride') ? undefined : observedVariables(event.detail);
-  // The container's copy of the project's newest state first (no call). Agreeing with it is wrong
-  // only if another container recorded a change of the project within the copy's few minutes and the
-  // build ran with exactly the settings from before that change: an override back to them, which the
-  // StartBuild record reports on its own (this path is for when that record is lost). A difference is
-  // never judged on the copy: it is read again and judged on the state recorded now.
-  let reference = await projectAtStart(project, started, ctx, true);
-  let differences = reference ? differencesFrom(build, variables, reference.state, routine) : [];
-  if (differences.length > 0) {
-    reference = await projectAtStart(project, started, ctx, false);
-    differences = reference ? differencesFrom(build, variables, reference.state, routine) : [];
-  }
-  // Nothing tells how the project was when the build started: no comparison proves anything.
-  if (!reference || differences.length === 0) return undefined;
-  const number = valueAt(event.detail, 'additional-information', 'build-number');
-  return {
-    resource: project,
-    dedupKey: arn,
-    incidentKey: arn,
-    severity: 'high',
-    summary: `build ${project}${typeof number === 'number' ? ` #${number}` : ''} (started by ${build.initiator ?? 'unknown'}) ran with settings its project does not have: ${differences.join('; ')}`,
-    evidence: {
-      project,
-      build: arn,
-      initiator: build.initiator ?? null,
-      differences,
-      comparedWith: reference.source,
-      ...(reference.knownSince ? { projectStateOf: reference.knownSince } : {}),
-      buildStatus: stringAt(event.detail, 'build-status') ?? null,
-    },
-  };
+  const claim: CorrelationClaim = { join: project, subject: arn, data: { source: 'native', ranWith: ranWith(event, project, arn, options) as unknown as JsonObject }, wants: [] };
+  return { claims: [claim] };
 }
 
-async function evaluate(event: PipelineEvent, ctx: UseCaseContext): Promise<Observation | undefined> {
-  const options = optionsOf(optionsSchema, ctx);
-  return event.cloudTrail ? fromStartBuild(event, ctx, options) : fromNativeBuild(event, ctx, options);
+async function judge(facts: CorrelateFacts, event: PipelineEvent, ctx: UseCaseContext): Promise<CorrelateVerdict> {
+  if (facts.claim.data['source'] === 'StartBuild') {
+    const observation = fromStartBuild(event, ctx, optionsOf(optionsSchema, ctx));
+    return observation ? { status: 'settled', observations: [observation] } : { status: 'settled', reason: 'no override to report' };
+  }
+  const parsed = ranWithSchema.safeParse(facts.claim.data['ranWith']);
+  if (!parsed.success) return { status: 'settled', reason: 'unreadable build facts' };
+  return judgeNativeBuild(parsed.data, facts, ctx);
 }
 
 export default defineUseCase({
@@ -296,7 +385,7 @@ export default defineUseCase({
     title: 'Build started with overrides of its project',
     stage: 'build',
     description:
-      'StartBuild or StartBuildBatch on a watched project with a buildspec, image, privileged-mode, environment-variable, service-role or source override (high; artifacts, logs, encryption or a debug session: medium), one finding per build together with the native build event. The native event alone also reveals an override when the build ran with an image, privileged mode, variables, inline buildspec or source that the project did not have when the build started (its state as build.project-drift knows it; BatchGetProjects only fills gaps).',
+      'StartBuild or StartBuildBatch on a watched project with a buildspec, image, privileged-mode, environment-variable, service-role or source override (high; artifacts, logs, encryption or a debug session: medium), one finding per build together with the native build event. The native event alone also reveals an override when the build ran with an image, privileged mode, variables, inline buildspec or source that the project did not have when the build started (its state as build.project-drift knows it; BatchGetProjects only fills gaps), judged after nativeBuildGraceMinutes so that a late CloudTrail record of a project change made just before the build is taken into account.',
     severity: 'high',
     defaultMode: 'alert',
     riskReduction: 4,
@@ -322,5 +411,11 @@ export default defineUseCase({
     ],
   },
   optionsSchema,
-  logic: { kind: 'match', evaluate },
+  logic: {
+    kind: 'correlate',
+    inputs,
+    // Only native builds that differ from their recorded project ever wait; StartBuild records never do.
+    deadlineMinutes: (ctx) => optionsOf(optionsSchema, ctx).nativeBuildGraceMinutes,
+    judge,
+  },
 });
