@@ -19,6 +19,9 @@ import { Construct, type IConstruct } from 'constructs';
  * above that retry a forward that failed, and the handler logs each reason keyed by message id
  * before forwarding, so even a message this redrive moves keeps its reason in the logs.
  */
+
+/** The dead-letter queue's maximum message size: SQS's largest. */
+export const DEAD_LETTER_MAX_MESSAGE_BYTES = 1_048_576;
 export const DETECT_MAX_RECEIVE_COUNT = 8;
 
 /**
@@ -63,6 +66,11 @@ export class Queues extends Construct {
       encryptionMasterKey: props.key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // SQS's largest (1 MiB): the detector forwards a message of the detect queue (up to its 256 KiB)
+      // with its reason in message attributes, which count towards the size; at 256 KiB here a
+      // forward of a message near the limit could never be sent and would reach this queue through
+      // the redrive, without its reason.
+      maxMessageSizeBytes: DEAD_LETTER_MAX_MESSAGE_BYTES,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 

@@ -351,7 +351,7 @@ describe('tables', () => {
 });
 
 describe('queues', () => {
-  it('detect queue: KMS, visibility ≥ 6 × the detect timeout, redrive after 8 receives (above the 5 attempts of the handler); DLQ kept 14 days; SSL only', () => {
+  it('detect queue: KMS, visibility ≥ 6 × the detect timeout, redrive after 8 receives (above the 5 attempts of the handler); DLQ kept 14 days, 1 MiB messages; SSL only', () => {
     const s = base();
     const keyId = dataKey(s)[0];
     const [deadLetterId, deadLetter] = only(s, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === 'buildwatch-dead-letter');
@@ -362,6 +362,9 @@ describe('queues', () => {
     expect(detect.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (detectFn.Properties.Timeout as number));
     expect(detect.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(deadLetterId), maxReceiveCount: 8 });
     expect(deadLetter.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    // Room for a forwarded message of the detect queue's largest size plus its reason attributes.
+    expect(deadLetter.Properties.MaximumMessageSize).toBe(1_048_576);
+    expect(detect.Properties.MaximumMessageSize ?? 262_144).toBeLessThanOrEqual(262_144);
     for (const queueId of [detectId, deadLetterId]) {
       s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId }],
