@@ -65,8 +65,8 @@ const SEVERITY_BY_PATH: ReadonlyArray<readonly [RegExp, Severity]> = [
   [/^(sourceVersion|cache|environment\.(computeType|type))(\.|$)/, 'low'],
 ];
 const VARIABLES = 'environment.environmentVariables';
-/** The mark a DeleteProject leaves on the last known state (not a field of a CodeBuild project). */
-const DELETED = 'deletedProject';
+/** The mark a DeleteProject leaves on the last known state, its event time (not a field of a CodeBuild project). */
+const DELETED = 'deletedAt';
 
 function report(event: PipelineEvent, ctx: UseCaseContext): ProjectReport | undefined {
   const record = event.cloudTrail;
@@ -76,7 +76,8 @@ function report(event: PipelineEvent, ctx: UseCaseContext): ProjectReport | unde
   const name = stringAt(responseProject, 'name') ?? stringAt(params, 'name');
   if (!isWatchedProject(ctx.config, name)) return undefined;
   // A deletion vouches for nothing but itself: the last known state stays, marked.
-  if (record.eventName === 'DeleteProject') return { key: `project/${name}`, resource: name, state: { [DELETED]: true }, partial: true, eventName: record.eventName, eventTime: event.time, sent: {} };
+  // Marked with its time: every deletion is a change, even one judged before a late re-creation between two deletions.
+  if (record.eventName === 'DeleteProject') return { key: `project/${name}`, resource: name, state: { [DELETED]: event.time }, partial: true, eventName: record.eventName, eventTime: event.time, sent: {} };
   const sent = normaliseProject(params);
   const response = isRecord(responseProject) ? normaliseProject(responseProject) : {};
   const create = record.eventName === 'CreateProject';
@@ -200,7 +201,7 @@ function assess(facts: DriftFacts, event: PipelineEvent, ctx: UseCaseContext): O
   // Judge only what the caller sent; the rest of the logged response merely completes the baseline.
   const sentKeys = isProjectReport(reported) && reported.eventName === 'UpdateProject' ? new Set(Object.keys(reported.sent)) : undefined;
   // A re-creation is compared with the project as it was before its deletion; the mark is not a change.
-  const recreated = facts.before[DELETED] === true;
+  const recreated = typeof facts.before[DELETED] === 'string';
   const entries = facts.diff.filter((entry) => entry.path !== DELETED && (!sentKeys || sentKeys.has(entry.path.split('.')[0] as string)));
   // With no earlier state at all, nothing is known to have changed, whatever the diff says.
   const unseen = leaves(facts.before).some(([, value]) => value === UNSEEN_BEFORE);
