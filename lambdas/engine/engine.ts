@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { ACCOUNT_ID, type BuildwatchConfig } from '../config/config.js';
 import type { Lookups } from '../lookups/lookups.js';
 import type { FindingsSink } from '../store/findings-store.js';
-import { compareChangePositions, type ChangePosition, type Snapshot } from '../store/state-store.js';
+import { compareChangePositions, type ChangePosition, type DedupWindow, type Snapshot } from '../store/state-store.js';
 import type { StateStorage } from '../store/store-contract.js';
 import { noLookups } from '../lookups/lookups.js';
 import { applyLateChange, knownStateOf, type KnownState } from './state-history.js';
@@ -20,7 +20,7 @@ import { eventLocation, isOrganization, locatedKey, unlocatedKey, type EventLoca
 import { organizationAccount, pipelineFor } from '../config/organization.js';
 import { diffState, mergeState } from './diff.js';
 import { storableFields } from './finding-fields.js';
-import type { Finding, FindingMode, HeldBack } from './model.js';
+import { MAX_COUNTED_REPEATS, type Finding, type FindingMode, type HeldBack } from './model.js';
 import type { PipelineEvent } from './pipeline-event.js';
 import { activeSuppression, exclusionReason, findingMode, isAutomationPrincipal, ownerCopyReason, policyFor, stagingEnds, teamFor, type EffectivePolicy } from './policy.js';
 import { redact } from './redact.js';
@@ -522,14 +522,8 @@ export class Engine {
         return undefined;
       }
       if (window && Math.abs(at - Date.parse(window.start)) < window.windowMinutes * 60_000) {
-        if (!(await state.markRepeat(finding.useCase, key, finding.id, window))) {
-          return { status: 'deduplicated', finding, into: window.findingId, counted: false };
-        }
-        const amended = await findings.amend(window.findingId, (stored) => ({
-          occurrences: (stored.occurrences ?? 1) + 1,
-          lastSeen: laterOf(stored.lastSeen ?? stored.eventTime, finding.eventTime),
-        }));
-        if (amended === 'amended') return { status: 'deduplicated', finding, into: window.findingId, counted: true };
+        const counted = await this.countRepeat(finding, key, window);
+        if (counted) return counted;
         // The first finding is gone, its day may be sealed, or it was only collected (a backfill):
         // this repeat opens a new window and is written (and alerted) on its own.
       }
@@ -559,12 +553,35 @@ export class Engine {
     // The latest window opened at or before the event, else the earliest after it (an out-of-order repeat).
     const own = [...covering].reverse().find((w) => Date.parse(w.start) <= at) ?? covering[0];
     if (!own || own.findingId === finding.id || !findings.amend) return undefined;
-    if (!(await state.markRepeat(finding.useCase, key, finding.id, own))) return { status: 'deduplicated', finding, into: own.findingId, counted: false };
-    const amended = await findings.amend(own.findingId, (stored) => ({
-      occurrences: (stored.occurrences ?? 1) + 1,
-      lastSeen: laterOf(stored.lastSeen ?? stored.eventTime, finding.eventTime),
-    }));
-    return amended === 'amended' ? { status: 'deduplicated', finding, into: own.findingId, counted: true } : undefined;
+    return this.countRepeat(finding, key, own);
+  }
+
+  /**
+   * Counts a repeat into its window's first finding, once whatever the deliveries and retries. The
+   * repeat's mark names the finding it belongs to (the first mark decides: a redelivery judged when a
+   * later window is current still counts where it counted first), and that finding lists the repeats
+   * it counted, so a count whose answer was lost, or a repeat delivered again after its count failed,
+   * is judged on the finding itself. A mark older than that naming, or one whose repeat has left the
+   * finding's bounded list, is taken as counted. Undefined when the finding cannot take it (gone,
+   * sealed, or only collected): the repeat is then written on its own.
+   */
+  private async countRepeat(finding: Finding, key: string, window: Omit<DedupWindow, 'version'>): Promise<Outcome | undefined> {
+    const { state, findings } = this.deps;
+    if (!findings.amend) return undefined;
+    const mark = await state.markRepeat(finding.useCase, key, finding.id, window);
+    if (!mark.into) return { status: 'deduplicated', finding, into: window.findingId, counted: false };
+    let countedNow = false;
+    const amended = await findings.amend(mark.into, (stored) => {
+      const counted = stored.repeatIds ?? [];
+      countedNow = !counted.includes(finding.id) && (mark.fresh || counted.length < MAX_COUNTED_REPEATS);
+      if (!countedNow) return {};
+      return {
+        occurrences: (stored.occurrences ?? 1) + 1,
+        lastSeen: laterOf(stored.lastSeen ?? stored.eventTime, finding.eventTime),
+        repeatIds: [...counted, finding.id].slice(-MAX_COUNTED_REPEATS),
+      };
+    });
+    return amended === 'amended' ? { status: 'deduplicated', finding, into: mark.into, counted: countedNow } : undefined;
   }
 }
 

@@ -58,6 +58,9 @@ export interface Principal {
 /** Why an attestation is not an alert when the use case would have alerted. */
 export type HeldBack = 'staging' | 'mode';
 
+/** How many counted repeat ids a finding keeps (Finding.repeatIds; bounded: an item stays far under 400 KB). */
+export const MAX_COUNTED_REPEATS = 100;
+
 /** One stored finding or attestation: the unit of the findings ledger and of `replay --json`. */
 export interface Finding {
   readonly id: string;
@@ -97,6 +100,12 @@ export interface Finding {
   readonly heldBack?: HeldBack;
   /** With a dedup window: how many occurrences this finding stands for (set from the second one on). */
   readonly occurrences?: number;
+  /**
+   * With a dedup window: the ids of the repeats counted into `occurrences` (the latest
+   * MAX_COUNTED_REPEATS), so a repeat delivered again, or a count retried after a lost answer, is
+   * counted once.
+   */
+  readonly repeatIds?: readonly string[];
   /** With a dedup window: event time of the latest occurrence counted. */
   readonly lastSeen?: string;
   readonly recordedAt: string;

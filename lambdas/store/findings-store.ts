@@ -20,7 +20,8 @@ export type PutOutcome = 'created' | 'duplicate';
 export type AmendOutcome = 'amended' | 'missing' | 'sealed';
 
 /** The fields an amendment may change. */
-export type FindingAmendment = Pick<Finding, 'occurrences' | 'lastSeen'>;
+/** What an amendment sets; empty: nothing to change (the repeat was counted already), nothing is written. */
+export type FindingAmendment = Pick<Finding, 'occurrences' | 'lastSeen' | 'repeatIds'>;
 
 /** Where the engine writes findings: the ledger, or a collector for what-if runs and backfills. */
 export interface FindingsSink {
@@ -99,7 +100,9 @@ export class FindingsStore implements FindingsLedger {
       if (!stored) return 'missing';
       if (!(await this.amendableDay(stored.day))) return 'sealed';
       const { contentHash: previousHash, ...content } = stored;
-      const next = { ...content, ...change(stored) };
+      const amendment = change(stored);
+      if (Object.keys(amendment).length === 0) return 'amended';
+      const next = { ...content, ...amendment };
       const finding: Finding = { ...next, contentHash: contentHashOf(next) };
       try {
         this.calls += 1;

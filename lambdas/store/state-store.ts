@@ -140,6 +140,13 @@ class BoundedCache<V> {
 }
 
 /** A dedup window: repeats of the first finding within `windowMinutes` of its event time update its count. */
+/** A repeat's mark: the first one (`fresh`), or the finding an earlier mark counted it into. */
+export interface RepeatMark {
+  readonly fresh: boolean;
+  /** The first finding of the window the repeat belongs to (undefined for marks older than this field). */
+  readonly into?: string;
+}
+
 export interface DedupWindow {
   readonly findingId: string;
   readonly firstEventId: string;
@@ -544,21 +551,27 @@ export class StateStore implements StateStorage {
    * Marks a repeat as counted in `window`: true the first time, false for a redelivery of the same
    * repeat (so an at-least-once delivery never counts it twice).
    */
-  async markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'start' | 'windowMinutes'>): Promise<boolean> {
+  async markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'findingId' | 'start' | 'windowMinutes'>): Promise<RepeatMark> {
+    const pk = dedupPartition(useCase, key);
+    const sk = `o|${repeatId}`;
     try {
       this.calls += 1;
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: dedupPartition(useCase, key), sk: `o|${repeatId}`, expiresAt: windowExpiry(window.start, window.windowMinutes) },
+          Item: { pk, sk, into: window.findingId, expiresAt: windowExpiry(window.start, window.windowMinutes) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return true;
+      return { fresh: true, into: window.findingId };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+    // Marked before (a redelivery, or a retry of a write whose answer was lost): where it was counted.
+    this.calls += 1;
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
+    const into = Item?.['into'];
+    return typeof into === 'string' ? { fresh: false, into } : { fresh: false };
   }
 
   /**

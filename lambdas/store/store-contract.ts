@@ -9,7 +9,7 @@ import type { Finding } from '../engine/model.js';
 import type { PipelineEvent } from '../engine/pipeline-event.js';
 import type { JsonObject, StoredCorrelationRecord } from '../engine/use-case.js';
 import type { AmendOutcome, FindingAmendment, FindingsSink, PutOutcome } from './findings-store.js';
-import type { ChangePosition, DedupWindow, PendingCheck, SightingInput, SightingResult, Snapshot, StateChange } from './state-store.js';
+import type { ChangePosition, DedupWindow, PendingCheck, RepeatMark, SightingInput, SightingResult, Snapshot, StateChange } from './state-store.js';
 
 /** DynamoDB requests a store made (real requests only), for the bench and the metrics. */
 export interface CountsCalls {
@@ -45,8 +45,12 @@ export interface StateStorage extends CountsCalls {
   putDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>, expectedVersion: number | undefined): Promise<boolean>;
   recordDedupWindow(useCase: string, key: string, window: Omit<DedupWindow, 'version'>): Promise<void>;
   dedupWindowsAround(useCase: string, key: string, at: string, windowMinutes: number): Promise<Array<Omit<DedupWindow, 'version'>>>;
-  /** True the first time a repeat is counted, false for its redelivery. */
-  markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'start' | 'windowMinutes'>): Promise<boolean>;
+  /**
+   * Marks a repeat as belonging to the window whose first finding is `window.findingId`, once: the
+   * first mark says `fresh`; a later one (a redelivery, a retried count) names the finding the first
+   * mark chose (`into`; undefined for a mark written before marks named it).
+   */
+  markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'findingId' | 'start' | 'windowMinutes'>): Promise<RepeatMark>;
 
   putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void>;
   correlationRecordsWithKey(useCase: string, join: string, key: string, at: string): Promise<StoredCorrelationRecord[]>;

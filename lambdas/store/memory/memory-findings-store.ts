@@ -76,7 +76,9 @@ export class MemoryFindingsStore implements FindingsLedger, Flushable {
     if (!stored) return 'missing';
     if (!(await this.amendableDay(stored.day))) return 'sealed';
     const { contentHash: _previous, ...content } = stored;
-    const next = { ...content, ...change(stored) };
+    const amendment = change(stored);
+    if (Object.keys(amendment).length === 0) return 'amended';
+    const next = { ...content, ...amendment };
     this.keep({ ...next, contentHash: contentHashOf(next) });
     return 'amended';
   }

@@ -27,6 +27,7 @@ import {
   windowExpiry,
   type ChangePosition,
   type DedupWindow,
+  type RepeatMark,
   type PendingCheck,
   type SightingInput,
   type SightingResult,
@@ -283,14 +284,18 @@ export class MemoryStateStore implements StateStorage, Flushable {
     return true;
   }
 
-  async markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'start' | 'windowMinutes'>): Promise<boolean> {
+  async markRepeat(useCase: string, key: string, repeatId: string, window: Pick<DedupWindow, 'findingId' | 'start' | 'windowMinutes'>): Promise<RepeatMark> {
     const pk = dedupPartition(useCase, key);
     const partition = this.table.known(pk) ?? (await this.table.partition(pk));
     const sk = `o|${repeatId}`;
-    if (this.table.get(partition, sk)) return false;
-    this.table.put(partition, { pk, sk, expiresAt: windowExpiry(window.start, window.windowMinutes) });
+    const marked = this.table.get(partition, sk);
+    if (marked) {
+      const into = marked['into'];
+      return typeof into === 'string' ? { fresh: false, into } : { fresh: false };
+    }
+    this.table.put(partition, { pk, sk, into: window.findingId, expiresAt: windowExpiry(window.start, window.windowMinutes) });
     if (this.flushDue) await this.flush();
-    return true;
+    return { fresh: true, into: window.findingId };
   }
 
   async putCorrelationRecord(useCase: string, record: StoredCorrelationRecord, forgetAfterDays: number): Promise<void> {

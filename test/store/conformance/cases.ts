@@ -190,12 +190,13 @@ export function conformanceCases(open: OpenKit): void {
       expect(await kit.state.putDedupWindow(FIRST_SEEN, 'k', { ...window, findingId: 'other' }, undefined)).toBe(false);
       expect(await kit.state.putDedupWindow(FIRST_SEEN, 'k', { ...window, findingId: 'f2', start: '2026-10-01T12:00:00Z' }, 1)).toBe(true);
       expect(await kit.state.putDedupWindow(FIRST_SEEN, 'k', { ...window, findingId: 'stale' }, 1)).toBe(false);
-      expect(await kit.state.markRepeat(FIRST_SEEN, 'k', 'r1', window)).toBe(true);
-      expect(await kit.state.markRepeat(FIRST_SEEN, 'k', 'r1', window)).toBe(false);
+      expect(await kit.state.markRepeat(FIRST_SEEN, 'k', 'r1', window)).toEqual({ fresh: true, into: window.findingId });
+      // Marked again while another window is current: the first mark's finding is named.
+      expect(await kit.state.markRepeat(FIRST_SEEN, 'k', 'r1', { ...window, findingId: 'f2' })).toEqual({ fresh: false, into: window.findingId });
       const reader = (await kit.reader()).state;
       expect(await reader.getDedupWindow(FIRST_SEEN, 'k')).toEqual({ findingId: 'f2', firstEventId: 'e1', start: '2026-10-01T12:00:00Z', windowMinutes: 60, version: 2 });
-      expect(await reader.markRepeat(FIRST_SEEN, 'k', 'r1', window)).toBe(false);
-      expect(await reader.markRepeat(FIRST_SEEN, 'k', 'r2', window)).toBe(true);
+      expect(await reader.markRepeat(FIRST_SEEN, 'k', 'r1', window)).toEqual({ fresh: false, into: window.findingId });
+      expect(await reader.markRepeat(FIRST_SEEN, 'k', 'r2', window)).toEqual({ fresh: true, into: window.findingId });
       expect(await reader.getDedupWindow(FIRST_SEEN, 'other key')).toBeUndefined();
     });
 
