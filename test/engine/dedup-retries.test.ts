@@ -20,7 +20,7 @@ import { FindingsStore } from '../../lambdas/store/findings-store.js';
 import { StateStore } from '../../lambdas/store/state-store.js';
 import { useCases } from '../../lambdas/use-cases/index.js';
 import { useLocalDynamo } from '../support/local-dynamo.js';
-import { withLostResponses, type SentCommand } from '../support/lost-responses.js';
+import { failOnce, withLostResponses, type Fault, type FaultPlan, type SentCommand } from '../support/lost-responses.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const stopLogging = (JSON.parse(readFileSync(join(ROOT, 'lambdas/use-cases/monitor/cloudtrail-tamper/cases/stop-logging.json'), 'utf8')) as { events: EventBridgeEvent[] }).events[0]!;
@@ -56,18 +56,23 @@ async function setUp(wrap: (doc: DynamoDBDocumentClient) => DynamoDBDocumentClie
 }
 
 describe('dedup window counts under faults', () => {
+  /**
+   * The first StopLogging, then a repeat whose count fails once (`when`), as the handler sees it (a
+   * throw: SQS delivers the record again), then that redelivery: the first finding's count after it.
+   */
+  async function repeatCountFailingOnce(when: Exclude<Fault, 'none'>) {
+    let plan: FaultPlan = () => 'none';
+    const run = await setUp((doc) => withLostResponses(doc, (command) => plan(command)).doc);
+    await run.deliver(stop('2026-10-26T03:10:00Z', 1));
+    plan = failOnce(isCount, when);
+    await expect(run.deliver(stop('2026-10-26T03:20:00Z', 2))).rejects.toThrow(/injected timeout/);
+    plan = () => 'none';
+    await run.deliver(stop('2026-10-26T03:20:00Z', 2));
+    return run;
+  }
+
   it('a count that failed before landing is made when the repeat is delivered again (its mark already written)', async () => {
-    const faulty = { plan: (_: SentCommand) => 'none' as 'none' | 'before' | 'after' };
-    const { deliver, first } = await setUp((doc) => {
-      const client = withLostResponses(doc, (command) => faulty.plan(command));
-      return client.doc;
-    });
-    await deliver(stop('2026-10-26T03:10:00Z', 1));
-    let failed = false;
-    faulty.plan = (command) => (!failed && isCount(command) ? ((failed = true), 'before') : 'none');
-    await expect(deliver(stop('2026-10-26T03:20:00Z', 2))).rejects.toThrow(/injected timeout/);
-    faulty.plan = () => 'none';
-    await deliver(stop('2026-10-26T03:20:00Z', 2));
+    const { deliver, first } = await repeatCountFailingOnce('before');
     expect((await first()).occurrences).toBe(2);
     // And only once, however often it comes again.
     await deliver(stop('2026-10-26T03:20:00Z', 2));
@@ -75,14 +80,7 @@ describe('dedup window counts under faults', () => {
   });
 
   it('a count whose answer was lost after it landed is not made again: delivered again, or re-sent by the SDK', async () => {
-    const faulty = { plan: (_: SentCommand) => 'none' as 'none' | 'before' | 'after' };
-    const { deliver, first } = await setUp((doc) => withLostResponses(doc, (command) => faulty.plan(command)).doc);
-    await deliver(stop('2026-10-26T03:10:00Z', 1));
-    let lost = false;
-    faulty.plan = (command) => (!lost && isCount(command) ? ((lost = true), 'after') : 'none');
-    await expect(deliver(stop('2026-10-26T03:20:00Z', 2))).rejects.toThrow(/injected timeout/);
-    faulty.plan = () => 'none';
-    await deliver(stop('2026-10-26T03:20:00Z', 2));
+    const { first } = await repeatCountFailingOnce('after');
     expect((await first()).occurrences).toBe(2);
 
     // The SDK re-sends a write whose answer it lost: the second copy fails its condition.
