@@ -49,6 +49,8 @@ export interface Principal {
   readonly accountId?: string;
   /** The ARN as AWS printed it, when there is one. */
   readonly arn?: string;
+  /** An assumed role's issuer as CloudTrail names it (sessionContext.sessionIssuer.arn: the role ARN with its path). */
+  readonly issuerArn?: string;
   /** True for AWS services acting on their own (userIdentity.type AWSService). */
   readonly isAwsService: boolean;
   /** MFA as IAM saw it: the session says true/false; impossible for IAM users' Git credentials; unknown otherwise. */

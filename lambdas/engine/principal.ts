@@ -23,7 +23,11 @@ const MACHINE_SESSION = [
   /^botocore-session-\d+$/,
   /^i-[0-9a-f]{8,17}$/,
   /^(AWSCodeBuild|codepipeline|AWSCloudFormation|aws-go-sdk|aws-sdk-js|awslambda)[-_].*$/i,
-  /^[A-Za-z]+-?\d{10,}$/,
+  // A name and a run or time number: github-actions-<run id>, GitHubActions-<run id>-<attempt>,
+  // aws-sdk-java-<ms>, aws-dotnet-sdk-session-<ticks>, ci-1718000000123.
+  /^[A-Za-z][A-Za-z_-]*?-?\d{8,}(-\d{1,4})?$/,
+  // Anything ending in a uuid: EKS Pod Identity's eks-<cluster>-<pod>-<uuid>, tools' <name>-<uuid>.
+  /-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
 ];
 
 /** True for session names that identify a run, not a person. */
@@ -77,10 +81,11 @@ export function principalFromIdentity(identity: UserIdentity | undefined): Princ
     case 'AWSService':
       return { ...base, key: `service:${identity.invokedBy ?? 'unknown'}`, isAwsService: true, mfa: 'unknown' };
     case 'AssumedRole': {
-      if (identity.arn) return { ...principalFromArn(identity.arn), ...base, mfa };
       const issuer = identity.sessionContext?.sessionIssuer?.arn;
+      const issued = issuer ? { issuerArn: issuer } : {};
+      if (identity.arn) return { ...principalFromArn(identity.arn), ...base, ...issued, mfa };
       const session = identity.principalId?.split(':')[1];
-      return { ...base, key: issuer ? `${issuer}/${session ?? '*'}` : identity.principalId ?? 'unknown', isAwsService: false, mfa };
+      return { ...base, ...issued, key: issuer ? `${issuer}/${session ?? '*'}` : identity.principalId ?? 'unknown', isAwsService: false, mfa };
     }
     case 'IdentityCenterUser': {
       const store = identity.onBehalfOf?.identityStoreArn;
@@ -145,9 +150,14 @@ export function principalMatches(entry: string, principal: Principal): boolean {
   const { roleSuffix, wildcard } = compiledEntry(entry);
   const role = roleArnOf(principal);
   if (roleSuffix && role && role.endsWith(roleSuffix)) return true;
-  const { key, arn } = principal;
-  if (wildcard) return (Boolean(key) && wildcard.test(key)) || (Boolean(arn) && wildcard.test(arn as string)) || (Boolean(role) && wildcard.test(role as string));
-  return (Boolean(key) && key === entry) || (Boolean(arn) && arn === entry) || (Boolean(role) && role === entry);
+  const { key, arn, issuerArn } = principal;
+  // The issuer's ARN keeps the role's path (service-role/, aws-reserved/sso.amazonaws.com/…), which STS ARNs drop.
+  if (wildcard) return matchesGlob(wildcard, key) || matchesGlob(wildcard, arn) || matchesGlob(wildcard, role) || matchesGlob(wildcard, issuerArn);
+  return (Boolean(key) && key === entry) || (Boolean(arn) && arn === entry) || (Boolean(role) && role === entry) || (Boolean(issuerArn) && issuerArn === entry);
+}
+
+function matchesGlob(glob: RegExp, name: string | undefined): boolean {
+  return name !== undefined && name !== '' && glob.test(name);
 }
 
 interface CompiledEntry {

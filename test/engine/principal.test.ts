@@ -41,6 +41,35 @@ describe('principal normalisation', () => {
     expect(principalFromIdentity({ type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' }).mfa).toBe('impossible');
   });
 
+  it.each(['github-actions-12345678901', 'gh-actions-123456789', 'GitHubActions-12345678901-2', 'aws-sdk-java-1727772000123', 'aws-dotnet-sdk-session-638123456789012345', 'eks-prod-payments-api-7d9f8-3f9c2a1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b'])(
+    'collapses the CI and SDK session name %s (a run or time number, or a trailing uuid) to the role',
+    (session) => {
+      expect(principalFromArn(`arn:aws:sts::111122223333:assumed-role/ci-role/${session}`).key).toBe('arn:aws:sts::111122223333:assumed-role/ci-role/*');
+    },
+  );
+
+  it.each(['alice@acme.example', 'rui.costa', 'build-7731', 'GitHubActions', 'maint', 'deploy-2024'])('keeps the session name %s (a person, or a fixed name)', (session) => {
+    expect(principalFromArn(`arn:aws:sts::111122223333:assumed-role/ci-role/${session}`).key).toBe(`arn:aws:sts::111122223333:assumed-role/ci-role/${session}`);
+  });
+
+  it('matches a configured glob that names the role with its path (service-role/, aws-reserved/sso.amazonaws.com/…) through the session issuer', () => {
+    const withPath = (path: string, role: string, session: string) =>
+      principalFromIdentity({
+        type: 'AssumedRole',
+        principalId: `AROAEXAMPLE:${session}`,
+        arn: `arn:aws:sts::111122223333:assumed-role/${role}/${session}`,
+        accountId: '111122223333',
+        sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::111122223333:role/${path}${role}` } },
+      });
+    const codebuild = withPath('service-role/', 'codebuild-payments-service-role', 'AWSCodeBuild-8c3b0f5e-1d2a-4b3c-9d4e-5f6a7b8c9d0e');
+    expect(principalMatches('arn:aws:iam::111122223333:role/service-role/codebuild-*', codebuild)).toBe(true);
+    expect(principalMatches('arn:aws:iam::111122223333:role/codebuild-*', codebuild)).toBe(true);
+    expect(principalMatches('arn:aws:iam::111122223333:role/service-role/other-*', codebuild)).toBe(false);
+    const sso = withPath('aws-reserved/sso.amazonaws.com/eu-west-1/', 'AWSReservedSSO_Developer_0a1b2c3d', 'alice@acme.example');
+    expect(principalMatches('arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*', sso)).toBe(true);
+    expect(principalMatches('arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Developer_*', sso)).toBe(true);
+  });
+
   it("keys the resource owner's copy of a cross-account call (AWSAccount) by account and principal id, machine sessions collapsed", () => {
     const owned = (principalId: string) => ({ type: 'AWSAccount', principalId, accountId: '222233334444' });
     const build1 = principalFromIdentity(owned('AROA3RIXI6RYK5M5UUXZO:AWSCodeBuild-4e6acd24-1857-4077-8453-6291b497ff5b'));
