@@ -1,5 +1,5 @@
 /**
- * SBOM parsing and validation: CycloneDX JSON 1.4–1.6 and SPDX JSON 2.2–2.3, the formats CodeBuild
+ * SBOM parsing and validation: CycloneDX JSON 1.4–1.7 and SPDX JSON 2.2–2.3, the formats CodeBuild
  * pipelines produce with cdxgen, syft, trivy, `npm sbom` or GitHub's export. Parsing is bounded (bytes,
  * components, nesting) and never throws: a broken SBOM is a list of failed checks, so the finding can
  * say which check failed.
@@ -19,7 +19,8 @@ export const MAX_SBOM_BYTES = 10 * 1024 * 1024;
 export const MAX_COMPONENTS = 100_000;
 const MAX_NESTING = 16;
 
-export const CYCLONEDX_VERSIONS: readonly string[] = ['1.4', '1.5', '1.6'];
+// 1.7 (October 2025) only adds to 1.6: syft writes it by default.
+export const CYCLONEDX_VERSIONS: readonly string[] = ['1.4', '1.5', '1.6', '1.7'];
 export const SPDX_VERSIONS: readonly string[] = ['SPDX-2.2', 'SPDX-2.3'];
 
 export type SbomCheck = 'size' | 'json' | 'format' | 'version' | 'structure' | 'components' | 'names' | 'versions';

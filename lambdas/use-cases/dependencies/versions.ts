@@ -10,8 +10,11 @@ const HASH_LIKE = /^[0-9a-f]{7,64}$/i;
 /** Labels that sort after the release they qualify (1.0.post1 > 1.0, 1.0-sp1 > 1.0). */
 const AFTER_RELEASE = new Set(['post', 'p', 'pl', 'sp', 'patch', 'r', 'rev', 'final', 'ga', 'release']);
 
-function tokens(text: string): Token[] {
-  return (text.match(/\d+|[A-Za-z]+/g) ?? []).map((t) => (/^\d+$/.test(t) ? Number(t) : t.toLowerCase()));
+/** OS packages keep `~` (dpkg: sorts before anything, even the end: 1.0~rc1 < 1.0). */
+const TILDE = '~';
+
+function tokens(text: string, osPackage = false): Token[] {
+  return (text.match(osPackage ? /\d+|[A-Za-z]+|~/g : /\d+|[A-Za-z]+/g) ?? []).map((t) => (/^\d+$/.test(t) ? Number(t) : t.toLowerCase()));
 }
 
 interface Parsed {
@@ -30,22 +33,26 @@ function parse(version: string, osPackage: boolean): Parsed | undefined {
     epoch = Number(epochMatch[1]);
     text = epochMatch[2] ?? '';
   }
-  text = text.split('+')[0] ?? text; // semver build metadata never orders
+  // semver build metadata never orders; in an OS package version `+` is part of it (2.36-9+deb12u5, 1.2+dfsg-1).
+  if (!osPackage) text = text.split('+')[0] ?? text;
   const dash = osPackage ? text.lastIndexOf('-') : text.indexOf('-');
-  const main = tokens(dash > 0 ? text.slice(0, dash) : text);
-  const suffix = dash > 0 ? tokens(text.slice(dash + 1)) : [];
+  const main = tokens(dash > 0 ? text.slice(0, dash) : text, osPackage);
+  const suffix = dash > 0 ? tokens(text.slice(dash + 1), osPackage) : [];
   if (main.length === 0 || typeof main[0] !== 'number') return undefined;
   return { epoch, main, suffix };
 }
 
-function compareTokens(a: readonly Token[], b: readonly Token[]): number {
+/** `extra`: what one more token means for the longer one. */
+function compareTokens(a: readonly Token[], b: readonly Token[], extra: (token: Token | undefined) => number = extraSign): number {
   const length = Math.max(a.length, b.length);
   for (let i = 0; i < length; i += 1) {
     const x = a[i];
     const y = b[i];
     if (x === y) continue;
-    if (x === undefined) return -extraSign(y);
-    if (y === undefined) return extraSign(x);
+    if (x === undefined) return -extra(y);
+    if (y === undefined) return extra(x);
+    if (x === TILDE) return -1;
+    if (y === TILDE) return 1;
     if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : 1;
     if (typeof x === 'string' && typeof y === 'string') return x < y ? -1 : 1;
     // A number outranks a label at the same position (1.0.1 > 1.0.rc1).
@@ -54,11 +61,18 @@ function compareTokens(a: readonly Token[], b: readonly Token[]): number {
   return 0;
 }
 
-/** What one extra token means for the longer version: 1.0.1 > 1.0, 1.0rc1 < 1.0, 1.0.post1 > 1.0. */
+/** What one extra token means for the longer version: 1.0.1 > 1.0, 1.0rc1 < 1.0, 1.0.post1 > 1.0 (and 1.0~rc1 < 1.0). */
 function extraSign(token: Token | undefined): number {
   if (token === undefined) return 0;
+  if (token === TILDE) return -1;
   if (typeof token === 'number') return 1;
   return AFTER_RELEASE.has(token) ? 1 : -1;
+}
+
+/** A packaging revision (dpkg, rpm): anything more makes it newer (9+deb12u2 > 9), except a `~` (1~deb12u1 < 1). */
+function osExtraSign(token: Token | undefined): number {
+  if (token === undefined) return 0;
+  return token === TILDE ? -1 : 1;
 }
 
 /**
@@ -74,7 +88,7 @@ export function compareVersions(a: string, b: string, osPackage = false): -1 | 0
   const main = compareTokens(x.main, y.main);
   if (main !== 0) return main < 0 ? -1 : 1;
   if (osPackage) {
-    const revision = compareTokens(x.suffix, y.suffix);
+    const revision = compareTokens(x.suffix, y.suffix, osExtraSign);
     return revision === 0 ? 0 : revision < 0 ? -1 : 1;
   }
   // semver: a pre-release sorts before its release.

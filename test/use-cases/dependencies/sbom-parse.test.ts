@@ -71,12 +71,13 @@ describe('parseSbom: CycloneDX', () => {
     expect(parsed.components.map((c) => c.name)).toEqual(['express']);
   });
 
-  it('accepts 1.4 and 1.6 and a numeric specVersion, refuses 1.3 and 1.7', () => {
+  it('accepts 1.4, 1.6 and 1.7 (syft\'s default) and a numeric specVersion, refuses 1.3 and 2.0', () => {
     expect(parseSbom(cdx([lib('a', '1.0.0')], { specVersion: '1.4' })).failures).toEqual([]);
     expect(parseSbom(cdx([lib('a', '1.0.0')], { specVersion: '1.6' })).failures).toEqual([]);
     expect(parseSbom(cdx([lib('a', '1.0.0')], { specVersion: 1.5 })).failures).toEqual([]);
     expect(parseSbom(cdx([lib('a', '1.0.0')], { specVersion: '1.3' })).failures.map((f) => f.check)).toEqual(['version']);
-    expect(parseSbom(cdx([lib('a', '1.0.0')], { specVersion: '1.7' })).failures.map((f) => f.check)).toEqual(['version']);
+    expect(parseSbom(cdx([lib('a', '1.0.0')], { specVersion: '1.7' })).failures).toEqual([]);
+    expect(parseSbom(cdx([lib('a', '1.0.0')], { specVersion: '2.0' })).failures.map((f) => f.check)).toEqual(['version']);
   });
 
   it('says which checks failed: no components, unnamed, unversioned, malformed entries', () => {

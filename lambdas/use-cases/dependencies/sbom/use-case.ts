@@ -104,7 +104,7 @@ export default defineUseCase({
     title: 'Build SBOM missing or invalid',
     stage: 'dependencies',
     description:
-      'On every successful build of a project that should publish an SBOM, fetches it from the configured S3 locations and checks it: present, JSON, CycloneDX 1.4-1.6 or SPDX 2.2-2.3, at least one package component, every component named and versioned. A valid SBOM is recorded as an attestation with its hash, format and component count.',
+      'On every successful build of a project that should publish an SBOM, fetches it from the configured S3 locations and checks it: present, JSON, CycloneDX 1.4-1.7 or SPDX 2.2-2.3, at least one package component, every component named and versioned. A valid SBOM is recorded as an attestation with its hash, format and component count.',
     severity: 'medium',
     defaultMode: 'alert',
     riskReduction: 3,
