@@ -88,6 +88,20 @@ describe('compareInventories', () => {
     expect(change.returned).toEqual([]);
   });
 
+  it("over the cap, keeps the application's packages before the operating system's: a late npm downgrade in a container image is found", () => {
+    const image = (zodVersion: string): ParsedSbom => {
+      const debs = Array.from({ length: MAX_TRACKED_PACKAGES }, (_, i) => ({ type: 'library', name: `lib${i}`, version: '1.0-1', purl: `pkg:deb/debian/lib${i}@1.0-1?distro=debian-12` }));
+      const npm = [['express', '4.19.2'], ['zod', zodVersion]].map(([name, version]) => ({ type: 'library', name, version, purl: `pkg:npm/${name}@${version}` }));
+      return parseSbom(new TextEncoder().encode(JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components: [...debs, ...npm] })));
+    };
+    const before = inventoryState(image('3.22.4'), 'p #1', 5);
+    const kept = before['packages'] as string[];
+    expect(kept).toHaveLength(MAX_TRACKED_PACKAGES);
+    expect(kept).toContain('pkg:npm/zod@3.22.4');
+    expect(kept).toEqual([...kept].sort());
+    expect(compareInventories(before, image('3.20.0')).downgrades).toEqual([{ package: 'pkg:npm/zod', from: '3.22.4', to: '3.20.0' }]);
+  });
+
   it('samples new packages by hash in SBOMs over the limit, without false "new" ones', () => {
     const huge = many(MAX_SEEN_PER_BUILD * 3, 'pkg');
     const first = inventoryState(sbom(huge), 'p #1', 5);

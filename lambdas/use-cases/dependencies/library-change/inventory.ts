@@ -6,7 +6,9 @@
  *   sbom      exact counts of the last good SBOM (replaced each build)
  *   build     its build label
  *   packages  sorted `key@version` list of the last good SBOM, capped (an array, so it is replaced):
- *             what removals and downgrades are measured against
+ *             what removals and downgrades are measured against. Over the cap, the application's
+ *             packages (npm, PyPI, Maven…) are kept before the operating system's (deb, rpm, apk),
+ *             which fill a container image's SBOM and would otherwise crowd them out by sort order
  *   seen      { <generation>: { <hash of package key>: 1 } }: objects merge, so a generation is the
  *             union of every package seen in it, which is "never seen in this project" without one
  *             item per package. Each report nulls the generation before last: a package is forgotten
@@ -53,6 +55,14 @@ function keysOf(sbom: ParsedSbom): string[] {
   return [...new Set(sbom.components.map((c) => c.key))].sort();
 }
 
+/** The `key@version` entries kept (sorted): all of them within the cap, else the application's first. */
+function tracked(all: readonly string[]): string[] {
+  if (all.length <= MAX_TRACKED_PACKAGES) return [...all];
+  const application = all.filter((entry) => !isOsPackage(entry));
+  const os = all.filter((entry) => isOsPackage(entry));
+  return [...application, ...os].slice(0, MAX_TRACKED_PACKAGES).sort();
+}
+
 /** The drift state a build's SBOM contributes (merged into the project's last state by the engine). */
 export function inventoryState(sbom: ParsedSbom, buildLabel: string, generation: number): JsonObject {
   const all = distinctPackages(sbom.components);
@@ -69,7 +79,7 @@ export function inventoryState(sbom: ParsedSbom, buildLabel: string, generation:
       truncated: all.length > MAX_TRACKED_PACKAGES || shift > 0 || sbom.truncated,
     },
     build: buildLabel,
-    packages: all.slice(0, MAX_TRACKED_PACKAGES),
+    packages: tracked(all),
     seen: { [String(generation)]: seen, [String(generation - 2)]: null },
   };
 }
