@@ -19,8 +19,7 @@ export type PutOutcome = 'created' | 'duplicate';
 /** amended: changed (content hash recomputed); missing: no such finding; sealed: its day may be sealed, left alone. */
 export type AmendOutcome = 'amended' | 'missing' | 'sealed';
 
-/** The fields an amendment may change. */
-/** What an amendment sets; empty: nothing to change (the repeat was counted already), nothing is written. */
+/** The fields an amendment may change; empty: nothing to change (the repeat was counted already), nothing is written. */
 export type FindingAmendment = Pick<Finding, 'occurrences' | 'lastSeen' | 'repeatIds'>;
 
 /** Where the engine writes findings: the ledger, or a collector for what-if runs and backfills. */
