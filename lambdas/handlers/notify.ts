@@ -21,7 +21,7 @@ import { unescapeKeys } from '../store/key-escape.js';
 import { ENV } from '../store/schema.js';
 import { recordDelivery } from './metrics.js';
 import { bundledConfig, bundledUseCaseNotes, logger } from './runtime.js';
-import { HEARTBEAT_PRINCIPAL } from '../use-cases/monitor/constants.js';
+import { CANARY_USE_CASE, HEARTBEAT_PRINCIPAL } from '../use-cases/monitor/constants.js';
 
 let notifier: Notifier | undefined;
 let securityHub: SecurityHubNotifier | null | undefined;
@@ -48,7 +48,8 @@ export async function handleStream(event: DynamoDBStreamEvent, deps: { notifier:
     // The heartbeat announces its own findings (the path it watches may be this one): import only.
     if (inserted && inserted.mode === 'alert' && inserted.principal !== HEARTBEAT_PRINCIPAL) alerts.push({ ...inserted, sequence });
     const alert = inserted ?? findingOf(record, 'MODIFY');
-    if (alert && alert.mode === 'alert') imports.push({ finding: alert, sequence });
+    // The hourly canary proves the path to the alerts topic; it reaches no human, Security Hub included.
+    if (alert && alert.mode === 'alert' && alert.useCase !== CANARY_USE_CASE) imports.push({ finding: alert, sequence });
   }
   let failedSequence: string | undefined;
   // Groups come in order of their first record.

@@ -252,6 +252,20 @@ describe('notify handler with Security Hub', () => {
     expect(imported.map((f: AwsSecurityFinding) => f.Id)).toEqual(['buildwatch/health']);
   });
 
+  it('announces the hourly canary on the alerts topic but never imports it into Security Hub (it reaches no human)', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    hub.on(BatchImportFindingsCommand).resolves({ SuccessCount: 1, FailedCount: 0, FailedFindings: [] });
+    const canary = finding({ id: 'canary', useCase: 'monitor.canary', severity: 'info', resource: 'buildwatch-canary', eventId: 'canary-event' });
+    const result = await handleStream(
+      { Records: [record(canary, '1', 'INSERT'), record(finding({ id: 'real' }), '2', 'INSERT')] },
+      { notifier: new SnsNotifier(new SNSClient({}), topic), securityHub: new SecurityHubNotifier(new SecurityHubClient({}), PRODUCT_ARN, { sleep: async () => undefined }) },
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+    const imported = hub.commandCalls(BatchImportFindingsCommand).flatMap((call) => call.args[0].input.Findings ?? []);
+    expect(imported.map((f: AwsSecurityFinding) => f.Id)).toEqual(['buildwatch/real']);
+  });
+
   it('reports the earliest record Security Hub did not take, so the stream retries it', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     hub.on(BatchImportFindingsCommand).resolves({ SuccessCount: 1, FailedCount: 1, FailedFindings: [{ Id: 'buildwatch/b', ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });

@@ -65,7 +65,8 @@ export function isInlineBuildspec(buildspec: string): boolean {
 
 export function buildspecState(buildspec: unknown): JsonObject | undefined {
   if (typeof buildspec !== 'string' || buildspec.length === 0) return undefined;
-  return { inline: isInlineBuildspec(buildspec), sha256: fingerprint(buildspec), preview: redact(buildspec.slice(0, 300)) };
+  // Masked whole, then cut: a secret that crosses the cut would no longer look like one.
+  return { inline: isInlineBuildspec(buildspec), sha256: fingerprint(buildspec), preview: redactText(buildspec).slice(0, 300) };
 }
 
 function pick(source: unknown, keys: readonly string[]): JsonObject {
