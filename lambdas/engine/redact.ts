@@ -322,6 +322,14 @@ const TEXT_RULES: readonly TextRule[] = [
   { needs: 'eyJ', pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8192}\.eyJ[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g, replace: () => `${MASK}(jwt)` },
   { needs: 'gh[pousr]_', pattern: /(?<![A-Za-z0-9_])(gh[pousr]_)[A-Za-z0-9]{20,255}(?![A-Za-z0-9])/g, replace: (_m, prefix = '') => `${prefix}${MASK}` },
   { needs: 'github_pat_', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,255}/g, replace: () => `github_pat_${MASK}` },
+  { needs: 'npm_', pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, replace: () => `npm_${MASK}` },
+  { needs: 'glpat-', pattern: /(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,255}/g, replace: () => `glpat-${MASK}` },
+  { needs: '[sr]k_live_|[sr]k_test_', pattern: /(?<![A-Za-z0-9_])([sr]k_(?:live|test)_)[A-Za-z0-9]{16,255}/g, replace: (_m, prefix = '') => `${prefix}${MASK}` },
+  // .npmrc lines (//registry.npmjs.org/:_authToken=…, :_password=, :_auth=), where the name follows ':'.
+  { needs: ':_auth|:_password', pattern: /(:_(?:authToken|auth|password)\s{0,8}=\s{0,8})["']?[^\s"']{1,4096}/gi, replace: (_m, name = '') => `${name}${MASK}` },
+  // Credentials on a command line: curl -u user:password, --password value, --password=value.
+  { needs: '-u |--user |--password', pattern: /((?<![A-Za-z0-9-])(?:-u|--user)\s{1,8}["']?[^\s:"']{1,256}:)[^\s"']{1,4096}/g, replace: (_m, user = '') => `${user}${MASK}` },
+  { needs: '--password', pattern: /(--password(?:=|\s{1,8}))["']?(?!-)[^\s"']{1,4096}/g, replace: (_m, flag = '') => `${flag}${MASK}` },
   { needs: 'xox[abprs]-', pattern: /(?<![A-Za-z0-9])(xox[abprs]-)[A-Za-z0-9-]{8,255}/g, replace: (_m, prefix = '') => `${prefix}${MASK}` },
   { needs: 'hooks\\.slack\\.com/services/', pattern: /(hooks\.slack\.com\/services\/)[A-Za-z0-9/]{8,255}/g, replace: (_m, prefix = '') => `${prefix}${MASK}` },
   // Access key ids: the prefix says long-term (AKIA) or session (ASIA); the last 4 help find the key.
@@ -362,7 +370,8 @@ function namesInProse(name: string, sep: string, quote: string, value: string): 
 // '#', '?' or '@' in them, so a password runs to the LAST '@' before a host within 1024 characters
 // and before any whitespace. "host:8080/path?to=a@b" (a port, then a path) is not a password.
 // Found by binary search over the '@' and whitespace positions, so a 1 MB string stays linear.
-const URL_USER = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:]{1,256}:/g;
+// The user may be an e-mail address (https://jane.doe@example.com:password@host).
+const URL_USER = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#:]{1,256}:/g;
 const MAX_PASSWORD = 1024;
 
 function maskUrlPasswords(text: string): string {
