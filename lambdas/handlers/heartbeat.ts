@@ -22,7 +22,7 @@ import { assessHealth, expectedPlaces, healthFinding, heartbeatOptionsSchema, ty
 import { LivenessStore } from '../use-cases/monitor/liveness.js';
 import { MONITOR_RESOURCES_ENV, monitorResourcesSchema } from '../use-cases/monitor/own-resources.js';
 import { bundledConfig, logger, requireEnv } from './runtime.js';
-import { recordHealth } from './metrics.js';
+import { recordDelivery, recordHealth } from './metrics.js';
 
 export interface HeartbeatDeps {
   readonly config: BuildwatchConfig;
@@ -181,7 +181,10 @@ function defaultDeps(): HeartbeatDeps {
       liveness: new LivenessStore(doc, requireEnv(ENV.stateTable)),
       findings: new FindingsStore(doc, requireEnv(ENV.findingsTable)),
       // The alerts topic, and security's chat channels when routing has any (health findings have no team).
-      notifier: alertChannels(new SNSClient({}), process.env, config),
+      notifier: alertChannels(new SNSClient({}), process.env, config, {}, (finding, error) => {
+        logger.error('chat publish failed', { id: finding.id, error: (error as Error).message });
+        recordDelivery('chat', 0, 1);
+      }),
       sqs: new SQSClient({}),
       deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
       ...(receiptsQueueUrl ? { receiptsQueueUrl } : {}),

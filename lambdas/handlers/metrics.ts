@@ -28,7 +28,7 @@ export const METRIC = {
   healthProblems: 'HealthProblems',
 } as const;
 
-export type DeliveryChannel = 'sns' | 'securityhub';
+export type DeliveryChannel = 'sns' | 'chat' | 'securityhub';
 
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: process.env['POWERTOOLS_SERVICE_NAME'] ?? 'buildwatch' });
 

@@ -96,9 +96,12 @@ function firstIndex<T>(all: readonly T[], group: readonly T[]): number {
   return Math.min(...group.map((item) => all.indexOf(item)));
 }
 
-/** The alerts topic, plus the chat topics when the stack made any. */
+/** The alerts topic, plus the chat topics when the stack made any (best effort: a failure is logged and counted, and alarms). */
 export function createNotifier(client: SNSClient, env: Readonly<Record<string, string | undefined>>, notes: UseCaseNotes, config: BuildwatchConfig = bundledConfig()): Notifier {
-  return alertChannels(client, env, config, notes);
+  return alertChannels(client, env, config, notes, (finding, error) => {
+    logger.error('chat publish failed', { id: finding.id, error: (error as Error).message });
+    recordDelivery('chat', 0, 1);
+  });
 }
 
 /** The Security Hub importer when the stack enabled it (routing.securityHub), else undefined. */

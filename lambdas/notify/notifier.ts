@@ -15,16 +15,32 @@ export class NotifyError extends Error {
  * others; the failure is rethrown afterwards (an AggregateError when several failed) so the caller
  * retries, accepting a repeat on the channels that succeeded.
  */
+export interface MultiNotifierOptions {
+  /**
+   * Channels whose failure does not fail the delivery (it is handed to `onBestEffortFailure`): a
+   * failure there would make the caller retry every channel, repeating the alert on those that took
+   * it, and hold back the alerts after it until its retries run out.
+   */
+  readonly bestEffort?: readonly Notifier[];
+  readonly onBestEffortFailure?: (finding: Finding, error: unknown) => void;
+}
+
 export class MultiNotifier implements Notifier {
   private readonly notifiers: readonly Notifier[];
+  private readonly bestEffort: readonly Notifier[];
 
-  constructor(notifiers: readonly Notifier[]) {
+  constructor(notifiers: readonly Notifier[], private readonly options: MultiNotifierOptions = {}) {
     this.notifiers = [...notifiers];
+    this.bestEffort = [...(options.bestEffort ?? [])];
   }
 
   async notify(finding: Finding): Promise<void> {
-    const results = await Promise.allSettled(this.notifiers.map((notifier) => notifier.notify(finding)));
-    const errors = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    const [required, optional] = await Promise.all([
+      Promise.allSettled(this.notifiers.map((notifier) => notifier.notify(finding))),
+      Promise.allSettled(this.bestEffort.map((notifier) => notifier.notify(finding))),
+    ]);
+    for (const result of optional) if (result.status === 'rejected') this.options.onBestEffortFailure?.(finding, result.reason);
+    const errors = required.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `${errors.length} of ${this.notifiers.length} notifiers failed for finding ${finding.id}`);
   }

@@ -15,6 +15,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE } from '../../lambdas/handlers/metrics.js';
 
 /** The detect backlog is "stuck" when its oldest message is older than this. */
 export const DETECT_BACKLOG_AGE = Duration.minutes(15);
@@ -142,6 +143,20 @@ export class Alarms extends Construct {
         threshold: 0,
       });
     }
+    // Chat topics are best effort for the notifier and the heartbeat (the alerts topic is what they
+    // retry): a chat publish that fails is counted (DeliveryFailures, channel chat) and alarms here.
+    const chatFailures = Object.fromEntries(
+      ['notify', 'heartbeat'].map((fn, index) => [
+        `c${index}`,
+        new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRIC.deliveryFailures, dimensionsMap: { service: `${prefix}${fn}`, channel: 'chat' }, period: fiveMinutes, statistic: 'Sum' }),
+      ]),
+    );
+    add({
+      name: 'chat-delivery-failed',
+      description: "An alert could not be published to a chat topic (deleted, or its key policy changed): that team's chat channel missed it; the alerts topic had it. See the notify log's 'chat publish failed'.",
+      metric: new cloudwatch.MathExpression({ expression: Object.keys(chatFailures).map((m) => `FILL(${m}, 0)`).join(' + '), usingMetrics: chatFailures, period: fiveMinutes, label: 'chat publishes that failed' }),
+      threshold: 0,
+    });
     const direct = props.directRules ?? [];
     if (direct.length > 0) {
       const metrics = Object.fromEntries(

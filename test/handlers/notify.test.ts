@@ -120,4 +120,16 @@ describe('notify handler', () => {
     const card = JSON.parse(byTopic[1]!.Message!) as { content: { description: string } };
     expect(card.content.description).toContain('*Why it matters:* New access is where SUNSPOT-style attacks start.');
   });
+
+  it('takes a failing chat topic as best effort: every alert reaches the alerts topic once, none is held back or retried', async () => {
+    const chatTopic = 'arn:aws:sns:eu-west-1:111122223333:buildwatch-chat-team-payments';
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+    snsMock.on(PublishCommand, { TopicArn: chatTopic }).rejects(Object.assign(new Error('Topic does not exist'), { name: 'NotFoundException' }));
+    const config = parseConfig({ routing: { teams: { payments: { repositories: ['payments-service'], slack: { workspaceId: 'T07EA123LEP', channelId: 'C07PAYDEV1' } } } } });
+    const notifier = createNotifier(new SNSClient({ region: 'eu-west-1' }), { [ENV.alertsTopicArn]: topic, [ENV.chatTopicArns]: JSON.stringify({ 'team-payments': [chatTopic] }) }, {}, config);
+    const event: DynamoDBStreamEvent = { Records: [streamRecord(finding('a', 'alert'), '1'), streamRecord({ ...finding('b', 'alert'), resource: 'arn:aws:codecommit:eu-west-1:111122223333:other' }, '2')] };
+    expect(await handleStream(event, { notifier })).toEqual({ batchItemFailures: [] });
+    const alerts = snsMock.commandCalls(PublishCommand).filter((call) => call.args[0].input.TopicArn === topic);
+    expect(alerts).toHaveLength(2);
+  });
 });
