@@ -126,11 +126,12 @@ async function observe(event: PipelineEvent, ctx: UseCaseContext): Promise<Obser
     case 'UpdateTrail': {
       const narrowed = NARROWING_FLAGS.filter(([field, value]) => params[field] === value).map(([field]) => `${field} set to false`);
       const sendsElsewhere = REDIRECTING_FIELDS.some((field) => params[field] !== undefined);
-      const redirected = sendsElsewhere && !failed ? redirections(params, trail, await trailsBefore(event, ctx), event.time) : sendsElsewhere ? ['its log destination'] : [];
-      const changes = [...narrowed, ...redirected];
       const cloudWatchOff = params['cloudWatchLogsLogGroupArn'] === '';
+      // A refused attempt is reported on what it asked for; a change, on what it changed.
+      if (failed) return narrowed.length > 0 || sendsElsewhere || cloudWatchOff ? attempt('narrow or redirect the trail {trail}') : undefined;
+      const redirected = sendsElsewhere ? redirections(params, trail, await trailsBefore(event, ctx), event.time) : [];
+      const changes = [...narrowed, ...redirected];
       if (changes.length === 0 && !cloudWatchOff) return undefined;
-      if (failed) return attempt('narrow or redirect the trail {trail}');
       if (changes.length === 0) {
         return { ...base, severity: 'medium', title: 'CloudTrail delivery to CloudWatch Logs turned off', summary: `${who} turned off the CloudWatch Logs delivery of trail ${trail} (alarms on its log group stop)`, evidence };
       }
